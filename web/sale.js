@@ -1,0 +1,297 @@
+// The sale page: shows one flash sale and lets a signed-in shopper buy one unit.
+// It calls the service's HTTP contract (issue 4): GET /api/sales/:id, POST /api/sales/:id/orders,
+// GET /api/orders/:id. Loaded as a module, so it runs after the document is parsed, in strict mode.
+
+const TOKEN_KEY = "seckill.token";
+const CURRENCY = "CNY";
+// A crowd of pages polls the same sale: each page reads at most about once per POLL_ACTIVE_MS,
+// spread by jitter so the reads do not arrive in waves.
+const POLL_ACTIVE_MS = 5000;
+const POLL_UPCOMING_MS = 30000; // stock cannot change before the start; the countdown flips the page itself
+const POLL_MAX_MS = 60000; // back-off ceiling while the service is unreachable
+const START_SPREAD_MS = 2000; // pages re-read the sale within this window after the start
+const ORDER_POLL_MS = 1000;
+const ORDER_POLL_MAX_MS = 8000;
+const RETRY_PAUSE_MS = 3000; // rate limited or busy: the button comes back after about this long
+
+const ui = {
+  main: document.querySelector("main"),
+  name: document.getElementById("item-name"),
+  price: document.getElementById("price"),
+  countdownLabel: document.getElementById("countdown-label"),
+  countdown: document.getElementById("countdown"),
+  stock: document.getElementById("stock"),
+  stockMeter: document.getElementById("stock-meter"),
+  stockText: document.getElementById("stock-text"),
+  buy: document.getElementById("buy"),
+  message: document.getElementById("message"),
+};
+
+const apiBase = readApiBase();
+const saleId = new URLSearchParams(location.search).get("sale");
+const fragmentToken = adoptFragmentToken();
+
+let sale = null; // the last GET /api/sales/:id body, with startsAt/endsAt parsed
+let clockSkewMs = 0; // server clock minus local clock, when the service's Date header is readable
+let shownPhase = "loading";
+let buyState = "ready"; // ready | sending | paused | done
+let readFailures = 0;
+let pollTimer;
+let pollMissedWhileHidden = false;
+
+function readApiBase() {
+  const configured = document.querySelector('meta[name="seckill-api-base"]').content.trim();
+  return (configured || location.origin).replace(/\/+$/, "");
+}
+
+// The shop's login hands the token over in the fragment (never sent to a server, so never in a log)
+// or leaves it in localStorage. A fragment token is kept and then wiped from the address bar, so it
+// is not bookmarked, shared or left in the history.
+function adoptFragmentToken() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!token) return null;
+  try {
+    localStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // Storage disabled (private mode): the token still works for this visit.
+  }
+  history.replaceState(null, "", location.pathname + location.search);
+  return token;
+}
+
+function buyerToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || fragmentToken;
+  } catch {
+    return fragmentToken;
+  }
+}
+
+const now = () => Date.now() + clockSkewMs;
+const jitter = (ms) => ms * (0.75 + Math.random() * 0.5);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const saleUrl = () => `${apiBase}/api/sales/${encodeURIComponent(saleId)}`;
+
+// The service's own status wins; the clock only moves an upcoming sale to active (and anything to
+// ended) between two reads, so every page flips at the start without asking the service.
+function phase() {
+  if (!sale) return "loading";
+  if (sale.status === "sold_out" || sale.status === "ended") return sale.status;
+  const t = now();
+  if (t >= sale.endsAtMs) return "ended";
+  if (sale.status === "upcoming" && t < sale.startsAtMs) return "upcoming";
+  return "active";
+}
+
+function say(outcome, text, tone = "info") {
+  ui.message.dataset.outcome = outcome;
+  ui.message.dataset.tone = tone;
+  ui.message.textContent = text;
+}
+
+function formatDuration(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const hms = [Math.floor((total % 86400) / 3600), Math.floor((total % 3600) / 60), total % 60]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
+  return days ? `${days}d ${hms}` : hms;
+}
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function render() {
+  const current = phase();
+  ui.main.setAttribute("aria-busy", String(current === "loading"));
+  if (sale) {
+    setText(ui.name, sale.itemName);
+    document.title = `${sale.itemName} · Flash sale`;
+    ui.price.hidden = typeof sale.priceCents !== "number";
+    if (!ui.price.hidden) {
+      const format = new Intl.NumberFormat(undefined, { style: "currency", currency: CURRENCY });
+      setText(ui.price, format.format(sale.priceCents / 100));
+    }
+    ui.stock.hidden = false;
+    ui.stockMeter.max = sale.stock;
+    ui.stockMeter.low = sale.stock * 0.2;
+    ui.stockMeter.value = current === "sold_out" ? 0 : sale.remaining;
+    setText(ui.stockText, current === "sold_out" ? "None left" : `${sale.remaining} of ${sale.stock} left`);
+  }
+
+  const countdown = {
+    loading: [ui.countdownLabel.textContent, ""],
+    upcoming: ["Starts in", sale && formatDuration(sale.startsAtMs - now())],
+    active: ["Ends in", sale && formatDuration(sale.endsAtMs - now())],
+    sold_out: ["Sold out: every unit has been taken.", ""],
+    ended: ["This sale has ended.", ""],
+  }[current];
+  setText(ui.countdownLabel, countdown[0]);
+  setText(ui.countdown, countdown[1]);
+
+  const label = {
+    sending: "Sending…",
+    done: "Purchased",
+  }[buyState] ?? { upcoming: "Starts soon", sold_out: "Sold out", ended: "Sale ended" }[current] ?? "Buy now";
+  setText(ui.buy, label);
+  ui.buy.disabled = current !== "active" || buyState !== "ready";
+
+  if (current !== shownPhase) {
+    if (shownPhase === "upcoming" && current === "active") {
+      say("started", "The sale has started.");
+      schedulePoll(Math.random() * START_SPREAD_MS);
+    }
+    shownPhase = current;
+  }
+}
+
+// Ticks on the second boundary so the countdown never skips or repeats a second.
+function tick() {
+  render();
+  setTimeout(tick, 1000 - (now() % 1000) + 10);
+}
+
+// The Date header is only readable same-origin and has one-second resolution: correct the local
+// clock only when it is clearly off.
+function noteServerClock(response) {
+  const serverTime = Date.parse(response.headers.get("date") ?? "");
+  if (Number.isNaN(serverTime)) return;
+  const skew = serverTime + 500 - Date.now();
+  clockSkewMs = Math.abs(skew) > 1500 ? skew : 0;
+}
+
+async function readSale() {
+  clearTimeout(pollTimer);
+  try {
+    const response = await fetch(saleUrl(), { cache: "no-store" });
+    if (response.status === 404) {
+      setText(ui.name, "Sale not found");
+      setText(ui.countdownLabel, "");
+      say("unknown_sale", "This sale does not exist. Please check the link from the shop.", "bad");
+      ui.main.setAttribute("aria-busy", "false");
+      return;
+    }
+    if (!response.ok) throw new Error(`GET sale answered ${response.status}`);
+    noteServerClock(response);
+    const body = await response.json();
+    sale = { ...body, startsAtMs: Date.parse(body.startsAt), endsAtMs: Date.parse(body.endsAt) };
+    readFailures = 0;
+  } catch {
+    readFailures += 1;
+    if (!sale) say("unavailable", "Cannot reach the shop right now. Retrying…", "warn");
+  }
+  render();
+  const current = phase();
+  if (current === "sold_out" || current === "ended") return; // units never come back
+  const interval = current === "upcoming" ? POLL_UPCOMING_MS : POLL_ACTIVE_MS;
+  schedulePoll(jitter(Math.min(interval * 2 ** readFailures, POLL_MAX_MS)));
+}
+
+function schedulePoll(delayMs) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(() => {
+    if (document.hidden) pollMissedWhileHidden = true; // a hidden tab adds nothing to the crowd
+    else readSale();
+  }, delayMs);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && pollMissedWhileHidden) {
+    pollMissedWhileHidden = false;
+    readSale();
+  }
+});
+
+function pauseBuying(outcome, text) {
+  say(outcome, text, "warn");
+  buyState = "paused";
+  setTimeout(() => {
+    buyState = "ready";
+    render();
+  }, jitter(RETRY_PAUSE_MS));
+}
+
+async function buy() {
+  const token = buyerToken();
+  if (!token) {
+    say("unauthorized", "Please sign in to the shop first, then open this page again.", "bad");
+    return;
+  }
+  buyState = "sending";
+  render();
+  let response;
+  let body;
+  try {
+    response = await fetch(`${saleUrl()}/orders`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    body = await response.json().catch(() => ({}));
+  } catch {
+    pauseBuying("unavailable", "The shop is very busy. Please try again in a moment.");
+    render();
+    return;
+  }
+
+  buyState = "ready";
+  if (response.status === 202) {
+    buyState = "done";
+    say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
+    followOrder(body.orderId, token);
+  } else if (body.error === "already_purchased") {
+    buyState = "done";
+    say("already_purchased", "Already purchased: you have an order for this sale (one per customer).", "warn");
+  } else if (body.error === "sold_out" || body.error === "ended") {
+    sale.status = body.error;
+    say(body.error, body.error === "sold_out" ? "Sold out: every unit has been taken." : "This sale has ended.", "bad");
+  } else if (body.error === "not_started") {
+    say("not_started", "The sale has not started yet. The button unlocks when the countdown ends.", "warn");
+    readSale();
+  } else if (response.status === 401) {
+    say("unauthorized", "The shop did not accept your sign-in. Please sign in again, then reopen this page.", "bad");
+  } else if (response.status === 404) {
+    say("unknown_sale", "This sale does not exist. Please check the link from the shop.", "bad");
+  } else if (response.status === 429) {
+    pauseBuying("rate_limited", "Too many tries. Please wait a moment, then try again.");
+  } else {
+    pauseBuying("unavailable", "The shop is very busy. Please try again in a moment.");
+  }
+  render();
+}
+
+// Reserved is not yet ordered: the order writer confirms it shortly. Poll gently until it does.
+async function followOrder(orderId, token) {
+  let delay = ORDER_POLL_MS;
+  for (;;) {
+    await sleep(jitter(delay));
+    try {
+      const response = await fetch(`${apiBase}/api/orders/${encodeURIComponent(orderId)}`, {
+        headers: { Authorization: `Bearer ${token}` },
+        cache: "no-store",
+      });
+      if (response.ok) {
+        const order = await response.json();
+        if (order.status === "confirmed") {
+          say("confirmed", `Confirmed! Your order ${orderId} is placed.`, "ok");
+          return;
+        }
+        say("pending", "Pending: your unit is reserved and the order is being confirmed…", "ok");
+      }
+    } catch {
+      // Keep the last message; the next attempt comes after a longer pause.
+    }
+    delay = Math.min(delay * 1.5, ORDER_POLL_MAX_MS);
+  }
+}
+
+ui.buy.addEventListener("click", buy);
+
+if (saleId) {
+  readSale();
+  tick();
+} else {
+  setText(ui.countdownLabel, "");
+  say("no_sale", "No sale selected. Please open this page from the shop's link.", "bad");
+  ui.main.setAttribute("aria-busy", "false");
+}
