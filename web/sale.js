@@ -32,6 +32,7 @@ const saleId = new URLSearchParams(location.search).get("sale");
 const fragmentToken = adoptFragmentToken();
 
 let sale = null; // the last GET /api/sales/:id body, with startsAt/endsAt parsed
+let saleMissing = !saleId; // no ?sale= in the link, or the service does not know it
 let clockSkewMs = 0; // server clock minus local clock, when the service's Date header is readable
 let shownPhase = "loading";
 let buyState = "ready"; // ready | sending | paused | done
@@ -75,7 +76,7 @@ const saleUrl = () => `${apiBase}/api/sales/${encodeURIComponent(saleId)}`;
 // The service's own status wins; the clock only moves an upcoming sale to active (and anything to
 // ended) between two reads, so every page flips at the start without asking the service.
 function phase() {
-  if (!sale) return "loading";
+  if (!sale) return saleMissing ? "missing" : "loading";
   if (sale.status === "sold_out" || sale.status === "ended") return sale.status;
   const t = now();
   if (t >= sale.endsAtMs) return "ended";
@@ -121,7 +122,8 @@ function render() {
   }
 
   const countdown = {
-    loading: [ui.countdownLabel.textContent, ""],
+    loading: ["Loading the sale…", ""],
+    missing: ["", ""],
     upcoming: ["Starts in", sale && formatDuration(sale.startsAtMs - now())],
     active: ["Ends in", sale && formatDuration(sale.endsAtMs - now())],
     sold_out: ["Sold out: every unit has been taken.", ""],
@@ -166,10 +168,10 @@ async function readSale() {
   try {
     const response = await fetch(saleUrl(), { cache: "no-store" });
     if (response.status === 404) {
+      saleMissing = true;
       setText(ui.name, "Sale not found");
-      setText(ui.countdownLabel, "");
       say("unknown_sale", "This sale does not exist. Please check the link from the shop.", "bad");
-      ui.main.setAttribute("aria-busy", "false");
+      render();
       return;
     }
     if (!response.ok) throw new Error(`GET sale answered ${response.status}`);
@@ -237,6 +239,7 @@ async function buy() {
   buyState = "ready";
   if (response.status === 202) {
     buyState = "done";
+    sale.remaining = Math.max(0, sale.remaining - 1); // the next read brings the exact count
     say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
     followOrder(body.orderId, token);
   } else if (body.error === "already_purchased") {
@@ -287,11 +290,6 @@ async function followOrder(orderId, token) {
 
 ui.buy.addEventListener("click", buy);
 
-if (saleId) {
-  readSale();
-  tick();
-} else {
-  setText(ui.countdownLabel, "");
-  say("no_sale", "No sale selected. Please open this page from the shop's link.", "bad");
-  ui.main.setAttribute("aria-busy", "false");
-}
+if (saleId) readSale();
+else say("no_sale", "No sale selected. Please open this page from the shop's link.", "bad");
+tick();
