@@ -175,13 +175,19 @@ export class GoPackage {
     let segmentStart = true;
     for (let i = p.pos; ; i++) {
       const t = p.tokens[i];
-      if (t.kind === "op" && ["(", "[", "{"].includes(t.text)) depth++;
-      else if (t.kind === "op" && [")", "]", "}"].includes(t.text)) {
+      if (t.kind === "op" && ["(", "[", "{"].includes(t.text)) {
+        depth++;
+        continue;
+      }
+      if (t.kind === "op" && [")", "]", "}"].includes(t.text)) {
         if (--depth === 0) break;
-      } else if (depth === 1 && t.kind === "op" && t.text === ",") {
+        continue;
+      }
+      if (depth === 1 && t.kind === "op" && t.text === ",") {
         segmentStart = true;
         continue;
-      } else if (depth === 1 && segmentStart && t.kind === "ident") names.push(t.text);
+      }
+      if (depth === 1 && segmentStart && t.kind === "ident") names.push(t.text);
       segmentStart = false;
     }
     return names;
