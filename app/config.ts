@@ -1,0 +1,173 @@
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+
+export interface RedisConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  readonly tls: boolean;
+  /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
+  readonly keyPrefix: string;
+}
+
+export interface MysqlConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly redis: RedisConnection;
+  readonly mysql: MysqlConnection;
+  readonly adminToken: string;
+  readonly userTokenSecret: string;
+  readonly workers: number;
+  readonly orderQueue: "redis";
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const DEFAULT_KEY_PREFIX = "seckill:";
+/** Braces would change the Redis Cluster hash slot of every key, so the prefix may not contain them. */
+const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{0,64}$/;
+const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+const MIN_SECRET_LENGTH = 32;
+
+const requiredString = z.string({
+  error: (issue) => (issue.input === undefined ? "is required" : "must be a string"),
+});
+
+const secret = requiredString.min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
+function integerIn(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === "") return fallback;
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+function parseUrl(raw: string, protocols: readonly string[], ctx: z.RefinementCtx): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+    return undefined;
+  }
+  if (!protocols.includes(url.protocol)) {
+    ctx.addIssue({ code: "custom", message: `must start with ${protocols.map((p) => `${p}//`).join(" or ")}` });
+    return undefined;
+  }
+  if (!url.hostname) {
+    ctx.addIssue({ code: "custom", message: "must name a host" });
+    return undefined;
+  }
+  return url;
+}
+
+const redisUrl = requiredString.transform((raw, ctx): RedisConnection => {
+  const url = parseUrl(raw, ["redis:", "rediss:"], ctx);
+  if (!url) return z.NEVER;
+  const unknownParams = [...url.searchParams.keys()].filter((key) => key !== "keyPrefix");
+  if (unknownParams.length > 0) {
+    ctx.addIssue({ code: "custom", message: `only the keyPrefix query parameter is supported, got ${unknownParams.join(", ")}` });
+    return z.NEVER;
+  }
+  const keyPrefix = url.searchParams.get("keyPrefix") ?? DEFAULT_KEY_PREFIX;
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    ctx.addIssue({ code: "custom", message: "keyPrefix may only contain letters, digits and : _ . - (at most 64)" });
+    return z.NEVER;
+  }
+  const dbPath = url.pathname.replace(/^\//, "");
+  if (dbPath !== "" && !/^\d{1,2}$/.test(dbPath)) {
+    ctx.addIssue({ code: "custom", message: `the path must be a database number, got "/${dbPath}"` });
+    return z.NEVER;
+  }
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port ? Number(url.port) : 6379,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: dbPath === "" ? 0 : Number(dbPath),
+    tls: url.protocol === "rediss:",
+    keyPrefix,
+  };
+});
+
+const mysqlUrl = requiredString.transform((raw, ctx): MysqlConnection => {
+  const url = parseUrl(raw, ["mysql:"], ctx);
+  if (!url) return z.NEVER;
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (!DATABASE_NAME_PATTERN.test(database)) {
+    ctx.addIssue({ code: "custom", message: "must name the database as mysql://user:pass@host:port/db (letters, digits, _)" });
+    return z.NEVER;
+  }
+  if (!url.username) {
+    ctx.addIssue({ code: "custom", message: "must name a user as mysql://user:pass@host:port/db" });
+    return z.NEVER;
+  }
+  if (url.search) {
+    ctx.addIssue({ code: "custom", message: "query parameters are not supported" });
+    return z.NEVER;
+  }
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+  };
+});
+
+const environment = z.object({
+  PORT: integerIn(1, 65535, 8080),
+  REDIS_URL: redisUrl,
+  MYSQL_URL: mysqlUrl,
+  SECKILL_ADMIN_TOKEN: secret,
+  SECKILL_USER_TOKEN_SECRET: secret,
+  WORKERS: integerIn(1, 256, availableParallelism()),
+  ORDER_QUEUE: z.enum(["redis"], { error: 'must be "redis"' }).default("redis"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be one of fatal, error, warn, info, debug, trace, silent",
+    })
+    .default("info"),
+});
+
+/** Reads the service configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
+  }
+  const vars = parsed.data;
+  return {
+    port: vars.PORT,
+    redis: vars.REDIS_URL,
+    mysql: vars.MYSQL_URL,
+    adminToken: vars.SECKILL_ADMIN_TOKEN,
+    userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
+    workers: vars.WORKERS,
+    orderQueue: vars.ORDER_QUEUE,
+    logLevel: vars.LOG_LEVEL,
+  };
+}

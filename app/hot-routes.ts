@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { userTokenVerifier } from "./auth";
+import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./http-reply";
+import type { Logger } from "./logger";
+import { reservationOutcomes } from "./metrics";
+import { UserRateLimiter } from "./rate-limiter";
+import type { Reservations, ReserveOutcome } from "./reservation";
+import { SALE_ID_PATTERN, saleView } from "./sale";
+import type { Settings } from "./settings";
+
+export interface HotRouteDeps {
+  readonly userTokenSecret: string;
+  readonly reservations: Reservations;
+  readonly settings: Settings;
+  readonly logger: Logger;
+}
+
+const SALES_PREFIX = "/api/sales/";
+const ORDERS_SUFFIX = "/orders";
+
+/** Bodies that never change, serialised once. */
+const ERROR_BODIES = new Map<ApiError, string>(Object.values(ApiErrors).map((e) => [e, errorBody(e)]));
+
+type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable";
+type OutcomeCounters = Record<Outcome, { inc(): void }>;
+
+/**
+ * The two routes a sale's traffic hits: POST /api/sales/:saleId/orders and GET /api/sales/:saleId.
+ * They are served here, before Express, with no middleware and no body parser: verify the token,
+ * enforce an empty body, answer from the in-process sold-out flag or with one EVALSHA.
+ * Returns a handler that reports whether it took the request (false: not one of these routes).
+ */
+export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { reservations, settings, logger } = deps;
+  const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const limiter = new UserRateLimiter(() => settings.userOrderRateLimitPerSecond);
+  const countOrder = routeCounter("POST /api/sales/:saleId/orders");
+  const countSale = routeCounter("GET /api/sales/:saleId");
+  const outcomes = Object.fromEntries(
+    ["reserved", "already_purchased", "not_started", "ended", "sold_out", "unknown_sale", "rate_limited", "paused", "unavailable"].map(
+      (outcome) => [outcome, reservationOutcomes.labels(outcome)],
+    ),
+  ) as OutcomeCounters;
+
+  function fail(res: ServerResponse, count: (status: number) => void, error: ApiError, requestId: string, closeConnection = false) {
+    sendJson(res, error[0], ERROR_BODIES.get(error)!, requestId, closeConnection);
+    count(error[0]);
+  }
+
+  /** Last resort for a bug in the handlers below: log it and answer 500 rather than crash the worker. */
+  function guard(work: Promise<void>, res: ServerResponse, count: (status: number) => void, requestId: string): void {
+    work.catch((error: unknown) => {
+      logger.error({ err: error, requestId }, "unexpected error on a hot route");
+      if (!res.headersSent) fail(res, count, ApiErrors.internal, requestId);
+    });
+  }
+
+  function refuse(res: ServerResponse, error: ApiError, outcome: Outcome, requestId: string) {
+    outcomes[outcome].inc();
+    fail(res, countOrder, error, requestId);
+  }
+
+  async function reserve(res: ServerResponse, saleId: string, userId: string, requestId: string): Promise<void> {
+    const closed = reservations.knownClosed(saleId);
+    if (closed === "sold_out") return refuse(res, ApiErrors.soldOut, "sold_out", requestId);
+    if (closed === "ended") return refuse(res, ApiErrors.ended, "ended", requestId);
+    if (!settings.ordersEnabled) return refuse(res, ApiErrors.ordersPaused, "paused", requestId);
+    const now = Date.now();
+    if (!limiter.allow(userId, now)) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
+    let outcome: ReserveOutcome;
+    try {
+      outcome = await reservations.reserve(saleId, userId, now);
+    } catch (error) {
+      logger.warn({ err: error, requestId, saleId }, "reservation failed: Redis unavailable");
+      return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
+    }
+    outcomes[outcome.kind].inc();
+    switch (outcome.kind) {
+      case "reserved":
+        sendJson(res, 202, `{"orderId":"${outcome.orderId}","status":"pending"}`, requestId);
+        return countOrder(202);
+      case "already_purchased":
+        sendJson(res, 409, errorBody(ApiErrors.alreadyPurchased, { orderId: outcome.orderId }), requestId);
+        return countOrder(409);
+      case "sold_out":
+        return fail(res, countOrder, ApiErrors.soldOut, requestId);
+      case "ended":
+        return fail(res, countOrder, ApiErrors.ended, requestId);
+      case "not_started":
+        return fail(res, countOrder, ApiErrors.notStarted, requestId);
+      case "unknown_sale":
+        return fail(res, countOrder, ApiErrors.unknownSale, requestId);
+    }
+  }
+
+  function placeOrder(req: IncomingMessage, res: ServerResponse, saleId: string): void {
+    const requestId = requestIdOf(req);
+    const userId = verifyUser(req.headers.authorization);
+    if (userId === undefined) return fail(res, countOrder, ApiErrors.unauthorized, requestId);
+    if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countOrder, ApiErrors.unknownSale, requestId);
+    const declaredLength = req.headers["content-length"];
+    if (declaredLength === "0" || (declaredLength === undefined && req.headers["transfer-encoding"] === undefined)) {
+      return guard(reserve(res, saleId, userId, requestId), res, countOrder, requestId);
+    }
+    if (Number(declaredLength) > MAX_BODY_BYTES) {
+      return fail(res, countOrder, ApiErrors.payloadTooLarge, requestId, true);
+    }
+    readSmallBody(req, (body) => {
+      if (body === undefined) return fail(res, countOrder, ApiErrors.payloadTooLarge, requestId, true);
+      const problem = emptyBodyProblem(body, req.headers["content-type"]);
+      if (problem) return fail(res, countOrder, problem, requestId);
+      guard(reserve(res, saleId, userId, requestId), res, countOrder, requestId);
+    });
+  }
+
+  async function getSale(res: ServerResponse, saleId: string, requestId: string): Promise<void> {
+    if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countSale, ApiErrors.unknownSale, requestId);
+    const now = Date.now();
+    let sale;
+    try {
+      sale = await reservations.readSale(saleId, now);
+    } catch (error) {
+      logger.warn({ err: error, requestId, saleId }, "reading a sale failed: Redis unavailable");
+      return fail(res, countSale, ApiErrors.unavailable, requestId);
+    }
+    if (sale === undefined) return fail(res, countSale, ApiErrors.unknownSale, requestId);
+    sendJson(res, 200, JSON.stringify(saleView(sale, now)), requestId);
+    countSale(200);
+  }
+
+  return (req, res) => {
+    const url = req.url!;
+    if (!url.startsWith(SALES_PREFIX)) return false;
+    const queryAt = url.indexOf("?");
+    const rest = url.slice(SALES_PREFIX.length, queryAt === -1 ? url.length : queryAt);
+    const slash = rest.indexOf("/");
+    if (slash === -1 && req.method === "GET") {
+      const requestId = requestIdOf(req);
+      guard(getSale(res, rest, requestId), res, countSale, requestId);
+      return true;
+    }
+    if (slash !== -1 && req.method === "POST" && rest.slice(slash) === ORDERS_SUFFIX) {
+      placeOrder(req, res, rest.slice(0, slash));
+      return true;
+    }
+    return false;
+  };
+}
+
+/** Collects at most MAX_BODY_BYTES; calls back with undefined (and stops reading) when it is larger. */
+function readSmallBody(req: IncomingMessage, done: (body: string | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.off("data", onData).off("end", onEnd);
+      done(undefined);
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = () => done(Buffer.concat(chunks, size).toString("utf8"));
+  req.on("data", onData).on("end", onEnd);
+}
+
+/** The order body may be empty or `{}` (as JSON); anything else is refused without side effects. */
+function emptyBodyProblem(body: string, contentType: string | undefined): ApiError | undefined {
+  const trimmed = body.trim();
+  if (trimmed === "") return undefined;
+  const mediaType = contentType?.split(";", 1)[0].trim().toLowerCase();
+  if (mediaType !== "application/json") return ApiErrors.unsupportedMediaType;
+  if (trimmed === "{}") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return ApiErrors.malformedJson;
+  }
+  const isEmptyObject = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 0;
+  return isEmptyObject ? undefined : ApiErrors.invalidBody;
+}

@@ -1,0 +1,224 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type Redis from "ioredis";
+import type { Pool } from "mysql2/promise";
+import { z } from "zod";
+import { adminTokenVerifier, userTokenVerifier } from "./auth";
+import { hotRoutes } from "./hot-routes";
+import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./http-reply";
+import type { Logger } from "./logger";
+import { collectMetrics, metricsContentType } from "./metrics";
+import type { Reservations } from "./reservation";
+import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "./sale";
+import type { Settings } from "./settings";
+import { countOrders, deleteUnusedSale, findOrder, insertSale, pingMysql } from "./storage";
+
+export interface ServiceDeps {
+  readonly adminToken: string;
+  readonly userTokenSecret: string;
+  /** A `requests` client (fails fast while Redis is down). */
+  readonly redis: Redis;
+  readonly reservations: Reservations;
+  readonly pool: Pool;
+  readonly settings: Settings;
+  readonly logger: Logger;
+}
+
+/** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const READINESS_TIMEOUT_MS = 1000;
+
+const createSaleBody = z
+  .strictObject({
+    itemName: z.string().trim().min(1).max(200),
+    stock: z.number().int().min(1).max(MAX_STOCK),
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+    priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] });
+
+/** Awaits a Redis or MySQL call; any failure becomes 503 unavailable. */
+async function dependency<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new HttpError(ApiErrors.unavailable, { cause: error });
+  }
+}
+
+function timeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Everything except the hot routes: health, admin, order lookup, metrics, and JSON 404s/errors. */
+export function createExpressApp(deps: ServiceDeps): express.Express {
+  const { reservations, pool, logger } = deps;
+  const isAdmin = adminTokenVerifier(deps.adminToken);
+  const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const counters = new Map<string, (status: number) => void>();
+  const countRoute = (route: string) => {
+    let counter = counters.get(route);
+    if (counter === undefined) counters.set(route, (counter = routeCounter(route)));
+    return counter;
+  };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = requestIdOf(req);
+    res.locals.requestId = requestId;
+    res.setHeader("x-request-id", requestId);
+    res.setHeader("cache-control", "no-store");
+    const startedAt = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = req.route ? `${req.method} ${req.baseUrl}${req.route.path}` : "unmatched";
+      countRoute(route)(res.statusCode);
+      logger.debug(
+        { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Number(process.hrtime.bigint() - startedAt) / 1e6 },
+        "request",
+      );
+    });
+    next();
+  });
+
+  const requireAdmin = (req: Request, _res: Response, next: NextFunction) => {
+    next(isAdmin(req.headers.authorization) ? undefined : new HttpError(ApiErrors.unauthorized));
+  };
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
+  };
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const checks = await Promise.allSettled([timeout(deps.redis.ping(), READINESS_TIMEOUT_MS), timeout(pingMysql(pool), READINESS_TIMEOUT_MS)]);
+    const failing = (["redis", "mysql"] as const).filter((_, i) => checks[i].status === "rejected");
+    if (failing.length === 0) res.json({ status: "ready" });
+    else res.status(503).json({ status: "unavailable", failing });
+  });
+
+  app.get("/metrics", requireAdmin, async (_req, res) => {
+    const text = await dependency(collectMetrics());
+    res.type(metricsContentType).send(text);
+  });
+
+  app.post("/admin/sales", requireAdmin, requireJson, express.json({ limit: MAX_BODY_BYTES }), async (req, res) => {
+    const parsed = createSaleBody.safeParse(req.body);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
+      res.status(400).json({ error: "invalid_request", message });
+      return;
+    }
+    const body = parsed.data;
+    const sale: Sale = {
+      id: newSaleId(),
+      itemName: body.itemName,
+      stock: body.stock,
+      sold: 0,
+      startsAt: Date.parse(body.startsAt),
+      endsAt: Date.parse(body.endsAt),
+      ...(body.priceCents === undefined ? {} : { priceCents: body.priceCents }),
+    };
+    await dependency(insertSale(pool, sale));
+    try {
+      await reservations.loadSale(sale);
+    } catch (error) {
+      // Not visible anywhere yet, so nothing can have been sold: remove the row rather than leave a sale without stock.
+      await deleteUnusedSale(pool, sale.id).catch((cleanupError: unknown) =>
+        logger.error({ err: cleanupError, saleId: sale.id }, "could not remove a sale whose Redis load failed"),
+      );
+      throw new HttpError(ApiErrors.unavailable, { cause: error });
+    }
+    logger.info({ requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock }, "sale created");
+    res.status(201).json(saleView(sale, Date.now()));
+  });
+
+  app.get("/admin/sales/:saleId/stats", requireAdmin, async (req, res) => {
+    const saleId = req.params.saleId as string;
+    if (!SALE_ID_PATTERN.test(saleId)) throw new HttpError(ApiErrors.unknownSale);
+    const sale = await dependency(reservations.readSale(saleId, Date.now()));
+    if (sale === undefined) throw new HttpError(ApiErrors.unknownSale);
+    const confirmed = await dependency(countOrders(pool, saleId));
+    res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed });
+  });
+
+  app.get("/api/orders/:orderId", async (req, res) => {
+    const userId = verifyUser(req.headers.authorization);
+    if (userId === undefined) throw new HttpError(ApiErrors.unauthorized);
+    const orderId = req.params.orderId as string;
+    const saleId = saleIdOfOrder(orderId);
+    if (saleId === undefined || !ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
+    const confirmed = await dependency(findOrder(pool, orderId));
+    if (confirmed !== undefined) {
+      if (confirmed.userId !== userId) throw new HttpError(ApiErrors.unknownOrder);
+      res.json({ orderId, saleId, userId, status: "confirmed" });
+      return;
+    }
+    const held = await dependency(reservations.buyerOrderId(saleId, userId));
+    if (held !== orderId) throw new HttpError(ApiErrors.unknownOrder);
+    res.json({ orderId, saleId, userId, status: "pending" });
+  });
+
+  app.use(() => {
+    throw new HttpError(ApiErrors.notFound);
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const apiError = toApiError(error);
+    const requestId = res.locals.requestId as string;
+    if (apiError[0] >= 500) logger.error({ err: error, requestId }, "request failed");
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // Do not read the rest of an oversized body just to keep the connection alive.
+    if (apiError === ApiErrors.payloadTooLarge) res.set("connection", "close");
+    res.status(apiError[0]).type("application/json").send(errorBody(apiError));
+  });
+
+  return app;
+}
+
+/** Maps anything thrown in a handler (ours, body-parser's, Express's) to an API error; never leaks a stack. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof HttpError) return error.apiError;
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  switch (type) {
+    case "entity.too.large":
+      return ApiErrors.payloadTooLarge;
+    case "entity.parse.failed":
+      return ApiErrors.malformedJson;
+    case "charset.unsupported":
+    case "encoding.unsupported":
+      return ApiErrors.unsupportedMediaType;
+  }
+  if (typeof status === "number" && status >= 400 && status < 500) return ApiErrors.badRequest;
+  return ApiErrors.internal;
+}
+
+/** The service's request listener: the hot routes first, Express for the rest. */
+export function createRequestListener(deps: ServiceDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const hot = hotRoutes(deps);
+  const app = createExpressApp(deps);
+  return (req, res) => {
+    if (!hot(req, res)) app(req, res);
+  };
+}
+
+export function createHttpServer(deps: ServiceDeps): Server {
+  const server = createServer(createRequestListener(deps));
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  return server;
+}

@@ -1,0 +1,120 @@
+import cluster, { type Worker } from "node:cluster";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConfigError, loadConfig, type Config } from "./config";
+import { createLogger, type Logger } from "./logger";
+import { serveClusterMetrics } from "./metrics";
+import { startHttpWorker, startOrderWriter, type Running } from "./service";
+import { createMysqlPool, migrate } from "./storage";
+
+/**
+ * Entry point. The primary migrates the schema, then forks WORKERS HTTP workers (sharing PORT) and
+ * one order writer, restarting any that die. SIGTERM/SIGINT: every process stops taking work,
+ * finishes what is in flight, and exits.
+ */
+type Role = "http" | "order-writer";
+const ROLE_VARIABLE = "SECKILL_PROCESS_ROLE";
+const MIGRATION_ATTEMPTS = 30;
+const RESTART_DELAY_MS = 1000;
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  await migrateWithRetry(config, logger);
+  serveClusterMetrics();
+  let shuttingDown = false;
+  const roles = new Map<Worker, Role>();
+  const fork = (role: Role) => roles.set(cluster.fork({ [ROLE_VARIABLE]: role }), role);
+
+  cluster.on("exit", (worker, code, signal) => {
+    const role = roles.get(worker)!;
+    roles.delete(worker);
+    if (shuttingDown) {
+      if (roles.size === 0) {
+        logger.info("all workers stopped");
+        process.exit(0);
+      }
+      return;
+    }
+    logger.error({ role, workerPid: worker.process.pid, code, signal }, "worker died; restarting it");
+    setTimeout(() => fork(role), RESTART_DELAY_MS);
+  });
+  const shutDown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, "shutting down");
+    if (roles.size === 0) process.exit(0);
+    for (const worker of roles.keys()) worker.process.kill("SIGTERM");
+    setTimeout(() => {
+      logger.error("workers did not stop in time; killing them");
+      for (const worker of roles.keys()) worker.process.kill("SIGKILL");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on("SIGTERM", shutDown).on("SIGINT", shutDown);
+
+  for (let i = 0; i < config.workers; i++) fork("http");
+  fork("order-writer");
+  logger.info({ workers: config.workers, port: config.port, orderQueue: config.orderQueue }, "seckill service starting");
+}
+
+async function migrateWithRetry(config: Config, logger: Logger): Promise<void> {
+  const pool = createMysqlPool(config.mysql, 1);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const applied = await migrate(pool);
+        logger.info({ applied }, "database schema is up to date");
+        return;
+      } catch (error) {
+        if (attempt >= MIGRATION_ATTEMPTS) throw error;
+        logger.warn({ err: error, attempt }, "schema migration failed; retrying");
+        await sleep(2000);
+      }
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runWorker(config: Config, role: Role, logger: Logger): Promise<void> {
+  const running: Running = role === "http" ? await startHttpWorker(config, logger) : startOrderWriter(config, logger);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  // Under systemd the whole process group gets SIGTERM; SIGINT comes from a terminal. The primary relays both.
+  process.on("SIGTERM", stop).on("SIGINT", stop);
+  // If the primary dies, nobody will restart or stop us: stop now.
+  process.on("disconnect", stop);
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`seckill: ${error.message}\n`);
+    process.exit(1);
+  }
+  const role: Role | "primary" = cluster.isPrimary ? "primary" : (process.env[ROLE_VARIABLE] as Role);
+  const logger = createLogger(config.logLevel, role);
+  process.on("uncaughtException", (error) => {
+    logger.fatal({ err: error }, "uncaught exception");
+    process.exit(1);
+  });
+  const started = role === "primary" ? runPrimary(config, logger) : runWorker(config, role, logger);
+  started.catch((error: unknown) => {
+    logger.fatal({ err: error }, "failed to start");
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,97 @@
+import cluster from "node:cluster";
+import { AggregatorRegistry, Counter, Gauge, Histogram, collectDefaultMetrics, register } from "prom-client";
+
+/**
+ * Metrics live in each process's default registry; the cluster primary aggregates them for /metrics.
+ * Constructing an AggregatorRegistry is what installs prom-client's cluster listeners (in a worker:
+ * answering the primary's requests for its metrics), so every process makes one.
+ */
+const aggregator = new AggregatorRegistry();
+collectDefaultMetrics();
+
+export const httpRequests = new Counter({
+  name: "seckill_http_requests_total",
+  help: "HTTP requests by route and status code",
+  labelNames: ["route", "status"] as const,
+});
+
+export const reservationOutcomes = new Counter({
+  name: "seckill_reservation_outcomes_total",
+  help: "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable)",
+  labelNames: ["outcome"] as const,
+});
+
+export const orderWriterBatchSize = new Histogram({
+  name: "seckill_order_writer_batch_size",
+  help: "Order events per batch committed to MySQL",
+  buckets: [1, 10, 50, 100, 250, 500, 1000],
+});
+
+export const orderWriterLagSeconds = new Gauge({
+  name: "seckill_order_writer_lag_seconds",
+  help: "Time from reservation to MySQL commit for the newest event of the last committed batch",
+  aggregator: "max",
+});
+
+export const orderWriterBacklog = new Gauge({
+  name: "seckill_order_writer_backlog",
+  help: "Order events in Redis streams not yet confirmed in MySQL, as last seen by the order writer",
+  aggregator: "max",
+});
+
+export const ordersConfirmed = new Counter({
+  name: "seckill_orders_confirmed_total",
+  help: "Order events committed to MySQL (duplicates of already-confirmed orders included)",
+});
+
+export const orderDeadLetters = new Counter({
+  name: "seckill_order_dead_letters_total",
+  help: "Order events moved to a dead-letter stream after repeated permanent failures",
+});
+
+const METRICS_REQUEST = "seckill:metrics-request";
+const METRICS_RESPONSE = "seckill:metrics-response";
+const METRICS_TIMEOUT_MS = 5000;
+
+interface MetricsMessage {
+  type: string;
+  requestId: number;
+  text?: string;
+  error?: string;
+}
+
+export const metricsContentType = register.contentType;
+
+/** In the cluster primary: answer workers that serve /metrics with every process's metrics, aggregated. */
+export function serveClusterMetrics(): void {
+  cluster.on("message", (worker, message: MetricsMessage) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: METRICS_RESPONSE, requestId: message.requestId, text }),
+      (error: Error) => worker.send({ type: METRICS_RESPONSE, requestId: message.requestId, error: error.message }),
+    );
+  });
+}
+
+let nextRequestId = 0;
+
+/** The Prometheus text for this deployment: aggregated over the cluster when running as a worker. */
+export function collectMetrics(): Promise<string> {
+  if (!cluster.isWorker || !process.send) return register.metrics();
+  const requestId = nextRequestId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error("metrics aggregation timed out")), METRICS_TIMEOUT_MS);
+    const onMessage = (message: MetricsMessage) => {
+      if (message?.type !== METRICS_RESPONSE || message.requestId !== requestId) return;
+      finish(message.error === undefined ? undefined : new Error(message.error), message.text);
+    };
+    function finish(error?: Error, text?: string) {
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      if (error || text === undefined) reject(error ?? new Error("empty metrics response"));
+      else resolve(text);
+    }
+    process.on("message", onMessage);
+    process.send!({ type: METRICS_REQUEST, requestId });
+  });
+}

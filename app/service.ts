@@ -1,0 +1,67 @@
+import { once } from "node:events";
+import { hostname } from "node:os";
+import type { Server } from "node:http";
+import type { Config } from "./config";
+import { createHttpServer } from "./http";
+import type { Logger } from "./logger";
+import { OrderWriter } from "./order-writer";
+import { createRedis } from "./redis";
+import { Reservations } from "./reservation";
+import { Settings } from "./settings";
+import { createMysqlPool } from "./storage";
+
+export interface Running {
+  /** Stops taking work, finishes what is in flight, closes connections. */
+  stop(): Promise<void>;
+}
+
+const REDIS_READY_WAIT_MS = 5000;
+const DRAIN_DEADLINE_MS = 10_000;
+
+/** One HTTP worker process: serves the API on config.port (shared with the other workers under node:cluster). */
+export async function startHttpWorker(config: Config, logger: Logger, settings = new Settings()): Promise<Running & { server: Server }> {
+  const redis = createRedis(config.redis, "requests");
+  const pool = createMysqlPool(config.mysql, 4);
+  // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
+  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
+  const server = createHttpServer({
+    adminToken: config.adminToken,
+    userTokenSecret: config.userTokenSecret,
+    redis,
+    reservations: new Reservations(redis, config.redis.keyPrefix),
+    pool,
+    settings,
+    logger,
+  });
+  server.listen(config.port);
+  await once(server, "listening");
+  logger.info({ port: config.port }, "HTTP worker listening");
+  return {
+    server,
+    async stop() {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS).unref();
+      await closed;
+      clearTimeout(deadline);
+      await Promise.allSettled([redis.quit(), pool.end()]);
+      logger.info("HTTP worker stopped");
+    },
+  };
+}
+
+/** The order writer: drains the order streams into MySQL until stopped. */
+export function startOrderWriter(config: Config, logger: Logger): Running {
+  const redis = createRedis(config.redis, "background");
+  const pool = createMysqlPool(config.mysql, 2);
+  const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger });
+  writer.start();
+  logger.info({ consumer: hostname() }, "order writer started");
+  return {
+    async stop() {
+      await writer.stop();
+      await Promise.allSettled([redis.quit(), pool.end()]);
+      logger.info("order writer stopped");
+    },
+  };
+}
