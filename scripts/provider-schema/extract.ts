@@ -27,7 +27,14 @@ export const SUBSET_FILE = join(SCHEMA_DIR, "subset.json");
 /** The file name cdktf derives from the constraint `aliyun/alicloud@~> 1.289` in cdktf.json. */
 export const SCHEMA_FILE = join(SCHEMA_DIR, "alicloud@~%3E%201.289.json");
 
-export function extractSchema(source: ProviderSource, subset: Subset): object {
+/** The document `terraform providers schema -json` prints, plus `provider_versions`. */
+export interface ProviderSchemaFile {
+  format_version: "1.0";
+  provider_schemas: Record<string, { provider: JsonSchema; resource_schemas: Record<string, JsonSchema>; data_source_schemas: Record<string, JsonSchema> }>;
+  provider_versions: Record<string, string>;
+}
+
+export function extractSchema(source: ProviderSource, subset: Subset): ProviderSchemaFile {
   const pkg = new GoPackage(readPackageFiles(source, "alicloud"));
   const reader = new SchemaReader(pkg);
   const provider = reader.readProvider("Provider");
@@ -65,7 +72,7 @@ function main(argv: string[]): void {
   const rev = revFlag >= 0 ? rest[revFlag + 1] : subset.sourceCommit;
   const schema = extractSchema({ path, rev: rev === "worktree" ? undefined : rev }, subset);
   writeFileSync(SCHEMA_FILE, JSON.stringify(schema, null, 1) + "\n");
-  const block = (schema as any).provider_schemas[subset.provider];
+  const block = schema.provider_schemas[subset.provider];
   console.log(`wrote ${SCHEMA_FILE}: ${Object.keys(block.resource_schemas).length} resources, ${Object.keys(block.data_source_schemas).length} data sources`);
 }
 
