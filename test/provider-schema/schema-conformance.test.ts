@@ -79,6 +79,8 @@ describe("schemaViolations", () => {
         },
       },
       alicloud_vpc: { v: { tags: ["a"], secondary_cidr_blocks: "${var.cidrs}" } },
+      alicloud_vswitch: { s: { vpc_id: "vpc-1", cidr_block: "10.0.0.0/24", zone_id: "cn-hangzhou-h", vswitch_name: 7 } },
+      alicloud_ess_scaling_group: { g: { min_size: "$${escaped}", max_size: "%{ if var.big }10%{ else }2%{ endif }" } },
     });
     expect(schemaViolations(synth)).toEqual([
       'resource.alicloud_alb_rule.r.priority: expected number, got string "10"',
@@ -86,6 +88,8 @@ describe("schemaViolations", () => {
       'resource.alicloud_alb_rule.r.rule_actions.traffic_limit_config.qps: expected number, got string "many"',
       'resource.alicloud_alb_rule.r.rule_conditions.path_config.values: expected set of string, got string "/x"',
       "resource.alicloud_vpc.v.tags: expected map of string, got an array",
+      "resource.alicloud_vswitch.s.vswitch_name: expected string, got number 7",
+      'resource.alicloud_ess_scaling_group.g.min_size: expected number, got string "$${escaped}"',
     ]);
   });
 

@@ -3,7 +3,7 @@
  * alicloud provider schema, the way `terraform validate` would judge the configuration's shape:
  * unknown resource types, arguments and blocks; missing required arguments and blocks; literal
  * values of the wrong type; block counts outside min/max items; arguments the provider only computes.
- * Terraform expressions (strings containing `${`) are accepted for any attribute type.
+ * Terraform expressions (strings with an unescaped `${` or `%{`) are accepted for any attribute type.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -87,8 +87,9 @@ export function schemaViolations(synth: string | object, schema: ProviderSchema 
 
 type Report = (path: string, message: string) => void;
 
+/** A Terraform template: `${...}` or `%{...}` that is not escaped as `$${` / `%%{`. */
 function isExpression(value: unknown): boolean {
-  return typeof value === "string" && value.includes("${");
+  return typeof value === "string" && /(^|[^$])\$\{|(^|[^%])%\{/.test(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
