@@ -1,0 +1,339 @@
+/**
+ * `npm run demo`: a flash sale on this machine, end to end. Starts the service against the local
+ * Redis and MariaDB (throwaway ones when none answers), sends a crowd of buyers at one sale and
+ * reports what happened: units sold, orders confirmed, oversold, duplicates, req/s, latencies.
+ * Everything it creates (database, Redis keys, processes) is removed when it ends.
+ */
+import { availableParallelism } from "node:os";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SingleBar } from "cli-progress";
+import type { Pool } from "mysql2/promise";
+import { mintUserToken } from "../app/auth";
+import { countOrders, createMysqlPool, findOrder } from "../app/storage";
+import { parseFlags, runMain, wholeNumberFlag } from "./lib/cli";
+import { buyersWithSeveralUnits, CrowdResult, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
+import { describeAnswer, HttpClient } from "./lib/http-client";
+import { startApp } from "./lib/local-app";
+import { createScratch, localMysql, localRedis } from "./lib/local-services";
+import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
+
+export interface DemoOptions {
+  readonly buyers: number;
+  readonly stock: number;
+  readonly concurrency: number;
+  /** App worker processes. @default - the app's default (one per CPU) */
+  readonly workers?: number;
+  /** Start throwaway Redis and MariaDB even when local ones answer. */
+  readonly throwaway: boolean;
+  readonly confirmTimeoutMs: number;
+  readonly progress: (line: string) => void;
+  readonly bars: boolean;
+}
+
+export interface DemoResult {
+  readonly stock: number;
+  readonly buyers: number;
+  /** Buyers answered 202. */
+  readonly unitsSold: number;
+  /** Units the service counts as handed out in Redis (its stats endpoint). */
+  readonly reservedInRedis: number;
+  /** Order rows in MySQL for the sale. */
+  readonly ordersConfirmed: number;
+  readonly oversold: number;
+  /** Buyers holding more than one unit, plus order ids handed out twice. */
+  readonly duplicates: number;
+  /** 202s without their order row (right buyer, right sale) in MySQL when the wait ended. */
+  readonly unconfirmed: number;
+  /** From the last 202 to the moment MySQL held every order; undefined if it never did. */
+  readonly lastConfirmationMs?: number;
+  readonly crowd: CrowdResult;
+  /** Answers outside the contract (5xx, no answer, …), described; must be empty. */
+  readonly errors: readonly string[];
+  readonly services: string;
+}
+
+const USAGE = `Usage: npm run demo -- [options]
+
+A flash sale on this machine: starts the service against the local Redis and MariaDB (or throwaway
+ones from the installed redis-server/mariadbd), sends a crowd of buyers at one sale and reports
+units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up after itself.
+
+  --buyers <n>           distinct buyers; every 10th clicks twice at once (default 20000)
+  --stock <n>            units on sale (default 1000)
+  --concurrency <n>      requests in flight at most (default 100)
+  --workers <n>          app worker processes (default: one per CPU)
+  --throwaway            start throwaway Redis and MariaDB even when local ones answer
+  --confirm-timeout <s>  how long orders may take to reach MySQL (default 60)
+
+REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own key prefix and database).`;
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: Error) => options.progress(`cleanup: ${e.message}`));
+  };
+  const interrupted = () => {
+    options.progress("interrupted: cleaning up");
+    void cleanUp().then(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  try {
+    const redis = await localRedis(process.env.REDIS_URL, options.throwaway);
+    cleanups.push(redis.stop);
+    const mysqlServer = await localMysql(process.env.MYSQL_URL, options.throwaway);
+    cleanups.push(mysqlServer.stop);
+    const services = `Redis ${redis.description}, MariaDB ${mysqlServer.description}`;
+    options.progress(`Using ${services}`);
+
+    const scratch = await createScratch(redis.url, mysqlServer.url, "demo");
+    cleanups.push(scratch.dispose);
+    options.progress(`Own database ${scratch.database}, Redis key prefix ${scratch.keyPrefix}`);
+
+    const adminToken = randomBytes(24).toString("base64url");
+    const userTokenSecret = randomBytes(24).toString("base64url");
+    const app = await startApp({
+      REDIS_URL: scratch.redisUrl,
+      MYSQL_URL: scratch.mysqlUrl,
+      SECKILL_ADMIN_TOKEN: adminToken,
+      SECKILL_USER_TOKEN_SECRET: userTokenSecret,
+      ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
+    });
+    cleanups.push(app.stop);
+    const workers = options.workers ?? availableParallelism();
+    options.progress(`Service on ${app.baseUrl} (${workers} worker processes); sale page at ${app.baseUrl}/`);
+
+    const client = new HttpClient(app.baseUrl, { maxSockets: options.concurrency });
+    cleanups.push(async () => client.close());
+    const pool = createMysqlPool(mysqlConnection(scratch.mysqlUrl), 2);
+    cleanups.push(() => pool.end());
+    await waitForReady(client);
+
+    const saleId = await createSale(client, adminToken, options.stock);
+    options.progress(`Sale ${saleId}: ${options.stock} units, ${options.buyers} buyers on their way`);
+
+    const confirmations = new ConfirmationWatch(pool, saleId);
+    const crowd = await withCrowdBar(options, (onProgress) =>
+      runCrowd({
+        client,
+        saleId,
+        buyerIds: Array.from({ length: options.buyers }, (_, i) => `buyer${i}`),
+        mintToken: (userId) => mintUserToken(userId, userTokenSecret),
+        clicksPerBuyer: (i) => (i % 10 === 0 ? 2 : 1),
+        concurrency: options.concurrency,
+        retries: 20,
+        onProgress,
+      }),
+    );
+    options.progress(`Crowd done in ${formatDuration(crowd.elapsedMs)}; waiting for the order writer`);
+    const allConfirmedAt = await confirmations.waitFor(crowd.reservations.length, options.confirmTimeoutMs);
+
+    const stats = await client.request("GET", `/admin/sales/${saleId}/stats`, { bearer: adminToken });
+    const reservedInRedis = Number((stats.json as { reserved?: unknown } | undefined)?.reserved ?? NaN);
+    const ordersConfirmed = await countOrders(pool, saleId);
+    const unconfirmed = await countUnconfirmed(pool, saleId, crowd.reservations);
+    const unitsSold = crowd.reservations.length;
+    const lastReservedAt = Math.max(...crowd.reservations.map((r) => r.at));
+    return {
+      stock: options.stock,
+      buyers: options.buyers,
+      unitsSold,
+      reservedInRedis,
+      ordersConfirmed,
+      oversold: Math.max(0, Math.max(unitsSold, reservedInRedis, ordersConfirmed) - options.stock),
+      duplicates: buyersWithSeveralUnits(crowd.reservations).length + repeatedOrderIds(crowd.reservations).length,
+      unconfirmed,
+      lastConfirmationMs: allConfirmedAt === undefined || unitsSold === 0 ? undefined : Math.max(0, allConfirmedAt - lastReservedAt),
+      crowd,
+      errors: crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`),
+      services,
+    };
+  } finally {
+    process.removeListener("SIGINT", interrupted);
+    await cleanUp();
+  }
+}
+
+/** Watches the order rows of one sale in MySQL from the moment the crowd starts. */
+class ConfirmationWatch {
+  private count = 0;
+  /** When `count` first reached its current value (performance.now()). */
+  private countSince = performance.now();
+  private stopped = false;
+  private readonly polling: Promise<void>;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly saleId: string,
+  ) {
+    this.polling = this.poll();
+  }
+
+  /** Waits until `expected` orders are in MySQL; returns when that first happened, or undefined on timeout. */
+  async waitFor(expected: number, timeoutMs: number): Promise<number | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.count < expected && performance.now() < deadline) await sleep(20);
+    this.stopped = true;
+    await this.polling;
+    return this.count >= expected ? this.countSince : undefined;
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopped) {
+      const count = await countOrders(this.pool, this.saleId);
+      if (count !== this.count) {
+        this.count = count;
+        this.countSince = performance.now();
+      }
+      await sleep(25);
+    }
+  }
+}
+
+async function waitForReady(client: HttpClient): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const answer = await client.request("GET", "/readyz");
+    if (answer.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the service is not ready after 30 s: /readyz answered ${describeAnswer(answer)}`);
+    await sleep(200);
+  }
+}
+
+async function createSale(client: HttpClient, adminToken: string, stock: number): Promise<string> {
+  const now = Date.now();
+  const answer = await client.request("POST", "/admin/sales", {
+    bearer: adminToken,
+    body: {
+      itemName: `demo-${new Date(now).toISOString()}`,
+      stock,
+      startsAt: new Date(now - 1_000).toISOString(),
+      endsAt: new Date(now + 30 * 60_000).toISOString(),
+      priceCents: 999,
+    },
+  });
+  const id = (answer.json as { id?: unknown } | undefined)?.id;
+  if (answer.status !== 201 || typeof id !== "string") throw new Error(`POST /admin/sales answered ${describeAnswer(answer)}`);
+  return id;
+}
+
+/** 202s whose order is not in MySQL for that buyer and sale. */
+async function countUnconfirmed(pool: Pool, saleId: string, reservations: readonly Reservation[]): Promise<number> {
+  let unconfirmed = 0;
+  for (const { orderId, buyerId } of reservations) {
+    const order = await findOrder(pool, orderId);
+    if (order?.saleId !== saleId || order.userId !== buyerId) unconfirmed++;
+  }
+  return unconfirmed;
+}
+
+function crowdErrors(crowd: CrowdResult, statsProblem: string | undefined): string[] {
+  const errors = (["unavailable", "server_error", "unexpected", "no_answer"] as const)
+    .filter((outcome) => crowd.outcomes[outcome] > 0)
+    .map((outcome) => `${crowd.outcomes[outcome]} × ${outcome.replace("_", " ")}, e.g. ${crowd.firstAnswer[outcome]}`);
+  if (crowd.clicksGivenUp > 0) errors.push(`${crowd.clicksGivenUp} clicks still rate limited after 20 retries`);
+  if (statsProblem) errors.push(statsProblem);
+  return errors;
+}
+
+function mysqlConnection(url: string) {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 3306),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: parsed.pathname.slice(1),
+  };
+}
+
+async function withCrowdBar(
+  options: DemoOptions,
+  crowd: (onProgress: (p: { clicksDone: number; clicks: number; outcomes: { reserved: number } }) => void) => Promise<CrowdResult>,
+): Promise<CrowdResult> {
+  const clicks = options.buyers + Math.ceil(options.buyers / 10);
+  const bar = new SingleBar({
+    format: "  {bar} {percentage}% | {value}/{total} clicks | {rate} req/s | sold {sold}/{stock}",
+    stream: process.stderr,
+    hideCursor: true,
+    noTTYOutput: !options.bars,
+    notTTYSchedule: 1000,
+  });
+  const startedAt = performance.now();
+  bar.start(clicks, 0, { rate: 0, sold: 0, stock: options.stock });
+  try {
+    return await crowd((p) =>
+      bar.update(p.clicksDone, {
+        rate: Math.round(p.clicksDone / ((performance.now() - startedAt) / 1000)),
+        sold: p.outcomes.reserved,
+      }),
+    );
+  } finally {
+    bar.stop();
+  }
+}
+
+const thousands = (n: number) => n.toLocaleString("en-US");
+
+export function formatDemoReport(result: DemoResult): string {
+  const { crowd } = result;
+  const o = crowd.outcomes;
+  const rate = Math.round(crowd.requests / (crowd.elapsedMs / 1000));
+  const verdict = (value: number) => (value === 0 ? "0" : `${thousands(value)}  ✗ must be 0`);
+  const rows: [string, string][] = [
+    ["units sold", `${thousands(result.unitsSold)} of ${thousands(result.stock)} (Redis counts ${thousands(result.reservedInRedis)})`],
+    ["orders confirmed", `${thousands(result.ordersConfirmed)} rows in MySQL`],
+    ["oversold", verdict(result.oversold)],
+    ["duplicates", verdict(result.duplicates)],
+    ["unconfirmed", verdict(result.unconfirmed)],
+    ["requests", `${thousands(crowd.requests)} from ${thousands(result.buyers)} buyers in ${formatDuration(crowd.elapsedMs)}: ${thousands(rate)} req/s`],
+    [
+      "answers",
+      `${thousands(o.reserved)} × 202 reserved, ${thousands(o.sold_out)} × 410 sold out, ${thousands(o.already_purchased)} × 409 already purchased` +
+        (o.rate_limited > 0 ? `, ${thousands(o.rate_limited)} × 429 retried` : ""),
+    ],
+    ["latency", formatLatencies(summarizeLatencies(crowd.latenciesMs))],
+    [
+      "last order confirmed",
+      result.lastConfirmationMs === undefined ? "never (see unconfirmed)" : `${formatDuration(result.lastConfirmationMs)} after the last unit was reserved`,
+    ],
+  ];
+  const lines = [`Flash sale demo (${result.services})`, ...rows.map(([label, value]) => `  ${label.padEnd(21)} ${value}`)];
+  for (const error of result.errors) lines.push(`  error: ${error}`);
+  lines.push(
+    demoFailed(result)
+      ? "FAILED: the sale broke a promise (see ✗ and errors above)"
+      : "OK: nothing oversold, nobody served twice, every order confirmed",
+  );
+  return lines.join("\n");
+}
+
+export function demoFailed(result: DemoResult): boolean {
+  return result.oversold > 0 || result.duplicates > 0 || result.unconfirmed > 0 || result.errors.length > 0;
+}
+
+async function main(): Promise<number> {
+  const values = parseFlags(USAGE, {
+    buyers: { type: "string" },
+    stock: { type: "string" },
+    concurrency: { type: "string" },
+    workers: { type: "string" },
+    throwaway: { type: "boolean" },
+    "confirm-timeout": { type: "string" },
+  });
+  if (values === undefined) return 0;
+  const result = await runDemo({
+    buyers: wholeNumberFlag("buyers", values.buyers, 20_000),
+    stock: wholeNumberFlag("stock", values.stock, 1_000),
+    concurrency: wholeNumberFlag("concurrency", values.concurrency, 100),
+    workers: values.workers === undefined ? undefined : wholeNumberFlag("workers", values.workers, 1),
+    throwaway: values.throwaway === true,
+    confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 60) * 1000,
+    progress: (line) => process.stderr.write(`${line}\n`),
+    bars: process.stderr.isTTY === true,
+  });
+  process.stdout.write(`\n${formatDemoReport(result)}\n`);
+  return demoFailed(result) ? 1 : 0;
+}
+
+if (require.main === module) runMain(main);

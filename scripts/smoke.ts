@@ -1,0 +1,368 @@
+/**
+ * Post-deploy smoke test: `npm run smoke -- --url <base-url>` or `--stack seckill-<env>`.
+ * Drives a real small flash sale through the load balancer and checks the service's promises
+ * (issue 4's contract): exactly `stock` units sold, one per buyer, every order confirmed.
+ */
+import { SingleBar } from "cli-progress";
+import { mintUserToken } from "../app/auth";
+import { Checklist, CheckFailed } from "./lib/checklist";
+import { parseFlags, requiredEnv, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
+import { buyersWithSeveralUnits, CrowdResult, OrderOutcome, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
+import { describeAnswer, HttpAnswer, HttpClient } from "./lib/http-client";
+import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
+import { rateLimitOfStack, publicUrlOfStack } from "./lib/stack-outputs";
+
+export interface SmokeOptions {
+  readonly baseUrl: string;
+  readonly adminToken: string;
+  readonly userTokenSecret: string;
+  /** Units in the smoke sale. */
+  readonly stock: number;
+  /** Distinct buyers; each clicks "buy" twice at once. More than `stock`. */
+  readonly buyers: number;
+  readonly concurrency: number;
+  /** How long orders may take to be confirmed in MySQL. */
+  readonly confirmTimeoutMs: number;
+  /** Per-client-IP QPS of the order endpoint's ALB rule; the rate-limit check runs when set. */
+  readonly rateLimitQps?: number;
+  readonly rateLimitSeconds: number;
+  /** Where progress goes (stderr from the CLI). */
+  readonly progress: (line: string) => void;
+  /** Draw progress bars (only on a terminal). */
+  readonly bars: boolean;
+}
+
+const USAGE = `Usage: npm run smoke -- (--url <base-url> | --stack seckill-<env>) [options]
+
+Runs a small flash sale against a deployed seckill service and checks it end to end.
+Needs SECKILL_ADMIN_TOKEN (creates the sale) and SECKILL_USER_TOKEN_SECRET (signs buyer tokens).
+
+  --url <base-url>          the service or load balancer, e.g. http://seckill-dev-alb.example.com
+  --stack seckill-<env>     read the public URL from the stack's Terraform outputs instead
+  --stock <n>               units in the smoke sale (default 20)
+  --buyers <n>              distinct buyers, each clicking twice at once (default 3 × stock)
+  --concurrency <n>         requests in flight at most (default 20)
+  --confirm-timeout <s>     how long orders may take to be confirmed (default 120)
+  --rate-limit              also push past the order endpoint's ALB rate limit and expect 503s
+  --rate-limit-qps <n>      that limit (per client IP); read from the stack with --stack
+  --rate-limit-seconds <n>  how long to push (default 5)`;
+
+export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
+  const checks = new Checklist(options.progress);
+  const client = new HttpClient(options.baseUrl, { maxSockets: Math.max(options.concurrency, 1) });
+  const admin = options.adminToken;
+  const startedAt = new Date();
+  const saleName = `smoke-${startedAt.toISOString().replace(/[-:]|\.\d+/g, "")}`;
+  const buyerPrefix = `smoke${startedAt.getTime()}`;
+  const mint = (userId: string) => mintUserToken(userId, options.userTokenSecret);
+  let serverNow = Date.now();
+  let saleId = "";
+  let crowd: CrowdResult | undefined;
+
+  try {
+    await checks.run("healthz", "GET /healthz answers 200 {status: ok}", async () => {
+      const answer = await expectJson(client, "GET", "/healthz", 200);
+      if ((answer.json as { status?: unknown }).status !== "ok") fail(`/healthz answered ${describeAnswer(answer)}`);
+      serverNow = Date.parse(String(answer.headers.date)) || Date.now();
+      return describeAnswer(answer);
+    });
+
+    await checks.run("readyz", "GET /readyz: the service reaches Redis and MySQL", async () => {
+      const answer = await client.request("GET", "/readyz");
+      const failing = (answer.json as { failing?: unknown } | undefined)?.failing;
+      if (answer.status === 503 && Array.isArray(failing)) {
+        fail(`the service cannot reach ${failing.join(" and ")} (/readyz answered ${describeAnswer(answer)})`);
+      }
+      if (answer.status !== 200 || (answer.json as { status?: unknown } | undefined)?.status !== "ready") {
+        fail(`/readyz answered ${describeAnswer(answer)}, expected 200 {"status":"ready"}`);
+      }
+      return describeAnswer(answer);
+    });
+
+    await checks.run("create-sale", `POST /admin/sales "${saleName}", ${options.stock} units, then GET it`, async () => {
+      // The window follows the service's clock (the Date header), so a skewed local clock cannot
+      // make the sale "not started"; it ends by itself a quarter of an hour later.
+      const created = await client.request("POST", "/admin/sales", {
+        bearer: admin,
+        body: {
+          itemName: saleName,
+          stock: options.stock,
+          startsAt: new Date(serverNow - 5_000).toISOString(),
+          endsAt: new Date(serverNow + 15 * 60_000).toISOString(),
+          priceCents: 1,
+        },
+      });
+      if (created.status === 401) fail("the service rejected SECKILL_ADMIN_TOKEN (401): it is not this deployment's admin token");
+      if (created.status !== 201) fail(`POST /admin/sales answered ${describeAnswer(created)}, expected 201`);
+      saleId = String((created.json as { id?: unknown }).id ?? "");
+      if (saleId === "") fail(`POST /admin/sales answered ${describeAnswer(created)} without an id`);
+      const sale = await expectJson(client, "GET", `/api/sales/${saleId}`, 200);
+      const { status, remaining } = sale.json as { status?: unknown; remaining?: unknown };
+      if (status !== "active" || remaining !== options.stock) {
+        fail(`new sale ${saleId} shows ${describeAnswer(sale)}; expected status "active" and remaining ${options.stock}`);
+      }
+      return `sale ${saleId} is active with ${options.stock} units`;
+    });
+
+    await checks.run(
+      "flash-crowd",
+      `${options.buyers} buyers click "buy" twice each, ${options.concurrency} requests at a time`,
+      async () => {
+        crowd = await withBar(options, "buyers' clicks", options.buyers * 2, (tick) =>
+          runCrowd({
+            client,
+            saleId,
+            buyerIds: Array.from({ length: options.buyers }, (_, i) => `${buyerPrefix}-${i}`),
+            mintToken: mint,
+            clicksPerBuyer: () => 2,
+            concurrency: options.concurrency,
+            retries: 20,
+            onProgress: (p) => tick(p.clicksDone),
+          }),
+        );
+        assertEveryClickAnswered(crowd);
+        return describeCrowd(crowd);
+      },
+    );
+
+    await checks.run("exactly-stock-sold", `exactly ${options.stock} buyers were answered 202`, async () => {
+      const buyers = new Set(crowd!.reservations.map((r) => r.buyerId)).size;
+      if (buyers > options.stock) {
+        fail(`${buyers} buyers got a unit (202) for a stock of ${options.stock}: oversold by ${buyers - options.stock}`);
+      }
+      if (buyers < options.stock) {
+        fail(`only ${buyers} of ${options.stock} units went to ${options.buyers} buyers: units were lost or refused`);
+      }
+      return `${buyers} buyers got a unit, the rest heard sold_out`;
+    });
+
+    await checks.run("one-unit-per-buyer", "no buyer got two units, no order id was handed out twice", async () => {
+      const greedy = buyersWithSeveralUnits(crowd!.reservations);
+      if (greedy.length > 0) fail(`${greedy.length} buyers got two units (e.g. ${greedy[0]}): the one-per-buyer check is not atomic`);
+      const repeated = repeatedOrderIds(crowd!.reservations);
+      if (repeated.length > 0) fail(`order id ${repeated[0]} was handed to ${repeated.length > 1 ? "several reservations" : "two reservations"}`);
+      return `${crowd!.reservations.length} orders for ${crowd!.reservations.length} distinct buyers; second clicks got 409 or 410`;
+    });
+
+    await checks.run(
+      "orders-confirmed",
+      `every order reaches "confirmed" within ${formatDuration(options.confirmTimeoutMs)}`,
+      async () => {
+        const waited = await waitForConfirmation(client, crowd!.reservations, mint, options);
+        return `${crowd!.reservations.length} orders confirmed, the last after ${formatDuration(waited)}`;
+      },
+    );
+
+    await checks.run("stats-agree", "GET /admin/sales/:id/stats and the sale agree with what the buyers saw", async () => {
+      const stats = await expectJson(client, "GET", `/admin/sales/${saleId}/stats`, 200, admin);
+      const expected = { stock: options.stock, reserved: options.stock, confirmed: options.stock, pending: 0 };
+      const seen = stats.json as Record<string, unknown>;
+      const wrong = Object.entries(expected).filter(([key, value]) => seen[key] !== value);
+      if (wrong.length > 0) {
+        fail(`stats answered ${describeAnswer(stats)}; expected ${JSON.stringify(expected)}`);
+      }
+      const sale = await expectJson(client, "GET", `/api/sales/${saleId}`, 200);
+      const { status, remaining } = sale.json as { status?: unknown; remaining?: unknown };
+      if (status !== "sold_out" || remaining !== 0) {
+        fail(`the sold-out sale shows ${describeAnswer(sale)}; expected status "sold_out" and remaining 0`);
+      }
+      return `stock ${options.stock}, reserved ${options.stock}, confirmed ${options.stock}, pending 0; sale sold_out`;
+    });
+
+    if (options.rateLimitQps === undefined) {
+      checks.skip("rate-limit", "not asked for (--rate-limit)");
+    } else {
+      await checkRateLimit(checks, client, saleId, `${buyerPrefix}rl`, mint, options, options.rateLimitQps);
+    }
+  } finally {
+    client.close();
+  }
+  return checks;
+}
+
+async function checkRateLimit(
+  checks: Checklist,
+  client: HttpClient,
+  saleId: string,
+  buyerPrefix: string,
+  mint: (userId: string) => string,
+  options: SmokeOptions,
+  limitQps: number,
+): Promise<void> {
+  // Twice the limit, on the sold-out sale: the service answers 410 without touching Redis, so
+  // the push costs the backend little and reserves nothing.
+  const rate = limitQps * 2;
+  const total = rate * options.rateLimitSeconds;
+  await checks.run(
+    "rate-limit",
+    `${rate} req/s for ${options.rateLimitSeconds} s on the order endpoint (limit ${limitQps}/s): the ALB answers 503`,
+    async () => {
+      const push = await withBar(options, "requests", total, (tick) =>
+        runCrowd({
+          client,
+          saleId,
+          buyerIds: Array.from({ length: total }, (_, i) => `${buyerPrefix}-${i}`),
+          mintToken: mint,
+          concurrency: Math.min(rate, 256),
+          ratePerSecond: rate,
+          retries: 0,
+          onProgress: (p) => tick(p.clicksDone),
+        }),
+      );
+      const achieved = Math.round(push.requests / (push.elapsedMs / 1000));
+      const errors = serverSideFailures(push);
+      if (errors.length > 0) fail(`besides the load balancer's 503s: ${errors.join("; ")}`);
+      if (push.outcomes.lb_rejected === 0) {
+        fail(
+          `no 503 from the load balancer at ${achieved} req/s` +
+            (achieved < limitQps ? ` (this client could not exceed the ${limitQps}/s limit: raise it from a bigger machine)` : ": is the TrafficLimit rule on the order path?"),
+        );
+      }
+      return `${push.requests} requests at ${achieved} req/s: ${push.outcomes.lb_rejected} × 503 from the load balancer, ${push.outcomes.sold_out} × 410 sold_out`;
+    },
+  );
+}
+
+/** Fails the crowd check when any click did not get an answer the contract allows. */
+function assertEveryClickAnswered(crowd: CrowdResult): void {
+  const problems = serverSideFailures(crowd);
+  if (crowd.clicksGivenUp > 0) {
+    problems.push(`${crowd.clicksGivenUp} clicks were still rate limited after 20 retries (${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected}): lower --concurrency`);
+  }
+  if (problems.length > 0) fail(`${problems.join("; ")}`);
+}
+
+const FAILURE_WORDS: Partial<Record<OrderOutcome, string>> = {
+  unavailable: "503 from the service itself (it cannot reach Redis)",
+  server_error: "5xx from the service",
+  unexpected: "answers outside the contract",
+  no_answer: "requests without an answer",
+};
+
+function serverSideFailures(crowd: CrowdResult): string[] {
+  return (Object.keys(FAILURE_WORDS) as OrderOutcome[])
+    .filter((outcome) => crowd.outcomes[outcome] > 0)
+    .map((outcome) => `${crowd.outcomes[outcome]} × ${FAILURE_WORDS[outcome]}, e.g. ${crowd.firstAnswer[outcome]}`);
+}
+
+function describeCrowd(crowd: CrowdResult): string {
+  const o = crowd.outcomes;
+  const retried = o.rate_limited + o.lb_rejected;
+  return (
+    `${crowd.requests} requests in ${formatDuration(crowd.elapsedMs)}: ${o.reserved} × 202, ` +
+    `${o.already_purchased} × 409, ${o.sold_out} × 410` +
+    (retried > 0 ? `, ${retried} retried after 429/ALB 503` : "") +
+    `; ${formatLatencies(summarizeLatencies(crowd.latenciesMs))}`
+  );
+}
+
+/** Polls every reserved order as its buyer until all are confirmed; returns how long that took. */
+async function waitForConfirmation(
+  client: HttpClient,
+  reservations: readonly Reservation[],
+  mint: (userId: string) => string,
+  options: SmokeOptions,
+): Promise<number> {
+  const startedAt = performance.now();
+  const deadline = startedAt + options.confirmTimeoutMs;
+  let pending = [...reservations];
+  return withBar(options, "orders confirmed", reservations.length, async (tick) => {
+    for (;;) {
+      const stillPending: Reservation[] = [];
+      for (const reservation of pending) {
+        const answer = await expectJson(client, "GET", `/api/orders/${reservation.orderId}`, 200, mint(reservation.buyerId));
+        const order = answer.json as { orderId?: unknown; userId?: unknown; saleId?: unknown; status?: unknown };
+        if (order.orderId !== reservation.orderId || order.userId !== reservation.buyerId) {
+          fail(`GET /api/orders/${reservation.orderId} as ${reservation.buyerId} answered ${describeAnswer(answer)}`);
+        }
+        if (order.status === "confirmed") continue;
+        if (order.status !== "pending") fail(`order ${reservation.orderId} has status ${JSON.stringify(order.status)}`);
+        stillPending.push(reservation);
+      }
+      pending = stillPending;
+      tick(reservations.length - pending.length);
+      if (pending.length === 0) return performance.now() - startedAt;
+      if (performance.now() > deadline) {
+        fail(
+          `${pending.length} of ${reservations.length} orders still pending after ${formatDuration(options.confirmTimeoutMs)} ` +
+            `(e.g. ${pending[0].orderId}): is the order writer running, can it reach MySQL?`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
+}
+
+async function expectJson(client: HttpClient, method: string, path: string, status: number, bearer?: string): Promise<HttpAnswer> {
+  const answer = await client.request(method, path, { bearer });
+  if (answer.status !== status || typeof answer.json !== "object" || answer.json === null) {
+    fail(`${method} ${path} answered ${describeAnswer(answer)}, expected ${status} with a JSON body`);
+  }
+  return answer;
+}
+
+function fail(message: string): never {
+  throw new CheckFailed(message);
+}
+
+/** Runs `work` with a progress bar on the terminal (nothing otherwise); `tick` sets the bar's value. */
+async function withBar<T>(options: SmokeOptions, unit: string, total: number, work: (tick: (value: number) => void) => Promise<T>): Promise<T> {
+  if (!options.bars) return work(() => undefined);
+  const bar = new SingleBar({ format: `  {bar} {value}/{total} ${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
+  bar.start(total, 0);
+  try {
+    return await work((value) => bar.update(value));
+  } finally {
+    bar.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const values = parseFlags(USAGE, {
+    url: { type: "string" },
+    stack: { type: "string" },
+    stock: { type: "string" },
+    buyers: { type: "string" },
+    concurrency: { type: "string" },
+    "confirm-timeout": { type: "string" },
+    "rate-limit": { type: "boolean" },
+    "rate-limit-qps": { type: "string" },
+    "rate-limit-seconds": { type: "string" },
+  });
+  if (values === undefined) return 0;
+  if ((values.url === undefined) === (values.stack === undefined)) {
+    throw new UsageError(`give exactly one of --url <base-url> or --stack seckill-<env>\n\n${USAGE}`);
+  }
+  const stock = wholeNumberFlag("stock", values.stock, 20);
+  const buyers = wholeNumberFlag("buyers", values.buyers, stock * 3);
+  if (buyers <= stock) throw new UsageError(`--buyers (${buyers}) must be more than --stock (${stock}): the crowd has to outnumber the units`);
+  const adminToken = requiredEnv("SECKILL_ADMIN_TOKEN", "the service's admin bearer token (the stack's sensitive output, or your secret store)");
+  const userTokenSecret = requiredEnv("SECKILL_USER_TOKEN_SECRET", "the secret the service verifies buyer tokens with; the smoke test signs its buyers' tokens with it");
+  const baseUrl = values.url ?? publicUrlOfStack(values.stack!);
+  let rateLimitQps: number | undefined;
+  if (values["rate-limit"]) {
+    if (values["rate-limit-qps"] !== undefined) rateLimitQps = wholeNumberFlag("rate-limit-qps", values["rate-limit-qps"], 0);
+    else if (values.stack !== undefined) rateLimitQps = rateLimitOfStack(values.stack);
+    else throw new UsageError("--rate-limit with --url needs --rate-limit-qps <n>: the order endpoint's per-client-IP limit");
+  }
+
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  progress(`Smoke test of ${baseUrl}`);
+  const checks = await runSmoke({
+    baseUrl,
+    adminToken,
+    userTokenSecret,
+    stock,
+    buyers,
+    concurrency: wholeNumberFlag("concurrency", values.concurrency, 20),
+    confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 120) * 1000,
+    rateLimitQps,
+    rateLimitSeconds: wholeNumberFlag("rate-limit-seconds", values["rate-limit-seconds"], 5),
+    progress,
+    bars: process.stderr.isTTY === true,
+  });
+  process.stdout.write(`\n${checks.report(`Smoke test of ${baseUrl}: ${stock} units, ${buyers} buyers`)}\n`);
+  return checks.failed ? 1 : 0;
+}
+
+if (require.main === module) runMain(main);

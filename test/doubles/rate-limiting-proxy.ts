@@ -1,0 +1,55 @@
+/**
+ * TEST DOUBLE of the ALB TrafficLimit action, not a load balancer: forwards every request to
+ * `target`, except that above `qps` requests in the current second it answers 503 with an HTML
+ * page itself, the way ALB does above a rule's limit.
+ */
+import http from "node:http";
+import { AddressInfo } from "node:net";
+
+export interface RateLimitingProxy {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startRateLimitingProxy(target: string, qps: number): Promise<RateLimitingProxy> {
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true });
+  let second = 0;
+  let requestsThisSecond = 0;
+
+  const server = http.createServer((req, res) => {
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== second) {
+      second = now;
+      requestsThisSecond = 0;
+    }
+    if (++requestsThisSecond > qps) {
+      req.resume();
+      res.writeHead(503, { "content-type": "text/html" });
+      res.end("<html><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>");
+      return;
+    }
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", () => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html><body>502 Bad Gateway</body></html>");
+    });
+    req.pipe(forward);
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: async () => {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { execFileSync, spawn } from "node:child_process";
+import path from "node:path";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Builds an ops tool exactly as its npm script does (`npm run <tool> -- --help`). */
+export function buildTool(tool: "smoke" | "demo"): void {
+  execFileSync("npm", ["run", "--silent", tool, "--", "--help"], { cwd: PROJECT_DIR, stdio: "ignore" });
+}
+
+/** Builds the service as `npm run app` does, into dist/app/main.js. */
+export function buildApp(): void {
+  execFileSync("npx", ["tsc", "-p", "app/tsconfig.json"], { cwd: PROJECT_DIR, stdio: "inherit" });
+}
+
+/** Runs the built tool (dist/<tool>.js) with only the given environment, from `cwd`. */
+export function runTool(tool: "smoke" | "demo", args: readonly string[], env: Record<string, string> = {}, cwd = PROJECT_DIR): Promise<CliRun> {
+  const child = spawn(process.execPath, [path.join(PROJECT_DIR, "dist", `${tool}.js`), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}

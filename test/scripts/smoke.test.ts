@@ -1,0 +1,169 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RunningApp, startApp } from "../../scripts/lib/local-app";
+import { createScratch, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, freePort, Scratch, startThrowawayRedis } from "../../scripts/lib/local-services";
+import { startOversellingApp } from "../doubles/overselling-app";
+import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
+import { buildApp, buildTool, runTool } from "./cli";
+
+const secrets = {
+  SECKILL_ADMIN_TOKEN: "smoke-test-admin-token-0123456789abcdef",
+  SECKILL_USER_TOKEN_SECRET: "smoke-test-user-token-secret-0123456789",
+};
+const smallSale = ["--stock", "10", "--buyers", "30", "--confirm-timeout", "20"];
+
+beforeAll(() => {
+  buildTool("smoke");
+  buildApp();
+}, 120_000);
+
+describe("smoke test against the real service (local Redis and MariaDB, own database and key prefix)", () => {
+  let scratch: Scratch;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
+    app = await startApp({ REDIS_URL: scratch.redisUrl, MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await scratch?.dispose();
+  });
+
+  test("passes every check and exits 0", async () => {
+    const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale], secrets);
+
+    expect(run.stdout).toMatch(/^PASSED: 8 checks/m);
+    for (const check of ["healthz", "readyz", "create-sale", "flash-crowd", "exactly-stock-sold", "one-unit-per-buyer", "orders-confirmed", "stats-agree"]) {
+      expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
+    }
+    expect(run.stdout).toMatch(/^  SKIP  rate-limit .*not asked for/m);
+    expect(run.stderr).toMatch(/▸ flash-crowd: 30 buyers click "buy" twice each/);
+    expect(run.code).toBe(0);
+  });
+
+  test("--rate-limit passes when the load balancer answers 503 above the limit", async () => {
+    const alb = await startRateLimitingProxy(app.baseUrl, 40);
+    try {
+      const run = await runTool("smoke", ["--url", alb.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "40", "--rate-limit-seconds", "2"], secrets);
+
+      expect(run.stdout).toMatch(/^  PASS  rate-limit .*× 503 from the load balancer/m);
+      expect(run.code).toBe(0);
+    } finally {
+      await alb.close();
+    }
+  });
+
+  test("--rate-limit fails when nothing answers 503 above the limit", async () => {
+    const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"], secrets);
+
+    expect(run.stdout).toMatch(/^FAILED at check "rate-limit": no 503 from the load balancer at \d+ req\/s: is the TrafficLimit rule on the order path\?/m);
+    expect(run.code).toBe(1);
+  });
+});
+
+test("fails at healthz, naming the address, when nothing listens there", async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+
+  const run = await runTool("smoke", ["--url", url], secrets);
+
+  expect(run.stdout).toContain(`FAILED at check "healthz": nothing listens at ${url} (connection refused)`);
+  expect(run.stdout).toMatch(/^  SKIP  readyz .*not run: "healthz" failed/m);
+  expect(run.code).toBe(1);
+});
+
+test("fails at readyz, naming redis, when the service's Redis is down", async () => {
+  const redis = await startThrowawayRedis();
+  const scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
+  const redisUrl = new URL(redis.url);
+  redisUrl.searchParams.set("keyPrefix", scratch.keyPrefix);
+  const app = await startApp({ REDIS_URL: redisUrl.toString(), MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
+  try {
+    await redis.stop();
+
+    const run = await runTool("smoke", ["--url", app.baseUrl], secrets);
+
+    expect(run.stdout).toMatch(/^FAILED at check "readyz": the service cannot reach redis \(\/readyz answered 503 /m);
+    expect(run.code).toBe(1);
+  } finally {
+    await app.stop();
+    await redis.stop();
+    await scratch.dispose();
+  }
+}, 60_000);
+
+test("fails at exactly-stock-sold when the service hands out more units than it has", async () => {
+  const oversellingApp = await startOversellingApp({ adminToken: secrets.SECKILL_ADMIN_TOKEN, userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET });
+  try {
+    const run = await runTool("smoke", ["--url", oversellingApp.baseUrl, "--stock", "20"], secrets);
+
+    expect(run.stdout).toContain('FAILED at check "exactly-stock-sold": 21 buyers got a unit (202) for a stock of 20: oversold by 1');
+    expect(run.code).toBe(1);
+  } finally {
+    await oversellingApp.close();
+  }
+});
+
+describe("--stack seckill-<env>", () => {
+  let projectDir: string;
+
+  beforeEach(() => {
+    projectDir = mkdtempSync(path.join(os.tmpdir(), "smoke-stack-"));
+  });
+  afterEach(() => rmSync(projectDir, { recursive: true, force: true }));
+
+  test("reads the public URL from the deployed stack's outputs", async () => {
+    const oversellingApp = await startOversellingApp({ adminToken: secrets.SECKILL_ADMIN_TOKEN, userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET });
+    try {
+      deployedStack(projectDir, "seckill-dev", { public_url: { value: oversellingApp.baseUrl, type: "string" } });
+
+      const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "5"], secrets, projectDir);
+
+      expect(run.stderr).toContain(`Smoke test of ${oversellingApp.baseUrl}`);
+      expect(run.stdout).toMatch(/^  PASS  healthz /m);
+    } finally {
+      await oversellingApp.close();
+    }
+  });
+
+  test("says what to do when the stack was never synthesized", async () => {
+    const run = await runTool("smoke", ["--stack", "seckill-dev"], secrets, projectDir);
+
+    expect(run.stderr).toContain('error: no synthesized stack "seckill-dev" in cdktf.out/stacks (found: none): run "npm run synth"');
+    expect(run.code).toBe(2);
+  });
+
+  test("says what to do when the stack has no outputs yet (not deployed)", async () => {
+    deployedStack(projectDir, "seckill-dev", undefined);
+
+    const run = await runTool("smoke", ["--stack", "seckill-dev"], secrets, projectDir);
+
+    expect(run.stderr).toMatch(/error: cannot read the outputs of seckill-dev: .*Outputs exist once "cdktf deploy seckill-dev" has run/);
+    expect(run.code).toBe(2);
+  });
+});
+
+test("refuses to run without the admin token, naming the variable", async () => {
+  const run = await runTool("smoke", ["--url", "http://127.0.0.1:1"], { SECKILL_USER_TOKEN_SECRET: secrets.SECKILL_USER_TOKEN_SECRET });
+
+  expect(run.stderr).toMatch(/^error: SECKILL_ADMIN_TOKEN is not set/m);
+  expect(run.code).toBe(2);
+});
+
+test("refuses --url and --stack together", async () => {
+  const run = await runTool("smoke", ["--url", "http://127.0.0.1:1", "--stack", "seckill-dev"], secrets);
+
+  expect(run.stderr).toMatch(/^error: give exactly one of --url <base-url> or --stack seckill-<env>/m);
+  expect(run.code).toBe(2);
+});
+
+/** Lays out what `npm run synth` + `cdktf deploy` leave behind with the local backend; no state when `outputs` is undefined. */
+function deployedStack(projectDir: string, stack: string, outputs: Record<string, { value: unknown; type: string }> | undefined): void {
+  const stackDir = path.join(projectDir, "cdktf.out", "stacks", stack);
+  mkdirSync(stackDir, { recursive: true });
+  const statePath = path.join(projectDir, `terraform.${stack}.tfstate`);
+  writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: statePath } } } }));
+  if (outputs) writeFileSync(statePath, JSON.stringify({ version: 4, outputs, resources: [] }));
+}
