@@ -45,6 +45,8 @@ export interface DemoResult {
   readonly duplicates: number;
   /** 202s without their order row (right buyer, right sale) in MySQL when the wait ended. */
   readonly unconfirmed: number;
+  /** From the first click to the last 202. */
+  readonly soldOutAfterMs: number;
   /** From the last 202 to the moment MySQL held every order; undefined if it never did. */
   readonly lastConfirmationMs?: number;
   readonly crowd: CrowdResult;
@@ -133,7 +135,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const ordersConfirmed = await countOrders(pool, saleId);
     const unconfirmed = await countUnconfirmed(pool, saleId, crowd.reservations);
     const unitsSold = crowd.reservations.length;
-    const lastReservedAt = Math.max(...crowd.reservations.map((r) => r.at));
+    const lastReservedAt = crowd.reservations.reduce((latest, r) => Math.max(latest, r.at), crowd.startedAt);
     return {
       stock: options.stock,
       buyers: options.buyers,
@@ -143,6 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       oversold: Math.max(0, Math.max(unitsSold, reservedInRedis, ordersConfirmed) - options.stock),
       duplicates: buyersWithSeveralUnits(crowd.reservations).length + repeatedOrderIds(crowd.reservations).length,
       unconfirmed,
+      soldOutAfterMs: lastReservedAt - crowd.startedAt,
       lastConfirmationMs: allConfirmedAt === undefined || unitsSold === 0 ? undefined : Math.max(0, allConfirmedAt - lastReservedAt),
       crowd,
       errors: crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`),
@@ -281,7 +284,11 @@ export function formatDemoReport(result: DemoResult): string {
   const rate = Math.round(crowd.requests / (crowd.elapsedMs / 1000));
   const verdict = (value: number) => (value === 0 ? "0" : `${thousands(value)}  ✗ must be 0`);
   const rows: [string, string][] = [
-    ["units sold", `${thousands(result.unitsSold)} of ${thousands(result.stock)} (Redis counts ${thousands(result.reservedInRedis)})`],
+    [
+      "units sold",
+      `${thousands(result.unitsSold)} of ${thousands(result.stock)} (Redis counts ${thousands(result.reservedInRedis)}), ` +
+        `the last ${formatDuration(result.soldOutAfterMs)} into the sale`,
+    ],
     ["orders confirmed", `${thousands(result.ordersConfirmed)} rows in MySQL`],
     ["oversold", verdict(result.oversold)],
     ["duplicates", verdict(result.duplicates)],

@@ -73,6 +73,8 @@ export interface CrowdResult {
   readonly clicksGivenUp: number;
   /** Duration of every request that got an HTTP answer. */
   readonly latenciesMs: readonly number[];
+  /** When the first click went out (performance.now()). */
+  readonly startedAt: number;
   readonly elapsedMs: number;
 }
 
@@ -138,6 +140,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     firstAnswer,
     clicksGivenUp,
     latenciesMs,
+    startedAt,
     elapsedMs: performance.now() - startedAt,
   };
 }
