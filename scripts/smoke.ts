@@ -3,14 +3,15 @@
  * Drives a real small flash sale through the load balancer and checks the service's promises
  * (issue 4's contract): exactly `stock` units sold, one per buyer, every order confirmed.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { SingleBar } from "cli-progress";
 import { mintUserToken } from "../app/auth";
 import { Checklist, CheckFailed } from "./lib/checklist";
-import { parseFlags, requiredEnv, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
+import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { buyersWithSeveralUnits, CrowdResult, OrderOutcome, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
-import { describeAnswer, HttpAnswer, HttpClient } from "./lib/http-client";
+import { describeAnswer, HttpAnswer, HttpClient, RequestOptions } from "./lib/http-client";
 import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
-import { rateLimitOfStack, publicUrlOfStack } from "./lib/stack-outputs";
+import { DeployedStack } from "./lib/stack-outputs";
 
 export interface SmokeOptions {
   readonly baseUrl: string;
@@ -23,8 +24,8 @@ export interface SmokeOptions {
   readonly concurrency: number;
   /** How long orders may take to be confirmed in MySQL. */
   readonly confirmTimeoutMs: number;
-  /** Per-client-IP QPS of the order endpoint's ALB rule; the rate-limit check runs when set. */
-  readonly rateLimitQps?: number;
+  /** Per-client-IP QPS of the order endpoint's ALB rule and where it came from; the rate-limit check runs when set. */
+  readonly rateLimit?: { readonly perIpQps: number; readonly source: string };
   readonly rateLimitSeconds: number;
   /** Where progress goes (stderr from the CLI). */
   readonly progress: (line: string) => void;
@@ -62,19 +63,19 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
   try {
     await checks.run("healthz", "GET /healthz answers 200 {status: ok}", async () => {
       const answer = await expectJson(client, "GET", "/healthz", 200);
-      if ((answer.json as { status?: unknown }).status !== "ok") fail(`/healthz answered ${describeAnswer(answer)}`);
+      if ((answer.json as { status?: unknown }).status !== "ok") fail(`/healthz answered ${answered(answer)}`);
       serverNow = Date.parse(String(answer.headers.date)) || Date.now();
       return describeAnswer(answer);
     });
 
     await checks.run("readyz", "GET /readyz: the service reaches Redis and MySQL", async () => {
-      const answer = await client.request("GET", "/readyz");
+      const answer = await send(client, "GET", "/readyz");
       const failing = (answer.json as { failing?: unknown } | undefined)?.failing;
       if (answer.status === 503 && Array.isArray(failing)) {
-        fail(`the service cannot reach ${failing.join(" and ")} (/readyz answered ${describeAnswer(answer)})`);
+        fail(`the service cannot reach ${failing.join(" and ")} (/readyz answered ${answered(answer)})`);
       }
       if (answer.status !== 200 || (answer.json as { status?: unknown } | undefined)?.status !== "ready") {
-        fail(`/readyz answered ${describeAnswer(answer)}, expected 200 {"status":"ready"}`);
+        fail(`/readyz answered ${answered(answer)}, expected 200 {"status":"ready"}`);
       }
       return describeAnswer(answer);
     });
@@ -82,7 +83,7 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
     await checks.run("create-sale", `POST /admin/sales "${saleName}", ${options.stock} units, then GET it`, async () => {
       // The window follows the service's clock (the Date header), so a skewed local clock cannot
       // make the sale "not started"; it ends by itself a quarter of an hour later.
-      const created = await client.request("POST", "/admin/sales", {
+      const created = await send(client, "POST", "/admin/sales", {
         bearer: admin,
         body: {
           itemName: saleName,
@@ -93,13 +94,13 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
         },
       });
       if (created.status === 401) fail("the service rejected SECKILL_ADMIN_TOKEN (401): it is not this deployment's admin token");
-      if (created.status !== 201) fail(`POST /admin/sales answered ${describeAnswer(created)}, expected 201`);
+      if (created.status !== 201) fail(`POST /admin/sales answered ${answered(created)}, expected 201`);
       saleId = String((created.json as { id?: unknown }).id ?? "");
-      if (saleId === "") fail(`POST /admin/sales answered ${describeAnswer(created)} without an id`);
+      if (saleId === "") fail(`POST /admin/sales answered ${answered(created)} without an id`);
       const sale = await expectJson(client, "GET", `/api/sales/${saleId}`, 200);
       const { status, remaining } = sale.json as { status?: unknown; remaining?: unknown };
       if (status !== "active" || remaining !== options.stock) {
-        fail(`new sale ${saleId} shows ${describeAnswer(sale)}; expected status "active" and remaining ${options.stock}`);
+        fail(`new sale ${saleId} shows ${answered(sale)}; expected status "active" and remaining ${options.stock}`);
       }
       return `sale ${saleId} is active with ${options.stock} units`;
     });
@@ -159,20 +160,20 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
       const seen = stats.json as Record<string, unknown>;
       const wrong = Object.entries(expected).filter(([key, value]) => seen[key] !== value);
       if (wrong.length > 0) {
-        fail(`stats answered ${describeAnswer(stats)}; expected ${JSON.stringify(expected)}`);
+        fail(`stats answered ${answered(stats)}; expected ${JSON.stringify(expected)}`);
       }
       const sale = await expectJson(client, "GET", `/api/sales/${saleId}`, 200);
       const { status, remaining } = sale.json as { status?: unknown; remaining?: unknown };
       if (status !== "sold_out" || remaining !== 0) {
-        fail(`the sold-out sale shows ${describeAnswer(sale)}; expected status "sold_out" and remaining 0`);
+        fail(`the sold-out sale shows ${answered(sale)}; expected status "sold_out" and remaining 0`);
       }
       return `stock ${options.stock}, reserved ${options.stock}, confirmed ${options.stock}, pending 0; sale sold_out`;
     });
 
-    if (options.rateLimitQps === undefined) {
+    if (options.rateLimit === undefined) {
       checks.skip("rate-limit", "not asked for (--rate-limit)");
     } else {
-      await checkRateLimit(checks, client, saleId, `${buyerPrefix}rl`, mint, options, options.rateLimitQps);
+      await checkRateLimit(checks, client, saleId, `${buyerPrefix}rl`, mint, options, options.rateLimit);
     }
   } finally {
     client.close();
@@ -187,15 +188,17 @@ async function checkRateLimit(
   buyerPrefix: string,
   mint: (userId: string) => string,
   options: SmokeOptions,
-  limitQps: number,
+  limit: { perIpQps: number; source: string },
 ): Promise<void> {
-  // Twice the limit, on the sold-out sale: the service answers 410 without touching Redis, so
-  // the push costs the backend little and reserves nothing.
+  // All requests come from this one machine, so the per-client-IP limit is the one to exceed.
+  // Twice that, on the sold-out sale: the service answers 410 without touching Redis, so the
+  // push costs the backend little and reserves nothing.
+  const limitQps = limit.perIpQps;
   const rate = limitQps * 2;
   const total = rate * options.rateLimitSeconds;
   await checks.run(
     "rate-limit",
-    `${rate} req/s for ${options.rateLimitSeconds} s on the order endpoint (limit ${limitQps}/s): the ALB answers 503`,
+    `${rate} req/s for ${options.rateLimitSeconds} s on the order endpoint (per-IP limit ${limitQps}/s from ${limit.source}): the ALB answers 503`,
     async () => {
       const push = await withBar(options, "requests", total, (tick) =>
         runCrowd({
@@ -273,7 +276,7 @@ async function waitForConfirmation(
         const answer = await expectJson(client, "GET", `/api/orders/${reservation.orderId}`, 200, mint(reservation.buyerId));
         const order = answer.json as { orderId?: unknown; userId?: unknown; saleId?: unknown; status?: unknown };
         if (order.orderId !== reservation.orderId || order.userId !== reservation.buyerId) {
-          fail(`GET /api/orders/${reservation.orderId} as ${reservation.buyerId} answered ${describeAnswer(answer)}`);
+          fail(`GET /api/orders/${reservation.orderId} as ${reservation.buyerId} answered ${answered(answer)}`);
         }
         if (order.status === "confirmed") continue;
         if (order.status !== "pending") fail(`order ${reservation.orderId} has status ${JSON.stringify(order.status)}`);
@@ -288,17 +291,37 @@ async function waitForConfirmation(
             `(e.g. ${pending[0].orderId}): is the order writer running, can it reach MySQL?`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
   });
 }
 
 async function expectJson(client: HttpClient, method: string, path: string, status: number, bearer?: string): Promise<HttpAnswer> {
-  const answer = await client.request(method, path, { bearer });
+  const answer = await send(client, method, path, { bearer });
   if (answer.status !== status || typeof answer.json !== "object" || answer.json === null) {
-    fail(`${method} ${path} answered ${describeAnswer(answer)}, expected ${status} with a JSON body`);
+    fail(`${method} ${path} answered ${answered(answer)}, expected ${status} with a JSON body`);
   }
   return answer;
+}
+
+/** One request, retried a few times while the load balancer (not the service) answers 503: its rate limit. */
+async function send(client: HttpClient, method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await client.request(method, path, options);
+    if (!fromLoadBalancer(answer) || answer.status !== 503 || attempt === 10) return answer;
+    await sleep(200 * attempt);
+  }
+}
+
+/** A 5xx without the service's JSON body comes from the load balancer itself. */
+function fromLoadBalancer(answer: HttpAnswer): boolean {
+  return answer.status >= 500 && answer.json === undefined;
+}
+
+/** An answer for a failure message, with a hint when the load balancer gave it rather than the service. */
+function answered(answer: HttpAnswer): string {
+  const hint = answer.status === 503 ? "its rate limit, or no healthy instance behind it" : "no healthy instance behind it?";
+  return fromLoadBalancer(answer) ? `${describeAnswer(answer)} (from the load balancer, not the service: ${hint})` : describeAnswer(answer);
 }
 
 function fail(message: string): never {
@@ -336,14 +359,19 @@ async function main(): Promise<number> {
   const stock = wholeNumberFlag("stock", values.stock, 20);
   const buyers = wholeNumberFlag("buyers", values.buyers, stock * 3);
   if (buyers <= stock) throw new UsageError(`--buyers (${buyers}) must be more than --stock (${stock}): the crowd has to outnumber the units`);
-  const adminToken = requiredEnv("SECKILL_ADMIN_TOKEN", "the service's admin bearer token (the stack's sensitive output, or your secret store)");
-  const userTokenSecret = requiredEnv("SECKILL_USER_TOKEN_SECRET", "the secret the service verifies buyer tokens with; the smoke test signs its buyers' tokens with it");
-  const baseUrl = values.url ?? publicUrlOfStack(values.stack!);
-  let rateLimitQps: number | undefined;
+  const stack = values.stack === undefined ? undefined : new DeployedStack(values.stack);
+  const baseUrl = values.url ?? stack!.publicUrl();
+  const adminToken = secret("SECKILL_ADMIN_TOKEN", "the service's admin bearer token", stack, "admin_token");
+  const userTokenSecret = secret("SECKILL_USER_TOKEN_SECRET", "the key buyer tokens are signed with", stack, "user_token_secret");
+  let rateLimit: SmokeOptions["rateLimit"];
   if (values["rate-limit"]) {
-    if (values["rate-limit-qps"] !== undefined) rateLimitQps = wholeNumberFlag("rate-limit-qps", values["rate-limit-qps"], 0);
-    else if (values.stack !== undefined) rateLimitQps = rateLimitOfStack(values.stack);
-    else throw new UsageError("--rate-limit with --url needs --rate-limit-qps <n>: the order endpoint's per-client-IP limit");
+    if (values["rate-limit-qps"] !== undefined) {
+      rateLimit = { perIpQps: wholeNumberFlag("rate-limit-qps", values["rate-limit-qps"], 0), source: "--rate-limit-qps" };
+    } else if (stack !== undefined) {
+      rateLimit = await stack.orderRateLimit();
+    } else {
+      throw new UsageError("--rate-limit with --url needs --rate-limit-qps <n>: the order endpoint's per-client-IP limit");
+    }
   }
 
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -356,13 +384,23 @@ async function main(): Promise<number> {
     buyers,
     concurrency: wholeNumberFlag("concurrency", values.concurrency, 20),
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 120) * 1000,
-    rateLimitQps,
+    rateLimit,
     rateLimitSeconds: wholeNumberFlag("rate-limit-seconds", values["rate-limit-seconds"], 5),
     progress,
     bars: process.stderr.isTTY === true,
   });
   process.stdout.write(`\n${checks.report(`Smoke test of ${baseUrl}: ${stock} units, ${buyers} buyers`)}\n`);
   return checks.failed ? 1 : 0;
+}
+
+/** From the environment; with --stack, from the stack's sensitive output when the environment has none. */
+function secret(variable: string, purpose: string, stack: DeployedStack | undefined, outputName: string): string {
+  const value = process.env[variable] || stack?.output(outputName);
+  if (value) return value;
+  throw new UsageError(
+    `${variable} is not set: ${purpose}. ` +
+      (stack ? `Stack ${stack.name} has no "${outputName}" output either.` : `With --stack it is read from the stack's "${outputName}" output.`),
+  );
 }
 
 if (require.main === module) runMain(main);

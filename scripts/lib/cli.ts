@@ -13,13 +13,6 @@ export function wholeNumberFlag(flag: string, value: string | undefined, fallbac
   return parsed;
 }
 
-/** An environment variable the tool cannot run without; `purpose` tells the operator where it comes from. */
-export function requiredEnv(name: string, purpose: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") throw new UsageError(`${name} is not set: ${purpose}`);
-  return value;
-}
-
 /**
  * Runs a tool's main function and turns its result into the process exit code: the number it
  * returns, 2 for a usage error (message only), 1 for anything unexpected (with the stack).

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { loadEnvConfig } from "../../stacks/config";
 import { UsageError } from "./cli";
 
 /**
@@ -21,7 +22,7 @@ export function stackOutputs(stack: string, projectDir = process.cwd()): Record<
   }
 
   const terraform = process.env.TERRAFORM_BINARY_NAME || "terraform";
-  const run = spawnSync(terraform, ["output", "-json"], { cwd: stackDir, encoding: "utf8", timeout: 120_000 });
+  const run = spawnSync(terraform, ["output", "-no-color", "-json"], { cwd: stackDir, encoding: "utf8", timeout: 120_000 });
   if (run.status === 0) {
     const outputs = JSON.parse(run.stdout) as Record<string, { value: unknown }>;
     if (Object.keys(outputs).length > 0) return unwrap(outputs);
@@ -61,22 +62,46 @@ function terraformError(text: string): string {
   return lines.find((line) => line.startsWith("Error:")) ?? lines[lines.length - 1] ?? "";
 }
 
-/** The base URL shoppers reach the service at: the stack's `public_url` output. */
-export function publicUrlOfStack(stack: string): string {
-  return outputNamed(stack, stackOutputs(stack), "public_url", (v): v is string => typeof v === "string" && v !== "");
-}
+/**
+ * What the smoke test needs from a deployed `seckill-<env>` stack: its public URL and secrets
+ * (outputs), and the order endpoint's rate limit (the environment's tfvars, as synthesized).
+ */
+export class DeployedStack {
+  private outputsRead?: Record<string, unknown>;
 
-/** The order endpoint's per-client-IP QPS limit at the load balancer: the stack's `order_per_ip_qps` output. */
-export function rateLimitOfStack(stack: string): number {
-  return outputNamed(stack, stackOutputs(stack), "order_per_ip_qps", (v): v is number => Number.isInteger(v) && (v as number) > 0);
-}
+  constructor(
+    readonly name: string,
+    private readonly projectDir = process.cwd(),
+  ) {}
 
-function outputNamed<T>(stack: string, outputs: Record<string, unknown>, name: string, valid: (value: unknown) => value is T): T {
-  const value = outputs[name];
-  if (!valid(value)) {
-    throw new UsageError(
-      `stack ${stack} has no usable "${name}" output (got ${JSON.stringify(value)}; outputs: ${Object.keys(outputs).join(", ")})`,
-    );
+  get outputs(): Record<string, unknown> {
+    this.outputsRead ??= stackOutputs(this.name, this.projectDir);
+    return this.outputsRead;
   }
-  return value;
+
+  /** Where shoppers reach the service: the `public_url` output. */
+  publicUrl(): string {
+    const value = this.outputs.public_url;
+    if (typeof value !== "string" || value === "") {
+      throw new UsageError(`stack ${this.name} has no "public_url" output (outputs: ${Object.keys(this.outputs).join(", ") || "none"}); pass --url`);
+    }
+    return value;
+  }
+
+  /** A string output such as the sensitive `admin_token`, or undefined. */
+  output(name: string): string | undefined {
+    const value = this.outputs[name];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  }
+
+  /** The order endpoint's ALB limits from envs/<env>.tfvars, the file the stack was synthesized from. */
+  async orderRateLimit(): Promise<{ qps: number; perIpQps: number; source: string }> {
+    const env = /^seckill-(.+)$/.exec(this.name)?.[1];
+    const file = path.join(this.projectDir, "envs", `${env}.tfvars`);
+    if (env === undefined || !existsSync(file)) {
+      throw new UsageError(`no tfvars for stack ${this.name} (expected ${path.relative(this.projectDir, file)}): pass --rate-limit-qps`);
+    }
+    const { ingress } = await loadEnvConfig(file);
+    return { ...ingress.orderRateLimit, source: path.relative(this.projectDir, file) };
+  }
 }
