@@ -1,5 +1,5 @@
 import { brotliCompressSync, constants as zlib } from "node:zlib";
-import type { AppBundle } from "./app-bundle";
+import type { AppBundle, AppDependencies } from "./app-bundle";
 
 /** Node.js release every instance runs (24 LTS). Bump deliberately: the boot test builds a mirror for this version. */
 export const NODE_VERSION = "24.21.0";
@@ -10,17 +10,18 @@ export const ENV_FILE = "/etc/seckill/seckill.env";
 export const UNIT_FILE = "/etc/systemd/system/seckill.service";
 export const SYSCTL_FILE = "/etc/sysctl.d/90-seckill.conf";
 
-/** A piece of the script: fixed text, or the value of one service environment variable (may be filled by Terraform). */
-export type ScriptPiece = string | { readonly envValue: string };
+/** A piece of the script: fixed text, or a value that may be a CDKTF token Terraform fills in at apply time. */
+export type ScriptPiece = string | { readonly value: string };
 
 export interface BootScriptInputs {
   readonly envName: string;
   readonly appPort: number;
   readonly nodeMirror: string;
-  readonly npmRegistry: string;
+  readonly dependenciesUrl: string;
   /** Validated, complete service environment, in the order it is written. */
   readonly serviceEnv: ReadonlyArray<readonly [string, string]>;
   readonly bundle: AppBundle;
+  readonly dependencies: AppDependencies;
 }
 
 /**
@@ -29,8 +30,8 @@ export interface BootScriptInputs {
  * alone: that is how the boot test runs this very script on a machine without systemd.
  */
 export function bootScript(inputs: BootScriptInputs): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, npmRegistry, serviceEnv, bundle } = inputs;
-  const envLines: ScriptPiece[] = serviceEnv.flatMap(([key, value]) => [`${key}=`, { envValue: value }, "\n"]);
+  const { envName, appPort, nodeMirror, dependenciesUrl, serviceEnv, bundle, dependencies } = inputs;
+  const envLines: ScriptPiece[] = serviceEnv.flatMap(([key, value]) => [`${key}=`, { value }, "\n"]);
   return [
     `#!/bin/bash
 # seckill node bootstrap, environment "${envName}". Rendered by userdata/ in the seckill-alicloud repository.
@@ -80,20 +81,31 @@ if [ ! -x "$APP_HOME/$NODE_DIST/bin/node" ]; then
 fi
 ln -sfn "$NODE_DIST" "$APP_HOME/node"
 export PATH="$APP_HOME/node/bin:$PATH"
-echo "seckill-boot:   node $(node --version), npm $(npm --version)"
+echo "seckill-boot:   node $(node --version)"
 
 step "service code"
-# Our bundled code, package.json and lockfile: JSON {file: content}, brotli-compressed, base64 (see packAppFiles).
-node -e '${UNPACK_APP_FILES}' "$APP_HOME/app" <<'SECKILL_APP'
-${packAppFiles(bundle)}
-SECKILL_APP
+# app/main.ts bundled and minified, brotli-compressed, base64 (see packMainJs).
+node -e '${UNPACK_MAIN_JS}' <<'SECKILL_MAIN_JS' | put "$APP_HOME/app/main.js" 644
+${packMainJs(bundle.mainJs)}
+SECKILL_MAIN_JS
 
 step "dependencies"
-lock_sum=$(sha256sum <"$APP_HOME/app/package-lock.json")
-if [ "$(cat "$APP_HOME/app/node_modules/.seckill-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
-  # Exact lockfile versions from the configured registry; no install scripts run as root.
-  (cd "$APP_HOME/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --registry '${npmRegistry}')
-  echo "$lock_sum" >"$APP_HOME/app/node_modules/.seckill-lock.sha256"
+# node_modules at the lockfile's versions, from the stack's private bucket; only this exact file is accepted.
+DEPENDENCIES_SHA256=${dependencies.sha256}
+DEPENDENCIES_URL='`,
+    { value: dependenciesUrl },
+    `'
+if [ "$(cat "$APP_HOME/app/.dependencies.sha256" 2>/dev/null)" != "$DEPENDENCIES_SHA256" ]; then
+  rm -rf "$APP_HOME"/.download.*
+  download=$(mktemp -d "$APP_HOME/.download.XXXXXX")
+  fetch "$DEPENDENCIES_URL" "$download/dependencies.tgz"
+  echo "$DEPENDENCIES_SHA256  $download/dependencies.tgz" | sha256sum -c --quiet -
+  mkdir "$download/unpacked"
+  tar -xzf "$download/dependencies.tgz" -C "$download/unpacked" --no-same-owner
+  rm -rf "$APP_HOME/app/node_modules"
+  mv "$download/unpacked/node_modules" "$download/unpacked/package.json" "$download/unpacked/package-lock.json" "$APP_HOME/app/"
+  echo "$DEPENDENCIES_SHA256" >"$APP_HOME/app/.dependencies.sha256"
+  rm -rf "$download"
 fi
 
 step "service environment"
@@ -182,31 +194,21 @@ WantedBy=multi-user.target
 }
 
 /**
- * The app's files as one base64 line. Brotli at its best setting packs minified JS about 10 % smaller than gzip -9,
- * and the outer gzip (index.ts) shrinks base64 text back to about 3/4, so the 16 KB hold noticeably more code
- * than plain text inside the gzip would. Node unpacks it on the instance (UNPACK_APP_FILES), right after its install.
+ * main.js as one base64 line. Brotli at its best setting packs minified JS about 10 % smaller than gzip -9, and
+ * the outer gzip (index.ts) shrinks base64 text back to about 3/4, so the 16 KB hold noticeably more code than
+ * plain text inside the gzip would. Node unpacks it on the instance (UNPACK_MAIN_JS), right after its install.
  */
-export function packAppFiles(bundle: AppBundle): string {
-  const files = { "main.js": bundle.mainJs, "package.json": bundle.packageJson, "package-lock.json": bundle.packageLockJson };
-  const json = Buffer.from(JSON.stringify(files));
-  return brotliCompressSync(json, {
+export function packMainJs(mainJs: string): string {
+  const data = Buffer.from(mainJs);
+  return brotliCompressSync(data, {
     params: {
       [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
       [zlib.BROTLI_PARAM_LGWIN]: zlib.BROTLI_MAX_WINDOW_BITS,
       [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-      [zlib.BROTLI_PARAM_SIZE_HINT]: json.length,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: data.length,
     },
   }).toString("base64");
 }
 
-/** Node program (argv[1] = target directory) that writes each packed file atomically; no single quotes (bash). */
-const UNPACK_APP_FILES = [
-  `const fs = require("fs"), path = require("path"), zlib = require("zlib");`,
-  `const packed = Buffer.from(fs.readFileSync(0, "utf8"), "base64");`,
-  `const files = JSON.parse(zlib.brotliDecompressSync(packed).toString("utf8"));`,
-  `for (const [name, content] of Object.entries(files)) {`,
-  `  const target = path.join(process.argv[1], name), temporary = target + ".tmp";`,
-  `  fs.writeFileSync(temporary, content, { mode: 0o644 });`,
-  `  fs.renameSync(temporary, target);`,
-  `}`,
-].join(" ");
+/** Node program: base64 brotli on stdin, the original on stdout. No single quotes: bash quotes it with them. */
+const UNPACK_MAIN_JS = `const fs = require("fs"), zlib = require("zlib"); process.stdout.write(zlib.brotliDecompressSync(Buffer.from(fs.readFileSync(0, "utf8"), "base64")));`;

@@ -2,25 +2,34 @@
  * The user data every scaling-group instance boots with: one bash script that turns a fresh Alibaba Cloud Linux 3
  * instance into a serving seckill node (see boot-script.ts for the steps).
  *
- * Why the value is `${base64gzip("<script>")}`, gzipped by Terraform at apply time:
- * - ECS limits user data to 16 KB *before* base64. Our own code travels in the script (esbuild-minified), so gzip
- *   is what makes it fit: cloud-init recognises gzip-compressed user data and decompresses it before running it.
+ * What travels where:
+ * - In the user data: the script, the systemd unit, kernel settings, the service environment and our own code
+ *   (app/ bundled by esbuild, minified, brotli). ECS takes at most 16 KB, measured before base64.
+ * - From the stack's private OSS bucket (internal endpoint, no credentials, VPC-only): the production dependencies
+ *   as one .tgz built from the lockfile (appDependencies()), pinned by SHA-256 in the script. The lockfile alone
+ *   would not fit next to our code (about 3 KB compressed for the core packages, twice that with RocketMQ and
+ *   Nacos), and one download from inside the region boots faster than npm fetching a hundred packages.
+ * - From the Node.js mirror (tfvars node_mirror, through the NAT gateway): Node.js NODE_VERSION, checked against
+ *   the release's SHASUMS256.txt.
+ *
+ * Why the value is Terraform's `base64gzip(<script>)`, gzipped at apply time:
+ * - cloud-init recognises gzip-compressed user data and decompresses it before running it; gzip is what makes our
+ *   code fit. The 16 KB limit applies to the gzip bytes.
  * - The script contains values Terraform only knows at apply time (endpoints, generated passwords). Gzipping at
  *   synth time would freeze placeholders; Terraform's base64gzip() compresses the script with the real values in it.
  * - A Terraform string cannot hold raw gzip bytes, hence base64. The provider (resource_alicloud_ess_scaling_configuration.go,
  *   create and update) sends user_data that already decodes as base64 unchanged and base64-encodes anything else, and
  *   on read keeps the API's base64 when the configured value was base64, so this value neither double-encodes nor drifts.
- * Everything literal in the script is escaped for an HCL quoted string; only serviceEnv values may carry CDKTF tokens,
- * and they stay live interpolations inside the base64gzip() call.
  *
  * Secrets (README trade-off): user data can be read back through the ECS API by anyone allowed to describe
  * instances, so the secrets in serviceEnv are exposed to that permission; on the instance they live only in a
  * root-only (0600) env file. Moving them to a secret store is a later step.
  */
-import { IResolvable, Token, Tokenization } from "cdktf";
-import { bundleApp } from "./app-bundle";
+import { Fn, Token, Tokenization } from "cdktf";
+import { appDependencies, bundleApp } from "./app-bundle";
 import { bootScript, ScriptPiece } from "./boot-script";
 
+export { appDependencies, type AppDependencies } from "./app-bundle";
 export { NODE_VERSION } from "./boot-script";
 
 export interface UserDataProps {
@@ -30,8 +39,11 @@ export interface UserDataProps {
   readonly appPort: number;
   /** Node.js release mirror laid out like nodejs.org/dist: `<mirror>/v<version>/node-v<version>-linux-x64.tar.xz` and `SHASUMS256.txt`. */
   readonly nodeMirror: string;
-  /** npm registry the production dependencies are installed from. */
-  readonly npmRegistry: string;
+  /**
+   * Where instances download appDependencies(): the object `objectKey` in the stack's private OSS bucket, through
+   * the region's internal endpoint (e.g. `https://${bucket}.${intranetEndpoint}/${objectKey}`). May be a token.
+   */
+  readonly dependenciesUrl: string;
   /** The service's environment (REDIS_URL, MYSQL_URL, secrets, ...). Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
@@ -41,7 +53,7 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /** The exact value for `alicloud_ess_scaling_configuration.user_data`. */
 export function renderUserData(props: UserDataProps): string {
-  return `\${base64gzip("${hclTemplate(bootScriptPieces(props))}")}`;
+  return terraformBase64Gzip(bootScriptPieces(props));
 }
 
 /**
@@ -50,12 +62,12 @@ export function renderUserData(props: UserDataProps): string {
  */
 export function renderBootScript(props: UserDataProps): string {
   return bootScriptPieces(props)
-    .map((piece) => (typeof piece === "string" ? piece : piece.envValue))
+    .map((piece) => (typeof piece === "string" ? piece : piece.value))
     .join("");
 }
 
 function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, npmRegistry } = props;
+  const { envName, appPort, nodeMirror, dependenciesUrl } = props;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
     throw new Error(`userdata: envName "${envName}" must be 1-32 of [a-z0-9-], starting with a letter`);
   }
@@ -63,20 +75,32 @@ function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
     throw new Error(`userdata: appPort ${appPort} must be an integer port 1-65535`);
   }
   checkUrl("nodeMirror", nodeMirror);
-  checkUrl("npmRegistry", npmRegistry);
+  checkUrlText("dependenciesUrl", dependenciesUrl);
+  const bundle = bundleApp();
   return bootScript({
     envName,
     appPort,
     nodeMirror,
-    npmRegistry,
+    dependenciesUrl,
     serviceEnv: completeServiceEnv(props),
-    bundle: bundleApp(npmRegistry),
+    bundle,
+    dependencies: appDependencies(undefined, bundle),
   });
 }
 
+const URL_TEXT = /^[A-Za-z0-9._~:/?=&%@+-]*$/;
+
 function checkUrl(name: string, url: string): void {
-  if (Token.isUnresolved(url) || !/^(https?|file):\/\/[A-Za-z0-9._~:/?=&%@+-]+$/.test(url)) {
+  if (Token.isUnresolved(url) || !/^(https?|file):\/\//.test(url) || !URL_TEXT.test(url)) {
     throw new Error(`userdata: ${name} "${url}" must be a literal http(s):// or file:// URL without quotes or spaces`);
+  }
+}
+
+/** Like checkUrl, but after a literal scheme parts may be tokens (bucket name, endpoint); only the literal text is checked. */
+function checkUrlText(name: string, url: string): void {
+  const literalText = splitTokens(url).map((part) => ("literal" in part ? part.literal : ""));
+  if (!literalText.every((text) => URL_TEXT.test(text)) || !/^(https?|file):\/\//.test(url)) {
+    throw new Error(`userdata: ${name} "${url}" must be an http(s):// or file:// URL without quotes or spaces`);
   }
 }
 
@@ -97,42 +121,54 @@ function completeServiceEnv(props: UserDataProps): Array<[string, string]> {
   return Object.entries(env);
 }
 
-/** The pieces as the body of an HCL quoted template: literal text escaped, CDKTF tokens left to interpolate. */
-function hclTemplate(pieces: ScriptPiece[]): string {
-  const parts: Array<string | IResolvable> = [];
+/**
+ * base64gzip(join("", [<literal>, <token>, ...])): literal text goes in as CDKTF raw strings, tokens as references.
+ * (A hand-written `${base64gzip("...")}` string does not work: CDKTF reads every `${` in it as an escape region and
+ * mangles the tokens inside.)
+ */
+function terraformBase64Gzip(pieces: ScriptPiece[]): string {
+  const parts: Array<{ literal: string } | { token: string }> = [];
   for (const piece of pieces) {
-    for (const part of typeof piece === "string" ? [piece] : tokenFragments(piece.envValue)) {
-      const last = parts.length - 1;
-      if (typeof part === "string" && typeof parts[last] === "string") parts[last] += part;
-      else parts.push(part);
+    for (const part of typeof piece === "string" ? [{ literal: piece }] : splitTokens(piece.value)) {
+      const last = parts[parts.length - 1];
+      if ("literal" in part && last && "literal" in last) last.literal += part.literal;
+      else parts.push({ ...part });
     }
   }
-  return parts
-    .map((part, i) => (typeof part === "string" ? hclLiteral(part, i + 1 < parts.length) : Token.asString(part)))
-    .join("");
+  const elements = parts.map((part) => ("literal" in part ? Fn.rawString(rawStringInput(part.literal)) : part.token));
+  return Fn.base64gzip(Fn.join("", elements));
 }
 
-/** A string split into literal text and the tokens inside it, in order. */
-function tokenFragments(value: string): Array<string | IResolvable> {
-  if (!Token.isUnresolved(value)) return [value];
-  const fragments = Tokenization.reverseString(value);
-  if (fragments.escapes.length > 0 || fragments.intrinsic.length > 0) {
-    throw new Error(`userdata: serviceEnv value "${value}" mixes escapes or intrinsics; pass a plain string or token`);
+// How CDKTF 0.21 encodes a token inside a string; splitTokens checks each match really is one.
+const TOKEN_MARKER = /\$\{TfToken\[[^\]]*\]\}/g;
+
+/** A value split into literal text and token markers (each resolves to one reference), in order. */
+function splitTokens(value: string): Array<{ literal: string } | { token: string }> {
+  const parts: Array<{ literal: string } | { token: string }> = [];
+  let end = 0;
+  for (const match of value.matchAll(TOKEN_MARKER)) {
+    if (match.index > end) parts.push({ literal: value.slice(end, match.index) });
+    parts.push({ token: match[0] });
+    end = match.index + match[0].length;
   }
-  const joined = fragments.join({ join: (left: unknown, right: unknown) => [...(Array.isArray(left) ? left : [left]), right] });
-  return Array.isArray(joined) ? joined : [joined];
+  if (end < value.length) parts.push({ literal: value.slice(end) });
+  for (const part of parts) {
+    if ("literal" in part ? Token.isUnresolved(part.literal) : Tokenization.reverseString(part.token).length !== 1) {
+      throw new Error(`userdata: cannot split serviceEnv value "${value}" into text and tokens`);
+    }
+  }
+  return parts;
 }
 
-/** Escapes text for an HCL quoted template; `beforeToken` when an interpolation follows directly. */
-function hclLiteral(text: string, beforeToken: boolean): string {
-  const escaped = text
-    .replace(/[\\"]/g, (c) => `\\${c}`)
-    .replace(/\n/g, "\\n")
+/**
+ * Fn.rawString escapes `"`, line feeds and `${` for an HCL quoted string, but not backslashes, `%{` (template
+ * directives) or other control characters: those are escaped here, before it.
+ */
+function rawStringInput(text: string): string {
+  return text
+    .replace(/\\/g, "\\\\")
     .replace(/\r/g, "\\r")
     .replace(/\t/g, "\\t")
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
-    .replace(/\$\{/g, () => "$${")
-    .replace(/%\{/g, () => "%%{");
-  // A `$` right before the interpolation would turn it into the `$${` escape: emit such `$`s as a string expression.
-  return beforeToken ? escaped.replace(/(\$+)$/, (run) => `\${"${run}"}`) : escaped;
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    .replace(/%\{/g, "%%{");
 }
