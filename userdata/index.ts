@@ -31,6 +31,7 @@ import { bootScript, ScriptPiece } from "./boot-script";
 
 export { appDependencies, type AppDependencies } from "./app-bundle";
 export { NODE_VERSION } from "./boot-script";
+export { DependenciesBucket, type DependenciesBucketProps } from "./dependencies-bucket";
 
 export interface UserDataProps {
   /** Environment name, shown in the script and the unit description. */
