@@ -1,0 +1,63 @@
+# prod: highly available and sized for a real sale. Every key is documented in terraform.tfvars.example.
+
+region = "cn-hangzhou"
+zones  = ["cn-hangzhou-j", "cn-hangzhou-k"]
+
+# Production: deletion protection on the ALB and PolarDB (a guard rail enforces it).
+production = true
+
+tags = {
+  CostCenter = "ecommerce"
+}
+
+# Compute: 4 vCPU instances, at least one per zone twice over; up to 40 when a sale needs it.
+# Several types, tried in order, so a scale-out does not stall when one type is out of stock in a zone.
+instance_types          = ["ecs.c7.xlarge", "ecs.c6.xlarge", "ecs.c7a.xlarge", "ecs.g7.xlarge"]
+system_disk_size_gib    = 40
+min_instances           = 4
+desired_instances       = 4
+max_instances           = 40
+scaling_metric          = "alb_qps"
+scaling_target_value    = 1500
+instance_warmup_seconds = 180
+nat_bandwidth_mbps      = 100
+
+# Sales (UTC). The group is pre-warmed to `instances` before each one and scaled back after it.
+# ESS accepts scheduled tasks at most 90 days ahead: add later sales closer to their date.
+sale_windows = [
+  { name = "double12", starts_at = "2026-12-12T12:00Z", ends_at = "2026-12-12T14:00Z", instances = 24 },
+  { name = "newyear", starts_at = "2027-01-01T01:00Z", ends_at = "2027-01-01T03:00Z", instances = 16 },
+]
+prewarm_lead_minutes   = 30
+scale_in_delay_minutes = 30
+
+# ALB rate limits (requests per second). Above them ALB answers 503 before the fleet sees the request.
+order_rate_limit_qps        = 20000
+order_rate_limit_per_ip_qps = 10
+read_rate_limit_qps         = 60000
+read_rate_limit_per_ip_qps  = 100
+
+# Data tier. One sale's keys share a hash tag and so live on one Tair shard: scale the class, not the shards.
+tair_instance_class = "tair.rdb.8g"
+tair_shard_count    = 1
+polardb_node_class  = "polar.mysql.x4.large"
+polardb_node_count  = 2
+polardb_hot_standby = true
+
+rocketmq_series     = "standard"
+rocketmq_sub_series = "cluster_ha"
+rocketmq_spec       = "rmq.s2.2xlarge"
+
+mse_edition        = "mse_pro"
+mse_specification  = "MSE_SC_2_4_60_c"
+mse_instance_count = 3
+
+log_level = "info"
+
+# Remote state: uncomment with your bucket and Tablestore lock table (primary key LockID, String).
+# state_backend = {
+#   bucket              = "my-company-tfstate"
+#   prefix              = "seckill/prod"
+#   tablestore_endpoint = "https://tf-lock.cn-hangzhou.ots.aliyuncs.com"
+#   tablestore_table    = "terraform_state_lock"
+# }
