@@ -72,14 +72,16 @@ REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own 
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const cleanups: (() => Promise<void>)[] = [];
+  // Last in, first out; each runs once even when an interrupt and the normal end both clean up.
   const cleanUp = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: Error) => options.progress(`cleanup: ${e.message}`));
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((e: Error) => options.progress(`cleanup: ${e.message}`));
   };
-  const interrupted = () => {
-    options.progress("interrupted: cleaning up");
-    void cleanUp().then(() => process.exit(130));
+  const interrupted = (signal: NodeJS.Signals) => {
+    options.progress(`${signal}: cleaning up`);
+    void cleanUp().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const redis = await localRedis(process.env.REDIS_URL, options.throwaway);
     cleanups.push(redis.stop);
@@ -115,6 +117,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     options.progress(`Sale ${saleId}: ${options.stock} units, ${options.buyers} buyers on their way`);
 
     const confirmations = new ConfirmationWatch(pool, saleId);
+    cleanups.push(() => confirmations.stop());
     const crowd = await withCrowdBar(options, (onProgress) =>
       runCrowd({
         client,
@@ -153,6 +156,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
     await cleanUp();
   }
 }
@@ -163,6 +167,7 @@ class ConfirmationWatch {
   /** When `count` first reached its current value (performance.now()). */
   private countSince = performance.now();
   private stopped = false;
+  private failure?: Error;
   private readonly polling: Promise<void>;
 
   constructor(
@@ -175,15 +180,26 @@ class ConfirmationWatch {
   /** Waits until `expected` orders are in MySQL; returns when that first happened, or undefined on timeout. */
   async waitFor(expected: number, timeoutMs: number): Promise<number | undefined> {
     const deadline = performance.now() + timeoutMs;
-    while (this.count < expected && performance.now() < deadline) await sleep(20);
+    while (this.count < expected && performance.now() < deadline && !this.failure) await sleep(20);
+    await this.stop();
+    if (this.failure) throw this.failure;
+    return this.count >= expected ? this.countSince : undefined;
+  }
+
+  async stop(): Promise<void> {
     this.stopped = true;
     await this.polling;
-    return this.count >= expected ? this.countSince : undefined;
   }
 
   private async poll(): Promise<void> {
     while (!this.stopped) {
-      const count = await countOrders(this.pool, this.saleId);
+      let count: number;
+      try {
+        count = await countOrders(this.pool, this.saleId);
+      } catch (error) {
+        if (!this.stopped) this.failure = error as Error;
+        return;
+      }
       if (count !== this.count) {
         this.count = count;
         this.countSince = performance.now();
