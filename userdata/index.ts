@@ -99,6 +99,7 @@ function checkUrl(name: string, url: string): void {
 
 /** Like checkUrl, but after a literal scheme parts may be tokens (bucket name, endpoint); only the literal text is checked. */
 function checkUrlText(name: string, url: string): void {
+  if (typeof url !== "string") throw new Error(`userdata: ${name} is missing`);
   const literalText = splitTokens(url).map((part) => ("literal" in part ? part.literal : ""));
   if (!literalText.every((text) => URL_TEXT.test(text)) || !/^(https?|file):\/\//.test(url)) {
     throw new Error(`userdata: ${name} "${url}" must be an http(s):// or file:// URL without quotes or spaces`);

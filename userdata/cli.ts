@@ -1,0 +1,57 @@
+/**
+ * `npm run userdata -- <env> [--raw]`: the user data of envs/<env>.tfvars as the scaling configuration gets it.
+ * Prints the script cloud-init runs (what ECS holds is its gzip, then base64); every value Terraform fills in at
+ * apply time shows as `<<terraform: expression>>`. With --raw, writes the gzip bytes instead (pipe it to a file).
+ * The sizes go to stderr.
+ */
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
+import { ConfigError, loadEnvConfig } from "../stacks/config";
+import { SeckillStack } from "../stacks/seckill-stack";
+import { projectRoot } from "./app-bundle";
+import { DependenciesBucket } from "./dependencies-bucket";
+import { renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps } from "./index";
+
+async function main(args: string[]): Promise<void> {
+  const raw = args.includes("--raw");
+  const envNames = args.filter((arg) => arg !== "--raw");
+  if (envNames.length !== 1 || envNames[0].startsWith("-")) {
+    throw new Error("usage: npm run userdata -- <env> [--raw]   (envs/<env>.tfvars)");
+  }
+  const config = await loadEnvConfig(join(projectRoot(), "envs", `${envNames[0]}.tfvars`));
+  const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config);
+  const props: UserDataProps = {
+    envName: config.envName,
+    appPort: config.compute.appPort,
+    nodeMirror: config.app.nodeMirror,
+    dependenciesUrl: withPlaceholders(stack, dependenciesBucketOf(stack).dependenciesUrl),
+    serviceEnv: Object.fromEntries(Object.entries(stack.serviceEnv).map(([key, value]) => [key, withPlaceholders(stack, value)])),
+  };
+  const script = renderBootScript(props);
+  const gzipped = gzipSync(script);
+  process.stderr.write(
+    `${stack.node.id}: ${script.length} bytes of script, ${gzipped.length} bytes gzipped with these placeholders ` +
+      `(ECS limit ${USER_DATA_LIMIT_BYTES}; the size test bounds the real values)\n`,
+  );
+  process.stdout.write(raw ? gzipped : script);
+}
+
+function dependenciesBucketOf(stack: TerraformStack): DependenciesBucket {
+  const bucket = stack.node.findAll().find((construct): construct is DependenciesBucket => construct instanceof DependenciesBucket);
+  if (!bucket) throw new Error(`${stack.node.id} declares no DependenciesBucket, so its instances have no dependencies to download`);
+  return bucket;
+}
+
+/** The value with each token replaced by `<<terraform: expression>>`. */
+function withPlaceholders(stack: TerraformStack, value: string): string {
+  return value.replace(/\$\{TfToken\[[^\]]*\]\}/g, (marker) => {
+    const expression = String(Tokenization.resolve(marker, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+    return `<<terraform: ${expression.replace(/^\$\{([\s\S]*)\}$/, "$1")}>>`;
+  });
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
