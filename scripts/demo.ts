@@ -27,7 +27,11 @@ export interface DemoOptions {
   /** Start throwaway Redis and MariaDB even when local ones answer. */
   readonly throwaway: boolean;
   readonly confirmTimeoutMs: number;
+  /** After the report, leave the service running (sale page and API) until Ctrl-C. */
+  readonly keepRunning: boolean;
   readonly progress: (line: string) => void;
+  /** Shows the result; called before anything is cleaned up. */
+  readonly report: (result: DemoResult) => void;
   readonly bars: boolean;
 }
 
@@ -67,6 +71,7 @@ units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up 
   --workers <n>          app worker processes (default: one per CPU)
   --throwaway            start throwaway Redis and MariaDB even when local ones answer
   --confirm-timeout <s>  how long orders may take to reach MySQL (default 60)
+  --keep-running         after the report, keep the service up (API, sale page) until Ctrl-C
 
 REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own key prefix and database).`;
 
@@ -76,7 +81,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const cleanUp = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((e: Error) => options.progress(`cleanup: ${e.message}`));
   };
+  let lingering: (() => void) | undefined;
   const interrupted = (signal: NodeJS.Signals) => {
+    if (lingering) return lingering();
     options.progress(`${signal}: cleaning up`);
     void cleanUp().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
@@ -105,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     cleanups.push(app.stop);
     const workers = options.workers ?? availableParallelism();
-    options.progress(`Service on ${app.baseUrl} (${workers} worker processes); sale page at ${app.baseUrl}/`);
+    options.progress(`Service on ${app.baseUrl} (${workers} worker processes)`);
 
     const client = new HttpClient(app.baseUrl, { maxSockets: options.concurrency });
     cleanups.push(async () => client.close());
@@ -115,6 +122,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const saleId = await createSale(client, adminToken, options.stock);
     options.progress(`Sale ${saleId}: ${options.stock} units, ${options.buyers} buyers on their way`);
+    const salePage = await salePageOf(client, saleId);
+    if (salePage) options.progress(`Sale page: ${salePage}`);
 
     const confirmations = new ConfirmationWatch(pool, saleId);
     cleanups.push(() => confirmations.stop());
@@ -139,7 +148,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const unconfirmed = await countUnconfirmed(pool, saleId, crowd.reservations);
     const unitsSold = crowd.reservations.length;
     const lastReservedAt = crowd.reservations.reduce((latest, r) => Math.max(latest, r.at), crowd.startedAt);
-    return {
+    const result: DemoResult = {
       stock: options.stock,
       buyers: options.buyers,
       unitsSold,
@@ -154,6 +163,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       errors: crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`),
       services,
     };
+    options.report(result);
+    if (options.keepRunning) {
+      options.progress(`\nThe service keeps running at ${app.baseUrl}${salePage ? `, sale page ${salePage}` : ""}. Ctrl-C stops it and cleans up.`);
+      await new Promise<void>((resolve) => (lingering = resolve));
+    }
+    return result;
   } finally {
     process.removeListener("SIGINT", interrupted);
     process.removeListener("SIGTERM", interrupted);
@@ -207,6 +222,13 @@ class ConfirmationWatch {
       await sleep(25);
     }
   }
+}
+
+/** The sale page for this sale when the service serves one at `/`. */
+async function salePageOf(client: HttpClient, saleId: string): Promise<string | undefined> {
+  const page = await client.request("GET", "/");
+  const html = page.status === 200 && String(page.headers["content-type"]).startsWith("text/html");
+  return html ? new URL(`/?sale=${saleId}`, client.baseUrl).toString() : undefined;
 }
 
 async function waitForReady(client: HttpClient): Promise<void> {
@@ -342,6 +364,7 @@ async function main(): Promise<number> {
     concurrency: { type: "string" },
     workers: { type: "string" },
     throwaway: { type: "boolean" },
+    "keep-running": { type: "boolean" },
     "confirm-timeout": { type: "string" },
   });
   if (values === undefined) return 0;
@@ -351,11 +374,12 @@ async function main(): Promise<number> {
     concurrency: wholeNumberFlag("concurrency", values.concurrency, 100),
     workers: values.workers === undefined ? undefined : wholeNumberFlag("workers", values.workers, 1),
     throwaway: values.throwaway === true,
+    keepRunning: values["keep-running"] === true,
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 60) * 1000,
     progress: (line) => process.stderr.write(`${line}\n`),
     bars: process.stderr.isTTY === true,
+    report: (outcome) => process.stdout.write(`\n${formatDemoReport(outcome)}\n`),
   });
-  process.stdout.write(`\n${formatDemoReport(result)}\n`);
   return demoFailed(result) ? 1 : 0;
 }
 
