@@ -36,7 +36,8 @@ export interface SmokeOptions {
 const USAGE = `Usage: npm run smoke -- (--url <base-url> | --stack seckill-<env>) [options]
 
 Runs a small flash sale against a deployed seckill service and checks it end to end.
-Needs SECKILL_ADMIN_TOKEN (creates the sale) and SECKILL_USER_TOKEN_SECRET (signs buyer tokens).
+Needs SECKILL_ADMIN_TOKEN (creates the sale) and SECKILL_USER_TOKEN_SECRET (signs buyer tokens);
+with --stack, the stack's admin_token and user_token_secret outputs stand in for unset variables.
 
   --url <base-url>          the service or load balancer, e.g. http://seckill-dev-alb.example.com
   --stack seckill-<env>     read the public URL from the stack's Terraform outputs instead
@@ -232,12 +233,12 @@ function assertEveryClickAnswered(crowd: CrowdResult): void {
   if (crowd.clicksGivenUp > 0) {
     problems.push(`${crowd.clicksGivenUp} clicks were still rate limited after 20 retries (${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected}): lower --concurrency`);
   }
-  if (problems.length > 0) fail(`${problems.join("; ")}`);
+  if (problems.length > 0) fail(problems.join("; "));
 }
 
 const FAILURE_WORDS: Partial<Record<OrderOutcome, string>> = {
   unavailable: "503 from the service itself (it cannot reach Redis)",
-  server_error: "5xx from the service",
+  server_error: "other 5xx",
   unexpected: "answers outside the contract",
   no_answer: "requests without an answer",
 };
