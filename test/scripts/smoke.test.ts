@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RunningApp, startApp } from "../../scripts/lib/local-app";
 import { createScratch, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, freePort, Scratch, startThrowawayRedis } from "../../scripts/lib/local-services";
 import { startOversellingApp } from "../doubles/overselling-app";
 import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
-import { buildApp, buildTool, runTool } from "./cli";
+import { loadEnvConfig } from "../../stacks/config";
+import { buildApp, buildTool, PROJECT_DIR, runTool } from "./cli";
 
 const secrets = {
   SECKILL_ADMIN_TOKEN: "smoke-test-admin-token-0123456789abcdef",
@@ -55,6 +56,27 @@ describe("smoke test against the real service (local Redis and MariaDB, own data
       await alb.close();
     }
   });
+
+  test("--stack takes the per-IP order limit from envs/<env>.tfvars and rides out the load balancer's 503s", async () => {
+    const projectDir = mkdtempSync(path.join(os.tmpdir(), "smoke-stack-"));
+    mkdirSync(path.join(projectDir, "envs"));
+    copyFileSync(path.join(PROJECT_DIR, "envs", "dev.tfvars"), path.join(projectDir, "envs", "dev.tfvars"));
+    const perIpQps = (await loadEnvConfig(path.join(projectDir, "envs", "dev.tfvars"))).ingress.orderRateLimit.perIpQps;
+    const alb = await startRateLimitingProxy(app.baseUrl, perIpQps);
+    try {
+      deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl });
+
+      const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "4", "--buyers", "8", "--rate-limit", "--rate-limit-seconds", "2"], secrets, projectDir);
+
+      expect(run.stderr).toContain(`on the order endpoint (per-IP limit ${perIpQps}/s from envs/dev.tfvars): the ALB answers 503`);
+      expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
+      expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
+      expect(run.code).toBe(0);
+    } finally {
+      await alb.close();
+      rmSync(projectDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   test("--rate-limit fails when nothing answers 503 above the limit", async () => {
     const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"], secrets);
