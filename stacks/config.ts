@@ -108,7 +108,6 @@ export interface AppConfig {
   readonly workers?: number;
   /** Base URL of a Node.js release mirror (same layout as nodejs.org/dist). */
   readonly nodeMirror: string;
-  readonly npmRegistry: string;
 }
 
 export interface StateBackendConfig {
@@ -292,7 +291,6 @@ const tfvarsSchema = z
     log_level: oneOf(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
     workers: wholeNumber(1, 64).optional(),
     node_mirror: url.default("https://mirrors.aliyun.com/nodejs-release"),
-    npm_registry: url.default("https://registry.npmmirror.com"),
 
     state_backend: stateBackendSchema.optional(),
   })
@@ -380,8 +378,10 @@ function vswitchCidrs(tfvars: Tfvars): { app: string[]; alb: string[]; data: str
 
 function networkProblems(tfvars: Tfvars): Problem[] {
   const problems: Problem[] = [];
-  const zonesAllowed = `distinct zones of region "${tfvars.region}" (ids starting with "${tfvars.region}-")`;
-  if (new Set(tfvars.zones).size !== tfvars.zones.length || tfvars.zones.some((zone) => !zone.startsWith(`${tfvars.region}-`))) {
+  // Zone ids extend the region id: "cn-hangzhou-j", "ap-southeast-1a".
+  const inRegion = (zone: string) => zone.startsWith(tfvars.region) && /^-?[a-z0-9]+$/.test(zone.slice(tfvars.region.length));
+  const zonesAllowed = `distinct zones of region "${tfvars.region}" (such as "${tfvars.region}-j" or "${tfvars.region}a")`;
+  if (new Set(tfvars.zones).size !== tfvars.zones.length || !tfvars.zones.every(inRegion)) {
     problems.push({ key: "zones", value: tfvars.zones, allowed: zonesAllowed });
   }
   const vpc = parseCidr(tfvars.vpc_cidr)!;
@@ -564,7 +564,7 @@ function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: D
       messageRetentionHours: tfvars.rocketmq_message_retention_hours,
     },
     registry: { edition: tfvars.mse_edition, specification: tfvars.mse_specification, instanceCount: tfvars.mse_instance_count },
-    app: { logLevel: tfvars.log_level, workers: tfvars.workers, nodeMirror: tfvars.node_mirror, npmRegistry: tfvars.npm_registry },
+    app: { logLevel: tfvars.log_level, workers: tfvars.workers, nodeMirror: tfvars.node_mirror },
     stateBackend: backend && {
       bucket: backend.bucket,
       prefix: backend.prefix ?? `seckill/${envName}`,

@@ -46,7 +46,7 @@ describe("tfvars config", () => {
       dataStores: { billing: "PayAsYouGo", extraWhitelist: [] },
       messaging: { series: "standard", subSeries: "cluster_ha", msgProcessSpec: "rmq.s2.2xlarge", messageRetentionHours: 72 },
       registry: { edition: "mse_pro", specification: "MSE_SC_2_4_60_c", instanceCount: 3 },
-      app: { logLevel: "info", nodeMirror: "https://mirrors.aliyun.com/nodejs-release", npmRegistry: "https://registry.npmmirror.com" },
+      app: { logLevel: "info", nodeMirror: "https://mirrors.aliyun.com/nodejs-release" },
     });
     expect(config.ingress.certificateId).toBeUndefined();
     expect(config.ingress.dns).toBeUndefined();
@@ -134,6 +134,7 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
     ["one zone", `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j"]`, 'zones = ["cn-hangzhou-j"]: expected a list of 2 or 3 zone ids'],
     ["a zone of another region", `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j", "cn-shanghai-l"]`, 'zones = ["cn-hangzhou-j","cn-shanghai-l"]: expected distinct zones of region "cn-hangzhou"'],
     ["the same zone twice", `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j", "cn-hangzhou-j"]`, "expected distinct zones of region"],
+    ["a zone of a region with a longer name", `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j", "cn-hangzhou-finance-1a"]`, "expected distinct zones of region"],
     ["a public VPC range", `${MINIMAL}vpc_cidr = "8.8.0.0/16"`, 'vpc_cidr = "8.8.0.0/16": expected a private CIDR (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)'],
     ["a CIDR with host bits", `${MINIMAL}vpc_cidr = "10.0.0.1/16"`, 'vpc_cidr = "10.0.0.1/16": expected an IPv4 CIDR such as "10.0.0.0/16" (no host bits set)'],
     ["a vSwitch outside the VPC", `${MINIMAL}app_vswitch_cidrs = ["10.1.0.0/20", "10.0.16.0/20"]`, 'app_vswitch_cidrs[0] = "10.1.0.0/20": expected a CIDR of prefix /16 to /29 inside vpc_cidr 10.0.0.0/16'],
