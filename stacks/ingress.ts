@@ -1,0 +1,149 @@
+import { Construct } from "constructs";
+import { AlbListener } from "../.gen/providers/alicloud/alb-listener";
+import { AlbLoadBalancer } from "../.gen/providers/alicloud/alb-load-balancer";
+import { AlbRule, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
+import { AlbServerGroup } from "../.gen/providers/alicloud/alb-server-group";
+import { AlidnsRecord } from "../.gen/providers/alicloud/alidns-record";
+import type { IngressConfig, RateLimit } from "./config";
+import type { Subnet } from "./network";
+
+/** The routes each rate limit covers (the app's HTTP contract). */
+export const ORDER_PATHS = ["/api/sales/*/orders"];
+export const READ_PATHS = ["/api/sales/*", "/api/orders/*"];
+export const HEALTH_CHECK_PATH = "/healthz";
+
+export interface IngressProps extends IngressConfig {
+  readonly envName: string;
+  readonly vpcId: string;
+  /** One per zone; ALB needs at least two zones. */
+  readonly albSubnets: readonly Subnet[];
+  readonly appPort: number;
+  readonly deletionProtection: boolean;
+}
+
+/**
+ * Internet-facing ALB (Standard edition: TrafficLimit actions need it) in front of the scaling group's server group.
+ * Rate limits live in forwarding rules (a listener's default action can only forward); above a limit ALB answers 503.
+ */
+export class Ingress extends Construct {
+  public readonly loadBalancerId: string;
+  public readonly dnsName: string;
+  /** The scaling group registers its instances here. */
+  public readonly serverGroupId: string;
+  /** Ports open to the internet; nothing else may be. */
+  public readonly listenerPorts: readonly number[];
+  /** Where shoppers and the smoke test reach the service. */
+  public readonly publicUrl: string;
+
+  constructor(scope: Construct, id: string, props: IngressProps) {
+    super(scope, id);
+    const name = `seckill-${props.envName}`;
+    const https = props.certificateId !== undefined;
+
+    const alb = new AlbLoadBalancer(this, "alb", {
+      loadBalancerName: `${name}-alb`,
+      loadBalancerEdition: props.albEdition,
+      addressType: "Internet",
+      addressAllocatedMode: "Dynamic",
+      vpcId: props.vpcId,
+      loadBalancerBillingConfig: { payType: "PayAsYouGo" },
+      zoneMappings: props.albSubnets.map((subnet) => ({ zoneId: subnet.zoneId, vswitchId: subnet.vswitchId })),
+      deletionProtectionEnabled: props.deletionProtection,
+    });
+    this.loadBalancerId = alb.id;
+    this.dnsName = alb.dnsName;
+
+    const serverGroup = new AlbServerGroup(this, "app", {
+      serverGroupName: `${name}-app`,
+      serverGroupType: "Instance",
+      protocol: "HTTP",
+      vpcId: props.vpcId,
+      scheduler: "Wrr",
+      healthCheckConfig: {
+        healthCheckEnabled: true,
+        healthCheckProtocol: "HTTP",
+        healthCheckMethod: "GET",
+        healthCheckPath: HEALTH_CHECK_PATH,
+        healthCheckCodes: ["http_2xx"],
+        healthCheckHttpVersion: "HTTP1.1",
+        healthCheckConnectPort: 0,
+        healthCheckInterval: 2,
+        healthCheckTimeout: 2,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      // New instances join a sale already at full load: ramp them up; let leaving ones finish in-flight orders.
+      slowStartConfig: { slowStartEnabled: true, slowStartDuration: 30 },
+      connectionDrainConfig: { connectionDrainEnabled: true, connectionDrainTimeout: 30 },
+      // The scaling group adds and removes servers; without this the next apply deletes them all (provider issue #8729).
+      lifecycle: { ignoreChanges: ["servers"] },
+    });
+    this.serverGroupId = serverGroup.id;
+    const forward = { serverGroupTuples: [{ serverGroupId: serverGroup.id }] };
+
+    const listener = (protocol: "HTTP" | "HTTPS", port: number) =>
+      new AlbListener(this, `${protocol.toLowerCase()}-listener`, {
+        loadBalancerId: alb.id,
+        listenerProtocol: protocol,
+        listenerPort: port,
+        listenerDescription: `${name}-${protocol.toLowerCase()}`,
+        certificates: protocol === "HTTPS" ? [{ certificateId: props.certificateId }] : undefined,
+        idleTimeout: 15,
+        requestTimeout: 60,
+        defaultActions: [{ type: "ForwardGroup", forwardGroupConfig: forward }],
+      });
+    const httpListener = listener("HTTP", 80);
+    const servingListener = https ? listener("HTTPS", 443) : httpListener;
+    this.listenerPorts = https ? [80, 443] : [80];
+
+    if (https) {
+      new AlbRule(this, "redirect-to-https", {
+        listenerId: httpListener.id,
+        ruleName: `${name}-to-https`,
+        priority: 1,
+        ruleConditions: [{ type: "Path", pathConfig: { values: ["/*"] } }],
+        ruleActions: [{ order: 1, type: "Redirect", redirectConfig: { protocol: "HTTPS", port: "443", httpCode: "301" } }],
+      });
+    }
+
+    const rateLimitedRule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], limit: RateLimit, after?: AlbRule) =>
+      new AlbRule(this, ruleId, {
+        listenerId: servingListener.id,
+        ruleName: `${name}-${ruleId}`,
+        priority,
+        ruleConditions: conditions,
+        ruleActions: [
+          { order: 1, type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } },
+          // The final action must come last (the highest order), or ALB rejects the rule with IllegalParam.Order.
+          { order: 2, type: "ForwardGroup", forwardGroupConfig: forward },
+        ],
+        // One rule at a time: concurrent changes on one listener fail with ResourceInConfiguring.Listener.
+        dependsOn: after ? [after] : undefined,
+      });
+    const orderRule = rateLimitedRule(
+      "orders",
+      10,
+      [
+        { type: "Path", pathConfig: { values: ORDER_PATHS } },
+        { type: "Method", methodConfig: { values: ["POST"] } },
+      ],
+      props.orderRateLimit,
+    );
+    rateLimitedRule("reads", 20, [{ type: "Path", pathConfig: { values: READ_PATHS } }], props.readRateLimit, orderRule);
+
+    const scheme = https ? "https" : "http";
+    if (props.dns) {
+      new AlidnsRecord(this, "dns", {
+        domainName: props.dns.domainName,
+        rr: props.dns.recordName,
+        type: "CNAME",
+        value: alb.dnsName,
+        ttl: 600,
+      });
+      const host = props.dns.recordName === "@" ? props.dns.domainName : `${props.dns.recordName}.${props.dns.domainName}`;
+      this.publicUrl = `${scheme}://${host}`;
+    } else {
+      this.publicUrl = `${scheme}://${alb.dnsName}`;
+    }
+  }
+}

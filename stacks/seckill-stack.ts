@@ -1,0 +1,155 @@
+import { Construct, IConstruct } from "constructs";
+import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
+import { renderUserData } from "../userdata";
+import { DependenciesBucket } from "../userdata/dependencies-bucket";
+import { Cache } from "./cache";
+import { Compute } from "./compute";
+import type { EnvConfig } from "./config";
+import { Database } from "./database";
+import { GuardRails } from "./guard-rails";
+import { Ingress } from "./ingress";
+import { Messaging } from "./messaging";
+import { Network } from "./network";
+import { Registry } from "./registry";
+import { Secret } from "./secret";
+
+/** Tags every taggable resource carries (resource-specific tags win, then tfvars `tags`). */
+class DefaultTags implements IAspect {
+  constructor(private readonly tags: Readonly<Record<string, string>>) {}
+
+  public visit(node: IConstruct): void {
+    if (node instanceof TerraformResource && "tagsInput" in node) {
+      const taggable = node as TerraformResource & { tags: Record<string, string>; tagsInput?: Record<string, string> };
+      taggable.tags = { ...this.tags, ...taggable.tagsInput };
+    }
+  }
+}
+
+/**
+ * One environment of the flash-sale architecture (stack `seckill-<env>`), read top to bottom like the diagram:
+ * ALB (rate limits) → auto-scaled ECS fleet → Tair (stock) → RocketMQ (order events) → PolarDB (orders),
+ * with MSE Nacos for live settings, all inside one VPC whose only way out is the NAT gateway.
+ */
+export class SeckillStack extends TerraformStack {
+  public readonly network: Network;
+  public readonly ingress: Ingress;
+  public readonly cache: Cache;
+  public readonly database: Database;
+  public readonly messaging: Messaging;
+  public readonly registry: Registry;
+  public readonly compute: Compute;
+  /** The environment every app instance gets through its user data (values are Terraform expressions). */
+  public readonly serviceEnv: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, config: EnvConfig) {
+    super(scope, `seckill-${config.envName}`);
+    const envName = config.envName;
+    new AlicloudProvider(this, "alicloud", { region: config.region });
+    new RandomProvider(this, "random");
+    if (config.stateBackend) {
+      new OssBackend(this, {
+        bucket: config.stateBackend.bucket,
+        prefix: config.stateBackend.prefix,
+        key: "terraform.tfstate",
+        region: config.stateBackend.region,
+        encrypt: true,
+        tablestoreEndpoint: config.stateBackend.tablestoreEndpoint,
+        tablestoreTable: config.stateBackend.tablestoreTable,
+      });
+    }
+
+    const network = (this.network = new Network(this, "network", { envName, zones: config.zones, appPort: config.compute.appPort, ...config.network }));
+    const appCidrs = network.appSubnets.map((subnet) => subnet.cidr);
+    const dataTier = { envName, vpcId: network.vpcId, dataSubnets: network.dataSubnets, appCidrs };
+
+    const ingress = (this.ingress = new Ingress(this, "ingress", {
+      envName,
+      vpcId: network.vpcId,
+      albSubnets: network.albSubnets,
+      appPort: config.compute.appPort,
+      deletionProtection: config.deletionProtection,
+      ...config.ingress,
+    }));
+    const cache = (this.cache = new Cache(this, "cache", { ...dataTier, ...config.cache, ...config.dataStores }));
+    const database = (this.database = new Database(this, "database", {
+      ...dataTier,
+      ...config.database,
+      ...config.dataStores,
+      deletionProtection: config.deletionProtection,
+    }));
+    const messaging = (this.messaging = new Messaging(this, "messaging", { ...dataTier, ...config.messaging }));
+    const registry = (this.registry = new Registry(this, "registry", { ...dataTier, region: config.region, ...config.registry }));
+
+    const appSecrets = new Construct(this, "app-secrets");
+    const adminToken = new Secret(appSecrets, "admin-token", { kind: "token", description: "Admin API bearer token" }).value;
+    const userTokenSecret = new Secret(appSecrets, "user-token-secret", { kind: "token", description: "HMAC key of buyer tokens" }).value;
+    this.serviceEnv = {
+      PORT: String(config.compute.appPort),
+      REDIS_URL: `redis://:${Fn.urlencode(cache.password)}@${cache.host}:${cache.port}`,
+      MYSQL_URL: `mysql://${database.username}:${Fn.urlencode(database.password)}@${database.host}:${database.port}/${database.databaseName}`,
+      SECKILL_ADMIN_TOKEN: adminToken,
+      SECKILL_USER_TOKEN_SECRET: userTokenSecret,
+      ...(config.app.workers !== undefined ? { WORKERS: String(config.app.workers) } : {}),
+      ORDER_QUEUE: "rocketmq",
+      ROCKETMQ_ENDPOINTS: messaging.vpcEndpoint,
+      ROCKETMQ_NAMESPACE: messaging.instanceId,
+      ROCKETMQ_TOPIC: messaging.orderTopic,
+      ROCKETMQ_CONSUMER_GROUP: messaging.orderWriterGroup,
+      NACOS_SERVER_ADDR: registry.serverAddr,
+      NACOS_GROUP: envName,
+      LOG_LEVEL: config.app.logLevel,
+    };
+
+    const appArtifacts = new DependenciesBucket(this, "app-artifacts", { envName, vpcId: network.vpcId });
+    this.compute = new Compute(this, "compute", {
+      envName,
+      ...config.compute,
+      appSubnets: network.appSubnets,
+      appSecurityGroupId: network.appSecurityGroupId,
+      serverGroupId: ingress.serverGroupId,
+      userData: renderUserData({
+        envName,
+        appPort: config.compute.appPort,
+        nodeMirror: config.app.nodeMirror,
+        dependenciesUrl: appArtifacts.dependenciesUrl,
+        serviceEnv: this.serviceEnv,
+      }),
+      now: config.synthTime,
+      bootDependsOn: [database.grant],
+    });
+
+    const output = (id: string, value: string, description: string, sensitive = false) => new TerraformOutput(this, id, { value, description, sensitive });
+    output("public_url", ingress.publicUrl, "Where shoppers, the sale page and the smoke test reach the service");
+    output("alb_dns_name", ingress.dnsName, "The ALB's DNS name (CNAME target)");
+    output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
+    output("nat_egress_ip", network.egressIp, "Public address the instances reach package mirrors from");
+    output("redis_host", cache.host, "Tair private endpoint");
+    output("redis_port", cache.port, "Tair port");
+    output("mysql_host", database.host, "PolarDB private cluster endpoint");
+    output("mysql_port", database.port, "PolarDB port");
+    output("mysql_database", database.databaseName, "Database of the orders");
+    output("mysql_user", database.username, "App account (ReadWrite on mysql_database only)");
+    output("rocketmq_endpoint", messaging.vpcEndpoint, "RocketMQ VPC endpoint (host:port)");
+    output("rocketmq_namespace", messaging.instanceId, "RocketMQ namespace (instance id)");
+    output("rocketmq_topic", messaging.orderTopic, "Order events topic");
+    output("rocketmq_dead_letter_topic", messaging.deadLetterTopic, "Order events the writer gave up on");
+    output("rocketmq_consumer_group", messaging.orderWriterGroup, "Order writer consumer group");
+    output("nacos_server_addr", registry.serverAddr, "MSE Nacos intranet address");
+    output("redis_password", cache.password, "Tair password", true);
+    output("mysql_password", database.password, "PolarDB app account password", true);
+    output("admin_token", adminToken, "SECKILL_ADMIN_TOKEN (admin API bearer token)", true);
+    output("user_token_secret", userTokenSecret, "SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with)", true);
+
+    Aspects.of(this).add(new DefaultTags({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...config.tags }));
+    this.node.addValidation(
+      new GuardRails(this, {
+        vpcCidr: config.network.vpcCidr,
+        listenerPorts: ingress.listenerPorts,
+        production: config.production,
+        dataStoreBilling: config.dataStores.billing,
+      }),
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { App, TerraformResource, Testing } from "cdktf";
+import { OssBucket } from "../../.gen/providers/alicloud/oss-bucket";
+import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-rule";
+import { Messaging } from "../../stacks/messaging";
+import { SeckillStack } from "../../stacks/seckill-stack";
+import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./helpers";
+
+async function stackOf(tfvars: string): Promise<SeckillStack> {
+  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars));
+}
+
+/** The guard-rail failure synth raises (the error lists every violation). */
+function synthError(stack: SeckillStack): string {
+  try {
+    Testing.synth(stack, true);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("synth passed every guard rail");
+}
+
+function resourceOf(stack: SeckillStack, type: string): TerraformResource {
+  return stack.node.findAll().find((node): node is TerraformResource => node instanceof TerraformResource && node.terraformResourceType === type)!;
+}
+
+function openRule(stack: SeckillStack, id: string, portRange: string, cidrIp = "0.0.0.0/0"): void {
+  new SecurityGroupRule(stack, id, {
+    securityGroupId: stack.network.appSecurityGroupId,
+    type: "ingress",
+    ipProtocol: "tcp",
+    nicType: "intranet",
+    portRange,
+    cidrIp,
+  });
+}
+
+describe("guard rails", () => {
+  describe("nothing is open to the internet but the ALB listener ports", () => {
+    test("a rule opening SSH to 0.0.0.0/0 fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      openRule(stack, "ssh-from-anywhere", "22/22");
+      expect(synthError(stack)).toMatch(/\[seckill-test\] .*seckill-test\/ssh-from-anywhere: ingress tcp 22\/22 is open to 0\.0\.0\.0\/0; only the ALB listener ports \(80\) may be open to the internet/);
+    });
+
+    test("a rule opening the app port to 0.0.0.0/0 fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      openRule(stack, "app-from-anywhere", "8080/8080");
+      expect(synthError(stack)).toContain("ingress tcp 8080/8080 is open to 0.0.0.0/0");
+    });
+
+    test("a rule with a computed source cannot be verified and fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      openRule(stack, "from-vpc", "8080/8080", stack.network.vpcId);
+      expect(synthError(stack)).toMatch(/from-vpc: ingress cidr_ip \$\{alicloud_vpc\.[^}]+\} is computed; use a literal CIDR/);
+    });
+
+    test("the listener ports may be open to the internet (443 only with a certificate)", async () => {
+      const http = await stackOf(MINIMAL_TFVARS);
+      openRule(http, "http-from-anywhere", "80/80");
+      expect(() => Testing.synth(http, true)).not.toThrow();
+
+      const https = await stackOf(`${MINIMAL_TFVARS}certificate_id = "1234-cn-hangzhou"\n`);
+      openRule(https, "https-from-anywhere", "443/443");
+      expect(() => Testing.synth(https, true)).not.toThrow();
+
+      const httpOnly = await stackOf(MINIMAL_TFVARS);
+      openRule(httpOnly, "https-from-anywhere", "443/443");
+      expect(synthError(httpOnly)).toContain("ingress tcp 443/443 is open to 0.0.0.0/0");
+    });
+  });
+
+  describe("data stores whitelist the app vSwitches, never the internet or the whole VPC", () => {
+    test("0.0.0.0/0 in data_store_extra_whitelist fails synth for Tair and PolarDB", async () => {
+      const message = synthError(await stackOf(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["0.0.0.0/0"]\n`));
+      expect(message).toContain("seckill-test/cache/tair: security_ips whitelists 0.0.0.0/0, the whole internet; allow the app vSwitch CIDRs only");
+      expect(message).toContain('seckill-test/database/cluster: db_cluster_ip_array "seckillapp" whitelists 0.0.0.0/0, the whole internet');
+    });
+
+    test("the VPC CIDR, or a range covering it, fails synth", async () => {
+      const vpc = synthError(await stackOf(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["10.0.0.0/16"]\n`));
+      expect(vpc).toContain("seckill-test/cache/tair: security_ips whitelists 10.0.0.0/16, which covers the whole VPC 10.0.0.0/16");
+      const wider = synthError(await stackOf(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["10.0.0.0/8"]\n`));
+      expect(wider).toContain('db_cluster_ip_array "seckillapp" whitelists 10.0.0.0/8, which covers the whole VPC 10.0.0.0/16');
+    });
+
+    test("a bastion address is allowed next to the app vSwitches", async () => {
+      const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["10.8.0.5", "192.168.10.0/24"]\n`));
+      expect(s.one("alicloud_redis_tair_instance").security_ips).toBe("10.0.0.0/20,10.0.16.0/20,10.8.0.5,192.168.10.0/24");
+      expect(s.one("alicloud_polardb_cluster").db_cluster_ip_array[0].security_ips).toEqual(["10.0.0.0/20", "10.0.16.0/20", "10.8.0.5", "192.168.10.0/24"]);
+    });
+
+    test("a RocketMQ instance whitelisting the whole VPC fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      new Messaging(stack, "rogue-messaging", {
+        envName: "rogue",
+        vpcId: stack.network.vpcId,
+        dataSubnets: stack.network.dataSubnets,
+        appCidrs: ["10.0.0.0/16"],
+        series: "standard",
+        subSeries: "single_node",
+        msgProcessSpec: "rmq.s1.micro",
+        messageRetentionHours: 24,
+      });
+      expect(synthError(stack)).toContain("seckill-test/rogue-messaging/instance: ip_whitelists whitelists 10.0.0.0/16, which covers the whole VPC");
+    });
+
+    test("PolarDB's deprecated top-level security_ips fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      resourceOf(stack, "alicloud_polardb_cluster").addOverride("security_ips", ["10.0.0.0/20"]);
+      expect(synthError(stack)).toContain("seckill-test/database/cluster: top-level security_ips is deprecated; whitelist through db_cluster_ip_array");
+    });
+  });
+
+  describe("Tair and PolarDB are pay-as-you-go unless tfvars ask otherwise", () => {
+    test("a Tair instance left on the provider's default (Subscription) fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      resourceOf(stack, "alicloud_redis_tair_instance").addOverride("payment_type", undefined);
+      expect(synthError(stack)).toContain('seckill-test/cache/tair: payment_type is unset (the provider default is Subscription); Tair must be PayAsYouGo unless tfvars set data_store_billing = "Subscription"');
+    });
+
+    test("a prepaid PolarDB cluster fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      resourceOf(stack, "alicloud_polardb_cluster").addOverride("pay_type", "PrePaid");
+      expect(synthError(stack)).toContain('seckill-test/database/cluster: pay_type is PrePaid; PolarDB must be PostPaid unless tfvars set data_store_billing = "Subscription"');
+    });
+
+    test('data_store_billing = "Subscription" permits prepaid data stores', async () => {
+      const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}data_store_billing = "Subscription"\nsubscription_months = 12\n`));
+      expect(s.one("alicloud_redis_tair_instance")).toMatchObject({ payment_type: "Subscription", period: 12 });
+      expect(s.one("alicloud_polardb_cluster")).toMatchObject({ pay_type: "PrePaid", period: 12 });
+    });
+  });
+
+  describe("production has deletion protection on the ALB and PolarDB", () => {
+    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\ndeletion_protection = false\n`;
+
+    test("production without deletion protection fails synth, naming both resources", async () => {
+      const message = synthError(await stackOf(unprotectedProduction));
+      expect(message).toContain("seckill-test/ingress/alb: a production ALB needs deletion protection (deletion_protection_enabled = true)");
+      expect(message).toContain("seckill-test/database/cluster: a production PolarDB cluster needs deletion_lock = 1");
+    });
+
+    test("cdktf synth (App.synth) stops on it too", async () => {
+      const outdir = mkdtempSync(path.join(tmpdir(), "seckill-guard-"));
+      try {
+        const app = new App({ outdir });
+        new SeckillStack(app, await configFromTfvars(unprotectedProduction));
+        expect(() => app.synth()).toThrow(/a production ALB needs deletion protection/);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    });
+
+    test("a non-production environment may go without", async () => {
+      const s = synthesize(await configFromTfvars(MINIMAL_TFVARS));
+      expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(false);
+      expect(s.one("alicloud_polardb_cluster").deletion_lock).toBe(0);
+    });
+  });
+
+  describe("OSS buckets are private and encrypted", () => {
+    test("a public, unencrypted bucket fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      new OssBucket(stack, "public-bucket", { bucket: "seckill-test-public", acl: "public-read" });
+      const message = synthError(stack);
+      expect(message).toContain("seckill-test/public-bucket: acl public-read makes the bucket public; keep it private");
+      expect(message).toContain("seckill-test/public-bucket: no server_side_encryption_rule; encrypt the bucket at rest");
+    });
+  });
+});

@@ -1,0 +1,407 @@
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+import { loadEnvConfig } from "../../stacks/config";
+import { launchTime } from "../../stacks/compute";
+import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
+import { schemaViolations } from "../support/schema-conformance";
+import { Block, Synthesized, TEST_NOW, expressionsOf, synthesize } from "./helpers";
+
+const ENVS = readdirSync("envs")
+  .filter((name) => name.endsWith(".tfvars"))
+  .map((name) => path.basename(name, ".tfvars"))
+  .sort();
+
+test("dev and prod are shipped", () => {
+  expect(ENVS).toEqual(expect.arrayContaining(["dev", "prod"]));
+});
+
+describe.each(ENVS)("stack seckill-%s", (envName) => {
+  let s: Synthesized;
+  beforeAll(async () => {
+    s = synthesize(await loadEnvConfig(`envs/${envName}.tfvars`, TEST_NOW));
+  });
+  const zones = () => s.config.zones;
+  const appCidrs = () => s.config.network.appVswitchCidrs;
+
+  test("conforms to the vendored alicloud provider schema", () => {
+    expect(schemaViolations(s.json)).toEqual([]);
+  });
+
+  test("is named after the environment and runs in its region", () => {
+    expect(s.stack.node.id).toBe(`seckill-${envName}`);
+    expect(s.json.provider.alicloud).toEqual([{ region: s.config.region }]);
+    expect(s.one("alicloud_vpc").vpc_name).toBe(`seckill-${envName}`);
+    expect(s.one("alicloud_ess_scaling_group").scaling_group_name).toBe(`seckill-${envName}-app`);
+  });
+
+  test("every taggable resource carries the environment", () => {
+    const untagged = Object.entries(s.json.resource).flatMap(([type, byName]) =>
+      Object.entries(byName)
+        .filter(([, block]) => "tags" in block && block.tags.Environment !== envName)
+        .map(([name]) => `${type}.${name}`),
+    );
+    expect(untagged).toEqual([]);
+    expect(s.one("alicloud_polardb_cluster").tags).toMatchObject({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...s.config.tags });
+  });
+
+  describe("network", () => {
+    test("one app, ALB and data vSwitch per zone, with the configured CIDRs", () => {
+      const vswitches = s.resources("alicloud_vswitch");
+      expect(vswitches).toHaveLength(3 * zones().length);
+      for (const [tier, cidrs] of Object.entries({ app: appCidrs(), alb: s.config.network.albVswitchCidrs, data: s.config.network.dataVswitchCidrs })) {
+        const tierSwitches = zones().map((zone) => vswitches.find((vswitch) => vswitch.vswitch_name === `seckill-${envName}-${tier}-${zone}`));
+        expect(tierSwitches.map((vswitch) => vswitch?.zone_id)).toEqual(zones());
+        expect(tierSwitches.map((vswitch) => vswitch?.cidr_block)).toEqual(cidrs);
+      }
+      expect(new Set(zones()).size).toBeGreaterThanOrEqual(2);
+      expect(s.one("alicloud_vpc").cidr_block).toBe(s.config.network.vpcCidr);
+    });
+
+    test("instances reach the internet only through the NAT gateway's EIP, one SNAT entry per app vSwitch", () => {
+      const nat = s.one("alicloud_nat_gateway");
+      expect(nat).toMatchObject({ nat_type: "Enhanced", network_type: "internet", payment_type: "PayAsYouGo", vpc_id: s.ref(s.stack.network.vpcId) });
+      expect(s.one("alicloud_eip_address")).toMatchObject({ payment_type: "PayAsYouGo", internet_charge_type: "PayByTraffic", bandwidth: String(s.config.network.natBandwidthMbps) });
+      expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
+      const snat = s.resources("alicloud_snat_entry");
+      expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
+      expect(snat.every((entry) => entry.snat_ip === s.ref(s.stack.network.egressIp) && entry.depends_on.length === 1)).toBe(true);
+      expect(s.one("alicloud_ess_scaling_configuration").internet_max_bandwidth_out).toBe(0);
+    });
+
+    test("instances accept only the app port, only from the ALB vSwitches and the health-check range", () => {
+      const rules = s.resources("alicloud_security_group_rule");
+      const port = s.config.compute.appPort;
+      expect(rules.map((rule) => rule.cidr_ip).sort()).toEqual([...s.config.network.albVswitchCidrs, ALB_HEALTH_CHECK_CIDR].sort());
+      for (const rule of rules) {
+        expect(rule).toMatchObject({ type: "ingress", ip_protocol: "tcp", nic_type: "intranet", policy: "accept", port_range: `${port}/${port}`, security_group_id: s.ref(s.stack.network.appSecurityGroupId) });
+      }
+      expect(s.one("alicloud_security_group")).toMatchObject({ vpc_id: s.ref(s.stack.network.vpcId), inner_access_policy: "Drop" });
+    });
+  });
+
+  describe("ingress", () => {
+    test("a Standard, internet-facing ALB in two zones, with deletion protection as the environment asks", () => {
+      const alb = s.one("alicloud_alb_load_balancer");
+      expect(alb).toMatchObject({
+        load_balancer_edition: "Standard",
+        address_type: "Internet",
+        load_balancer_billing_config: { pay_type: "PayAsYouGo" },
+        deletion_protection_enabled: s.config.deletionProtection,
+      });
+      expect(alb.zone_mappings).toEqual(s.stack.network.albSubnets.map((subnet) => ({ zone_id: subnet.zoneId, vswitch_id: s.ref(subnet.vswitchId) })));
+      expect(alb.zone_mappings.length).toBeGreaterThanOrEqual(2);
+      if (s.config.production) expect(alb.deletion_protection_enabled).toBe(true);
+    });
+
+    test("the server group health-checks GET /healthz, slow-starts, drains, and leaves its servers to the scaling group", () => {
+      const group = s.one("alicloud_alb_server_group");
+      expect(group.health_check_config).toMatchObject({ health_check_enabled: true, health_check_protocol: "HTTP", health_check_method: "GET", health_check_path: "/healthz", health_check_codes: ["http_2xx"] });
+      expect(group.slow_start_config).toMatchObject({ slow_start_enabled: true });
+      expect(group.connection_drain_config).toMatchObject({ connection_drain_enabled: true });
+      expect(group.lifecycle).toEqual({ ignore_changes: ["servers"] });
+      expect(group.servers).toBeUndefined();
+    });
+
+    test("an HTTP :80 listener forwards to the server group", () => {
+      expect(s.one("alicloud_alb_listener")).toMatchObject({
+        listener_protocol: "HTTP",
+        listener_port: 80,
+        load_balancer_id: s.ref(s.stack.ingress.loadBalancerId),
+        default_actions: [{ type: "ForwardGroup", forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] } }],
+      });
+    });
+
+    const rule = (name: string): Block => s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-${envName}-${name}`)!;
+    const trafficLimit = (block: Block) => block.rule_actions.find((action: Block) => action.type === "TrafficLimit");
+    const forward = (block: Block) => block.rule_actions.find((action: Block) => action.type === "ForwardGroup");
+
+    test("POST /api/sales/*/orders is rate-limited with the tfvars values, then forwarded", () => {
+      const orders = rule("orders");
+      expect(orders.rule_conditions).toEqual([
+        { type: "Path", path_config: { values: ["/api/sales/*/orders"] } },
+        { type: "Method", method_config: { values: ["POST"] } },
+      ]);
+      expect(trafficLimit(orders).traffic_limit_config).toEqual({ qps: s.config.ingress.orderRateLimit.qps, per_ip_qps: s.config.ingress.orderRateLimit.perIpQps });
+      expect(forward(orders).forward_group_config).toEqual({ server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] });
+      expect(forward(orders).order).toBeGreaterThan(trafficLimit(orders).order);
+    });
+
+    test("reads get their own, higher limit, and the order rule is matched first", () => {
+      const reads = rule("reads");
+      expect(reads.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/api/sales/*", "/api/orders/*"] } }]);
+      expect(trafficLimit(reads).traffic_limit_config).toEqual({ qps: s.config.ingress.readRateLimit.qps, per_ip_qps: s.config.ingress.readRateLimit.perIpQps });
+      expect(trafficLimit(reads).traffic_limit_config.qps).toBeGreaterThan(trafficLimit(rule("orders")).traffic_limit_config.qps);
+      expect(forward(reads).order).toBeGreaterThan(trafficLimit(reads).order);
+      expect(rule("orders").priority).toBeLessThan(reads.priority);
+      for (const block of [rule("orders"), reads]) expect(trafficLimit(block).traffic_limit_config.per_ip_qps).toBeLessThan(trafficLimit(block).traffic_limit_config.qps);
+    });
+  });
+
+  describe("compute", () => {
+    test("the scaling group spans every app vSwitch, balanced, sized from tfvars, attached to the ALB server group", () => {
+      const { minInstances, desiredInstances, maxInstances, appPort } = s.config.compute;
+      expect(s.one("alicloud_ess_scaling_group")).toMatchObject({
+        min_size: minInstances,
+        desired_capacity: desiredInstances,
+        max_size: maxInstances,
+        vswitch_ids: s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)),
+        multi_az_policy: "BALANCE",
+        removal_policies: ["OldestScalingConfiguration", "NewestInstance"],
+        alb_server_group: [{ alb_server_group_id: s.ref(s.stack.ingress.serverGroupId), port: appPort, weight: 100 }],
+        lifecycle: { ignore_changes: ["desired_capacity"] },
+      });
+      expect(s.resources("alicloud_ess_server_group_attachment")).toEqual([]);
+    });
+
+    test("the scaling configuration launches Alibaba Cloud Linux 3 with the instance types, security group, disk and RAM role", () => {
+      const launch = s.one("alicloud_ess_scaling_configuration");
+      const image = Object.values(s.json.data.alicloud_images)[0];
+      expect(image).toMatchObject({ name_regex: "^aliyun_3_x64_20G_alibase_.*", owners: "system", most_recent: true });
+      expect(launch).toMatchObject({
+        scaling_group_id: s.ref(s.stack.compute.scalingGroupId),
+        instance_types: s.config.compute.instanceTypes,
+        security_group_ids: [s.ref(s.stack.network.appSecurityGroupId)],
+        system_disk_category: s.config.compute.systemDiskCategory,
+        system_disk_size: s.config.compute.systemDiskSizeGib,
+        system_disk_encrypted: true,
+        role_name: s.ref(s.stack.compute.instanceRoleName),
+        active: true,
+        enable: true,
+      });
+      expect(launch.image_id).toMatch(/^\$\{data\.alicloud_images\.[^.]+\.images\[0\]\.id\}$/);
+      expect(launch.depends_on).toEqual([expect.stringMatching(/^alicloud_polardb_account_privilege\./)]);
+      const trust = JSON.parse(s.one("alicloud_ram_role").assume_role_policy_document);
+      expect(trust.Statement).toEqual([{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: ["ecs.aliyuncs.com"] } }]);
+    });
+
+    test("a target-tracking rule follows the configured metric", () => {
+      const rule = s.one("alicloud_ess_scaling_rule");
+      const alb = s.config.compute.scalingMetric === "alb_qps";
+      expect(rule).toMatchObject({
+        scaling_rule_type: "TargetTrackingScalingRule",
+        metric_name: alb ? "LoadBalancerRealServerAverageQps" : "CpuUtilization",
+        target_value: s.config.compute.scalingTargetValue,
+        estimated_instance_warmup: s.config.compute.instanceWarmupSeconds,
+      });
+      if (alb) expect(rule.alarm_dimension).toEqual({ dimension_key: "rulePool", dimension_value: s.ref(s.stack.ingress.serverGroupId) });
+      else expect(rule.alarm_dimension).toBeUndefined();
+    });
+
+    test("every sale window gets a pre-warm before it and a scale-in after it", () => {
+      const { saleWindows, prewarmLeadMinutes, scaleInDelayMinutes, minInstances, desiredInstances, maxInstances } = s.config.compute;
+      expect(saleWindows.length).toBeGreaterThan(0);
+      const tasks = s.resources("alicloud_ess_scheduled_task");
+      const expected = saleWindows.flatMap((window) => [
+        {
+          scheduled_task_name: `seckill-${envName}-${window.name}-prewarm`,
+          launch_time: launchTime(new Date(window.startsAt.getTime() - prewarmLeadMinutes * 60_000)),
+          min_value: window.instances,
+          desired_capacity: window.instances,
+          max_value: maxInstances,
+        },
+        {
+          scheduled_task_name: `seckill-${envName}-${window.name}-scalein`,
+          launch_time: launchTime(new Date(window.endsAt.getTime() + scaleInDelayMinutes * 60_000)),
+          min_value: minInstances,
+          desired_capacity: desiredInstances,
+          max_value: maxInstances,
+        },
+      ]);
+      expect(tasks).toHaveLength(expected.length);
+      for (const task of expected) {
+        expect(tasks).toContainEqual(expect.objectContaining({ ...task, scaling_group_id: s.ref(s.stack.compute.scalingGroupId), task_enabled: true }));
+      }
+      for (const task of tasks) expect(task.launch_time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
+    });
+  });
+
+  describe("data stores", () => {
+    test("Tair 7.0 memory-enhanced, pay-as-you-go, primary and replica in two zones, whitelisting the app vSwitches only", () => {
+      const tair = s.one("alicloud_redis_tair_instance");
+      expect(tair).toMatchObject({
+        instance_type: "tair_rdb",
+        engine_version: "7.0",
+        payment_type: "PayAsYouGo",
+        instance_class: s.config.cache.instanceClass,
+        shard_count: s.config.cache.shardCount,
+        node_type: "MASTER_SLAVE",
+        zone_id: zones()[0],
+        secondary_zone_id: zones()[1],
+        vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId),
+        security_ips: appCidrs().join(","),
+        vpc_auth_mode: "Open",
+        config: { "maxmemory-policy": "noeviction" },
+      });
+      expect(tair.password).toBe(s.ref(s.stack.cache.password));
+      expect(tair.period).toBeUndefined();
+    });
+
+    test("PolarDB MySQL 8.0 pay-as-you-go, whitelisting the app vSwitches through db_cluster_ip_array", () => {
+      const cluster = s.one("alicloud_polardb_cluster");
+      expect(cluster).toMatchObject({
+        db_type: "MySQL",
+        db_version: "8.0",
+        db_node_class: s.config.database.nodeClass,
+        db_node_count: s.config.database.nodeCount,
+        pay_type: "PostPaid",
+        zone_id: zones()[0],
+        vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId),
+        hot_standby_cluster: s.config.database.hotStandby ? "ON" : "OFF",
+        db_cluster_ip_array: [{ db_cluster_ip_array_name: "seckillapp", security_ips: appCidrs() }],
+        deletion_lock: s.config.deletionProtection ? 1 : 0,
+      });
+      expect(cluster.security_ips).toBeUndefined();
+      if (s.config.database.hotStandby) expect(cluster.standby_az).toBe(zones()[1]);
+      if (s.config.production) expect(cluster.deletion_lock).toBe(1);
+    });
+
+    test("one utf8mb4 database and one account with ReadWrite on that database only", () => {
+      expect(s.one("alicloud_polardb_database")).toMatchObject({ db_name: "seckill", character_set_name: "utf8mb4" });
+      expect(s.one("alicloud_polardb_account")).toMatchObject({ account_name: "seckill_app", account_type: "Normal", account_password: s.ref(s.stack.database.password) });
+      expect(s.one("alicloud_polardb_account_privilege")).toMatchObject({
+        account_privilege: "ReadWrite",
+        account_name: s.ref(s.stack.database.username),
+        db_names: [s.ref(s.stack.database.databaseName)],
+      });
+    });
+
+    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password", () => {
+      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password"]);
+      for (const variable of Object.values(s.json.variable ?? {})) expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
+      expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
+      expect(s.ref(s.stack.database.password)).toMatch(/^\$\{coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\}$/);
+      expect(s.resources("random_password")).toHaveLength(4);
+    });
+  });
+
+  describe("messaging and registry", () => {
+    test("RocketMQ 5 in the VPC only, sized from tfvars, whitelisting the app vSwitches", () => {
+      expect(s.one("alicloud_rocketmq_instance")).toMatchObject({
+        service_code: "rmq",
+        series_code: s.config.messaging.series,
+        sub_series_code: s.config.messaging.subSeries,
+        payment_type: "PayAsYouGo",
+        product_info: { msg_process_spec: s.config.messaging.msgProcessSpec, message_retention_time: s.config.messaging.messageRetentionHours },
+        network_info: {
+          internet_info: { internet_spec: "disable", flow_out_type: "uninvolved" },
+          vpc_info: { vpc_id: s.ref(s.stack.network.vpcId), vswitches: [{ vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId) }] },
+        },
+        ip_whitelists: appCidrs(),
+        acl_info: { acl_types: ["default"], default_vpc_auth_free: true },
+      });
+    });
+
+    test("an order topic, a dead-letter topic, and the order writer's group with bounded retries", () => {
+      const topics = s.resources("alicloud_rocketmq_topic").map((topic) => topic.topic_name).sort();
+      expect(topics).toEqual([`seckill-${envName}-orders`, `seckill-${envName}-orders-dlq`]);
+      expect(s.one("alicloud_rocketmq_consumer_group")).toMatchObject({
+        consumer_group_id: `seckill-${envName}-order-writer`,
+        delivery_order_type: "Concurrently",
+        consume_retry_policy: { retry_policy: "DefaultRetryPolicy", max_retry_times: 16, dead_letter_target_topic: s.ref(s.stack.messaging.deadLetterTopic) },
+      });
+    });
+
+    test("the VPC endpoint is picked by endpoint type, never by list position", () => {
+      expect(s.ref(s.stack.messaging.vpcEndpoint)).toMatch(
+        /^\$\{one\(\[ for key, val in toset\(alicloud_rocketmq_instance\.[^.]+\.network_info\[0\]\.endpoints\): val\.endpoint_url if val\.endpoint_type == "TCP_VPC"\]\)\}$/,
+      );
+    });
+
+    test("MSE Nacos 2.x on the private network, its address read from the clusters data source with details", () => {
+      expect(s.one("alicloud_mse_cluster")).toMatchObject({
+        cluster_type: "Nacos-Ans",
+        cluster_version: "NACOS_2_0_0",
+        net_type: "privatenet",
+        pub_network_flow: "0",
+        mse_version: s.config.registry.edition,
+        cluster_specification: s.config.registry.specification,
+        instance_count: s.config.registry.instanceCount,
+        payment_type: "PayAsYouGo",
+      });
+      const details = Object.values(s.json.data.alicloud_mse_clusters)[0];
+      expect(details).toEqual({ ids: [s.ref(s.stack.registry.clusterId)], enable_details: true });
+      expect(s.ref(s.stack.registry.serverAddr)).toMatch(/^\$\{data\.alicloud_mse_clusters\.[^.]+\.clusters\[0\]\.intranet_domain\}:8848$/);
+    });
+  });
+
+  describe("user data", () => {
+    const WIRED_KEYS = [
+      "PORT",
+      "REDIS_URL",
+      "MYSQL_URL",
+      "SECKILL_ADMIN_TOKEN",
+      "SECKILL_USER_TOKEN_SECRET",
+      "ORDER_QUEUE",
+      "ROCKETMQ_ENDPOINTS",
+      "ROCKETMQ_NAMESPACE",
+      "ROCKETMQ_TOPIC",
+      "ROCKETMQ_CONSUMER_GROUP",
+      "NACOS_SERVER_ADDR",
+      "NACOS_GROUP",
+      "LOG_LEVEL",
+    ];
+
+    test("the service environment points at this stack's endpoints, secrets and names", () => {
+      const env = Object.fromEntries(Object.entries(s.stack.serviceEnv).map(([key, value]) => [key, s.ref(value)]));
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(WIRED_KEYS));
+      expect(env).toMatchObject({
+        PORT: String(s.config.compute.appPort),
+        ORDER_QUEUE: "rocketmq",
+        NACOS_GROUP: envName,
+        LOG_LEVEL: s.config.app.logLevel,
+        ROCKETMQ_ENDPOINTS: s.ref(s.stack.messaging.vpcEndpoint),
+        ROCKETMQ_NAMESPACE: s.ref(s.stack.messaging.instanceId),
+        ROCKETMQ_TOPIC: s.ref(s.stack.messaging.orderTopic),
+        ROCKETMQ_CONSUMER_GROUP: s.ref(s.stack.messaging.orderWriterGroup),
+        NACOS_SERVER_ADDR: s.ref(s.stack.registry.serverAddr),
+      });
+      const tair = expressionsOf(s.ref(s.stack.cache.host))[0];
+      expect(env.REDIS_URL).toMatch(/^redis:\/\/:\$\{urlencode\(coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_redis_tair_instance\.[^.]+\.connection_domain\}:\$\{alicloud_redis_tair_instance\.[^.]+\.port\}$/);
+      expect(env.REDIS_URL).toContain(tair);
+      expect(env.MYSQL_URL).toMatch(
+        /^mysql:\/\/\$\{alicloud_polardb_account\.[^.]+\.account_name\}:\$\{urlencode\(coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_polardb_cluster\.[^.]+\.connection_string\}:\$\{alicloud_polardb_cluster\.[^.]+\.port\}\/\$\{alicloud_polardb_database\.[^.]+\.db_name\}$/,
+      );
+      expect(env.SECKILL_ADMIN_TOKEN).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
+      expect(env.SECKILL_USER_TOKEN_SECRET).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
+      expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
+      if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
+      else expect(env.WORKERS).toBe(String(s.config.app.workers));
+    });
+
+    test("the scaling configuration's user data carries every variable and every expression", () => {
+      const userData: string = s.one("alicloud_ess_scaling_configuration").user_data;
+      expect(userData).toMatch(/^\$\{base64gzip\(/);
+      for (const [key, value] of Object.entries(s.stack.serviceEnv)) {
+        expect(userData).toContain(`${key}=`);
+        const resolved = s.ref(value);
+        const expressions = expressionsOf(resolved);
+        if (expressions.length === 0) expect(userData).toContain(`${key}=${resolved}`);
+        for (const expression of expressions) expect(userData).toContain(expression);
+      }
+    });
+  });
+
+  describe("outputs", () => {
+    test("the public URL, every endpoint the app needs and the scaling group id are outputs", () => {
+      const outputs = s.json.output;
+      expect(outputs.public_url.value).toBe(`http://${s.ref(s.stack.ingress.dnsName)}`);
+      expect(outputs.scaling_group_id.value).toBe(s.ref(s.stack.compute.scalingGroupId));
+      expect(outputs.rocketmq_endpoint.value).toBe(s.ref(s.stack.messaging.vpcEndpoint));
+      expect(outputs.nacos_server_addr.value).toBe(s.ref(s.stack.registry.serverAddr));
+      for (const name of ["alb_dns_name", "redis_host", "redis_port", "mysql_host", "mysql_port", "mysql_database", "mysql_user", "rocketmq_namespace", "rocketmq_topic", "rocketmq_consumer_group"]) {
+        expect(outputs[name]).toMatchObject({ sensitive: false });
+      }
+    });
+
+    test("secrets are outputs only as sensitive ones", () => {
+      const sensitive = Object.entries(s.json.output)
+        .filter(([, output]) => output.sensitive)
+        .map(([name]) => name)
+        .sort();
+      expect(sensitive).toEqual(["admin_token", "mysql_password", "redis_password", "user_token_secret"]);
+      const secretValues = [s.stack.cache.password, s.stack.database.password, s.stack.serviceEnv.SECKILL_ADMIN_TOKEN, s.stack.serviceEnv.SECKILL_USER_TOKEN_SECRET].map((value) => s.ref(value));
+      const leaking = Object.entries(s.json.output).filter(([, output]) => !output.sensitive && secretValues.some((secret) => String(output.value).includes(expressionsOf(secret)[0])));
+      expect(leaking).toEqual([]);
+    });
+  });
+});
