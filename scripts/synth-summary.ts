@@ -1,0 +1,124 @@
+/**
+ * After `cdktf synth`: where each stack's Terraform JSON went and what it declares (counts by tier and type, and
+ * the sizes that matter on sale day), read back from cdktf.out — the files Terraform will actually apply.
+ *
+ * Usage: node dist/scripts/synth-summary.js [cdktf.out]
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+
+type Block = Record<string, any>;
+interface StackJson {
+  terraform?: { backend?: Record<string, Block> };
+  resource?: Record<string, Record<string, Block>>;
+  data?: Record<string, Record<string, Block>>;
+  output?: Record<string, Block>;
+  variable?: Record<string, Block>;
+}
+
+/** The first construct below the stack (network, ingress, compute, ...), from cdktf's metadata path. */
+function tierOf(block: Block): string {
+  return String(block["//"]?.metadata?.path ?? "?").split("/")[1] ?? "?";
+}
+
+function single(block: unknown): Block {
+  return ((Array.isArray(block) ? block[0] : block) ?? {}) as Block;
+}
+
+function all(json: StackJson, type: string): Block[] {
+  return Object.values(json.resource?.[type] ?? {});
+}
+
+function countsByTier(json: StackJson): string[] {
+  const tiers = new Map<string, Map<string, number>>();
+  for (const [kind, blocks] of [
+    ["", json.resource],
+    ["data.", json.data],
+  ] as const) {
+    for (const [type, byName] of Object.entries(blocks ?? {})) {
+      for (const block of Object.values(byName)) {
+        const types = tiers.get(tierOf(block)) ?? new Map<string, number>();
+        const shortType = kind + type.replace(/^alicloud_/, "");
+        types.set(shortType, (types.get(shortType) ?? 0) + 1);
+        tiers.set(tierOf(block), types);
+      }
+    }
+  }
+  return [...tiers.entries()].map(([tier, types]) => {
+    const total = [...types.values()].reduce((sum, count) => sum + count, 0);
+    const detail = [...types.entries()].map(([type, count]) => `${type} ${count}`).join(", ");
+    return `  ${tier.padEnd(18)} ${String(total).padStart(3)}  ${detail}`;
+  });
+}
+
+function sizes(json: StackJson): string[] {
+  const lines: string[] = [];
+  const line = (label: string, text: string) => lines.push(`  ${label.padEnd(10)} ${text}`);
+
+  for (const alb of all(json, "alicloud_alb_load_balancer")) {
+    const listeners = all(json, "alicloud_alb_listener").map((listener) => `${listener.listener_protocol}:${listener.listener_port}`);
+    line("ALB", `${alb.load_balancer_edition}, ${listeners.join(" + ")}, deletion protection ${alb.deletion_protection_enabled === true ? "on" : "off"}`);
+  }
+  const limits = all(json, "alicloud_alb_rule").flatMap((rule) =>
+    (rule.rule_actions as Block[])
+      .filter((action) => action.type === "TrafficLimit")
+      .map((action) => `${rule.rule_name} ${single(action.traffic_limit_config).qps} qps (${single(action.traffic_limit_config).per_ip_qps}/IP)`),
+  );
+  if (limits.length > 0) line("Limits", limits.join("; "));
+  for (const group of all(json, "alicloud_ess_scaling_group")) {
+    const launch = all(json, "alicloud_ess_scaling_configuration")[0] ?? {};
+    const rule = all(json, "alicloud_ess_scaling_rule")[0];
+    const tracking = rule ? `, tracks ${rule.metric_name} ${rule.target_value}` : "";
+    line("Fleet", `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`);
+  }
+  const tasks = all(json, "alicloud_ess_scheduled_task").map(
+    (task) => `${task.launch_time} ${String(task.scheduled_task_name).split("-").slice(2).join("-")} → ${task.desired_capacity}`,
+  );
+  line("Sales", tasks.length > 0 ? tasks.join("; ") : "no scheduled pre-warm (no sale window ahead)");
+  for (const tair of all(json, "alicloud_redis_tair_instance")) {
+    line("Tair", `${tair.instance_class} × ${tair.shard_count} shard(s), ${tair.payment_type}, ${tair.zone_id} + ${tair.secondary_zone_id}`);
+  }
+  for (const polardb of all(json, "alicloud_polardb_cluster")) {
+    line("PolarDB", `${polardb.db_node_class} × ${polardb.db_node_count} nodes, ${polardb.pay_type}, hot standby ${polardb.hot_standby_cluster}, deletion lock ${polardb.deletion_lock}`);
+  }
+  for (const rocketmq of all(json, "alicloud_rocketmq_instance")) {
+    line("RocketMQ", `${rocketmq.series_code}/${rocketmq.sub_series_code} ${single(rocketmq.product_info).msg_process_spec}`);
+  }
+  for (const mse of all(json, "alicloud_mse_cluster")) {
+    line("Nacos", `${mse.mse_version} ${mse.cluster_specification} × ${mse.instance_count}`);
+  }
+  const [backend, settings] = Object.entries(json.terraform?.backend ?? { local: {} })[0];
+  line("State", backend === "oss" ? `oss://${settings.bucket}/${settings.prefix}` : `${backend} ${settings.path ?? ""}`.trim());
+  return lines;
+}
+
+function summarize(file: string): string {
+  const json = JSON.parse(readFileSync(file, "utf8")) as StackJson;
+  const count = (blocks?: Record<string, Record<string, Block>>) => Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+  const sensitive = Object.values(json.output ?? {}).filter((output) => output.sensitive).length;
+  return [
+    `${path.basename(path.dirname(file))}  →  ${path.relative(process.cwd(), file)}`,
+    `  ${count(json.resource)} resources, ${count(json.data)} data sources, ${Object.keys(json.output ?? {}).length} outputs (${sensitive} sensitive), ${Object.keys(json.variable ?? {}).length} variables`,
+    ...countsByTier(json),
+    ...sizes(json),
+  ].join("\n");
+}
+
+function main(): void {
+  const outdir = process.argv[2] ?? "cdktf.out";
+  const stacksDir = path.join(outdir, "stacks");
+  const files = existsSync(stacksDir)
+    ? readdirSync(stacksDir)
+        .sort()
+        .map((stack) => path.join(stacksDir, stack, "cdk.tf.json"))
+        .filter((file) => existsSync(file))
+    : [];
+  if (files.length === 0) {
+    console.error(`${stacksDir}: no synthesized stacks (run cdktf synth first)`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(files.map(summarize).join("\n\n"));
+}
+
+main();
