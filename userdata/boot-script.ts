@@ -34,9 +34,8 @@ export function bootScript(inputs: BootScriptInputs): ScriptPiece[] {
   const envLines: ScriptPiece[] = serviceEnv.flatMap(([key, value]) => [`${key}=`, { value }, "\n"]);
   return [
     `#!/bin/bash
-# seckill node bootstrap, environment "${envName}". Rendered by userdata/ in the seckill-alicloud repository.
-# Secrets: ECS returns this user data to anyone allowed to describe the instance, so the values below are as
-# readable as that permission; on the instance the env file is root-only (0600). Moving them out is a later step.
+# seckill node bootstrap for "${envName}", rendered by userdata/. Anyone allowed to describe the instance can read
+# this user data and so the secrets below; on the instance they are in a root-only (0600) file.
 set -Eeuo pipefail
 umask 022
 export HOME=\${HOME:-/root} PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

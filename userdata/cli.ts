@@ -2,7 +2,7 @@
  * `npm run userdata -- <env> [--raw]`: the user data of envs/<env>.tfvars as the scaling configuration gets it.
  * Prints the script cloud-init runs (what ECS holds is its gzip, then base64); every value Terraform fills in at
  * apply time shows as `<<terraform: expression>>`. With --raw, writes the gzip bytes instead (pipe it to a file).
- * The sizes go to stderr.
+ * The size, bounded for the real values, goes to stderr.
  */
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -11,7 +11,7 @@ import { ConfigError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
 import { projectRoot } from "./app-bundle";
 import { DependenciesBucket } from "./dependencies-bucket";
-import { renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps } from "./index";
+import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "./index";
 
 async function main(args: string[]): Promise<void> {
   const raw = args.includes("--raw");
@@ -25,16 +25,20 @@ async function main(args: string[]): Promise<void> {
     envName: config.envName,
     appPort: config.compute.appPort,
     nodeMirror: config.app.nodeMirror,
-    dependenciesUrl: withPlaceholders(stack, dependenciesBucketOf(stack).dependenciesUrl),
-    serviceEnv: Object.fromEntries(Object.entries(stack.serviceEnv).map(([key, value]) => [key, withPlaceholders(stack, value)])),
+    dependenciesUrl: dependenciesBucketOf(stack).dependenciesUrl,
+    serviceEnv: stack.serviceEnv,
   };
-  const script = renderBootScript(props);
-  const gzipped = gzipSync(script);
+  const script = renderBootScript({
+    ...props,
+    dependenciesUrl: withPlaceholders(stack, props.dependenciesUrl),
+    serviceEnv: Object.fromEntries(Object.entries(props.serviceEnv).map(([key, value]) => [key, withPlaceholders(stack, value)])),
+  });
+  const bound = userDataSizeBound(props);
   process.stderr.write(
-    `${stack.node.id}: ${script.length} bytes of script, ${gzipped.length} bytes gzipped with these placeholders ` +
-      `(ECS limit ${USER_DATA_LIMIT_BYTES}; the size test bounds the real values)\n`,
+    `${stack.node.id}: script ${script.length} bytes; user data at most ${bound} bytes gzipped with every apply-time value ` +
+      `${APPLY_TIME_VALUE_BOUND} characters long; ECS limit ${USER_DATA_LIMIT_BYTES}, margin ${USER_DATA_LIMIT_BYTES - bound}\n`,
   );
-  process.stdout.write(raw ? gzipped : script);
+  process.stdout.write(raw ? gzipSync(script) : script);
 }
 
 function dependenciesBucketOf(stack: TerraformStack): DependenciesBucket {

@@ -67,9 +67,10 @@ export class DependenciesBucket extends Construct {
       key: artifact.objectKey,
       source: file.path,
       contentType: "application/gzip",
+      dependsOn: [policy],
     });
-    // The bucket name is taken from the policy and the key from the object, so the URL (and any
-    // scaling configuration that uses it) depends on both existing.
-    this.dependenciesUrl = `https://${policy.bucket}.${bucket.intranetEndpoint}/${object.key}`;
+    // The bucket name comes from the object (which waits for the policy), so whatever uses the URL waits until the
+    // artifact can be read.
+    this.dependenciesUrl = `https://${object.bucket}.${bucket.intranetEndpoint}/${artifact.objectKey}`;
   }
 }

@@ -25,6 +25,8 @@
  * instances, so the secrets in serviceEnv are exposed to that permission; on the instance they live only in a
  * root-only (0600) env file. Moving them to a secret store is a later step.
  */
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
 import { appDependencies, bundleApp } from "./app-bundle";
 import { bootScript, ScriptPiece } from "./boot-script";
@@ -52,9 +54,48 @@ export interface UserDataProps {
 /** ECS's limit on user data, in bytes before base64 (after gzip, when gzip is used). */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
-/** The exact value for `alicloud_ess_scaling_configuration.user_data`. */
+/**
+ * Length every apply-time value (token) is assumed to have when the size is bounded at synth time. The longest the
+ * stack fills in are endpoint host names (about 40-60 characters) and generated secrets (24-48); the bound takes
+ * 64 incompressible characters for each.
+ */
+export const APPLY_TIME_VALUE_BOUND = 64;
+
+/**
+ * The exact value for `alicloud_ess_scaling_configuration.user_data`. Fails at synth time when the user data
+ * could exceed ECS's limit once Terraform has filled in its values.
+ */
 export function renderUserData(props: UserDataProps): string {
-  return terraformBase64Gzip(bootScriptPieces(props));
+  const pieces = bootScriptPieces(props);
+  const bytes = gzipSync(worstCaseScript(pieces)).length;
+  if (bytes > USER_DATA_LIMIT_BYTES) {
+    throw new Error(
+      `userdata: the user data of ${props.envName} can reach ${bytes} bytes gzipped, over ECS's ${USER_DATA_LIMIT_BYTES}. ` +
+        "Trim the service or move main.js into the dependencies artifact.",
+    );
+  }
+  return terraformBase64Gzip(pieces);
+}
+
+/**
+ * Upper bound of the user data's size as ECS counts it (gzip, before base64): every apply-time value (each token)
+ * taken as APPLY_TIME_VALUE_BOUND incompressible characters. Terraform's gzip (Go, default level) and Node's
+ * zlib (default level, used here) differ by well under 1 % on this script; the Terraform test measures both.
+ */
+export function userDataSizeBound(props: UserDataProps): number {
+  return gzipSync(worstCaseScript(bootScriptPieces(props))).length;
+}
+
+function worstCaseScript(pieces: ScriptPiece[]): string {
+  let tokens = 0;
+  const incompressible = () => {
+    const seed = `apply-time value ${tokens++}`;
+    const digest = (half: string) => createHash("sha512").update(seed + half).digest("base64url");
+    return (digest("a") + digest("b")).slice(0, APPLY_TIME_VALUE_BOUND);
+  };
+  return pieces
+    .map((piece) => (typeof piece === "string" ? piece : splitTokens(piece.value).map((part) => ("literal" in part ? part.literal : incompressible())).join("")))
+    .join("");
 }
 
 /**

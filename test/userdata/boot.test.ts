@@ -1,0 +1,245 @@
+/**
+ * Runs the rendered user data itself on this machine, without systemd, in a throwaway root: the Node step is
+ * pointed at a file:// mirror holding a release tarball made from this machine's node binary, the dependencies
+ * step at the artifact appDependencies() built from the local npm cache. Then starts the installed service the
+ * way its systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB,
+ * and buys one unit.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Redis from "ioredis";
+import mysql from "mysql2/promise";
+import { appDependencies, NODE_VERSION, renderBootScript } from "../../userdata";
+import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
+import { runBootScript, ScriptRun, treeState } from "./support";
+
+jest.setTimeout(240_000);
+
+const NODE_DIST = `node-v${NODE_VERSION}-linux-x64`;
+const suffix = randomBytes(4).toString("hex");
+const database = `seckill_t_${suffix}`;
+const keyPrefix = `seckill_t_${suffix}:`;
+// Quotes, backslashes, `$`, backticks and HCL/bash interpolation syntax must reach the service unchanged.
+const adminToken = `adm'in"to\\ken$HOME\`id\`\${PATH}%{x}-${randomBytes(12).toString("hex")}`;
+const userTokenSecret = randomBytes(32).toString("hex");
+
+let work: string;
+let root: string;
+let port: number;
+let firstRun: ScriptRun;
+let secondRun: ScriptRun;
+let stateAfterFirstRun: Record<string, string>;
+let stateAfterSecondRun: Record<string, string>;
+let service: ChildProcess | undefined;
+let serviceOutput = "";
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "seckill-boot-"));
+  root = join(work, "root");
+  mkdirSync(root);
+  const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
+  await connection.query(`CREATE DATABASE ${database}`);
+  await connection.end();
+  port = await freePort();
+  const script = renderBootScript({
+    envName: "boottest",
+    appPort: port,
+    nodeMirror: `file://${nodeMirrorFromThisMachine(join(work, "mirror"))}`,
+    dependenciesUrl: `file://${appDependencies().path}`,
+    serviceEnv: {
+      REDIS_URL: `redis://127.0.0.1:6379/?keyPrefix=${keyPrefix}`,
+      MYSQL_URL: `mysql://root:@127.0.0.1:3306/${database}`,
+      SECKILL_ADMIN_TOKEN: adminToken,
+      SECKILL_USER_TOKEN_SECRET: userTokenSecret,
+      ORDER_QUEUE: "redis",
+      WORKERS: "1",
+      LOG_LEVEL: "warn",
+    },
+  });
+  firstRun = runBootScript(script, root);
+  stateAfterFirstRun = treeState(root);
+  secondRun = runBootScript(script, root);
+  stateAfterSecondRun = treeState(root);
+});
+
+afterAll(async () => {
+  if (service && service.exitCode === null) {
+    service.kill("SIGTERM");
+    await new Promise((resolve) => service?.once("exit", resolve));
+  }
+  const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
+  await connection.query(`DROP DATABASE IF EXISTS ${database}`);
+  await connection.end();
+  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true });
+  await redis.connect();
+  for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+  }
+  redis.disconnect();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("the rendered boot script, run in a throwaway root", () => {
+  it("completes every step and reports each one", () => {
+    expect(firstRun.stderr).not.toContain("FAILED");
+    expect(firstRun.status).toBe(0);
+    for (const step of ["service user", "kernel settings", "node.js", "service code", "dependencies", "service environment", "systemd unit", "start service"]) {
+      expect(firstRun.stdout).toContain(`seckill-boot: step: ${step}`);
+    }
+    console.log(`boot script, first run: ${firstRun.seconds.toFixed(1)} s; second run: ${secondRun.seconds.toFixed(1)} s`);
+  });
+
+  it("leaves users, kernel settings and systemd of the host alone", () => {
+    expect(firstRun.stdout).toContain(`skipped under ${root}: add_service_user`);
+    expect(firstRun.stdout).toContain(`skipped under ${root}: sysctl -q -p ${SYSCTL_FILE}`);
+    expect(firstRun.stdout).toContain(`skipped under ${root}: systemctl restart seckill.service`);
+  });
+
+  it("installs Node.js, our code, its dependencies, the kernel settings and the unit", () => {
+    expect(existsSync(join(root, "opt/seckill", NODE_DIST, "bin/node"))).toBe(true);
+    expect(readFileSync(join(root, "opt/seckill/app/.dependencies.sha256"), "utf8").trim()).toBe(appDependencies().sha256);
+    expect(existsSync(join(root, "opt/seckill/app/node_modules/express/package.json"))).toBe(true);
+    expect(readFileSync(join(root, "opt/seckill/app/main.js"), "utf8").length).toBeGreaterThan(1000);
+    const sysctl = readFileSync(join(root, SYSCTL_FILE), "utf8");
+    expect(sysctl).toMatch(/^net\.core\.somaxconn = 65535$/m);
+    expect(sysctl).toMatch(/^net\.ipv4\.ip_local_port_range = 1024 65535$/m);
+    expect(sysctl).toMatch(new RegExp(`^net\\.ipv4\\.ip_local_reserved_ports = ${port}$`, "m"));
+    const unit = readFileSync(join(root, UNIT_FILE), "utf8");
+    for (const line of ["Restart=on-failure", "LimitNOFILE=1048576", "User=seckill", "StandardOutput=journal", "NoNewPrivileges=yes"]) {
+      expect(unit).toContain(`\n${line}\n`);
+    }
+  });
+
+  it("leaves exactly the same state when it runs a second time", () => {
+    expect(secondRun.status).toBe(0);
+    expect(secondRun.stderr).not.toContain("FAILED");
+    expect(stateAfterSecondRun).toEqual(stateAfterFirstRun);
+  });
+
+  it("writes the service environment root-only (0600), every value readable back unchanged", () => {
+    const envFile = join(root, ENV_FILE);
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    const readBack = execFileSync("bash", ["-c", 'set -a; . "$1"; printf "%s\\n%s\\n%s" "$SECKILL_ADMIN_TOKEN" "$PORT" "$NODE_ENV"', "bash", envFile], {
+      encoding: "utf8",
+      env: {},
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(readBack).toBe(`${adminToken}\n${port}\nproduction`);
+  });
+
+  const systemdAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
+  (systemdAnalyze ? it : it.skip)("writes a unit that passes systemd-analyze verify", () => {
+    // --root resolves ExecStart inside the throwaway root; systemd's own units come from this machine.
+    cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${root}`, UNIT_FILE], { encoding: "utf8" });
+    rmSync(join(root, "usr"), { recursive: true, force: true });
+    expect(verify.stderr + verify.stdout).toBe("");
+    expect(verify.status).toBe(0);
+  });
+  if (!systemdAnalyze) console.log("skipped: systemd-analyze verify (systemd-analyze is not installed)");
+
+  it("starts the installed service as its unit says; it answers /healthz, /readyz and sells one unit", async () => {
+    const started = process.hrtime.bigint();
+    service = startAsUnit(root);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000);
+    const serviceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(
+      `boot time (script start → /readyz 200): ${(firstRun.seconds + serviceSeconds).toFixed(1)} s = ` +
+        `script ${firstRun.seconds.toFixed(1)} s + service start ${serviceSeconds.toFixed(1)} s ` +
+        `(Node from a local file:// mirror, node ${execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim()})`,
+    );
+
+    const healthz = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(await healthz.json()).toEqual({ status: "ok" });
+    const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(await readyz.json()).toEqual({ status: "ready" });
+
+    const sale = await fetch(`http://127.0.0.1:${port}/admin/sales`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ itemName: "boot test", stock: 3, startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() }),
+    });
+    expect(sale.status).toBe(201);
+    const saleId = ((await sale.json()) as { id: string }).id;
+
+    const buyer = `boot-buyer-${suffix}`;
+    const order = await fetch(`http://127.0.0.1:${port}/api/sales/${saleId}/orders`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${userToken(buyer)}` },
+    });
+    expect(order.status).toBe(202);
+    const { orderId, status } = (await order.json()) as { orderId: string; status: string };
+    expect(status).toBe("pending");
+    // The order writer (a separate process of the service) confirms it in MySQL.
+    await waitFor(async () => {
+      const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, { headers: { authorization: `Bearer ${userToken(buyer)}` } });
+      return view.status === 200 && ((await view.json()) as { status: string }).status === "confirmed";
+    }, 30_000);
+  });
+});
+
+/** Starts ExecStart of the installed unit with its EnvironmentFile and WorkingDirectory, paths inside `base`. */
+function startAsUnit(base: string): ChildProcess {
+  const unit = readFileSync(join(base, UNIT_FILE), "utf8");
+  const directive = (name: string) => {
+    const match = unit.match(new RegExp(`^${name}=(.*)$`, "m"));
+    if (!match) throw new Error(`the unit has no ${name}=`);
+    return match[1];
+  };
+  const command = directive("ExecStart").split(" ").map((word) => (word.startsWith("/") ? join(base, word) : word));
+  const child = spawn("bash", ["-c", 'set -a; . "$1"; set +a; shift; exec "$@"', "bash", join(base, directive("EnvironmentFile")), ...command], {
+    cwd: join(base, directive("WorkingDirectory")),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk) => (serviceOutput += chunk));
+  child.stderr?.on("data", (chunk) => (serviceOutput += chunk));
+  return child;
+}
+
+/** A Node.js release directory as the mirror serves it, with this machine's node binary standing in for the release. */
+function nodeMirrorFromThisMachine(mirror: string): string {
+  const release = join(mirror, `v${NODE_VERSION}`);
+  const staging = join(mirror, "staging");
+  mkdirSync(join(staging, NODE_DIST, "bin"), { recursive: true });
+  mkdirSync(release, { recursive: true });
+  cpSync(process.execPath, join(staging, NODE_DIST, "bin/node"));
+  const tarball = join(release, `${NODE_DIST}.tar.xz`);
+  execFileSync("tar", ["-cJf", tarball, "-C", staging, NODE_DIST], { env: { ...process.env, XZ_OPT: "-0 -T0" } });
+  rmSync(staging, { recursive: true, force: true });
+  const digest = createHash("sha256").update(readFileSync(tarball)).digest("hex");
+  writeFileSync(join(release, "SHASUMS256.txt"), `${digest}  ${NODE_DIST}.tar.xz\n`);
+  return dirname(release);
+}
+
+/** A buyer token the way the shop's login mints them: `<userId>.<base64url HMAC-SHA256(userId)>`. */
+function userToken(userId: string): string {
+  return `${userId}.${createHmac("sha256", userTokenSecret).update(userId).digest("base64url")}`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; service output:\n${serviceOutput.slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
