@@ -92,7 +92,8 @@ function sizes(json: StackJson): string[] {
   return lines;
 }
 
-function summarize(file: string): string {
+/** The summary of one synthesized stack (its cdk.tf.json). */
+export function summarizeStack(file: string): string {
   const json = JSON.parse(readFileSync(file, "utf8")) as StackJson;
   const count = (blocks?: Record<string, Record<string, Block>>) => Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
   const sensitive = Object.values(json.output ?? {}).filter((output) => output.sensitive).length;
@@ -118,7 +119,7 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  console.log(files.map(summarize).join("\n\n"));
+  console.log(files.map(summarizeStack).join("\n\n"));
 }
 
-main();
+if (require.main === module) main();

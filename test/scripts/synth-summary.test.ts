@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { App } from "cdktf";
+import { SeckillStack } from "../../stacks/seckill-stack";
+import { summarizeStack } from "../../scripts/synth-summary";
+import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/helpers";
+
+const TFVARS = `${MINIMAL_TFVARS}
+production = true
+instance_types = ["ecs.c7.xlarge", "ecs.c6.xlarge"]
+min_instances = 4
+max_instances = 40
+order_rate_limit_qps = 20000
+read_rate_limit_qps = 60000
+sale_windows = [{ name = "double12", starts_at = "2026-12-12T12:00Z", ends_at = "2026-12-12T14:00Z", instances = 24 }]
+tair_instance_class = "tair.rdb.8g"
+polardb_node_class = "polar.mysql.x4.large"
+`;
+
+describe("synth summary", () => {
+  let outdir: string;
+  let summary: string;
+  beforeAll(async () => {
+    outdir = mkdtempSync(path.join(tmpdir(), "seckill-summary-"));
+    const app = new App({ outdir });
+    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"));
+    app.synth();
+    summary = summarizeStack(path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"));
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  test("names the stack and where its Terraform JSON went", () => {
+    expect(summary.split("\n")[0]).toBe(`seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 20 outputs \(4 sensitive\), 2 variables$/m);
+  });
+
+  test("counts resources by tier and type", () => {
+    expect(summary).toMatch(/^ {2}network +16 {2}eip_address 1, eip_association 1, nat_gateway 1, security_group 1, security_group_rule 3, snat_entry 2, vpc 1, vswitch 6$/m);
+    expect(summary).toMatch(/^ {2}compute +7 {2}.*ess_scheduled_task 2.*data\.images 1$/m);
+  });
+
+  test("shows the sizes that matter on sale day", () => {
+    expect(summary).toContain("ALB        Standard, HTTP:80, deletion protection on");
+    expect(summary).toContain("Limits     seckill-prod-orders 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)");
+    expect(summary).toContain("Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000");
+    expect(summary).toContain("Sales      2026-12-12T11:30Z double12-prewarm → 24; 2026-12-12T14:30Z double12-scalein → 4");
+    expect(summary).toContain("Tair       tair.rdb.8g × 1 shard(s), PayAsYouGo, cn-hangzhou-j + cn-hangzhou-k");
+    expect(summary).toContain("PolarDB    polar.mysql.x4.large × 2 nodes, PostPaid, hot standby ON, deletion lock 1");
+    expect(summary).toContain("RocketMQ   standard/cluster_ha rmq.s2.2xlarge");
+    expect(summary).toContain("Nacos      mse_pro MSE_SC_2_4_60_c × 3");
+  });
+
+  test("says so when no sale window lies ahead", async () => {
+    const app = new App({ outdir });
+    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"));
+    app.synth();
+    expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain("Sales      no scheduled pre-warm (no sale window ahead)");
+    expect(summary).toMatch(/^ {2}State {6}local .*terraform\.seckill-prod\.tfstate$/m);
+  });
+});
