@@ -91,15 +91,13 @@ class ClosableClientWorker extends ClientWorker {
 export class NacosConfigClient extends DataClient {
   private readonly transport: NacosTransport;
 
-  constructor(connection: NacosConnection, logger: Logger) {
+  /**
+   * @param snapshotDir where the client keeps the last config it saw, which it falls back to when Nacos is
+   * unreachable at start.
+   */
+  constructor(connection: NacosConnection, logger: Logger, snapshotDir = path.join(tmpdir(), "seckill-nacos-snapshots")) {
     const transport = new NacosTransport();
-    super({
-      serverAddr: connection.serverAddr,
-      namespace: connection.namespace,
-      httpclient: transport,
-      // The client keeps the last config it saw on disk and falls back to it when Nacos is unreachable at start.
-      cacheDir: path.join(tmpdir(), "seckill-nacos-snapshots"),
-    });
+    super({ serverAddr: connection.serverAddr, namespace: connection.namespace, httpclient: transport, cacheDir: snapshotDir });
     this.transport = transport;
     this.on("error", (err: Error) => logger.warn({ err }, "Nacos config client: %s", err.message));
   }

@@ -1,4 +1,7 @@
 /** The Nacos HTTP API test double, driven by the real npm `nacos` config client and the service's registration calls. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pino from "pino";
 import { NacosConfigClient, NacosRegistration } from "../../app/nacos";
 import { NacosServerDouble } from "./nacos-server-double";
@@ -6,6 +9,7 @@ import { NacosServerDouble } from "./nacos-server-double";
 const DATA_ID = "seckill.json";
 const GROUP = "staging";
 
+const snapshotDir = mkdtempSync(path.join(tmpdir(), "nacos-double-test-"));
 let nacos: NacosServerDouble;
 const closers: (() => unknown)[] = [];
 
@@ -18,8 +22,10 @@ afterEach(async () => {
   await nacos.stop();
 });
 
+afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
+
 function configClient(namespace?: string): NacosConfigClient {
-  const client = new NacosConfigClient({ serverAddr: nacos.address, namespace, group: GROUP }, pino({ level: "silent" }));
+  const client = new NacosConfigClient({ serverAddr: nacos.address, namespace, group: GROUP }, pino({ level: "silent" }), snapshotDir);
   closers.push(() => client.close());
   return client;
 }
