@@ -171,7 +171,8 @@ WorkingDirectory=${APP_HOME}/app
 ExecStart=${APP_HOME}/node/bin/node ${APP_HOME}/app/main.js
 Restart=on-failure
 RestartSec=2
-TimeoutStopSec=30
+# The service drains in flight work for up to 30 s on SIGTERM before it gives up itself.
+TimeoutStopSec=35
 LimitNOFILE=1048576
 StandardOutput=journal
 StandardError=journal

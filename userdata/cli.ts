@@ -4,6 +4,7 @@
  * apply time shows as `<<terraform: expression>>`. With --raw, writes the gzip bytes instead (pipe it to a file).
  * The size, bounded for the real values, goes to stderr.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
@@ -19,7 +20,13 @@ async function main(args: string[]): Promise<void> {
   if (envNames.length !== 1 || envNames[0].startsWith("-")) {
     throw new Error("usage: npm run userdata -- <env> [--raw]   (envs/<env>.tfvars)");
   }
-  const config = await loadEnvConfig(join(projectRoot(), "envs", `${envNames[0]}.tfvars`));
+  const envsDir = join(projectRoot(), "envs");
+  const tfvars = join(envsDir, `${envNames[0]}.tfvars`);
+  if (!existsSync(tfvars)) {
+    const known = readdirSync(envsDir).filter((name) => name.endsWith(".tfvars")).map((name) => name.replace(/\.tfvars$/, ""));
+    throw new Error(`no environment "${envNames[0]}": envs/${envNames[0]}.tfvars does not exist (environments: ${known.join(", ")})`);
+  }
+  const config = await loadEnvConfig(tfvars);
   const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config);
   const props: UserDataProps = {
     envName: config.envName,
@@ -28,11 +35,7 @@ async function main(args: string[]): Promise<void> {
     dependenciesUrl: dependenciesBucketOf(stack).dependenciesUrl,
     serviceEnv: stack.serviceEnv,
   };
-  const script = renderBootScript({
-    ...props,
-    dependenciesUrl: withPlaceholders(stack, props.dependenciesUrl),
-    serviceEnv: Object.fromEntries(Object.entries(props.serviceEnv).map(([key, value]) => [key, withPlaceholders(stack, value)])),
-  });
+  const script = withPlaceholders(stack, renderBootScript(props));
   const bound = userDataSizeBound(props);
   process.stderr.write(
     `${stack.node.id}: script ${script.length} bytes; user data at most ${bound} bytes gzipped with every apply-time value ` +
@@ -47,9 +50,9 @@ function dependenciesBucketOf(stack: TerraformStack): DependenciesBucket {
   return bucket;
 }
 
-/** The value with each token replaced by `<<terraform: expression>>`. */
-function withPlaceholders(stack: TerraformStack, value: string): string {
-  return value.replace(/\$\{TfToken\[[^\]]*\]\}/g, (marker) => {
+/** The text with each token replaced by `<<terraform: expression>>`. */
+function withPlaceholders(stack: TerraformStack, text: string): string {
+  return text.replace(/\$\{TfToken\[[^\]]*\]\}/g, (marker) => {
     const expression = String(Tokenization.resolve(marker, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
     return `<<terraform: ${expression.replace(/^\$\{([\s\S]*)\}$/, "$1")}>>`;
   });
