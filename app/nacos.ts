@@ -128,9 +128,16 @@ const DEFAULT_BEAT_INTERVAL_MS = 5000;
  */
 export class NacosRegistration {
   private beatTimer?: NodeJS.Timeout;
+  private registered = false;
   private readonly transport = new NacosTransport();
 
-  constructor(private readonly connection: NacosConnection, private readonly instance: ServiceInstance, private readonly logger: Logger) {}
+  /** @param beatIntervalMs until Nacos answers a heartbeat with its own interval (Nacos' default: 5 s). */
+  constructor(
+    private readonly connection: NacosConnection,
+    private readonly instance: ServiceInstance,
+    private readonly logger: Logger,
+    private readonly beatIntervalMs = DEFAULT_BEAT_INTERVAL_MS,
+  ) {}
 
   private get params() {
     return {
@@ -146,12 +153,15 @@ export class NacosRegistration {
 
   async register(): Promise<void> {
     await this.call("POST", "/nacos/v1/ns/instance", { ...this.params, weight: 1, enable: true, healthy: true, metadata: "{}" });
+    this.registered = true;
     this.logger.info({ ...this.instance, group: this.connection.group }, "registered in Nacos");
-    this.scheduleBeat(DEFAULT_BEAT_INTERVAL_MS);
+    this.scheduleBeat(this.beatIntervalMs);
   }
 
   /** Best effort: Nacos drops an ephemeral instance whose heartbeats stopped (after 30 s) anyway. */
   async deregister(): Promise<void> {
+    if (!this.registered) return;
+    this.registered = false;
     clearTimeout(this.beatTimer);
     this.beatTimer = undefined;
     try {
@@ -171,13 +181,13 @@ export class NacosRegistration {
 
   /** A beat also re-registers the instance when Nacos forgot it (e.g. after a Nacos restart). */
   private async beat() {
-    let nextMs = DEFAULT_BEAT_INTERVAL_MS;
+    let nextMs = this.beatIntervalMs;
     try {
       const { ip, port, clusterName, serviceName } = this.params;
       const answer = JSON.parse(await this.call("PUT", "/nacos/v1/ns/instance/beat", {
         ...this.params, beat: JSON.stringify({ ip, port, cluster: clusterName, serviceName, weight: 1, metadata: {} }),
       }));
-      nextMs = Number(answer.clientBeatInterval) || DEFAULT_BEAT_INTERVAL_MS;
+      nextMs = Number(answer.clientBeatInterval) || this.beatIntervalMs;
     } catch (err) {
       this.logger.warn({ err }, "Nacos heartbeat failed");
     }
