@@ -151,11 +151,16 @@ export class NacosRegistration {
     };
   }
 
+  /** Never fails the caller: with Nacos unreachable, the first heartbeat that gets through registers the instance. */
   async register(): Promise<void> {
-    await this.call("POST", "/nacos/v1/ns/instance", { ...this.params, weight: 1, enable: true, healthy: true, metadata: "{}" });
     this.registered = true;
-    this.logger.info({ ...this.instance, group: this.connection.group }, "registered in Nacos");
     this.scheduleBeat(this.beatIntervalMs);
+    try {
+      await this.call("POST", "/nacos/v1/ns/instance", { ...this.params, weight: 1, enable: true, healthy: true, metadata: "{}" });
+      this.logger.info({ ...this.instance, group: this.connection.group }, "registered in Nacos");
+    } catch (err) {
+      this.logger.warn({ err }, "Nacos registration failed; the heartbeats will register the instance once Nacos answers");
+    }
   }
 
   /** Best effort: Nacos drops an ephemeral instance whose heartbeats stopped (after 30 s) anyway. */

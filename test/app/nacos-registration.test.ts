@@ -63,6 +63,16 @@ describe("registration in Nacos", () => {
     await waitUntil(() => nacos.instances("seckill", GROUP).length === 1, "the instance registered again by its heartbeat");
   });
 
+  test("with Nacos down at start, registering does not fail and the heartbeats register the instance once Nacos is up", async () => {
+    nacos = await NacosServerDouble.listen(FAST_BEATS);
+    await nacos.stop();
+
+    await expect(registration().register()).resolves.toBeUndefined();
+    await nacos.resume();
+
+    await waitUntil(() => nacos.instances("seckill", GROUP).length === 1, "the instance registered by a heartbeat");
+  });
+
   test("with Nacos unreachable, deregistering is logged and does not throw", async () => {
     nacos = await NacosServerDouble.listen();
     const r = registration();
