@@ -1,8 +1,21 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { builtinModules } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildSync } from "esbuild";
 import { create as createTar } from "tar";
@@ -15,11 +28,11 @@ export interface AppBundle {
   readonly dependencies: Readonly<Record<string, string>>;
 }
 
-/** The production dependencies as one pinned file the stack uploads and instances download. */
-export interface AppDependencies {
-  /** Local .tgz (node_modules/, package.json, package-lock.json), for the stack to upload (e.g. a TerraformAsset). */
+/** The service as one pinned file the stack uploads and instances download. */
+export interface AppArtifact {
+  /** Local .tgz (main.js, node_modules/, package.json, package-lock.json), for the stack to upload (a TerraformAsset). */
   readonly path: string;
-  /** Hex SHA-256 of that file; the user data refuses anything else. */
+  /** Hex SHA-256 of that file; the user data accepts nothing else. */
   readonly sha256: string;
   /** Object key named by content, so uploading a new artifact never changes the one running instances' user data names. */
   readonly objectKey: string;
@@ -73,46 +86,78 @@ export function bundleApp(root = projectRoot()): AppBundle {
 }
 
 // Bump when the artifact's layout or build changes, so cached builds are not reused.
-const ARTIFACT_FORMAT = 1;
+const ARTIFACT_FORMAT = 2;
 // Instances are x86-64 Alibaba Cloud Linux 3 (glibc): packages with prebuilt binaries get those, whatever builds it.
 const NPM_CI_ARGS = ["ci", "--omit=dev", "--ignore-scripts", "--os=linux", "--cpu=x64", "--libc=glibc", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
 
 /**
- * Installs the bundle's production dependencies, exactly as the project lockfile pins them (npm checks every
- * tarball against the lockfile's integrity), and packs them reproducibly: same lockfile, same bytes, same SHA-256.
- * Built once per lockfile content and kept under dist/app-dependencies/; npm prefers its local cache.
+ * The bundle and its production dependencies, exactly as the project lockfile pins them (npm checks every tarball
+ * against the lockfile's integrity), packed reproducibly: same code and lockfile, same bytes, same SHA-256.
+ * Builds are kept under dist/app-artifact/: the npm install per lockfile content, the archive per bundle on top.
  */
-export function appDependencies(root = projectRoot(), bundle = bundleApp(root)): AppDependencies {
-  const lock: Lockfile = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
-  const manifest = { name: "seckill", version: "0.0.0", private: true, dependencies: bundle.dependencies };
-  const prunedLock = productionLock(lock, manifest);
-  const files = { "package.json": `${JSON.stringify(manifest, null, 2)}\n`, "package-lock.json": `${JSON.stringify(prunedLock, null, 2)}\n` };
-  const buildKey = sha256(JSON.stringify({ ARTIFACT_FORMAT, NPM_CI_ARGS, files })).slice(0, 32);
-  const cacheDir = join(root, "dist", "app-dependencies");
-  const path = join(cacheDir, `${buildKey}.tgz`);
+export function appArtifact(root = projectRoot(), bundle = bundleApp(root)): AppArtifact {
+  const cacheDir = join(root, "dist", "app-artifact");
+  const installed = installedDependencies(root, bundle, cacheDir);
+  const path = join(cacheDir, `app-${sha256(JSON.stringify({ installed, mainJs: bundle.mainJs })).slice(0, 32)}.tgz`);
   if (!existsSync(path)) {
-    mkdirSync(cacheDir, { recursive: true });
-    const work = mkdtempSync(join(tmpdir(), "seckill-deps-"));
+    // The archive's tree: hard links to the cached install, plus main.js.
+    const staging = mkdtempSync(join(cacheDir, "staging-"));
     try {
-      for (const [name, content] of Object.entries(files)) writeFileSync(join(work, name), content);
-      try {
-        execFileSync("npm", NPM_CI_ARGS, { cwd: work, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-      } catch (error) {
-        const stderr = ((error as { stderr?: string }).stderr ?? "").split("\n").slice(0, 12).join("\n");
-        throw new Error(`userdata: npm ${NPM_CI_ARGS.join(" ")} failed for the production dependencies:\n${stderr}`);
-      }
-      // npm's own record of the install names the registry it used; the artifact must not depend on that.
-      rmSync(join(work, "node_modules", ".package-lock.json"), { force: true });
-      const entries = normalizedTree(work, ["node_modules", "package.json", "package-lock.json"]);
+      linkTree(installed, staging);
+      writeFileSync(join(staging, "main.js"), bundle.mainJs, { mode: 0o644 });
+      const entries = normalizedTree(staging, ["main.js", "node_modules", "package.json", "package-lock.json"]);
       const partial = `${path}.${process.pid}.partial`;
-      createTar({ cwd: work, file: partial, sync: true, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: true }, entries);
+      createTar({ cwd: staging, file: partial, sync: true, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: true }, entries);
       renameSync(partial, path);
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      rmSync(staging, { recursive: true, force: true });
     }
   }
   const digest = sha256(readFileSync(path));
-  return { path, sha256: digest, objectKey: `seckill/app-dependencies-${digest}.tgz` };
+  return { path, sha256: digest, objectKey: `seckill/app-${digest}.tgz` };
+}
+
+/** `npm ci` of the bundle's dependencies in a directory named by its inputs, done once. */
+function installedDependencies(root: string, bundle: AppBundle, cacheDir: string): string {
+  const lock: Lockfile = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
+  const manifest = { name: "seckill", version: "0.0.0", private: true, dependencies: bundle.dependencies };
+  const files = { "package.json": `${JSON.stringify(manifest, null, 2)}\n`, "package-lock.json": `${JSON.stringify(productionLock(lock, manifest), null, 2)}\n` };
+  const installed = join(cacheDir, `dependencies-${sha256(JSON.stringify({ ARTIFACT_FORMAT, NPM_CI_ARGS, files })).slice(0, 32)}`);
+  if (existsSync(installed)) return installed;
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, "install-"));
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(work, name), content);
+    try {
+      execFileSync("npm", NPM_CI_ARGS, { cwd: work, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    } catch (error) {
+      const stderr = ((error as { stderr?: string }).stderr ?? "").split("\n").slice(0, 12).join("\n");
+      throw new Error(`userdata: npm ${NPM_CI_ARGS.join(" ")} failed for the production dependencies:\n${stderr}`);
+    }
+    // npm's own record of the install names the registry it used; the artifact must not depend on that.
+    rmSync(join(work, "node_modules", ".package-lock.json"), { force: true });
+    normalizedTree(work, ["node_modules", "package.json", "package-lock.json"]);
+    renameSync(work, installed);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    // Another process may have finished the same install first.
+    if (!existsSync(installed)) throw error;
+  }
+  return installed;
+}
+
+/** Recreates `from`'s tree in `to` with hard links (same file system: the cache directory). */
+function linkTree(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    const source = join(from, name);
+    const target = join(to, name);
+    const stat = lstatSync(source);
+    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+    else if (stat.isDirectory()) {
+      mkdirSync(target);
+      linkTree(source, target);
+    } else linkSync(source, target);
+  }
 }
 
 function sha256(data: string | Buffer): string {

@@ -6,9 +6,9 @@ import { OssBucketAcl } from "../.gen/providers/alicloud/oss-bucket-acl";
 import { OssBucketObject } from "../.gen/providers/alicloud/oss-bucket-object";
 import { OssBucketPolicy } from "../.gen/providers/alicloud/oss-bucket-policy";
 import { OssBucketPublicAccessBlock } from "../.gen/providers/alicloud/oss-bucket-public-access-block";
-import { appDependencies } from "./app-bundle";
+import { appArtifact } from "./app-artifact";
 
-export interface DependenciesBucketProps {
+export interface AppArtifactBucketProps {
   /** Environment name; the bucket's name and tags carry it. */
   readonly envName: string;
   /** The instances' VPC: the only network the artifact can be read from. */
@@ -17,23 +17,23 @@ export interface DependenciesBucketProps {
 }
 
 /**
- * The app's production dependencies (appDependencies()) in a private OSS bucket. Instances read the object
- * anonymously through the region's internal endpoint, and only from the stack's VPC (bucket policy condition
- * acs:SourceVpc): no credentials on the instance, no NAT traffic, nothing reachable from outside the VPC.
+ * The app artifact (appArtifact(): our bundle and its production dependencies) in a private OSS bucket. Instances
+ * read the object anonymously through the region's internal endpoint, and only from the stack's VPC (bucket policy
+ * condition acs:SourceVpc): no credentials on the instance, no NAT traffic, nothing readable from outside the VPC.
  */
-export class DependenciesBucket extends Construct {
-  /** For UserDataProps.dependenciesUrl. Referencing it makes the instances wait for the object and the policy. */
-  public readonly dependenciesUrl: string;
+export class AppArtifactBucket extends Construct {
+  /** For UserDataProps.artifactUrl. Referencing it makes the instances wait for the object and the policy. */
+  public readonly artifactUrl: string;
   public readonly bucketName: string;
 
-  constructor(scope: Construct, id: string, props: DependenciesBucketProps) {
+  constructor(scope: Construct, id: string, props: AppArtifactBucketProps) {
     super(scope, id);
-    const artifact = appDependencies();
+    const artifact = appArtifact();
     const tags = { Environment: props.envName, ...props.tags };
     // Bucket names are global: the account id keeps them unique without a random suffix.
     const account = new DataAlicloudAccount(this, "account");
     const bucket = new OssBucket(this, "bucket", {
-      bucket: `seckill-${props.envName}-deps-${account.id}`,
+      bucket: `seckill-${props.envName}-app-${account.id}`,
       storageClass: "Standard",
       serverSideEncryptionRule: { sseAlgorithm: "AES256" },
       // Build output only: destroying the environment may delete it.
@@ -71,6 +71,6 @@ export class DependenciesBucket extends Construct {
     });
     // The bucket name comes from the object (which waits for the policy), so whatever uses the URL waits until the
     // artifact can be read.
-    this.dependenciesUrl = `https://${object.bucket}.${bucket.intranetEndpoint}/${artifact.objectKey}`;
+    this.artifactUrl = `https://${object.bucket}.${bucket.intranetEndpoint}/${artifact.objectKey}`;
   }
 }

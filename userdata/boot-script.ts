@@ -1,5 +1,4 @@
-import { brotliCompressSync, constants as zlib } from "node:zlib";
-import type { AppBundle, AppDependencies } from "./app-bundle";
+import type { AppArtifact } from "./app-artifact";
 
 /** Node.js release every instance runs (24 LTS). Bump deliberately: the boot test builds a mirror for this version. */
 export const NODE_VERSION = "24.21.0";
@@ -17,11 +16,10 @@ export interface BootScriptInputs {
   readonly envName: string;
   readonly appPort: number;
   readonly nodeMirror: string;
-  readonly dependenciesUrl: string;
+  readonly artifactUrl: string;
   /** Validated, complete service environment, in the order it is written. */
   readonly serviceEnv: ReadonlyArray<readonly [string, string]>;
-  readonly bundle: AppBundle;
-  readonly dependencies: AppDependencies;
+  readonly artifact: AppArtifact;
 }
 
 /**
@@ -30,7 +28,7 @@ export interface BootScriptInputs {
  * alone: that is how the boot test runs this very script on a machine without systemd.
  */
 export function bootScript(inputs: BootScriptInputs): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, dependenciesUrl, serviceEnv, bundle, dependencies } = inputs;
+  const { envName, appPort, nodeMirror, artifactUrl, serviceEnv, artifact } = inputs;
   const envLines: ScriptPiece[] = serviceEnv.flatMap(([key, value]) => [`${key}=`, { value }, "\n"]);
   return [
     `#!/bin/bash
@@ -53,7 +51,7 @@ add_service_user() {
   id -u ${SERVICE_USER} >/dev/null 2>&1 ||
     useradd --system --user-group --no-create-home --home-dir ${APP_HOME} --shell /sbin/nologin ${SERVICE_USER}
 }
-mkdir -p "$APP_HOME/app" "$ROOT/etc/seckill" "$ROOT/etc/sysctl.d" "$ROOT/etc/systemd/system"
+mkdir -p "$APP_HOME" "$ROOT/etc/seckill" "$ROOT/etc/sysctl.d" "$ROOT/etc/systemd/system"
 
 step "service user"
 on_host add_service_user
@@ -83,28 +81,23 @@ export PATH="$APP_HOME/node/bin:$PATH"
 echo "seckill-boot:   node $(node --version)"
 
 step "service code"
-# app/main.ts bundled and minified, brotli-compressed, base64 (see packMainJs).
-node -e '${UNPACK_MAIN_JS}' <<'SECKILL_MAIN_JS' | put "$APP_HOME/app/main.js" 644
-${packMainJs(bundle.mainJs)}
-SECKILL_MAIN_JS
-
-step "dependencies"
-# node_modules at the lockfile's versions, from the stack's private bucket; only this exact file is accepted.
-DEPENDENCIES_SHA256=${dependencies.sha256}
-DEPENDENCIES_URL='`,
-    { value: dependenciesUrl },
+# Our bundle and its production dependencies, from the stack's private bucket; only this exact file is accepted.
+ARTIFACT_SHA256=${artifact.sha256}
+ARTIFACT_URL='`,
+    { value: artifactUrl },
     `'
-if [ "$(cat "$APP_HOME/app/.dependencies.sha256" 2>/dev/null)" != "$DEPENDENCIES_SHA256" ]; then
+if [ "$(cat "$APP_HOME/app/.artifact.sha256" 2>/dev/null)" != "$ARTIFACT_SHA256" ]; then
   rm -rf "$APP_HOME"/.download.*
   download=$(mktemp -d "$APP_HOME/.download.XXXXXX")
-  fetch "$DEPENDENCIES_URL" "$download/dependencies.tgz"
-  echo "$DEPENDENCIES_SHA256  $download/dependencies.tgz" | sha256sum -c --quiet -
-  mkdir "$download/unpacked"
-  tar -xzf "$download/dependencies.tgz" -C "$download/unpacked" --no-same-owner
-  rm -rf "$APP_HOME/app/node_modules"
-  mv "$download/unpacked/node_modules" "$download/unpacked/package.json" "$download/unpacked/package-lock.json" "$APP_HOME/app/"
-  echo "$DEPENDENCIES_SHA256" >"$APP_HOME/app/.dependencies.sha256"
-  rm -rf "$download"
+  fetch "$ARTIFACT_URL" "$download/app.tgz"
+  echo "$ARTIFACT_SHA256  $download/app.tgz" | sha256sum -c --quiet -
+  mkdir "$download/app"
+  tar -xzf "$download/app.tgz" -C "$download/app" --no-same-owner
+  echo "$ARTIFACT_SHA256" >"$download/app/.artifact.sha256"
+  rm -rf "$APP_HOME/app.previous"
+  if [ -d "$APP_HOME/app" ]; then mv "$APP_HOME/app" "$APP_HOME/app.previous"; fi
+  mv "$download/app" "$APP_HOME/app"
+  rm -rf "$APP_HOME/app.previous" "$download"
 fi
 
 step "service environment"
@@ -193,22 +186,3 @@ WantedBy=multi-user.target
 `;
 }
 
-/**
- * main.js as one base64 line. Brotli at its best setting packs minified JS about 10 % smaller than gzip -9, and
- * the outer gzip (index.ts) shrinks base64 text back to about 3/4, so the 16 KB hold noticeably more code than
- * plain text inside the gzip would. Node unpacks it on the instance (UNPACK_MAIN_JS), right after its install.
- */
-export function packMainJs(mainJs: string): string {
-  const data = Buffer.from(mainJs);
-  return brotliCompressSync(data, {
-    params: {
-      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-      [zlib.BROTLI_PARAM_LGWIN]: zlib.BROTLI_MAX_WINDOW_BITS,
-      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-      [zlib.BROTLI_PARAM_SIZE_HINT]: data.length,
-    },
-  }).toString("base64");
-}
-
-/** Node program: base64 brotli on stdin, the original on stdout. No single quotes: bash quotes it with them. */
-const UNPACK_MAIN_JS = `const fs = require("fs"), zlib = require("zlib"); process.stdout.write(zlib.brotliDecompressSync(Buffer.from(fs.readFileSync(0, "utf8"), "base64")));`;

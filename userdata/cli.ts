@@ -10,8 +10,8 @@ import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { ConfigError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
-import { projectRoot } from "./app-bundle";
-import { DependenciesBucket } from "./dependencies-bucket";
+import { projectRoot } from "./app-artifact";
+import { AppArtifactBucket } from "./artifact-bucket";
 import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "./index";
 
 async function main(args: string[]): Promise<void> {
@@ -32,7 +32,7 @@ async function main(args: string[]): Promise<void> {
     envName: config.envName,
     appPort: config.compute.appPort,
     nodeMirror: config.app.nodeMirror,
-    dependenciesUrl: dependenciesBucketOf(stack).dependenciesUrl,
+    artifactUrl: artifactBucketOf(stack).artifactUrl,
     serviceEnv: stack.serviceEnv,
   };
   const script = withPlaceholders(stack, renderBootScript(props));
@@ -44,9 +44,9 @@ async function main(args: string[]): Promise<void> {
   process.stdout.write(raw ? gzipSync(script) : script);
 }
 
-function dependenciesBucketOf(stack: TerraformStack): DependenciesBucket {
-  const bucket = stack.node.findAll().find((construct): construct is DependenciesBucket => construct instanceof DependenciesBucket);
-  if (!bucket) throw new Error(`${stack.node.id} declares no DependenciesBucket, so its instances have no dependencies to download`);
+function artifactBucketOf(stack: TerraformStack): AppArtifactBucket {
+  const bucket = stack.node.findAll().find((construct): construct is AppArtifactBucket => construct instanceof AppArtifactBucket);
+  if (!bucket) throw new Error(`${stack.node.id} declares no AppArtifactBucket, so its instances have no app to download`);
   return bucket;
 }
 

@@ -3,18 +3,19 @@
  * instance into a serving seckill node (see boot-script.ts for the steps).
  *
  * What travels where:
- * - In the user data: the script, the systemd unit, kernel settings, the service environment and our own code
- *   (app/ bundled by esbuild, minified, brotli). ECS takes at most 16 KB, measured before base64.
- * - From the stack's private OSS bucket (internal endpoint, no credentials, VPC-only): the production dependencies
- *   as one .tgz built from the lockfile (appDependencies()), pinned by SHA-256 in the script. The lockfile alone
- *   would not fit next to our code (about 3 KB compressed for the core packages, twice that with RocketMQ and
- *   Nacos), and one download from inside the region boots faster than npm fetching a hundred packages.
+ * - In the user data (ECS takes at most 16 KB, measured before base64): the script, the systemd unit, kernel
+ *   settings, the service environment, and the URL and SHA-256 of the app artifact.
+ * - From the stack's private OSS bucket (AppArtifactBucket: internal endpoint, no credentials, readable only from
+ *   the VPC): the app artifact (appArtifact()), our code bundled by esbuild plus its production dependencies
+ *   installed from the lockfile. Our code alone does not fit next to the script: the complete service minifies to
+ *   about 44 KB, 15 KB even as brotli; and the lockfile needed to install the dependencies on boot adds 2-5 KB
+ *   more. One download from inside the region also boots faster than npm fetching a hundred packages.
  * - From the Node.js mirror (tfvars node_mirror, through the NAT gateway): Node.js NODE_VERSION, checked against
  *   the release's SHASUMS256.txt.
  *
  * Why the value is Terraform's `base64gzip(<script>)`, gzipped at apply time:
- * - cloud-init recognises gzip-compressed user data and decompresses it before running it; gzip is what makes our
- *   code fit. The 16 KB limit applies to the gzip bytes.
+ * - cloud-init recognises gzip-compressed user data and decompresses it before running it (convert_string in its
+ *   user_data module); the 16 KB limit then applies to the gzip bytes, a third of the script's size.
  * - The script contains values Terraform only knows at apply time (endpoints, generated passwords). Gzipping at
  *   synth time would freeze placeholders; Terraform's base64gzip() compresses the script with the real values in it.
  * - A Terraform string cannot hold raw gzip bytes, hence base64. The provider (resource_alicloud_ess_scaling_configuration.go,
@@ -28,12 +29,12 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
-import { appDependencies, bundleApp } from "./app-bundle";
+import { appArtifact } from "./app-artifact";
 import { bootScript, ScriptPiece } from "./boot-script";
 
-export { appDependencies, type AppDependencies } from "./app-bundle";
+export { appArtifact, type AppArtifact } from "./app-artifact";
 export { NODE_VERSION } from "./boot-script";
-export { DependenciesBucket, type DependenciesBucketProps } from "./dependencies-bucket";
+export { AppArtifactBucket, type AppArtifactBucketProps } from "./artifact-bucket";
 
 export interface UserDataProps {
   /** Environment name, shown in the script and the unit description. */
@@ -43,10 +44,10 @@ export interface UserDataProps {
   /** Node.js release mirror laid out like nodejs.org/dist: `<mirror>/v<version>/node-v<version>-linux-x64.tar.xz` and `SHASUMS256.txt`. */
   readonly nodeMirror: string;
   /**
-   * Where instances download appDependencies(): the object `objectKey` in the stack's private OSS bucket, through
-   * the region's internal endpoint (e.g. `https://${bucket}.${intranetEndpoint}/${objectKey}`). May be a token.
+   * Where instances download appArtifact(): AppArtifactBucket.artifactUrl, the object in the stack's private OSS
+   * bucket through the region's internal endpoint. Must start with a literal https:// (or file://); the rest may be tokens.
    */
-  readonly dependenciesUrl: string;
+  readonly artifactUrl: string;
   /** The service's environment (REDIS_URL, MYSQL_URL, secrets, ...). Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
@@ -71,7 +72,7 @@ export function renderUserData(props: UserDataProps): string {
   if (bytes > USER_DATA_LIMIT_BYTES) {
     throw new Error(
       `userdata: the user data of ${props.envName} can reach ${bytes} bytes gzipped, over ECS's ${USER_DATA_LIMIT_BYTES}. ` +
-        "Trim the service or move main.js into the dependencies artifact.",
+        "Move what it carries into the app artifact.",
     );
   }
   return terraformBase64Gzip(pieces);
@@ -109,7 +110,7 @@ export function renderBootScript(props: UserDataProps): string {
 }
 
 function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, dependenciesUrl } = props;
+  const { envName, appPort, nodeMirror, artifactUrl } = props;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
     throw new Error(`userdata: envName "${envName}" must be 1-32 of [a-z0-9-], starting with a letter`);
   }
@@ -117,17 +118,8 @@ function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
     throw new Error(`userdata: appPort ${appPort} must be an integer port 1-65535`);
   }
   checkUrl("nodeMirror", nodeMirror);
-  checkUrlText("dependenciesUrl", dependenciesUrl);
-  const bundle = bundleApp();
-  return bootScript({
-    envName,
-    appPort,
-    nodeMirror,
-    dependenciesUrl,
-    serviceEnv: completeServiceEnv(props),
-    bundle,
-    dependencies: appDependencies(undefined, bundle),
-  });
+  checkUrlText("artifactUrl", artifactUrl);
+  return bootScript({ envName, appPort, nodeMirror, artifactUrl, serviceEnv: completeServiceEnv(props), artifact: appArtifact() });
 }
 
 const URL_TEXT = /^[A-Za-z0-9._~:/?=&%@+-]*$/;

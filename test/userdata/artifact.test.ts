@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DefaultTokenResolver, StringConcat, Testing, TerraformStack, Tokenization } from "cdktf";
 import { list } from "tar";
-import { appDependencies, DependenciesBucket } from "../../userdata";
-import { bundleApp, projectRoot } from "../../userdata/app-bundle";
+import { appArtifact, AppArtifactBucket } from "../../userdata";
+import { bundleApp, projectRoot } from "../../userdata/app-artifact";
 
 jest.setTimeout(180_000);
 
@@ -16,9 +16,17 @@ function entriesOf(archive: string): Map<string, string> {
   return files;
 }
 
-describe("appDependencies", () => {
+describe("appArtifact", () => {
   const bundle = bundleApp();
-  const artifact = appDependencies();
+  const artifact = appArtifact();
+
+  it("holds our bundled code as main.js", () => {
+    const files = entriesOf(artifact.path);
+    expect(files.get("main.js")).toBe("File");
+    expect([...files.keys()].filter((path) => !path.startsWith("node_modules"))).toEqual(
+      expect.arrayContaining(["main.js", "package.json", "package-lock.json"]),
+    );
+  });
 
   it("holds every package the bundle requires, at the project lockfile's version", () => {
     expect(Object.keys(bundle.dependencies)).toEqual(expect.arrayContaining(["express", "ioredis", "mysql2", "pino", "prom-client", "zod"]));
@@ -40,14 +48,14 @@ describe("appDependencies", () => {
 
   it("is named and pinned by its SHA-256", () => {
     expect(artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(artifact.objectKey).toBe(`seckill/app-dependencies-${artifact.sha256}.tgz`);
+    expect(artifact.objectKey).toBe(`seckill/app-${artifact.sha256}.tgz`);
   });
 
-  it("is reproducible: a fresh build from the same lockfile has the same bytes", () => {
+  it("is reproducible: a fresh build from the same code and lockfile has the same bytes", () => {
     const otherRoot = mkdtempSync(join(tmpdir(), "seckill-rebuild-"));
     try {
       copyFileSync(join(projectRoot(), "package-lock.json"), join(otherRoot, "package-lock.json"));
-      const rebuilt = appDependencies(otherRoot, bundle);
+      const rebuilt = appArtifact(otherRoot, bundle);
       expect(rebuilt.path).not.toBe(artifact.path);
       expect(rebuilt.sha256).toBe(artifact.sha256);
     } finally {
@@ -56,9 +64,9 @@ describe("appDependencies", () => {
   });
 });
 
-describe("DependenciesBucket", () => {
-  const stack = new TerraformStack(Testing.app(), "deps");
-  const store = new DependenciesBucket(stack, "deps", { envName: "dev", vpcId: "vpc-test123" });
+describe("AppArtifactBucket", () => {
+  const stack = new TerraformStack(Testing.app(), "artifact");
+  const store = new AppArtifactBucket(stack, "artifact", { envName: "dev", vpcId: "vpc-test123" });
   const synthesized = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, Record<string, unknown>>> };
   const only = (type: string) => {
     const resources = Object.values(synthesized.resource[type] ?? {});
@@ -82,15 +90,15 @@ describe("DependenciesBucket", () => {
 
   it("uploads the artifact under its content-addressed key, after the policy exists", () => {
     const object = only("alicloud_oss_bucket_object");
-    expect(object.key).toBe(appDependencies().objectKey);
+    expect(object.key).toBe(appArtifact().objectKey);
     expect(String(object.source)).toMatch(/assets\/.*\.tgz$/);
     expect(object.depends_on).toEqual([expect.stringMatching(/^alicloud_oss_bucket_policy\./)]);
   });
 
   it("gives a URL on the region's internal endpoint that waits for the object", () => {
-    const url = Tokenization.resolve(store.dependenciesUrl, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) });
+    const url = Tokenization.resolve(store.artifactUrl, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) });
     expect(url).toMatch(
-      new RegExp(`^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.\\$\\{alicloud_oss_bucket\\.[\\w-]+\\.intranet_endpoint\\}/${appDependencies().objectKey}$`),
+      new RegExp(`^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.\\$\\{alicloud_oss_bucket\\.[\\w-]+\\.intranet_endpoint\\}/${appArtifact().objectKey}$`),
     );
   });
 });

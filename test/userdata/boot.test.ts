@@ -1,7 +1,7 @@
 /**
  * Runs the rendered user data itself on this machine, without systemd, in a throwaway root: the Node step is
- * pointed at a file:// mirror holding a release tarball made from this machine's node binary, the dependencies
- * step at the artifact appDependencies() built from the local npm cache. Then starts the installed service the
+ * pointed at a file:// mirror holding a release tarball made from this machine's node binary, the service code
+ * step at the app artifact appArtifact() built from the local npm cache. Then starts the installed service the
  * way its systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB,
  * and buys one unit.
  */
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Redis from "ioredis";
 import mysql from "mysql2/promise";
-import { appDependencies, NODE_VERSION, renderBootScript } from "../../userdata";
+import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
 import { runBootScript, ScriptRun, treeState } from "./support";
 
@@ -49,7 +49,7 @@ beforeAll(async () => {
     envName: "boottest",
     appPort: port,
     nodeMirror: `file://${nodeMirrorFromThisMachine(join(work, "mirror"))}`,
-    dependenciesUrl: `file://${appDependencies().path}`,
+    artifactUrl: `file://${appArtifact().path}`,
     serviceEnv: {
       REDIS_URL: `redis://127.0.0.1:6379/?keyPrefix=${keyPrefix}`,
       MYSQL_URL: `mysql://root:@127.0.0.1:3306/${database}`,
@@ -87,7 +87,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
   it("completes every step and reports each one", () => {
     expect(firstRun.stderr).not.toContain("FAILED");
     expect(firstRun.status).toBe(0);
-    for (const step of ["service user", "kernel settings", "node.js", "service code", "dependencies", "service environment", "systemd unit", "start service"]) {
+    for (const step of ["service user", "kernel settings", "node.js", "service code", "service environment", "systemd unit", "start service"]) {
       expect(firstRun.stdout).toContain(`seckill-boot: step: ${step}`);
     }
     console.log(`boot script, first run: ${firstRun.seconds.toFixed(1)} s; second run: ${secondRun.seconds.toFixed(1)} s`);
@@ -101,7 +101,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
 
   it("installs Node.js, our code, its dependencies, the kernel settings and the unit", () => {
     expect(existsSync(join(root, "opt/seckill", NODE_DIST, "bin/node"))).toBe(true);
-    expect(readFileSync(join(root, "opt/seckill/app/.dependencies.sha256"), "utf8").trim()).toBe(appDependencies().sha256);
+    expect(readFileSync(join(root, "opt/seckill/app/.artifact.sha256"), "utf8").trim()).toBe(appArtifact().sha256);
     expect(existsSync(join(root, "opt/seckill/app/node_modules/express/package.json"))).toBe(true);
     expect(readFileSync(join(root, "opt/seckill/app/main.js"), "utf8").length).toBeGreaterThan(1000);
     const sysctl = readFileSync(join(root, SYSCTL_FILE), "utf8");

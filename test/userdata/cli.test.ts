@@ -25,7 +25,7 @@ describe("npm run userdata -- <env>", () => {
   it("marks every value Terraform fills in at apply time", () => {
     expect(script).toMatch(/^REDIS_URL=redis:\/\/:<<terraform: urlencode\(.+\)>>@<<terraform: [^>]+>>:<<terraform: [^>]+>>$/m);
     expect(script).toMatch(/^SECKILL_ADMIN_TOKEN=<<terraform: random_password\.[^>]+\.result>>$/m);
-    expect(script).toMatch(/^DEPENDENCIES_URL='https:\/\/<<terraform: alicloud_oss_bucket_object\.[^>]+\.bucket>>\./m);
+    expect(script).toMatch(/^ARTIFACT_URL='https:\/\/<<terraform: alicloud_oss_bucket_object\.[^>]+\.bucket>>\./m);
     expect(script).not.toContain("TfToken");
   });
 

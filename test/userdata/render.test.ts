@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderBootScript, UserDataProps } from "../../userdata";
+import { appArtifact, renderBootScript, UserDataProps } from "../../userdata";
 import { systemdUnit } from "../../userdata/boot-script";
 import { runBootScript, TEST_PROPS } from "./support";
 
@@ -41,11 +41,11 @@ describe("renderBootScript", () => {
     expect(env).toContain(`\nSECKILL_ADMIN_TOKEN=${"a".repeat(32)}`);
   });
 
-  it("pins Node.js by the release's SHASUMS256.txt and the dependencies by their SHA-256", () => {
+  it("pins Node.js by the release's SHASUMS256.txt and the app artifact by its SHA-256", () => {
     expect(script).toContain("NODE_MIRROR='https://mirrors.aliyun.com/nodejs-release'");
     expect(script).toMatch(/sha256sum -c --quiet -\)\n/);
-    expect(script).toMatch(/^DEPENDENCIES_SHA256=[0-9a-f]{64}$/m);
-    expect(script).toContain(`DEPENDENCIES_URL='${TEST_PROPS.dependenciesUrl}'`);
+    expect(script).toContain(`\nARTIFACT_SHA256=${appArtifact().sha256}\n`);
+    expect(script).toContain(`ARTIFACT_URL='${TEST_PROPS.artifactUrl}'`);
   });
 
   const badProps: Array<[string, Partial<UserDataProps>, RegExp]> = [
@@ -58,7 +58,7 @@ describe("renderBootScript", () => {
     ["a PORT that is not appPort", { serviceEnv: { PORT: "9090" } }, /serviceEnv PORT "9090" differs from appPort 8080/],
     ["a Node mirror with a quote", { nodeMirror: "https://mirror'/node" }, /nodeMirror/],
     ["a Node mirror without a scheme", { nodeMirror: "mirrors.aliyun.com/nodejs-release" }, /nodeMirror/],
-    ["a dependencies URL with a space", { dependenciesUrl: "https://bucket/a b.tgz" }, /dependenciesUrl/],
+    ["an artifact URL with a space", { artifactUrl: "https://bucket/a b.tgz" }, /artifactUrl/],
   ];
   it.each(badProps)("refuses %s, naming the problem", (_name, change, message) => {
     expect(() => renderBootScript({ ...TEST_PROPS, ...change })).toThrow(message);

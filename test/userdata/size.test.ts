@@ -28,7 +28,7 @@ function propsWithTokens(config: EnvConfig): UserDataProps {
     envName: config.envName,
     appPort: config.compute.appPort,
     nodeMirror: config.app.nodeMirror,
-    dependenciesUrl: `https://${token("bucket")}.oss-${config.region}-internal.aliyuncs.com/seckill/app-dependencies.tgz`,
+    artifactUrl: `https://${token("bucket")}.oss-${config.region}-internal.aliyuncs.com/seckill/app.tgz`,
     serviceEnv: Object.fromEntries(SERVICE_ENV_KEYS.map((key) => [key, token(key)])),
   };
 }
@@ -55,7 +55,7 @@ describe("user data size", () => {
     const props = propsWithTokens(configs[0]);
     const stack = new TerraformStack(new App(), "many-secrets");
     const manySecrets = Object.fromEntries(
-      Array.from({ length: 120 }, (_, i) => [`SECRET_${i}`, new TerraformVariable(stack, `secret${i}`, { type: "string" }).stringValue]),
+      Array.from({ length: 300 }, (_, i) => [`SECRET_${i}`, new TerraformVariable(stack, `secret${i}`, { type: "string" }).stringValue]),
     );
     expect(() => renderUserData({ ...props, serviceEnv: { ...props.serviceEnv, ...manySecrets } })).toThrow(
       new RegExp(`user data of ${configs[0].envName} can reach \\d+ bytes gzipped, over ECS's 16384`),

@@ -8,7 +8,7 @@ export const TEST_PROPS = {
   envName: "test",
   appPort: 8080,
   nodeMirror: "https://mirrors.aliyun.com/nodejs-release",
-  dependenciesUrl: "https://seckill-test-deps-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app-dependencies.tgz",
+  artifactUrl: "https://seckill-test-app-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz",
   serviceEnv: {
     REDIS_URL: "redis://127.0.0.1:6379",
     MYSQL_URL: "mysql://root:@127.0.0.1:3306/seckill",

@@ -22,7 +22,7 @@ const applyTimeValues = {
   redis_host: "r-bp1example.redis.rds.aliyuncs.com",
   db_password: `p"w\\d$\`x\`\${PATH}%{y}'q'`,
   admin_token: "t".repeat(40),
-  bucket: "seckill-test-deps-1234567890123456",
+  bucket: "seckill-test-app-1234567890123456",
 };
 
 (terraformAvailable ? describe : describe.skip)("renderUserData through terraform apply", () => {
@@ -38,7 +38,7 @@ const applyTimeValues = {
     const variable = (name: keyof typeof applyTimeValues) => new TerraformVariable(stack, name, { type: "string" }).stringValue;
     const withValues = (value: (name: keyof typeof applyTimeValues) => string) => ({
       ...TEST_PROPS,
-      dependenciesUrl: `https://${value("bucket")}.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app-dependencies.tgz`,
+      artifactUrl: `https://${value("bucket")}.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz`,
       serviceEnv: {
         ...TEST_PROPS.serviceEnv,
         REDIS_URL: `redis://${value("redis_host")}:6379`,
