@@ -64,8 +64,9 @@ on_host sysctl -q -p ${SYSCTL_FILE}
 step "node.js"
 NODE_VERSION=${NODE_VERSION}
 NODE_MIRROR='${nodeMirror.replace(/\/+$/, "")}'
-case $(uname -m) in x86_64) NODE_ARCH=x64 ;; aarch64) NODE_ARCH=arm64 ;; *) NODE_ARCH=unsupported-$(uname -m) ;; esac
-NODE_DIST=node-v$NODE_VERSION-linux-$NODE_ARCH
+# The app artifact carries linux-x64 builds of any native package, so the fleet is x86-64.
+if [ "$(uname -m)" != x86_64 ]; then echo "seckill-boot: this is $(uname -m); seckill instances must be x86-64" >&2; false; fi
+NODE_DIST=node-v$NODE_VERSION-linux-x64
 if [ ! -x "$APP_HOME/$NODE_DIST/bin/node" ]; then
   rm -rf "$APP_HOME"/.download.*
   download=$(mktemp -d "$APP_HOME/.download.XXXXXX")
@@ -179,7 +180,8 @@ ProtectHome=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectControlGroups=yes
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+# Netlink: Node lists the network interfaces (os.networkInterfaces) through it.
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
 
 [Install]
 WantedBy=multi-user.target
