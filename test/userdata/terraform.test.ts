@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { App, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { renderBootScript, renderUserData, USER_DATA_LIMIT_BYTES, userDataSizeBound } from "../../userdata";
 import { TEST_PROPS } from "./support";
 
@@ -35,8 +35,9 @@ const applyTimeValues = {
     work = mkdtempSync(join(tmpdir(), "seckill-tf-"));
     const app = new App({ outdir: work });
     const stack = new TerraformStack(app, "userdata");
-    const variable = (name: keyof typeof applyTimeValues) => new TerraformVariable(stack, name, { type: "string" }).stringValue;
-    const withValues = (value: (name: keyof typeof applyTimeValues) => string) => ({
+    const variables = Object.fromEntries(Object.keys(applyTimeValues).map((name) => [name, new TerraformVariable(stack, name, { type: "string" }).stringValue]));
+    const variable = (name: keyof typeof applyTimeValues) => variables[name];
+    const withValues = (value: (name: keyof typeof applyTimeValues) => string, expression: (host: string) => string) => ({
       ...TEST_PROPS,
       artifactUrl: `https://${value("bucket")}.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz`,
       serviceEnv: {
@@ -44,15 +45,17 @@ const applyTimeValues = {
         REDIS_URL: `redis://${value("redis_host")}:6379`,
         MYSQL_URL: `mysql://seckill:${value("db_password")}@pc-example.rwlb.rds.aliyuncs.com:3306/seckill`,
         SECKILL_ADMIN_TOKEN: value("admin_token"),
+        // A token that is itself an expression with quoted strings inside (as the stack's endpoint lookups are).
+        ROCKETMQ_ENDPOINTS: expression(value("redis_host")),
         // Literal text that HCL would read as template syntax.
         LOG_LEVEL: "info ${not.an.interpolation} %{ if true }$${x}%%{y} \\n end$",
       },
     });
-    const propsWithTokens = withValues(variable);
+    const propsWithTokens = withValues(variable, (host) => Fn.join(",", [Fn.upper(host), "second:8080"]));
     new TerraformOutput(stack, "user_data", { value: renderUserData(propsWithTokens) });
     sizeBound = userDataSizeBound(propsWithTokens);
     app.synth();
-    expectedScript = renderBootScript(withValues((name) => applyTimeValues[name]));
+    expectedScript = renderBootScript(withValues((name) => applyTimeValues[name], (host) => `${host.toUpperCase()},second:8080`));
 
     const dir = join(work, "stacks", "userdata");
     const terraform = (...args: string[]) => {
