@@ -68,7 +68,7 @@ export const APPLY_TIME_VALUE_BOUND = 64;
  */
 export function renderUserData(props: UserDataProps): string {
   const pieces = bootScriptPieces(props);
-  const bytes = gzipSync(worstCaseScript(pieces)).length;
+  const bytes = sizeBound(pieces);
   if (bytes > USER_DATA_LIMIT_BYTES) {
     throw new Error(
       `userdata: the user data of ${props.envName} can reach ${bytes} bytes gzipped, over ECS's ${USER_DATA_LIMIT_BYTES}. ` +
@@ -84,24 +84,25 @@ export function renderUserData(props: UserDataProps): string {
  * zlib (default level, used here) differ by well under 1 % on this script; the Terraform test measures both.
  */
 export function userDataSizeBound(props: UserDataProps): number {
-  return gzipSync(worstCaseScript(bootScriptPieces(props))).length;
+  return sizeBound(bootScriptPieces(props));
 }
 
-function worstCaseScript(pieces: ScriptPiece[]): string {
+function sizeBound(pieces: ScriptPiece[]): number {
   let tokens = 0;
   const incompressible = () => {
     const seed = `apply-time value ${tokens++}`;
     const digest = (half: string) => createHash("sha512").update(seed + half).digest("base64url");
     return (digest("a") + digest("b")).slice(0, APPLY_TIME_VALUE_BOUND);
   };
-  return pieces
+  const worstCase = pieces
     .map((piece) => (typeof piece === "string" ? piece : splitTokens(piece.value).map((part) => ("literal" in part ? part.literal : incompressible())).join("")))
     .join("");
+  return gzipSync(worstCase).length;
 }
 
 /**
- * The script as cloud-init runs it (after base64 and gunzip), with each serviceEnv value as given: a token or a
- * placeholder stays as it is. For `npm run userdata`, the size test and the boot test.
+ * The script as cloud-init runs it (after base64 and gunzip), every value as given: a token stays in CDKTF's
+ * encoding, literal values are in place. For `npm run userdata` and the tests.
  */
 export function renderBootScript(props: UserDataProps): string {
   return bootScriptPieces(props)
