@@ -2,8 +2,7 @@ import { Construct, IConstruct } from "constructs";
 import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
-import { renderUserData } from "../userdata";
-import { DependenciesBucket } from "../userdata/dependencies-bucket";
+import { AppArtifactBucket, renderUserData } from "../userdata";
 import { Cache } from "./cache";
 import { Compute } from "./compute";
 import type { EnvConfig } from "./config";
@@ -102,7 +101,7 @@ export class SeckillStack extends TerraformStack {
       LOG_LEVEL: config.app.logLevel,
     };
 
-    const appArtifacts = new DependenciesBucket(this, "app-artifacts", { envName, vpcId: network.vpcId });
+    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", { envName, vpcId: network.vpcId });
     this.compute = new Compute(this, "compute", {
       envName,
       ...config.compute,
@@ -113,7 +112,7 @@ export class SeckillStack extends TerraformStack {
         envName,
         appPort: config.compute.appPort,
         nodeMirror: config.app.nodeMirror,
-        dependenciesUrl: appArtifacts.dependenciesUrl,
+        artifactUrl: appArtifacts.artifactUrl,
         serviceEnv: this.serviceEnv,
       }),
       now: config.synthTime,
