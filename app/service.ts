@@ -40,9 +40,11 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     server,
     async stop() {
       const closed = new Promise((resolve) => server.close(resolve));
-      server.closeIdleConnections();
-      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS).unref();
+      // Keep-alive connections become idle as their last response goes out; close them as they do.
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
       await closed;
+      clearInterval(closeIdle);
       clearTimeout(deadline);
       await Promise.allSettled([redis.quit(), pool.end()]);
       logger.info("HTTP worker stopped");

@@ -191,7 +191,7 @@ const TRANSIENT_MYSQL_ERRORS = new Set([
 
 /** True when retrying later can succeed (connection, failover, lock contention); false for bad data. */
 export function isTransientMysqlError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, fatal } = error as Error & { code?: string; fatal?: boolean };
-  return fatal === true || (code !== undefined && TRANSIENT_MYSQL_ERRORS.has(code)) || error.message === "Pool is closed.";
+  if (typeof error !== "object" || error === null) return false;
+  const { code, fatal, message } = error as { code?: unknown; fatal?: unknown; message?: unknown };
+  return fatal === true || (typeof code === "string" && TRANSIENT_MYSQL_ERRORS.has(code)) || message === "Pool is closed.";
 }
