@@ -1,0 +1,85 @@
+import { spawnSync } from "node:child_process";
+import { ConfigError, loadConfig } from "../../app/config";
+import { serviceBundle } from "./support/service-process";
+
+const valid = {
+  REDIS_URL: "redis://127.0.0.1:6379",
+  MYSQL_URL: "mysql://seckill:p%40ss@db.internal:3307/seckill",
+  SECKILL_ADMIN_TOKEN: "a".repeat(32),
+  SECKILL_USER_TOKEN_SECRET: "s".repeat(32),
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("reads a complete environment and applies the documented defaults", () => {
+    const config = loadConfig(valid);
+    expect(config.port).toBe(8080);
+    expect(config.orderQueue).toBe("redis");
+    expect(config.logLevel).toBe("info");
+    expect(config.workers).toBeGreaterThanOrEqual(1);
+    expect(config.redis).toEqual({ host: "127.0.0.1", port: 6379, db: 0, tls: false, keyPrefix: "seckill:", username: undefined, password: undefined });
+    expect(config.mysql).toEqual({ host: "db.internal", port: 3307, user: "seckill", password: "p@ss", database: "seckill" });
+  });
+
+  it("takes the Redis key prefix, database and TLS from REDIS_URL", () => {
+    const config = loadConfig({ ...valid, REDIS_URL: "rediss://:secret@r-abc.redis.rds.aliyuncs.com:6380/2?keyPrefix=shop1:" });
+    expect(config.redis).toMatchObject({ host: "r-abc.redis.rds.aliyuncs.com", port: 6380, db: 2, tls: true, password: "secret", keyPrefix: "shop1:" });
+  });
+
+  it("names every missing required variable", () => {
+    const problems = problemsOf({});
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "REDIS_URL is required",
+        "MYSQL_URL is required",
+        "SECKILL_ADMIN_TOKEN is required",
+        "SECKILL_USER_TOKEN_SECRET is required",
+      ]),
+    );
+  });
+
+  it.each([
+    ["PORT", "0"],
+    ["PORT", "80a"],
+    ["PORT", "70000"],
+    ["WORKERS", "0"],
+    ["WORKERS", "two"],
+    ["REDIS_URL", "http://127.0.0.1:6379"],
+    ["REDIS_URL", "not a url"],
+    ["REDIS_URL", "redis://127.0.0.1:6379?keyPrefix={sale}"],
+    ["REDIS_URL", "redis://127.0.0.1:6379?enableOfflineQueue=false"],
+    ["MYSQL_URL", "mysql://root@127.0.0.1:3306"],
+    ["MYSQL_URL", "mysql://127.0.0.1:3306/seckill"],
+    ["MYSQL_URL", "postgres://u:p@h:5432/db"],
+    ["SECKILL_ADMIN_TOKEN", "short"],
+    ["SECKILL_USER_TOKEN_SECRET", "short"],
+    ["ORDER_QUEUE", "kafka"],
+    ["LOG_LEVEL", "loud"],
+  ])("rejects %s=%s with a message naming the variable", (variable, value) => {
+    const problems = problemsOf({ ...valid, [variable]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable} `));
+  });
+});
+
+describe("the service entry point", () => {
+  it("exits non-zero naming the variable when the configuration is invalid", () => {
+    const result = spawnSync(process.execPath, [serviceBundle()], {
+      env: { PATH: process.env.PATH, ...valid, MYSQL_URL: "mysql://nodb@127.0.0.1:3306" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    expect(result.stderr).toContain("MYSQL_URL");
+  });
+});

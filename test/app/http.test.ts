@@ -1,0 +1,362 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type Redis from "ioredis";
+import type { RowDataPacket } from "mysql2/promise";
+import { mintUserToken } from "../../app/auth";
+import { createHttpServer } from "../../app/http";
+import { OrderWriter } from "../../app/order-writer";
+import { createRedis } from "../../app/redis";
+import { Reservations } from "../../app/reservation";
+import { Settings } from "../../app/settings";
+import { migrate } from "../../app/storage";
+import { ApiClient, bearer, type Answer } from "./support/http-client";
+import { captureLogs } from "./support/log-capture";
+import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "./support/resources";
+import { waitUntil } from "./support/wait";
+
+const HOUR = 3_600_000;
+const admin = bearer(ADMIN_TOKEN);
+const json = { "content-type": "application/json" };
+const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
+
+let resources: TestResources;
+let redis: Redis;
+let background: Redis;
+let server: Server;
+let writer: OrderWriter;
+let api: ApiClient;
+/** Generous, so tests reusing a buyer name do not trip the limiter; the limiter's own test lowers it. */
+const TEST_SETTINGS = { ordersEnabled: true, userOrderRateLimitPerSecond: 1000 };
+const settings = new Settings(TEST_SETTINGS);
+const logs = captureLogs();
+
+beforeAll(async () => {
+  resources = await createTestResources();
+  await migrate(resources.pool);
+  const config = resources.config();
+  redis = createRedis(config.redis, "requests");
+  background = createRedis(config.redis, "background");
+  server = createHttpServer({
+    adminToken: ADMIN_TOKEN,
+    userTokenSecret: USER_TOKEN_SECRET,
+    redis,
+    reservations: new Reservations(redis, resources.keyPrefix),
+    pool: resources.pool,
+    settings,
+    logger: logs.logger,
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  api = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  writer = new OrderWriter({ redis: background, pool: resources.pool, keyPrefix: resources.keyPrefix, consumer: "http-test", logger: logs.logger, idleDelayMs: 20 });
+  writer.start();
+});
+
+afterEach(() => {
+  settings.update(TEST_SETTINGS);
+});
+
+afterAll(async () => {
+  api.close();
+  await writer.stop();
+  await new Promise((resolve) => server.close(resolve));
+  redis.disconnect();
+  background.disconnect();
+  await resources.dispose();
+});
+
+interface SaleInput {
+  itemName?: string;
+  stock?: number;
+  startsAt?: string;
+  endsAt?: string;
+  priceCents?: number;
+}
+
+async function createSale(input: SaleInput = {}): Promise<{ id: string; [field: string]: unknown }> {
+  const now = Date.now();
+  const body = {
+    itemName: "Phone",
+    stock: 10,
+    startsAt: new Date(now - HOUR).toISOString(),
+    endsAt: new Date(now + HOUR).toISOString(),
+    ...input,
+  };
+  const answer = await api.post("/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify(body) });
+  expect(answer.status).toBe(201);
+  return answer.json;
+}
+
+const order = (saleId: string, userId: string, body?: string, headers: Record<string, string> = {}) =>
+  api.post(`/api/sales/${saleId}/orders`, { headers: { ...user(userId), ...headers }, body });
+
+function expectError(answer: Answer, status: number, error: string) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+  expect(answer.json).toEqual(expect.objectContaining({ error, message: expect.any(String) }));
+}
+
+describe("health", () => {
+  it("GET /healthz answers 200 ok", async () => {
+    const answer = await api.get("/healthz");
+    expect([answer.status, answer.json]).toEqual([200, { status: "ok" }]);
+  });
+
+  it("GET /readyz answers 200 ready when Redis and MySQL answer", async () => {
+    const answer = await api.get("/readyz");
+    expect([answer.status, answer.json]).toEqual([200, { status: "ready" }]);
+  });
+});
+
+describe("POST /admin/sales", () => {
+  it("creates a sale: 201 with its id, persisted in MySQL and readable with its full stock", async () => {
+    const startsAt = new Date(Date.now() - HOUR).toISOString();
+    const endsAt = new Date(Date.now() + HOUR).toISOString();
+    const answer = await api.post("/admin/sales", {
+      headers: { ...admin, ...json },
+      body: JSON.stringify({ itemName: "手机 Phone", stock: 3, startsAt, endsAt, priceCents: 199900 }),
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.json).toEqual({ id: expect.stringMatching(/^[0-9a-f]{16}$/), itemName: "手机 Phone", stock: 3, remaining: 3, startsAt, endsAt, status: "active", priceCents: 199900 });
+    const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT item_name, stock, sold FROM sales WHERE id = ?", [answer.json.id]);
+    expect(rows).toEqual([{ item_name: "手机 Phone", stock: 3, sold: 0 }]);
+    const read = await api.get(`/api/sales/${answer.json.id}`);
+    expect([read.status, read.json]).toEqual([200, answer.json]);
+  });
+
+  it("accepts ISO-8601 times with an offset", async () => {
+    const sale = await createSale({ startsAt: "2020-01-01T08:00:00+08:00", endsAt: "2099-01-01T00:00:00.000Z" });
+    expect(sale.startsAt).toBe("2020-01-01T00:00:00.000Z");
+  });
+
+  const valid = { itemName: "Phone", stock: 1, startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-01-02T00:00:00Z" };
+  it.each([
+    ["no itemName", { ...valid, itemName: undefined }],
+    ["a blank itemName", { ...valid, itemName: "  " }],
+    ["stock 0", { ...valid, stock: 0 }],
+    ["stock above 1 000 000", { ...valid, stock: 1_000_001 }],
+    ["a fractional stock", { ...valid, stock: 1.5 }],
+    ["stock as a string", { ...valid, stock: "5" }],
+    ["a non-ISO startsAt", { ...valid, startsAt: "tomorrow" }],
+    ["endsAt before startsAt", { ...valid, endsAt: "2029-12-31T00:00:00Z" }],
+    ["a negative priceCents", { ...valid, priceCents: -1 }],
+    ["an unknown field", { ...valid, stok: 5 }],
+    ["an array", [valid]],
+  ])("refuses %s with 400 naming the problem", async (_what, body) => {
+    const answer = await api.post("/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify(body) });
+    expectError(answer, 400, "invalid_request");
+  });
+
+  it("requires the admin token", async () => {
+    const body = JSON.stringify(valid);
+    expectError(await api.post("/admin/sales", { headers: json, body }), 401, "unauthorized");
+    expectError(await api.post("/admin/sales", { headers: { ...bearer("wrong"), ...json }, body }), 401, "unauthorized");
+    expectError(await api.post("/admin/sales", { headers: { ...user("alice"), ...json }, body }), 401, "unauthorized");
+  });
+});
+
+describe("GET /api/sales/:saleId", () => {
+  it("shows upcoming, active, sold_out and ended sales with their remaining stock", async () => {
+    const now = Date.now();
+    const upcoming = await createSale({ startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
+    const ended = await createSale({ startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+    const soldOut = await createSale({ stock: 1 });
+    expect((await order(soldOut.id, "alice")).status).toBe(202);
+    const active = await createSale({ stock: 5 });
+    expect((await order(active.id, "alice")).status).toBe(202);
+    expect((await api.get(`/api/sales/${upcoming.id}`)).json).toMatchObject({ status: "upcoming", remaining: 10 });
+    expect((await api.get(`/api/sales/${ended.id}`)).json).toMatchObject({ status: "ended" });
+    expect((await api.get(`/api/sales/${soldOut.id}`)).json).toMatchObject({ status: "sold_out", remaining: 0 });
+    expect((await api.get(`/api/sales/${active.id}`)).json).toEqual({
+      id: active.id, itemName: "Phone", stock: 5, remaining: 4, startsAt: active.startsAt, endsAt: active.endsAt, status: "active",
+    });
+  });
+
+  it("answers 404 for an unknown or malformed sale id", async () => {
+    expectError(await api.get("/api/sales/0123456789abcdef"), 404, "not_found");
+    expectError(await api.get("/api/sales/not-a-sale"), 404, "not_found");
+  });
+});
+
+describe("POST /api/sales/:saleId/orders", () => {
+  it("reserves a unit: 202 with the order id, pending", async () => {
+    const sale = await createSale();
+    const answer = await order(sale.id, "alice");
+    expect([answer.status, answer.json]).toEqual([202, { orderId: `${sale.id}-1`, status: "pending" }]);
+  });
+
+  it("accepts {} as the body", async () => {
+    const sale = await createSale();
+    expect((await order(sale.id, "alice", "{}", json)).status).toBe(202);
+    expect((await order(sale.id, "bob", " { } ", { "content-type": "application/json; charset=utf-8" })).status).toBe(202);
+  });
+
+  it("answers a second attempt by the same buyer with 409 already_purchased and the order id", async () => {
+    const sale = await createSale();
+    const first = await order(sale.id, "alice");
+    const second = await order(sale.id, "alice");
+    expectError(second, 409, "already_purchased");
+    expect(second.json.orderId).toBe(first.json.orderId);
+  });
+
+  it("answers 410 sold_out once the stock is gone", async () => {
+    const sale = await createSale({ stock: 1 });
+    expect((await order(sale.id, "alice")).status).toBe(202);
+    expectError(await order(sale.id, "bob"), 410, "sold_out");
+    expectError(await order(sale.id, "carol"), 410, "sold_out");
+  });
+
+  it("answers 403 not_started before the window and 410 ended after it", async () => {
+    const now = Date.now();
+    const upcoming = await createSale({ startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
+    const ended = await createSale({ startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+    expectError(await order(upcoming.id, "alice"), 403, "not_started");
+    expectError(await order(ended.id, "alice"), 410, "ended");
+    expect((await api.get(`/api/sales/${upcoming.id}`)).json.remaining).toBe(10);
+  });
+
+  it("answers 404 for an unknown sale and 401 without a valid token", async () => {
+    expectError(await order("0123456789abcdef", "alice"), 404, "not_found");
+    const sale = await createSale();
+    expectError(await api.post(`/api/sales/${sale.id}/orders`), 401, "unauthorized");
+  });
+
+  it("answers 429 rate_limited when one buyer exceeds the per-user limit, reserving at most one unit", async () => {
+    settings.update({ userOrderRateLimitPerSecond: 1 });
+    const sale = await createSale();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => order(sale.id, "eager")));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
+    answers.filter((a) => a.status === 429).forEach((a) => expectError(a, 429, "rate_limited"));
+    expect((await api.get(`/api/sales/${sale.id}`)).json.remaining).toBe(9);
+  });
+
+  it("answers 503 orders_paused while the kill switch is off, reserving nothing", async () => {
+    const sale = await createSale();
+    settings.update({ ordersEnabled: false });
+    expectError(await order(sale.id, "alice"), 503, "orders_paused");
+    expect((await api.get(`/api/sales/${sale.id}`)).json.remaining).toBe(10);
+    settings.update({ ordersEnabled: true });
+    expect((await order(sale.id, "alice")).status).toBe(202);
+  });
+
+  it("echoes a sane X-Request-Id and makes one up otherwise", async () => {
+    const sale = await createSale();
+    expect((await order(sale.id, "alice", undefined, { "x-request-id": "trace-123" })).headers["x-request-id"]).toBe("trace-123");
+    expect((await order(sale.id, "bob", undefined, { "x-request-id": "x".repeat(200) })).headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+  });
+});
+
+describe("GET /api/orders/:orderId", () => {
+  it("shows the buyer their order, pending until the order writer confirms it in MySQL", async () => {
+    const sale = await createSale();
+    await writer.stop();
+    try {
+      const { orderId } = (await order(sale.id, "alice")).json;
+      const pending = await api.get(`/api/orders/${orderId}`, user("alice"));
+      expect([pending.status, pending.json]).toEqual([200, { orderId, saleId: sale.id, userId: "alice", status: "pending" }]);
+    } finally {
+      writer.start();
+    }
+    await waitUntil(async () => (await api.get(`/api/orders/${sale.id}-1`, user("alice"))).json.status === "confirmed", "confirmation");
+  });
+
+  it("answers 404 for anyone else's order, pending or confirmed, and 401 without a token", async () => {
+    const sale = await createSale();
+    const { orderId } = (await order(sale.id, "alice")).json;
+    expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
+    await waitUntil(async () => (await api.get(`/api/orders/${orderId}`, user("alice"))).json.status === "confirmed", "confirmation");
+    expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
+    expectError(await api.get(`/api/orders/${orderId}`), 401, "unauthorized");
+    expectError(await api.get(`/api/orders/${sale.id}-99`, user("alice")), 404, "not_found");
+  });
+});
+
+describe("GET /admin/sales/:saleId/stats", () => {
+  it("reports stock, units reserved in Redis, orders confirmed in MySQL and the difference", async () => {
+    const sale = await createSale({ stock: 10 });
+    await Promise.all(["a", "b", "c"].map((buyer) => order(sale.id, buyer)));
+    await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 3, "3 confirmed");
+    const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
+    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 3, confirmed: 3, pending: 0 }]);
+  });
+
+  it("needs the admin token and a known sale", async () => {
+    const sale = await createSale();
+    expectError(await api.get(`/admin/sales/${sale.id}/stats`), 401, "unauthorized");
+    expectError(await api.get("/admin/sales/0123456789abcdef/stats", admin), 404, "not_found");
+  });
+});
+
+describe("GET /metrics", () => {
+  it("serves Prometheus text to the admin: requests by route and status, reservation outcomes, order-writer lag and batch sizes", async () => {
+    const sale = await createSale();
+    await order(sale.id, "alice");
+    await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 1, "confirmation");
+    const answer = await api.get("/metrics", admin);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(answer.text).toMatch(/seckill_http_requests_total\{route="POST \/api\/sales\/:saleId\/orders",status="202"\} \d+/);
+    expect(answer.text).toMatch(/seckill_http_requests_total\{route="POST \/admin\/sales",status="201"\} \d+/);
+    expect(answer.text).toMatch(/seckill_reservation_outcomes_total\{outcome="reserved"\} \d+/);
+    expect(answer.text).toContain("seckill_order_writer_lag_seconds");
+    expect(answer.text).toMatch(/seckill_order_writer_batch_size_count [1-9]/);
+  });
+
+  it("is not public", async () => {
+    expectError(await api.get("/metrics"), 401, "unauthorized");
+  });
+});
+
+describe("bad input never causes a 5xx", () => {
+  let saleId: string;
+  beforeAll(async () => {
+    saleId = (await createSale({ stock: 1000 })).id;
+  });
+  const token = mintUserToken("tester", USER_TOKEN_SECRET);
+  const orders = () => `/api/sales/${saleId}/orders`;
+
+  const cases: [string, () => [string, string, { headers?: Record<string, string>; body?: string | string[] }], number, string][] = [
+    ["no Authorization header", () => ["POST", orders(), {}], 401, "unauthorized"],
+    ["a Basic Authorization header", () => ["POST", orders(), { headers: { authorization: `Basic ${token}` } }], 401, "unauthorized"],
+    ["a token signed with another secret", () => ["POST", orders(), { headers: bearer(mintUserToken("tester", "x".repeat(40))) }], 401, "unauthorized"],
+    ["a token with a tampered userId", () => ["POST", orders(), { headers: bearer(`admin${token.slice(6)}`) }], 401, "unauthorized"],
+    ["a token that is only a dot", () => ["POST", orders(), { headers: bearer(".") }], 401, "unauthorized"],
+    ["a 10 KB token", () => ["POST", orders(), { headers: bearer("x".repeat(10_000)) }], 401, "unauthorized"],
+    ["the admin token as a buyer", () => ["POST", orders(), { headers: admin }], 401, "unauthorized"],
+    ["a sale id that is not hex", () => ["POST", "/api/sales/ZZZZZZZZZZZZZZZZ/orders", { headers: bearer(token) }], 404, "not_found"],
+    ["a very long sale id", () => ["POST", `/api/sales/${"a".repeat(5000)}/orders`, { headers: bearer(token) }], 404, "not_found"],
+    ["a sale id with Redis hash-tag braces", () => ["POST", "/api/sales/%7Bsale%7D/orders", { headers: bearer(token) }], 404, "not_found"],
+    ["a path-traversal sale id", () => ["GET", "/api/sales/..%2F..%2Fadmin", {}], 404, "not_found"],
+    ["a broken percent-encoding", () => ["GET", "/api/orders/%E0%A4%A", { headers: bearer(token) }], 400, "bad_request"],
+    ["a malformed order id", () => ["GET", "/api/orders/not-an-order", { headers: bearer(token) }], 404, "not_found"],
+    ["a declared body over 4 KB", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: `{"pad":"${"x".repeat(5000)}"}` }], 413, "payload_too_large"],
+    ["a chunked body over 4 KB", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: ["{", `"pad":"${"x".repeat(3000)}`, `${"x".repeat(3000)}"}`] }], 413, "payload_too_large"],
+    ["malformed JSON", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "{nope" }], 400, "malformed_json"],
+    ["a non-empty JSON object", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: '{"quantity":5}' }], 400, "invalid_body"],
+    ["a JSON array", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "[]" }], 400, "invalid_body"],
+    ["JSON null", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "null" }], 400, "invalid_body"],
+    ["a form body", () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "application/x-www-form-urlencoded" }, body: "a=1" }], 415, "unsupported_media_type"],
+    ["{} as text/plain", () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "text/plain" }, body: "{}" }], 415, "unsupported_media_type"],
+    ["a body without a content type", () => ["POST", orders(), { headers: bearer(token), body: "{}" }], 415, "unsupported_media_type"],
+    ["invalid UTF-8 as JSON", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "\u00ff\u00fe" }], 400, "malformed_json"],
+    ["admin: malformed JSON", () => ["POST", "/admin/sales", { headers: { ...admin, ...json }, body: "{nope" }], 400, "malformed_json"],
+    ["admin: a body over 4 KB", () => ["POST", "/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify({ itemName: "x".repeat(5000) }) }], 413, "payload_too_large"],
+    ["admin: a form body", () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/x-www-form-urlencoded" }, body: "stock=1" }], 415, "unsupported_media_type"],
+    ["admin: no body", () => ["POST", "/admin/sales", { headers: { ...admin, ...json } }], 400, "invalid_request"],
+    ["admin: an unsupported charset", () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/json; charset=klingon" }, body: "{}" }], 415, "unsupported_media_type"],
+    ["an unknown route", () => ["GET", "/wp-admin", {}], 404, "not_found"],
+    ["GET on the order route", () => ["GET", orders(), { headers: bearer(token) }], 404, "not_found"],
+    ["DELETE on a sale", () => ["DELETE", `/api/sales/${saleId}`, {}], 404, "not_found"],
+  ];
+
+  it.each(cases)("%s → %d %s", async (_what, request, status, error) => {
+    const [method, path, options] = request();
+    const answer = await api.request(method, path, options);
+    expectError(answer, status, error);
+    expect(answer.text).not.toMatch(/at .+\.(ts|js):\d+/);
+  });
+
+  it("reserved nothing for any of them", async () => {
+    expect((await api.get(`/api/sales/${saleId}`)).json.remaining).toBe(1000);
+  });
+});

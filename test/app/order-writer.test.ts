@@ -1,0 +1,166 @@
+import Redis from "ioredis";
+import { OrderWriter, parseOrderEvent } from "../../app/order-writer";
+import { createRedis } from "../../app/redis";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/reservation";
+import { newSaleId, type Sale } from "../../app/sale";
+import { countOrders, createMysqlPool, insertSale, migrate } from "../../app/storage";
+import { captureLogs } from "./support/log-capture";
+import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "./support/resources";
+import { TcpProxy } from "./support/tcp-proxy";
+import { waitUntil } from "./support/wait";
+
+const HOUR = 3_600_000;
+let resources: TestResources;
+let redis: Redis;
+let reservations: Reservations;
+const running: OrderWriter[] = [];
+
+beforeAll(async () => {
+  resources = await createTestResources();
+  await migrate(resources.pool);
+  redis = createRedis(resources.config().redis, "background");
+  reservations = new Reservations(redis, resources.keyPrefix);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((writer) => writer.stop()));
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await resources.dispose();
+});
+
+function startWriter(options: Partial<ConstructorParameters<typeof OrderWriter>[0]> = {}) {
+  const logs = captureLogs();
+  const writer = new OrderWriter({
+    redis,
+    pool: resources.pool,
+    keyPrefix: resources.keyPrefix,
+    consumer: "writer-a",
+    logger: logs.logger,
+    idleDelayMs: 20,
+    ...options,
+  });
+  writer.start();
+  running.push(writer);
+  return { writer, logs };
+}
+
+async function newSale(stock: number, { mysqlStock = stock, inMysql = true } = {}): Promise<Sale> {
+  const now = Date.now();
+  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+  if (inMysql) await insertSale(resources.pool, { ...sale, stock: mysqlStock });
+  await reservations.loadSale(sale);
+  return sale;
+}
+
+async function reserveFor(sale: Sale, buyers: number, prefix = "buyer"): Promise<void> {
+  await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`, Date.now())));
+}
+
+async function pendingCount(sale: Sale): Promise<number> {
+  const [count] = (await redis.xpending(saleKeys(resources.keyPrefix, sale.id).orders, ORDER_WRITER_GROUP)) as [number];
+  return count;
+}
+
+describe("the order writer", () => {
+  it("confirms every reserved order in MySQL, then acknowledges and deletes its stream entry", async () => {
+    const sale = await newSale(1000);
+    await reserveFor(sale, 700);
+    startWriter({ batchSize: 200 });
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 700, "700 confirmed orders");
+    expect(await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)).toBe(0);
+    expect(await pendingCount(sale)).toBe(0);
+  });
+
+  it("takes over entries a dead consumer had read but never acknowledged", async () => {
+    const sale = await newSale(50);
+    await reserveFor(sale, 20);
+    await redis.xreadgroup("GROUP", ORDER_WRITER_GROUP, "dead-host", "COUNT", 20, "STREAMS", saleKeys(resources.keyPrefix, sale.id).orders, ">");
+    expect(await pendingCount(sale)).toBe(20);
+    const { logs } = startWriter({ claimIdleMs: 100 });
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 20, "20 confirmed orders");
+    await waitUntil(async () => (await pendingCount(sale)) === 0, "no pending entries");
+    expect(logs.lines.some((line) => line.msg === "claimed order events abandoned by another consumer")).toBe(true);
+  });
+
+  it("after a restart under the same consumer name, finishes the entries it had read before dying", async () => {
+    const sale = await newSale(50);
+    await reserveFor(sale, 15);
+    await redis.xreadgroup("GROUP", ORDER_WRITER_GROUP, "writer-a", "COUNT", 15, "STREAMS", saleKeys(resources.keyPrefix, sale.id).orders, ">");
+    startWriter({ claimIdleMs: HOUR });
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 15, "15 confirmed orders");
+    await waitUntil(async () => (await pendingCount(sale)) === 0, "no pending entries");
+  });
+
+  it("moves an entry that keeps failing to the dead-letter stream with a log line, and confirms the rest of its batch", async () => {
+    // MySQL believes there are 2 units while Redis hands out 3: the third order cannot be confirmed.
+    const sale = await newSale(3, { mysqlStock: 2 });
+    await reserveFor(sale, 3);
+    const keys = saleKeys(resources.keyPrefix, sale.id);
+    await redis.xadd(keys.orders, "*", "orderId", "garbage");
+    const { logs } = startWriter({ maxAttempts: 3 });
+    await waitUntil(async () => (await redis.xlen(keys.deadLetters)) === 2, "two dead letters");
+    await waitUntil(async () => (await redis.xlen(keys.orders)) === 0, "an empty order stream");
+    expect(await countOrders(resources.pool, sale.id)).toBe(2);
+    const deadLetters = await redis.xrange(keys.deadLetters, "-", "+");
+    const reasons = deadLetters.map(([, fields]) => fields[fields.indexOf("error") + 1]);
+    expect(reasons).toEqual(expect.arrayContaining(["malformed order event", expect.stringContaining("exceed its stock")]));
+    const deadLetterLogs = logs.lines.filter((line) => line.msg === "order event moved to the dead-letter stream");
+    expect(deadLetterLogs).toHaveLength(2);
+    expect(deadLetterLogs.every((line) => line.level === 50)).toBe(true);
+    expect(await pendingCount(sale)).toBe(0);
+  });
+
+  it("keeps entries pending while MySQL is unreachable and confirms every one once it is back", async () => {
+    const proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
+    const pool = createMysqlPool({ ...resources.config().mysql, port: proxy.port }, 2);
+    try {
+      const sale = await newSale(100);
+      await proxy.cut();
+      await reserveFor(sale, 60);
+      const { logs } = startWriter({ pool });
+      await waitUntil(() => logs.lines.filter((line) => line.msg.startsWith("order writer cycle failed")).length >= 2, "failed attempts");
+      expect(await countOrders(resources.pool, sale.id)).toBe(0);
+      expect(await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)).toBe(60);
+      await proxy.restore();
+      await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 60, "60 confirmed orders");
+      await waitUntil(async () => (await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)) === 0, "an empty order stream");
+      expect(await redis.exists(saleKeys(resources.keyPrefix, sale.id).deadLetters)).toBe(0);
+    } finally {
+      await Promise.all(running.splice(0).map((writer) => writer.stop()));
+      await pool.end();
+      await proxy.close();
+    }
+  });
+
+  it("stops only after the batch in progress is committed and acknowledged", async () => {
+    const sale = await newSale(500);
+    await reserveFor(sale, 500);
+    const { writer } = startWriter({ batchSize: 100 });
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) > 0, "the first confirmed orders");
+    await writer.stop();
+    const confirmed = await countOrders(resources.pool, sale.id);
+    expect(await pendingCount(sale)).toBe(0);
+    expect(await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)).toBe(500 - confirmed);
+  });
+});
+
+describe("parseOrderEvent", () => {
+  const saleId = "0123456789abcdef";
+  const fields = ["orderId", `${saleId}-7`, "saleId", saleId, "userId", "alice", "reservedAt", "1700000000000"];
+
+  it("reads the fields the reservation script writes", () => {
+    expect(parseOrderEvent(fields)).toEqual({ orderId: `${saleId}-7`, saleId, userId: "alice", reservedAt: 1_700_000_000_000 });
+  });
+
+  it.each([
+    ["a missing field", fields.slice(0, 6)],
+    ["an order id of another sale", ["orderId", "fedcba9876543210-7", ...fields.slice(2)]],
+    ["a bad user id", [...fields.slice(0, 5), "al ice", ...fields.slice(6)]],
+    ["a bad time", [...fields.slice(0, 7), "soon"]],
+  ])("rejects %s", (_what, bad) => {
+    expect(parseOrderEvent(bad)).toBeUndefined();
+  });
+});
