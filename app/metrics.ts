@@ -44,6 +44,11 @@ export const ordersConfirmed = new Counter({
   help: "Order events committed to MySQL (duplicates of already-confirmed orders included)",
 });
 
+export const ordersRelayed = new Counter({
+  name: "seckill_orders_relayed_total",
+  help: "Order events the broker confirmed receiving from the relay (ORDER_QUEUE=rocketmq; resends after a crash included)",
+});
+
 export const orderDeadLetters = new Counter({
   name: "seckill_order_dead_letters_total",
   help: "Order events moved to a dead-letter stream after repeated permanent failures",

@@ -7,10 +7,33 @@ import { USER_ID_PATTERN } from "./auth";
 import { saleIdOfOrder } from "./sale";
 import { isTransientMysqlError, writeOrderBatch, type OrderEvent } from "./storage";
 
+/** Where the order writer delivers the events it reads: MySQL, or (ORDER_QUEUE=rocketmq) the relay to the queue. */
+export interface OrderDestination {
+  /** Stores the events idempotently; entries are acknowledged only after this resolves. */
+  deliver(events: readonly OrderEvent[]): Promise<void>;
+  /** True when delivering again later can succeed: the entries stay pending instead of heading for the dead-letter stream. */
+  isTransient(error: unknown): boolean;
+}
+
+/** Confirms the events in MySQL (the Redis path, and the RocketMQ order consumer). */
+export function mysqlDestination(pool: Pool): OrderDestination {
+  return {
+    async deliver(events) {
+      await writeOrderBatch(pool, events);
+      orderWriterBatchSize.observe(events.length);
+      ordersConfirmed.inc(events.length);
+      orderWriterLagSeconds.set((Date.now() - Math.max(...events.map((e) => e.reservedAt))) / 1000);
+    },
+    isTransient: isTransientMysqlError,
+  };
+}
+
 export interface OrderWriterOptions {
   /** A `background` client: commands wait while Redis reconnects. */
   readonly redis: Redis;
   readonly pool: Pool;
+  /** MySQL (through `pool`) unless given. */
+  readonly destination?: OrderDestination;
   readonly keyPrefix: string;
   /** Stable per host, so a restarted writer picks up the entries it had read but not acknowledged. */
   readonly consumer: string;
@@ -32,11 +55,12 @@ const ENDED_SALE_GRACE_MS = 60_000;
 const MAX_BACKOFF_MS = 5000;
 
 /**
- * Moves order events from each sale's Redis stream into MySQL: reads with the consumer group,
- * writes a batch idempotently, and acknowledges (then deletes) entries only after the commit.
- * While MySQL is unreachable entries simply stay pending and are retried with backoff.
+ * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with
+ * the consumer group, writes a batch idempotently, and acknowledges (then deletes) entries only
+ * after the commit. While MySQL is unreachable entries simply stay pending and are retried with backoff.
  */
 export class OrderWriter {
+  private readonly destination: OrderDestination;
   private readonly batchSize: number;
   private readonly claimIdleMs: number;
   private readonly maxAttempts: number;
@@ -52,6 +76,7 @@ export class OrderWriter {
   private readonly failedAttempts = new Map<string, number>();
 
   constructor(private readonly options: OrderWriterOptions) {
+    this.destination = options.destination ?? mysqlDestination(options.pool);
     this.batchSize = options.batchSize ?? 500;
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -84,7 +109,7 @@ export class OrderWriter {
         consecutiveFailures = 0;
       } catch (error) {
         consecutiveFailures++;
-        const level = isTransientMysqlError(error) ? "warn" : "error";
+        const level = this.destination.isTransient(error) ? "warn" : "error";
         this.options.logger[level]({ err: error, consecutiveFailures }, "order writer cycle failed; entries stay pending and will be retried");
         await this.sleep(Math.min(100 * 2 ** consecutiveFailures, MAX_BACKOFF_MS));
         continue;
@@ -194,14 +219,14 @@ export class OrderWriter {
     try {
       await this.commit(saleId, keys, events);
     } catch (error) {
-      if (isTransientMysqlError(error)) throw error;
+      if (this.destination.isTransient(error)) throw error;
       if (events.length === 1) return this.recordPermanentFailure(keys, events[0], error as Error);
       // Something in the batch is bad: find it by committing the entries one at a time.
       for (const one of events) {
         try {
           await this.commit(saleId, keys, [one]);
         } catch (oneError) {
-          if (isTransientMysqlError(oneError)) throw oneError;
+          if (this.destination.isTransient(oneError)) throw oneError;
           await this.recordPermanentFailure(keys, one, oneError as Error);
         }
       }
@@ -210,7 +235,7 @@ export class OrderWriter {
 
   private async commit(saleId: string, keys: SaleKeys, events: PendingEvent[]): Promise<void> {
     try {
-      await writeOrderBatch(this.options.pool, events.map((e) => e.event));
+      await this.destination.deliver(events.map((e) => e.event));
       await this.acknowledge(keys, events.map((e) => e.id));
     } catch (error) {
       // Unacknowledged entries stay in this consumer's pending list; read them again next time.
@@ -218,9 +243,6 @@ export class OrderWriter {
       throw error;
     }
     for (const { id } of events) this.failedAttempts.delete(id);
-    orderWriterBatchSize.observe(events.length);
-    ordersConfirmed.inc(events.length);
-    orderWriterLagSeconds.set((Date.now() - events[events.length - 1].event.reservedAt) / 1000);
   }
 
   private async acknowledge(keys: SaleKeys, ids: string[]): Promise<void> {

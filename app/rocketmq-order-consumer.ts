@@ -1,6 +1,6 @@
 /**
  * The order writer's RocketMQ side (ORDER_QUEUE=rocketmq): a SimpleConsumer on the order topic that confirms each
- * order in MySQL through the same idempotent writeOrderBatch the Redis-stream writer uses, and acks a message only
+ * order in MySQL through the same idempotent destination the Redis-stream writer uses, and acks a message only
  * after its commit. A redelivered or duplicated message (relay retried, consumer died before its ack) finds its
  * order already there and is acked as a success.
  *
@@ -13,10 +13,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "mysql2/promise";
 import type { MessageView } from "rocketmq-client-nodejs";
 import type { Logger } from "./logger";
-import { ordersConfirmed, orderWriterBatchSize, orderWriterLagSeconds } from "./metrics";
-import { parseOrderEvent } from "./order-writer";
+import { mysqlDestination, parseOrderEvent, type OrderDestination } from "./order-writer";
 import type { RocketMqSimpleConsumer } from "./rocketmq-client";
-import { isTransientMysqlError, pingMysql, writeOrderBatch, type OrderEvent } from "./storage";
+import { pingMysql, type OrderEvent } from "./storage";
 
 export interface RocketMqOrderConsumerOptions {
   /** A started SimpleConsumer subscribed to the order topic in the order writer's consumer group. */
@@ -52,6 +51,7 @@ export function parseOrderMessage(body: Buffer): OrderEvent | undefined {
 }
 
 export class RocketMqOrderConsumer {
+  private readonly mysql: OrderDestination;
   private readonly batchSize: number;
   private readonly invisibleDurationMs: number;
   private readonly retryDelayMs: (deliveryAttempt: number) => number;
@@ -66,6 +66,7 @@ export class RocketMqOrderConsumer {
   readonly ready = new Promise<void>((resolve) => { this.markReady = resolve; });
 
   constructor(private readonly options: RocketMqOrderConsumerOptions) {
+    this.mysql = mysqlDestination(options.pool);
     this.batchSize = options.batchSize ?? 32;
     this.invisibleDurationMs = options.invisibleDurationMs ?? 30_000;
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
@@ -128,13 +129,13 @@ export class RocketMqOrderConsumer {
     try {
       await this.commit(valid);
     } catch (error) {
-      if (isTransientMysqlError(error)) return this.waitOutMysqlOutage(valid.map((v) => v.message), error);
+      if (this.mysql.isTransient(error)) return this.waitOutMysqlOutage(valid.map((v) => v.message), error);
       // One bad order must not hold back the others: commit them one at a time.
       for (const one of valid) {
         try {
           await this.commit([one]);
         } catch (oneError) {
-          if (isTransientMysqlError(oneError)) return this.waitOutMysqlOutage([one.message], oneError);
+          if (this.mysql.isTransient(oneError)) return this.waitOutMysqlOutage([one.message], oneError);
           await this.failPermanently(one.message, oneError as Error);
         }
       }
@@ -142,10 +143,7 @@ export class RocketMqOrderConsumer {
   }
 
   private async commit(batch: { message: MessageView; event: OrderEvent }[]): Promise<void> {
-    await writeOrderBatch(this.options.pool, batch.map((b) => b.event));
-    orderWriterBatchSize.observe(batch.length);
-    ordersConfirmed.inc(batch.length);
-    orderWriterLagSeconds.set((Date.now() - Math.max(...batch.map((b) => b.event.reservedAt))) / 1000);
+    await this.mysql.deliver(batch.map((b) => b.event));
     await Promise.all(batch.map(({ message }) => this.ack(message)));
   }
 
