@@ -17,6 +17,16 @@ export interface SecretProps {
   readonly overrideVariable?: string;
 }
 
+/** What Tair and PolarDB accept as a password: 8-32 of these characters, from at least three of the four classes. */
+const PASSWORD_CHARACTERS = "^[A-Za-z0-9!@#$%^&*()_+=-]{8,32}$";
+const PASSWORD_CLASSES = ["[A-Z]", "[a-z]", "[0-9]", "[!@#$%^&*()_+=-]"];
+
+/** Terraform validation of an override: empty (use the generated secret) or a password the data stores accept. */
+function overrideCondition(value: string): string {
+  const classesUsed = `length([for pattern in ${JSON.stringify(PASSWORD_CLASSES)} : pattern if can(regex(pattern, ${value}))])`;
+  return `\${${value} == "" || (can(regex("${PASSWORD_CHARACTERS}", ${value})) && ${classesUsed} >= 3)}`;
+}
+
 /** A generated secret (`random_password`), optionally replaced by a sensitive variable ops set themselves. */
 export class Secret extends Construct {
   /** The secret; sensitive wherever Terraform shows it. */
@@ -40,8 +50,8 @@ export class Secret extends Construct {
       default: "",
       validation: [
         {
-          condition: `\${var.${props.overrideVariable} == "" || can(regex("^[A-Za-z0-9!@#$%^&*()_+=-]{8,32}$", var.${props.overrideVariable}))}`,
-          errorMessage: `${props.overrideVariable} must be 8 to 32 letters, digits or !@#$%^&*()_+-=.`,
+          condition: overrideCondition(`var.${props.overrideVariable}`),
+          errorMessage: `${props.overrideVariable} must be 8 to 32 characters (letters, digits, !@#$%^&*()_+-=) with at least three of: upper-case letters, lower-case letters, digits, those symbols.`,
         },
       ],
     });
