@@ -266,7 +266,8 @@ const tfvarsSchema = z
 
     tair_instance_class: text(/^tair\.rdb\.[a-z0-9.]+$/, 'a Tair memory-enhanced class such as "tair.rdb.2g"').default("tair.rdb.2g"),
     tair_shard_count: wholeNumber(1, 32).default(1),
-    polardb_node_class: text(/^polar\.mysql\.[a-z0-9.]+$/, 'a PolarDB MySQL node class such as "polar.mysql.x4.medium"').default("polar.mysql.x4.medium"),
+    // The stack creates Cluster Edition (creation_category "Normal"); ".c" classes are Standard Edition's.
+    polardb_node_class: text(/^polar\.mysql\.[a-z0-9.]+(?<!\.c)$/, 'a PolarDB for MySQL Cluster Edition node class such as "polar.mysql.x4.medium" (".c" classes are Standard Edition)').default("polar.mysql.x4.medium"),
     polardb_node_count: wholeNumber(2, 16).default(2),
     polardb_hot_standby: bool.default(true),
     data_store_billing: oneOf(["PayAsYouGo", "Subscription"]).default("PayAsYouGo"),

@@ -171,6 +171,7 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
     ["an unknown MSE spec", `${MINIMAL}mse_specification = "MSE_SC_3_6_60_c"`, 'mse_specification = "MSE_SC_3_6_60_c": expected one of "MSE_SC_1_2_60_c"'],
     ["a Tair class of another series", `${MINIMAL}tair_instance_class = "redis.master.small.default"`, 'tair_instance_class = "redis.master.small.default": expected a Tair memory-enhanced class such as "tair.rdb.2g"'],
     ["one PolarDB node", `${MINIMAL}polardb_node_count = 1`, "polardb_node_count = 1: expected a whole number from 2 to 16"],
+    ["a PolarDB Standard Edition class", `${MINIMAL}polardb_node_class = "polar.mysql.x2.large.c"`, 'polardb_node_class = "polar.mysql.x2.large.c": expected a PolarDB for MySQL Cluster Edition node class such as "polar.mysql.x4.medium" (".c" classes are Standard Edition)'],
     ["an unsupported subscription length", `${MINIMAL}data_store_billing = "Subscription"\nsubscription_months = 10`, "subscription_months = 10: expected one of 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36"],
     ["a whitelist entry that is no address", `${MINIMAL}data_store_extra_whitelist = ["bastion"]`, 'data_store_extra_whitelist[0] = "bastion": expected an IPv4 address or CIDR'],
     ["a mirror with a trailing slash", `${MINIMAL}node_mirror = "https://mirrors.aliyun.com/nodejs-release/"`, 'node_mirror = "https://mirrors.aliyun.com/nodejs-release/": expected an http(s) URL without a trailing slash'],
