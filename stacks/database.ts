@@ -11,6 +11,11 @@ export const DATABASE_NAME = "seckill";
 export const DATABASE_USER = "seckill_app";
 /** PolarDB whitelist group names allow only lowercase letters and digits. */
 export const WHITELIST_GROUP = "seckillapp";
+/**
+ * Every cluster has a `default` whitelist group (127.0.0.1: no one). The provider reads it back into
+ * db_cluster_ip_array and never deletes it, so leaving it out of the configuration plans a change on every run.
+ */
+export const CLOSED_DEFAULT_GROUP = { dbClusterIpArrayName: "default", securityIps: ["127.0.0.1"] };
 
 export interface DatabaseProps extends DatabaseConfig, DataStoreConfig {
   readonly envName: string;
@@ -55,7 +60,7 @@ export class Database extends Construct {
       hotStandbyCluster: props.hotStandby ? "ON" : "OFF",
       standbyAz: props.hotStandby ? props.dataSubnets[1].zoneId : undefined,
       // The top-level security_ips is deprecated since provider 1.130.0.
-      dbClusterIpArray: [{ dbClusterIpArrayName: WHITELIST_GROUP, securityIps: [...props.appCidrs, ...props.extraWhitelist] }],
+      dbClusterIpArray: [{ dbClusterIpArrayName: WHITELIST_GROUP, securityIps: [...props.appCidrs, ...props.extraWhitelist] }, CLOSED_DEFAULT_GROUP],
       deletionLock: props.deletionProtection ? 1 : 0,
       backupRetentionPolicyOnClusterDeletion: props.deletionProtection ? "LATEST" : "NONE",
     });

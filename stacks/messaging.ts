@@ -73,7 +73,8 @@ export class Messaging extends Construct {
       consumerGroupId: `${name}-order-writer`,
       deliveryOrderType: "Concurrently",
       consumeRetryPolicy: { retryPolicy: "DefaultRetryPolicy", maxRetryTimes: ORDER_WRITER_MAX_RETRIES, deadLetterTargetTopic: deadLetters.topicName },
-      remark: "seckill order writer",
+      // RocketMQ 5 remarks take only letters, digits, underscores and Chinese characters (topics and groups alike).
+      remark: "seckill_order_writer",
     });
     this.orderTopic = orders.topicName;
     this.deadLetterTopic = deadLetters.topicName;

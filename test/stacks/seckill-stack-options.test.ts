@@ -2,6 +2,7 @@
 import { launchTime } from "../../stacks/compute";
 import { schemaViolations } from "../support/schema-conformance";
 import { Block, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
+import { allowedValueViolations } from "./provider-allowed-values";
 
 const EVERY_OPTION = `
 region = "cn-hangzhou"
@@ -38,6 +39,10 @@ describe("a stack with every option set", () => {
 
   test("conforms to the vendored alicloud provider schema", () => {
     expect(schemaViolations(s.json)).toEqual([]);
+  });
+
+  test("every enum-like and bounded argument takes a value the provider accepts", () => {
+    expect(allowedValueViolations(s.json)).toEqual([]);
   });
 
   test("a certificate adds an HTTPS :443 listener that serves and rate-limits", () => {

@@ -5,6 +5,7 @@ import { launchTime } from "../../stacks/compute";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
 import { Block, Synthesized, TEST_NOW, expressionsOf, synthesize } from "./helpers";
+import { allowedValueViolations } from "./provider-allowed-values";
 
 const ENVS = readdirSync("envs")
   .filter((name) => name.endsWith(".tfvars"))
@@ -25,6 +26,10 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
 
   test("conforms to the vendored alicloud provider schema", () => {
     expect(schemaViolations(s.json)).toEqual([]);
+  });
+
+  test("every enum-like and bounded argument takes a value the provider accepts", () => {
+    expect(allowedValueViolations(s.json)).toEqual([]);
   });
 
   test("is named after the environment and runs in its region", () => {
@@ -236,7 +241,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(tair.period).toBeUndefined();
     });
 
-    test("PolarDB MySQL 8.0 pay-as-you-go, whitelisting the app vSwitches through db_cluster_ip_array", () => {
+    test("PolarDB MySQL 8.0 pay-as-you-go, whitelisting the app vSwitches through db_cluster_ip_array, its default group kept closed", () => {
       const cluster = s.one("alicloud_polardb_cluster");
       expect(cluster).toMatchObject({
         db_type: "MySQL",
@@ -247,7 +252,11 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         zone_id: zones()[0],
         vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId),
         hot_standby_cluster: s.config.database.hotStandby ? "ON" : "OFF",
-        db_cluster_ip_array: [{ db_cluster_ip_array_name: "seckillapp", security_ips: appCidrs() }],
+        // The provider reads the default group back and never deletes it: configured, the plan stays empty.
+        db_cluster_ip_array: [
+          { db_cluster_ip_array_name: "seckillapp", security_ips: appCidrs() },
+          { db_cluster_ip_array_name: "default", security_ips: ["127.0.0.1"] },
+        ],
         deletion_lock: s.config.deletionProtection ? 1 : 0,
       });
       expect(cluster.security_ips).toBeUndefined();
@@ -298,6 +307,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         consumer_group_id: `seckill-${envName}-order-writer`,
         delivery_order_type: "Concurrently",
         consume_retry_policy: { retry_policy: "DefaultRetryPolicy", max_retry_times: 16, dead_letter_target_topic: s.ref(s.stack.messaging.deadLetterTopic) },
+        // RocketMQ 5 remarks: letters, digits, underscores and Chinese characters only.
+        remark: expect.stringMatching(/^[A-Za-z0-9_]+$/),
       });
     });
 
