@@ -1,5 +1,9 @@
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
 import { z } from "zod";
+import type { NacosConnection } from "./nacos";
+import type { RocketMqConnection } from "./rocketmq-client";
 
 export interface RedisConnection {
   readonly host: string;
@@ -20,6 +24,14 @@ export interface MysqlConnection {
   readonly database: string;
 }
 
+export interface RocketMqOrderQueue {
+  readonly connection: RocketMqConnection;
+  /** The order topic the relay publishes to (other systems may subscribe too). */
+  readonly topic: string;
+  /** The order writer's consumer group; its retry limit and dead-letter topic are set on the broker. */
+  readonly consumerGroup: string;
+}
+
 export interface Config {
   readonly port: number;
   readonly redis: RedisConnection;
@@ -27,8 +39,14 @@ export interface Config {
   readonly adminToken: string;
   readonly userTokenSecret: string;
   readonly workers: number;
-  readonly orderQueue: "redis";
+  readonly orderQueue: "redis" | "rocketmq";
+  /** Present exactly when orderQueue is "rocketmq". */
+  readonly rocketmq: RocketMqOrderQueue | undefined;
+  /** Live settings and registration; undefined without NACOS_SERVER_ADDR (environment defaults, no registration). */
+  readonly nacos: NacosConnection | undefined;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The sale page's directory, served at `/`; undefined on the ECS fleet, where the CDN serves the page. */
+  readonly webRoot: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +156,56 @@ const mysqlUrl = requiredString.transform((raw, ctx): MysqlConnection => {
   };
 });
 
+const hasPage = (dir: string) => existsSync(join(dir, "index.html"));
+
+/** WEB_ROOT, else web/ under the working directory (a repository checkout) when it holds the page. */
+const webRoot = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === "") {
+      const checkout = join(process.cwd(), "web");
+      return hasPage(checkout) ? checkout : undefined;
+    }
+    if (!hasPage(resolve(raw))) {
+      ctx.addIssue({ code: "custom", message: `must be a directory holding index.html, got "${raw}"` });
+      return z.NEVER;
+    }
+    return resolve(raw);
+  });
+
+/** host:port, as the stack's outputs give the RocketMQ VPC endpoint and the MSE Nacos address. */
+const hostPort = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === "") return undefined;
+    const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      ctx.addIssue({ code: "custom", message: `must be host:port, got "${raw}"` });
+      return z.NEVER;
+    }
+    return raw;
+  });
+
+/** An optional name of at most `max` characters from `pattern`'s alphabet (described for the error message). */
+function optionalName(pattern: RegExp, alphabet: string, max = 64) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === "") return undefined;
+      if (raw.length > max || !pattern.test(raw)) {
+        ctx.addIssue({ code: "custom", message: `must be 1 to ${max} characters of ${alphabet}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return raw;
+    });
+}
+
+const rocketMqName = optionalName(/^[A-Za-z0-9_%-]+$/, "letters, digits, _ % -");
+const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -", 128);
+
 const environment = z.object({
   PORT: integerIn(1, 65535, 8080),
   REDIS_URL: redisUrl,
@@ -145,12 +213,33 @@ const environment = z.object({
   SECKILL_ADMIN_TOKEN: secret,
   SECKILL_USER_TOKEN_SECRET: secret,
   WORKERS: integerIn(1, 256, availableParallelism()),
-  ORDER_QUEUE: z.enum(["redis"], { error: 'must be "redis"' }).default("redis"),
+  ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
+  ROCKETMQ_ENDPOINTS: hostPort,
+  /** The instance id on Alibaba Cloud; empty for an open-source cluster. */
+  ROCKETMQ_NAMESPACE: rocketMqName,
+  ROCKETMQ_TOPIC: rocketMqName,
+  ROCKETMQ_CONSUMER_GROUP: rocketMqName,
+  ROCKETMQ_USERNAME: z.string().optional(),
+  ROCKETMQ_PASSWORD: z.string().optional(),
+  NACOS_SERVER_ADDR: hostPort,
+  NACOS_GROUP: nacosName,
+  NACOS_NAMESPACE: nacosName,
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       error: "must be one of fatal, error, warn, info, debug, trace, silent",
     })
     .default("info"),
+  WEB_ROOT: webRoot,
+}).superRefine((vars, ctx) => {
+  const needs = (variable: keyof typeof vars, because: string) => {
+    if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
+  };
+  if (vars.ORDER_QUEUE === "rocketmq") {
+    for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const) needs(variable, "when ORDER_QUEUE=rocketmq");
+  }
+  if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
+  if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
+  if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
 });
 
 /** Reads the service configuration; throws ConfigError naming every bad variable. */
@@ -168,6 +257,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
     workers: vars.WORKERS,
     orderQueue: vars.ORDER_QUEUE,
+    rocketmq: vars.ORDER_QUEUE === "rocketmq"
+      ? {
+          connection: {
+            endpoints: vars.ROCKETMQ_ENDPOINTS!,
+            namespace: vars.ROCKETMQ_NAMESPACE ?? "",
+            credentials: vars.ROCKETMQ_USERNAME ? { username: vars.ROCKETMQ_USERNAME, password: vars.ROCKETMQ_PASSWORD! } : undefined,
+          },
+          topic: vars.ROCKETMQ_TOPIC!,
+          consumerGroup: vars.ROCKETMQ_CONSUMER_GROUP!,
+        }
+      : undefined,
+    nacos: vars.NACOS_SERVER_ADDR ? { serverAddr: vars.NACOS_SERVER_ADDR, group: vars.NACOS_GROUP!, namespace: vars.NACOS_NAMESPACE } : undefined,
     logLevel: vars.LOG_LEVEL,
+    webRoot: vars.WEB_ROOT,
   };
 }

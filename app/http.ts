@@ -22,6 +22,8 @@ export interface ServiceDeps {
   readonly pool: Pool;
   readonly settings: Settings;
   readonly logger: Logger;
+  /** The sale page's directory, served at `/` after every API route; none on the ECS fleet. */
+  readonly webRoot?: string;
 }
 
 /** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
@@ -169,6 +171,11 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     if (held !== orderId) throw new HttpError(ApiErrors.unknownOrder);
     res.json({ orderId, saleId, userId, status: "pending" });
   });
+
+  if (deps.webRoot !== undefined) {
+    // Local runs and the demo: file names are not content-hashed here, so browsers revalidate every time.
+    app.use(express.static(deps.webRoot, { setHeaders: (res) => res.setHeader("cache-control", "no-cache") }));
+  }
 
   app.use(() => {
     throw new HttpError(ApiErrors.notFound);

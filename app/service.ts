@@ -32,6 +32,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     pool,
     settings,
     logger,
+    webRoot: config.webRoot,
   });
   server.listen(config.port);
   await once(server, "listening");
