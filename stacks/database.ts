@@ -61,7 +61,9 @@ export class Database extends Construct {
       standbyAz: props.hotStandby ? props.dataSubnets[1].zoneId : undefined,
       // The top-level security_ips is deprecated since provider 1.130.0.
       dbClusterIpArray: [{ dbClusterIpArrayName: WHITELIST_GROUP, securityIps: [...props.appCidrs, ...props.extraWhitelist] }, CLOSED_DEFAULT_GROUP],
-      deletionLock: props.deletionProtection ? 1 : 0,
+      // Terraform cannot delete a prepaid cluster at all, and on one provider 1.289.0 answers a deletion_lock by
+      // skipping the rest of the update, endpoint read included: the lock is for pay-as-you-go clusters.
+      deletionLock: subscription ? undefined : props.deletionProtection ? 1 : 0,
       backupRetentionPolicyOnClusterDeletion: props.deletionProtection ? "LATEST" : "NONE",
     });
     this.clusterId = cluster.id;

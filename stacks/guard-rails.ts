@@ -96,7 +96,8 @@ export const productionDeletionProtection: Rule = (resources, { production }) =>
           .filter(({ config }) => config.deletion_protection_enabled !== true && single(config.deletion_protection_config)?.enabled !== true)
           .map(({ path }) => `${path}: a production ALB needs deletion protection (deletion_protection_enabled = true)`),
         ...ofType(resources, "alicloud_polardb_cluster")
-          .filter(({ config }) => config.deletion_lock !== 1)
+          // Terraform cannot delete a prepaid cluster: its billing protects it.
+          .filter(({ config }) => config.pay_type !== "PrePaid" && config.deletion_lock !== 1)
           .map(({ path }) => `${path}: a production PolarDB cluster needs deletion_lock = 1`),
       ];
 

@@ -154,6 +154,13 @@ describe("guard rails", () => {
       }
     });
 
+    test("a prepaid production cluster goes without a lock: Terraform cannot delete it, and the provider mishandles one", async () => {
+      const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}production = true\ndata_store_billing = "Subscription"\n`));
+      expect(s.one("alicloud_polardb_cluster").pay_type).toBe("PrePaid");
+      expect(s.one("alicloud_polardb_cluster").deletion_lock).toBeUndefined();
+      expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(true);
+    });
+
     test("a non-production environment may go without", async () => {
       const s = synthesize(await configFromTfvars(MINIMAL_TFVARS));
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(false);
