@@ -39,6 +39,9 @@ export class Cache extends Construct {
       nodeType: "MASTER_SLAVE",
       paymentType: props.billing,
       period: subscription ? props.subscriptionMonths : undefined,
+      // A lapsed prepaid instance is released with its data: renew month by month until ops decide otherwise.
+      autoRenew: subscription ? "true" : undefined,
+      autoRenewPeriod: subscription ? "1" : undefined,
       vpcId: props.vpcId,
       vswitchId: props.dataSubnets[0].vswitchId,
       zoneId: props.dataSubnets[0].zoneId,

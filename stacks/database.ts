@@ -54,6 +54,9 @@ export class Database extends Construct {
       dbNodeCount: props.nodeCount,
       payType: subscription ? "PrePaid" : "PostPaid",
       period: subscription ? props.subscriptionMonths : undefined,
+      // A lapsed prepaid cluster is released with its data: renew month by month until ops decide otherwise.
+      renewalStatus: subscription ? "AutoRenewal" : undefined,
+      autoRenewPeriod: subscription ? 1 : undefined,
       vpcId: props.vpcId,
       vswitchId: props.dataSubnets[0].vswitchId,
       zoneId: props.dataSubnets[0].zoneId,

@@ -129,8 +129,8 @@ describe("guard rails", () => {
 
     test('data_store_billing = "Subscription" permits prepaid data stores', async () => {
       const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}data_store_billing = "Subscription"\nsubscription_months = 12\n`));
-      expect(s.one("alicloud_redis_tair_instance")).toMatchObject({ payment_type: "Subscription", period: 12 });
-      expect(s.one("alicloud_polardb_cluster")).toMatchObject({ pay_type: "PrePaid", period: 12 });
+      expect(s.one("alicloud_redis_tair_instance")).toMatchObject({ payment_type: "Subscription", period: 12, auto_renew: "true", auto_renew_period: "1" });
+      expect(s.one("alicloud_polardb_cluster")).toMatchObject({ pay_type: "PrePaid", period: 12, renewal_status: "AutoRenewal", auto_renew_period: 1 });
     });
   });
 

@@ -159,9 +159,13 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   { type: "alicloud_redis_tair_instance", path: "vpc_auth_mode", rule: { oneOf: ["Open", "Close"] }, source: doc("redis_tair_instance", 178) },
   { type: "alicloud_redis_tair_instance", path: "shard_count", rule: { between: [1, 32] }, source: doc("redis_tair_instance", 157) },
   { type: "alicloud_redis_tair_instance", path: "period", rule: { oneOf: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36, 60] }, source: go("redis_tair_instance", 185) },
+  { type: "alicloud_redis_tair_instance", path: "auto_renew", rule: { oneOf: ["true", "false"] }, source: doc("redis_tair_instance", 83) },
+  { type: "alicloud_redis_tair_instance", path: "auto_renew_period", rule: { oneOf: ["1", "2", "3", "6", "12"] }, source: doc("redis_tair_instance", 84) },
   { type: "alicloud_polardb_cluster", path: "db_type", rule: { oneOf: ["MySQL", "Oracle", "PostgreSQL"] }, source: doc("polardb_cluster", 128) },
   { type: "alicloud_polardb_cluster", path: "pay_type", rule: { oneOf: ["PostPaid", "PrePaid"] }, source: go("polardb_cluster", 82) },
   { type: "alicloud_polardb_cluster", path: "period", rule: { oneOf: [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36] }, source: go("polardb_cluster", 105) },
+  { type: "alicloud_polardb_cluster", path: "renewal_status", rule: { oneOf: ["AutoRenewal", "Normal", "NotRenewal"] }, source: `${go("polardb_cluster", 90)}, alicloud/extension_ecs.go:82` },
+  { type: "alicloud_polardb_cluster", path: "auto_renew_period", rule: { oneOf: [1, 2, 3, 6, 12, 24, 36] }, source: go("polardb_cluster", 100) },
   { type: "alicloud_polardb_cluster", path: "db_node_count", rule: { between: [2, 16] }, source: doc("polardb_cluster", 137) },
   {
     type: "alicloud_polardb_cluster",
