@@ -492,8 +492,13 @@ function serviceProblems(tfvars: Tfvars): Problem[] {
     problems.push({ key: missing, value: undefined, allowed: "set together with the other dns_* key (or neither)" });
   }
   const seriesOfSpec = { s: "standard", p: "professional", u: "ultimate" }[tfvars.rocketmq_spec[4] as "s" | "p" | "u"];
+  // The digit after the series letter names the sub-series (rmq.s1.micro single node, rmq.s2.2xlarge cluster HA,
+  // rmq.s3.* serverless): every spec in the provider's acceptance tests and docs follows it.
+  const subSeriesDigit = { single_node: "1", cluster_ha: "2" }[tfvars.rocketmq_sub_series];
   if (seriesOfSpec !== tfvars.rocketmq_series) {
     problems.push({ key: "rocketmq_spec", value: tfvars.rocketmq_spec, allowed: `a spec of the ${tfvars.rocketmq_series} series ("rmq.${tfvars.rocketmq_series[0]}…")` });
+  } else if (tfvars.rocketmq_spec[5] !== subSeriesDigit) {
+    problems.push({ key: "rocketmq_spec", value: tfvars.rocketmq_spec, allowed: `a ${tfvars.rocketmq_sub_series} spec ("rmq.${tfvars.rocketmq_series[0]}${subSeriesDigit}.…")` });
   }
   if (tfvars.rocketmq_series === "ultimate" && tfvars.rocketmq_sub_series !== "cluster_ha") {
     problems.push({ key: "rocketmq_sub_series", value: tfvars.rocketmq_sub_series, allowed: '"cluster_ha" (the only sub-series of the ultimate series)' });

@@ -164,6 +164,7 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
   { name = "b", starts_at = "2026-12-12T14:15Z", ends_at = "2026-12-12T15:00Z", instances = 2 },
 ]`, 'sale_windows[1].starts_at = "2026-12-12T14:15Z": expected a window whose pre-warm-to-scale-in span does not overlap sale window "a"'],
     ["a RocketMQ spec of another series", `${MINIMAL}rocketmq_series = "professional"`, 'rocketmq_spec = "rmq.s2.2xlarge": expected a spec of the professional series ("rmq.p…")'],
+    ["a cluster spec for a single-node RocketMQ", `${MINIMAL}rocketmq_sub_series = "single_node"`, 'rocketmq_spec = "rmq.s2.2xlarge": expected a single_node spec ("rmq.s1.…")'],
     ["a single-node ultimate RocketMQ", `${MINIMAL}rocketmq_series = "ultimate"\nrocketmq_spec = "rmq.u2.10xlarge"\nrocketmq_sub_series = "single_node"`, 'rocketmq_sub_series = "single_node": expected "cluster_ha" (the only sub-series of the ultimate series)'],
     ["serverless RocketMQ", `${MINIMAL}rocketmq_sub_series = "serverless"`, 'rocketmq_sub_series = "serverless": expected one of "cluster_ha", "single_node"'],
     ["a Developer Edition Nacos with 3 nodes", `${MINIMAL}mse_edition = "mse_dev"\nmse_specification = "MSE_SC_1_2_60_c"`, 'mse_instance_count = 3: expected 1 with mse_edition "mse_dev"'],
