@@ -1,9 +1,12 @@
 import cluster, { type Worker } from "node:cluster";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError, loadConfig, type Config } from "./config";
+import { NacosLiveSettings } from "./live-settings";
 import { createLogger, type Logger } from "./logger";
 import { serveClusterMetrics } from "./metrics";
-import { startHttpWorker, startOrderWriter, type Running } from "./service";
+import { instanceIp, NacosConfigClient, NacosRegistration } from "./nacos";
+import { startHttpWorker, startOrderWriter, startRocketMqOrderWriter, type Running } from "./service";
+import { DEFAULT_SETTINGS, Settings } from "./settings";
 import { createMysqlPool, migrate } from "./storage";
 
 /**
@@ -20,6 +23,9 @@ const SHUTDOWN_DEADLINE_MS = 30_000;
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   await migrateWithRetry(config, logger);
   serveClusterMetrics();
+  // One registration per instance, once its port takes connections; gone before the workers start draining.
+  const registration = config.nacos && new NacosRegistration(config.nacos, { service: "seckill", ip: instanceIp(), port: config.port }, logger);
+  if (registration) cluster.once("listening", () => void registration.register());
   let shuttingDown = false;
   const roles = new Map<Worker, Role>();
   const fork = (role: Role) => roles.set(cluster.fork({ [ROLE_VARIABLE]: role }), role);
@@ -42,7 +48,9 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     shuttingDown = true;
     logger.info({ signal }, "shutting down");
     if (roles.size === 0) process.exit(0);
-    for (const worker of roles.keys()) worker.process.kill("SIGTERM");
+    void Promise.resolve(registration?.deregister()).then(() => {
+      for (const worker of roles.keys()) worker.process.kill("SIGTERM");
+    });
     setTimeout(() => {
       logger.error("workers did not stop in time; killing them");
       for (const worker of roles.keys()) worker.process.kill("SIGKILL");
@@ -76,11 +84,25 @@ async function migrateWithRetry(config: Config, logger: Logger): Promise<void> {
 }
 
 async function runWorker(config: Config, role: Role, logger: Logger): Promise<void> {
-  const running: Running = role === "http" ? await startHttpWorker(config, logger) : startOrderWriter(config, logger);
+  // Each worker follows the live settings itself; the order writer only uses their log level.
+  const settings = new Settings();
+  const liveSettings = config.nacos && new NacosLiveSettings({
+    client: new NacosConfigClient(config.nacos, logger),
+    group: config.nacos.group,
+    settings,
+    logger,
+    defaults: { settings: DEFAULT_SETTINGS, logLevel: config.logLevel },
+  });
+  await liveSettings?.start();
+  const running: Running =
+    role === "http" ? await startHttpWorker(config, logger, settings)
+    : config.rocketmq ? await startRocketMqOrderWriter(config, config.rocketmq, logger)
+    : startOrderWriter(config, logger);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    liveSettings?.stop();
     running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
