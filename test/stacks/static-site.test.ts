@@ -162,6 +162,10 @@ describe("StaticSite with a domain", () => {
     ]);
   });
 
+  test("the edge compresses the page", () => {
+    expect(cdnFunction("gzip")).toEqual([{ arg_name: "enable", arg_value: "on" }]);
+  });
+
   test("points a CNAME in the zone at the CDN", () => {
     expect(resources(out, "alicloud_alidns_record")).toEqual([
       { domain_name: "example.com", rr: "sale", type: "CNAME", value: expect.stringMatching(/^\$\{alicloud_cdn_domain_new\.\w+\.cname\}$/), ttl: 600 },
