@@ -44,10 +44,13 @@ export interface Config {
   readonly rocketmq: RocketMqOrderQueue | undefined;
   /** Live settings and registration; undefined without NACOS_SERVER_ADDR (environment defaults, no registration). */
   readonly nacos: NacosConnection | undefined;
-  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  readonly logLevel: LogLevel;
   /** The sale page's directory, served at `/`; undefined on the ECS fleet, where the CDN serves the page. */
   readonly webRoot: string | undefined;
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -224,11 +227,7 @@ const environment = z.object({
   NACOS_SERVER_ADDR: hostPort,
   NACOS_GROUP: nacosName,
   NACOS_NAMESPACE: nacosName,
-  LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
-      error: "must be one of fatal, error, warn, info, debug, trace, silent",
-    })
-    .default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   WEB_ROOT: webRoot,
 }).superRefine((vars, ctx) => {
   const needs = (variable: keyof typeof vars, because: string) => {

@@ -6,20 +6,15 @@
  * validate is rejected with an error log and the last good settings stay.
  */
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "./config";
 import type { Logger } from "./logger";
 import type { NacosConfigClient } from "./nacos";
-import { type LiveSettings, type Settings } from "./settings";
+import { liveSettings, type LiveSettings, type Settings } from "./settings";
 
 export const LIVE_SETTINGS_DATA_ID = "seckill.json";
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const liveSettingsDocument = z.strictObject({
-  ordersEnabled: z.boolean().optional(),
-  userOrderRateLimitPerSecond: z.number().int().min(1).max(1000).optional(),
-  logLevel: z.enum(LOG_LEVELS).optional(),
-});
+/** The settings the service reads per request, each optional, plus the log level; unknown (misspelt) keys are refused. */
+const liveSettingsDocument = z.strictObject({ ...liveSettings.partial().shape, logLevel: z.enum(LOG_LEVELS).optional() });
 
 export interface LiveSettingsDefaults {
   readonly settings: LiveSettings;

@@ -4,7 +4,7 @@ import { z } from "zod";
  * Operational knobs read on every order request. They start from these defaults; a live-config
  * source (e.g. Nacos) calls `update` in each worker to change them without a restart.
  */
-const liveSettings = z.object({
+export const liveSettings = z.object({
   /** Kill switch: false answers every new order with 503 orders_paused before touching Redis. */
   ordersEnabled: z.boolean(),
   /** Order attempts one user may make per second in one worker process before getting 429. */
