@@ -22,7 +22,6 @@ const ORDERS_SUFFIX = "/orders";
 const ERROR_BODIES = new Map<ApiError, string>(Object.values(ApiErrors).map((e) => [e, errorBody(e)]));
 
 type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable";
-type OutcomeCounters = Record<Outcome, { inc(): void }>;
 
 /**
  * The two routes a sale's traffic hits: POST /api/sales/:saleId/orders and GET /api/sales/:saleId.
@@ -38,9 +37,9 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   const countSale = routeCounter("GET /api/sales/:saleId");
   const outcomes = Object.fromEntries(
     ["reserved", "already_purchased", "not_started", "ended", "sold_out", "unknown_sale", "rate_limited", "paused", "unavailable"].map(
-      (outcome) => [outcome, reservationOutcomes.labels(outcome)],
+      (outcome) => [outcome, reservationOutcomes.incrementer({ outcome })],
     ),
-  ) as OutcomeCounters;
+  ) as Record<Outcome, () => void>;
 
   function fail(res: ServerResponse, count: (status: number) => void, error: ApiError, requestId: string, closeConnection = false) {
     sendJson(res, error[0], ERROR_BODIES.get(error)!, requestId, closeConnection);
@@ -56,7 +55,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   }
 
   function refuse(res: ServerResponse, error: ApiError, outcome: Outcome, requestId: string) {
-    outcomes[outcome].inc();
+    outcomes[outcome]();
     fail(res, countOrder, error, requestId);
   }
 
@@ -74,7 +73,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
       logger.warn({ err: error, requestId, saleId }, "reservation failed: Redis unavailable");
       return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
     }
-    outcomes[outcome.kind].inc();
+    outcomes[outcome.kind]();
     switch (outcome.kind) {
       case "reserved":
         sendJson(res, 202, `{"orderId":"${outcome.orderId}","status":"pending"}`, requestId);

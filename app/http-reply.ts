@@ -68,15 +68,15 @@ export function requestIdOf(req: IncomingMessage): string {
   return `${processTag}-${(++requestCounter).toString(36)}`;
 }
 
-/** Counts responses by route and status without rebuilding label sets on every request. */
+/** Counts responses by route and status without building a label set on every request. */
 export function routeCounter(route: string): (status: number) => void {
-  const byStatus = new Map<number, { inc(): void }>();
+  const byStatus = new Map<number, () => void>();
   return (status) => {
-    let child = byStatus.get(status);
-    if (child === undefined) {
-      child = httpRequests.labels(route, String(status));
-      byStatus.set(status, child);
+    let increment = byStatus.get(status);
+    if (increment === undefined) {
+      increment = httpRequests.incrementer({ route, status: String(status) });
+      byStatus.set(status, increment);
     }
-    child.inc();
+    increment();
   };
 }

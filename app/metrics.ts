@@ -9,17 +9,42 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, collectDefaultMetrics, r
 const aggregator = new AggregatorRegistry();
 collectDefaultMetrics();
 
-export const httpRequests = new Counter({
-  name: "seckill_http_requests_total",
-  help: "HTTP requests by route and status code",
-  labelNames: ["route", "status"] as const,
-});
+/**
+ * A labelled counter cheap enough for the hot path: an incrementer (made once per label set) adds
+ * to a plain number, and prom-client reads the totals when metrics are collected.
+ */
+class TalliedCounter<Label extends string> {
+  private readonly tallies: { labels: Record<Label, string>; count: number }[] = [];
 
-export const reservationOutcomes = new Counter({
-  name: "seckill_reservation_outcomes_total",
-  help: "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable)",
-  labelNames: ["outcome"] as const,
-});
+  constructor(name: string, help: string, labelNames: readonly Label[]) {
+    const tallies = this.tallies;
+    new Counter({
+      name,
+      help,
+      labelNames,
+      collect() {
+        this.reset();
+        for (const { labels, count } of tallies) this.inc(labels, count);
+      },
+    });
+  }
+
+  incrementer(labels: Record<Label, string>): () => void {
+    const tally = { labels, count: 0 };
+    this.tallies.push(tally);
+    return () => {
+      tally.count++;
+    };
+  }
+}
+
+export const httpRequests = new TalliedCounter("seckill_http_requests_total", "HTTP requests by route and status code", ["route", "status"]);
+
+export const reservationOutcomes = new TalliedCounter(
+  "seckill_reservation_outcomes_total",
+  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable)",
+  ["outcome"],
+);
 
 export const orderWriterBatchSize = new Histogram({
   name: "seckill_order_writer_batch_size",
