@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
@@ -227,5 +228,21 @@ export function createHttpServer(deps: ServiceDeps): Server {
   const server = createServer(createRequestListener(deps));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  server.on("clientError", answerUnparsableRequest);
   return server;
+}
+
+/** Requests Node cannot parse never reach a handler; answer them in JSON too (Node's default is plain text). */
+function answerUnparsableRequest(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const apiError =
+    error.code === "HPE_HEADER_OVERFLOW" ? ApiErrors.headersTooLarge : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? ApiErrors.requestTimeout : ApiErrors.badRequest;
+  const body = errorBody(apiError);
+  socket.end(
+    `HTTP/1.1 ${apiError[0]} ${STATUS_CODES[apiError[0]]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

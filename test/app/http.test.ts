@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
@@ -88,6 +88,17 @@ async function createSale(input: SaleInput = {}): Promise<{ id: string; [field: 
 
 const order = (saleId: string, userId: string, body?: string, headers: Record<string, string> = {}) =>
   api.post(`/api/sales/${saleId}/orders`, { headers: { ...user(userId), ...headers }, body });
+
+/** Sends bytes as they are (no HTTP client in between) and returns everything the server answers. */
+function rawExchange(raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect((server.address() as AddressInfo).port, "127.0.0.1", () => socket.write(raw));
+    let response = "";
+    socket.on("data", (chunk) => (response += chunk.toString("utf8")));
+    socket.on("end", () => resolve(response));
+    socket.on("error", reject);
+  });
+}
 
 function expectError(answer: Answer, status: number, error: string) {
   expect(answer.status).toBe(status);
@@ -354,6 +365,18 @@ describe("bad input never causes a 5xx", () => {
     const answer = await api.request(method, path, options);
     expectError(answer, status, error);
     expect(answer.text).not.toMatch(/at .+\.(ts|js):\d+/);
+  });
+
+  it.each([
+    ["a malformed request line", "NOT HTTP AT ALL\r\n\r\n", 400, "bad_request"],
+    ["an invalid Content-Length", "POST /api/sales/x/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "bad_request"],
+    ["headers over Node's 16 KB limit", `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${"x".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
+  ])("%s → %d %s (answered in JSON even though no handler sees it)", async (_what, raw, status, error) => {
+    const response = await rawExchange(raw);
+    const [head, body] = response.split("\r\n\r\n");
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head.toLowerCase()).toContain("content-type: application/json");
+    expect(JSON.parse(body)).toEqual({ error, message: expect.any(String) });
   });
 
   it("reserved nothing for any of them", async () => {
