@@ -3,7 +3,9 @@
  * the service's thin wrappers in app/rocketmq-client.ts, which only contain client shutdown defects).
  */
 import pino from "pino";
-import { BadRequestException, MessageView } from "rocketmq-client-nodejs";
+import { BadRequestException, Endpoints, MessageView } from "rocketmq-client-nodejs";
+import { ClientType, Code, Resource } from "rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb";
+import { HeartbeatRequest } from "rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb";
 import { RocketMqConnection, RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../app/rocketmq-client";
 import { RocketMqBrokerDouble, RocketMqBrokerDoubleOptions } from "./rocketmq-broker-double";
 
@@ -239,6 +241,29 @@ describe("RocketMQ broker test double with the real Node client", () => {
     const c = await consumer(b);
 
     await expect(c.receive(1, INVISIBLE_MS)).rejects.toThrow(BadRequestException);
+  });
+
+  test("a heartbeat (the clients send one every 10 s) is recorded under its consumer group once the client's settings are synced", async () => {
+    const b = await broker();
+    const c = await consumer(b);
+    const heartbeat = new HeartbeatRequest().setClientType(ClientType.SIMPLE_CONSUMER).setGroup(new Resource().setName(GROUP));
+
+    const answer = await c.getRpcClientManager().heartbeat(new Endpoints(b.endpoint), heartbeat, 3000);
+
+    expect(answer.getStatus()?.getCode()).toBe(Code.OK);
+    expect([...b.clients.values()]).toEqual([{ clientId: c.clientId, clientType: "SIMPLE_CONSUMER", group: GROUP, heartbeats: 1, terminated: false }]);
+  });
+
+  test("a heartbeat from a client the broker has no settings for (it terminated) is refused as unrecognized", async () => {
+    const b = await broker();
+    const c = await consumer(b);
+    await c.shutdown();
+    const heartbeat = new HeartbeatRequest().setClientType(ClientType.SIMPLE_CONSUMER).setGroup(new Resource().setName(GROUP));
+
+    const answer = await c.getRpcClientManager().heartbeat(new Endpoints(b.endpoint), heartbeat, 3000);
+    c.getRpcClientManager().close();
+
+    expect(answer.getStatus()?.getCode()).toBe(Code.UNRECOGNIZED_CLIENT_TYPE);
   });
 
   test("the client calls only RPCs the double implements, and says goodbye on shutdown", async () => {
