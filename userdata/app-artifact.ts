@@ -22,7 +22,7 @@ import { create as createTar } from "tar";
 
 /** Our own service code as one file, and the packages it requires. */
 export interface AppBundle {
-  /** app/main.ts and everything it imports from app/, minified; packages stay `require`s. */
+  /** app/main.ts and everything it imports from app/, as one CommonJS file; packages stay `require`s. */
   readonly mainJs: string;
   /** The production dependencies the bundle requires, at their lockfile versions. */
   readonly dependencies: Readonly<Record<string, string>>;
@@ -64,7 +64,7 @@ export function bundleApp(root = projectRoot()): AppBundle {
     // Production runs Node 24; the same bundle also runs on the Node 20 of development machines.
     target: "node20",
     format: "cjs",
-    minify: true,
+    // Not minified: size does not matter in the artifact, readable stack traces in the journal do.
     packages: "external",
     legalComments: "none",
     charset: "ascii",
