@@ -17,6 +17,7 @@ export interface HotRouteDeps {
 
 const SALES_PREFIX = "/api/sales/";
 const ORDERS_SUFFIX = "/orders";
+const REDIS_WARNING_INTERVAL_MS = 5000;
 
 /** Bodies that never change, serialised once. */
 const ERROR_BODIES = new Map<ApiError, string>(Object.values(ApiErrors).map((e) => [e, errorBody(e)]));
@@ -54,6 +55,20 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     });
   }
 
+  // While Redis is down every request fails the same way: log the first failure, then one line per interval.
+  let redisWarnedAt = 0;
+  let unloggedRedisFailures = 0;
+  function warnRedisUnavailable(error: unknown, requestId: string, saleId: string) {
+    const now = Date.now();
+    if (now - redisWarnedAt < REDIS_WARNING_INTERVAL_MS) {
+      unloggedRedisFailures++;
+      return;
+    }
+    logger.warn({ err: error, requestId, saleId, unloggedRedisFailures }, "Redis unavailable: answering 503");
+    redisWarnedAt = now;
+    unloggedRedisFailures = 0;
+  }
+
   function refuse(res: ServerResponse, error: ApiError, outcome: Outcome, requestId: string) {
     outcomes[outcome]();
     fail(res, countOrder, error, requestId);
@@ -70,7 +85,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     try {
       outcome = await reservations.reserve(saleId, userId, now);
     } catch (error) {
-      logger.warn({ err: error, requestId, saleId }, "reservation failed: Redis unavailable");
+      warnRedisUnavailable(error, requestId, saleId);
       return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
     }
     outcomes[outcome.kind]();
@@ -119,7 +134,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     try {
       sale = await reservations.readSale(saleId, now);
     } catch (error) {
-      logger.warn({ err: error, requestId, saleId }, "reading a sale failed: Redis unavailable");
+      warnRedisUnavailable(error, requestId, saleId);
       return fail(res, countSale, ApiErrors.unavailable, requestId);
     }
     if (sale === undefined) return fail(res, countSale, ApiErrors.unknownSale, requestId);
