@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "mysql2/promise";
-import type { MessageView } from "rocketmq-client-nodejs";
+import { BadRequestException, ForbiddenException, NotFoundException, UnauthorizedException, type MessageView } from "rocketmq-client-nodejs";
 import type { Logger } from "./logger";
 import { mysqlDestination, parseOrderEvent, type OrderDestination } from "./order-writer";
 import type { RocketMqSimpleConsumer } from "./rocketmq-client";
@@ -50,6 +50,9 @@ export function parseOrderMessage(body: Buffer): OrderEvent | undefined {
   return parseOrderEvent(Object.entries(parsed).flatMap(([key, value]) => [key, String(value)]));
 }
 
+const isConfigurationError = (error: unknown) =>
+  [NotFoundException, UnauthorizedException, ForbiddenException, BadRequestException].some((refusal) => error instanceof refusal);
+
 export class RocketMqOrderConsumer {
   private readonly mysql: OrderDestination;
   private readonly batchSize: number;
@@ -58,18 +61,26 @@ export class RocketMqOrderConsumer {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
+  private received = false;
   private markReady: () => void = () => undefined;
+  private failStart: (error: unknown) => void = () => undefined;
   /**
    * Resolves once a receive has completed: a consumer group's position on the topic is fixed by its first receive
    * (at the topic's newest message), so messages sent before that would never reach it. Start sending after this.
+   * Rejects, and the consumer stops, when the broker refuses the first receive for good (unknown consumer group or
+   * topic, wrong credentials, settings it does not accept): a configuration mistake, reported at start-up.
    */
-  readonly ready = new Promise<void>((resolve) => { this.markReady = resolve; });
+  readonly ready = new Promise<void>((resolve, reject) => {
+    this.markReady = resolve;
+    this.failStart = reject;
+  });
 
   constructor(private readonly options: RocketMqOrderConsumerOptions) {
     this.mysql = mysqlDestination(options.pool);
     this.batchSize = options.batchSize ?? 32;
     this.invisibleDurationMs = options.invisibleDurationMs ?? 30_000;
     this.retryDelayMs = options.retryDelayMs ?? defaultRetryDelay;
+    this.ready.catch(() => undefined);
   }
 
   start(): void {
@@ -94,10 +105,15 @@ export class RocketMqOrderConsumer {
       try {
         const messages = await this.receiveUnlessStopped();
         if (!messages) return;
+        this.received = true;
         this.markReady();
         failures = 0;
         if (messages.length > 0) await this.handle(messages);
       } catch (error) {
+        if (!this.received && isConfigurationError(error)) {
+          this.running = false;
+          return this.failStart(error);
+        }
         failures++;
         this.options.logger.warn({ err: error, failures }, "receiving order messages from RocketMQ failed; retrying");
         await this.pause(Math.min(200 * 2 ** failures, MAX_WAIT_MS));

@@ -88,16 +88,17 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
   const consumerClient = new RocketMqSimpleConsumer({ ...clients, consumerGroup: queue.consumerGroup, subscriptions, awaitDuration: ORDER_CONSUMER_LONG_POLL_MS });
   const producer = new RocketMqProducer({ ...clients, topic: queue.topic });
   const close = () => Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
+  const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
   try {
     await consumerClient.startup();
     await producer.startup();
+    consumer.start();
+    await consumer.ready;
   } catch (error) {
+    await consumer.stop();
     await close();
     throw error;
   }
-  const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
-  consumer.start();
-  await consumer.ready;
   const relay = new RocketMqRelay({ producer, topic: queue.topic, logger });
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger, destination: relay });
   writer.start();

@@ -47,10 +47,10 @@ afterAll(async () => {
   await resources.dispose();
 });
 
-async function simpleConsumer(): Promise<RocketMqSimpleConsumer> {
+async function simpleConsumer(group = GROUP): Promise<RocketMqSimpleConsumer> {
   const consumer = new RocketMqSimpleConsumer({
     ...clientOptions({ endpoints: broker.endpoint, namespace: "" }, quiet),
-    consumerGroup: GROUP, subscriptions: new Map([[TOPIC, "*"]]), awaitDuration: 300,
+    consumerGroup: group, subscriptions: new Map([[TOPIC, "*"]]), awaitDuration: 300,
   });
   await consumer.startup();
   cleanups.push(() => consumer.shutdown());
@@ -166,5 +166,13 @@ describe("RocketMQ order consumer", () => {
     await waitUntil(() => broker.deadLetters(GROUP).length === 1, "the refused order dead-lettered");
     expect(broker.deadLetters(GROUP)[0].message.keys).toEqual([stranger.orderId]);
     expect(await countOrders(resources.pool, sale.id)).toBe(2);
+  });
+
+  test("a consumer group the broker does not know fails the start with the broker's reason", async () => {
+    const orderConsumer = new RocketMqOrderConsumer({ consumer: await simpleConsumer("no-such-group"), pool: resources.pool, logger: quiet });
+    orderConsumer.start();
+    cleanups.push(() => orderConsumer.stop());
+
+    await expect(orderConsumer.ready).rejects.toThrow(/consumer group no-such-group does not exist/);
   });
 });
