@@ -3,6 +3,9 @@
  * and Nacos configured, against the RocketMQ and Nacos test doubles and the real Redis and MariaDB.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { RowDataPacket } from "mysql2/promise";
 import { mintUserToken } from "../../app/auth";
 import { LIVE_SETTINGS_DATA_ID } from "../../app/live-settings";
@@ -25,6 +28,8 @@ const PROPAGATION_MS = 2000;
 const admin = bearer(ADMIN_TOKEN);
 const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
+/** The service's temporary files (the Nacos client's config snapshots) go here, not to the machine's /tmp. */
+const serviceTmpdir = mkdtempSync(path.join(tmpdir(), "rocketmq-service-test-"));
 let resources: TestResources;
 let broker: RocketMqBrokerDouble;
 let nacos: NacosServerDouble;
@@ -49,6 +54,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await resources.dispose();
+  rmSync(serviceTmpdir, { recursive: true, force: true });
 });
 
 async function startService(): Promise<{ service: ServiceProcess; api: ApiClient; port: number }> {
@@ -63,6 +69,7 @@ async function startService(): Promise<{ service: ServiceProcess; api: ApiClient
     ROCKETMQ_CONSUMER_GROUP: GROUP,
     NACOS_SERVER_ADDR: nacos.address,
     NACOS_GROUP: nacosGroup,
+    TMPDIR: serviceTmpdir,
   }));
   const api = new ApiClient(service.baseUrl, 64);
   cleanups.push(async () => {
