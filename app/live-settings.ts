@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "./config";
 import type { Logger } from "./logger";
-import type { NacosConfigClient } from "./nacos";
+import { NacosConfigClient, type NacosConnection } from "./nacos";
 import { liveSettings, type LiveSettings, type Settings } from "./settings";
 
 export const LIVE_SETTINGS_DATA_ID = "seckill.json";
@@ -22,44 +22,49 @@ export interface LiveSettingsDefaults {
 }
 
 export interface NacosLiveSettingsOptions {
-  readonly client: NacosConfigClient;
-  readonly group: string;
+  /** The document is read from the connection's group. */
+  readonly connection: NacosConnection;
   /** The process's settings, read on every request. */
   readonly settings: Settings;
   /** The process's logger: its level follows the document, and rejections are logged through it. */
   readonly logger: Logger;
   readonly defaults: LiveSettingsDefaults;
+  /** Where the Nacos client keeps the last config it saw (NacosConfigClient's default unless given). */
+  readonly snapshotDir?: string;
 }
 
 /** How long start() waits for Nacos before serving on the defaults (the config still applies when it arrives). */
 const FIRST_CONFIG_WAIT_MS = 3000;
 
 export class NacosLiveSettings {
+  private readonly client: NacosConfigClient;
   private readonly listener = (content: string | null) => this.apply(content);
   private markApplied: () => void = () => undefined;
   private readonly firstApplied = new Promise<void>((resolve) => { this.markApplied = resolve; });
 
-  constructor(private readonly options: NacosLiveSettingsOptions) {}
+  constructor(private readonly options: NacosLiveSettingsOptions) {
+    this.client = new NacosConfigClient(options.connection, options.logger, options.snapshotDir);
+  }
 
   private get subscription() {
-    return { dataId: LIVE_SETTINGS_DATA_ID, group: this.options.group };
+    return { dataId: LIVE_SETTINGS_DATA_ID, group: this.options.connection.group };
   }
 
   /** Subscribes, and waits briefly for the first config so a process does not start on stale settings. */
   async start(): Promise<void> {
-    this.options.client.subscribe(this.subscription, this.listener);
+    this.client.subscribe(this.subscription, this.listener);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, FIRST_CONFIG_WAIT_MS).unref());
     await Promise.race([this.firstApplied, timeout]);
   }
 
   stop(): void {
-    this.options.client.unSubscribe(this.subscription, this.listener);
-    this.options.client.close();
+    this.client.unSubscribe(this.subscription, this.listener);
+    this.client.close();
   }
 
   private apply(content: string | null): void {
-    const { settings, logger, defaults, group } = this.options;
-    const source = { dataId: LIVE_SETTINGS_DATA_ID, group };
+    const { settings, logger, defaults, connection } = this.options;
+    const source = { dataId: LIVE_SETTINGS_DATA_ID, group: connection.group };
     const document = content === null || content.trim() === "" ? {} : parse(content);
     if (typeof document === "string") {
       logger.error({ ...source, problem: document, content }, "rejected live settings from Nacos; keeping the last good ones");

@@ -1,11 +1,10 @@
 import cluster, { type Worker } from "node:cluster";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError, loadConfig, type Config } from "./config";
-import { NacosLiveSettings } from "./live-settings";
+import type { NacosConnection } from "./nacos";
 import { createLogger, type Logger } from "./logger";
 import { serveClusterMetrics } from "./metrics";
-import { instanceIp, NacosConfigClient, NacosRegistration } from "./nacos";
-import { startHttpWorker, startOrderWriter, startRocketMqOrderWriter, type Running } from "./service";
+import { startHttpWorker, startOrderWriter, type Running } from "./service";
 import { DEFAULT_SETTINGS, Settings } from "./settings";
 import { createMysqlPool, migrate } from "./storage";
 
@@ -23,9 +22,7 @@ const SHUTDOWN_DEADLINE_MS = 30_000;
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   await migrateWithRetry(config, logger);
   serveClusterMetrics();
-  // One registration per instance, once its port takes connections; gone before the workers start draining.
-  const registration = config.nacos && new NacosRegistration(config.nacos, { service: "seckill", ip: instanceIp(), port: config.port }, logger);
-  if (registration) cluster.once("listening", () => void registration.register());
+  const registration = config.nacos && (await registerWhenListening(config, config.nacos, logger));
   let shuttingDown = false;
   const roles = new Map<Worker, Role>();
   const fork = (role: Role) => roles.set(cluster.fork({ [ROLE_VARIABLE]: role }), role);
@@ -83,21 +80,36 @@ async function migrateWithRetry(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * One registration per instance (service `seckill`, this host's IP, PORT), once the port takes connections; the
+ * caller deregisters before the workers start draining. The Nacos client code loads only when Nacos is configured.
+ */
+async function registerWhenListening(config: Config, nacos: NacosConnection, logger: Logger) {
+  const { instanceIp, NacosRegistration } = await import("./nacos");
+  const registration = new NacosRegistration(nacos, { service: "seckill", ip: instanceIp(), port: config.port }, logger);
+  cluster.once("listening", () => void registration.register());
+  return registration;
+}
+
+/** Each worker follows the live settings itself (the order writer only uses their log level). */
+async function followLiveSettings(nacos: NacosConnection, settings: Settings, config: Config, logger: Logger) {
+  const { NacosLiveSettings } = await import("./live-settings");
+  const live = new NacosLiveSettings({ connection: nacos, settings, logger, defaults: { settings: DEFAULT_SETTINGS, logLevel: config.logLevel } });
+  await live.start();
+  return live;
+}
+
+/** The order writer; with ORDER_QUEUE=rocketmq its RocketMQ code loads in this process only. */
+async function startOrderWriting(config: Config, logger: Logger): Promise<Running> {
+  if (!config.rocketmq) return startOrderWriter(config, logger);
+  const { startRocketMqOrderWriter } = await import("./rocketmq-order-writer");
+  return startRocketMqOrderWriter(config, config.rocketmq, logger);
+}
+
 async function runWorker(config: Config, role: Role, logger: Logger): Promise<void> {
-  // Each worker follows the live settings itself; the order writer only uses their log level.
   const settings = new Settings();
-  const liveSettings = config.nacos && new NacosLiveSettings({
-    client: new NacosConfigClient(config.nacos, logger),
-    group: config.nacos.group,
-    settings,
-    logger,
-    defaults: { settings: DEFAULT_SETTINGS, logLevel: config.logLevel },
-  });
-  await liveSettings?.start();
-  const running: Running =
-    role === "http" ? await startHttpWorker(config, logger, settings)
-    : config.rocketmq ? await startRocketMqOrderWriter(config, config.rocketmq, logger)
-    : startOrderWriter(config, logger);
+  const liveSettings = config.nacos && (await followLiveSettings(config.nacos, settings, config, logger));
+  const running: Running = role === "http" ? await startHttpWorker(config, logger, settings) : await startOrderWriting(config, logger);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -3,12 +3,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
-import pino from "pino";
 import { LIVE_SETTINGS_DATA_ID, NacosLiveSettings } from "../../app/live-settings";
-import { NacosConfigClient } from "../../app/nacos";
 import { DEFAULT_SETTINGS, Settings } from "../../app/settings";
 import { NacosServerDouble } from "../doubles/nacos-server-double";
+import { captureLogs } from "./support/log-capture";
+import { waitUntil } from "./support/wait";
 
 /** Nacos applies a change within this; the client's long poll is answered as soon as the config is published. */
 const PROPAGATION_MS = 2000;
@@ -30,23 +29,11 @@ afterEach(async () => {
 
 afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
 
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, destination), lines };
-}
-
-async function startLiveSettings(serverAddr = nacos.address) {
-  const { logger, lines } = logCapture();
+async function startLiveSettings() {
+  const { logger, lines } = captureLogs();
   const settings = new Settings();
   const live = new NacosLiveSettings({
-    client: new NacosConfigClient({ serverAddr, group }, logger, snapshotDir),
-    group, settings, logger, defaults: { settings: DEFAULT_SETTINGS, logLevel: "info" },
+    connection: { serverAddr: nacos.address, group }, settings, logger, defaults: { settings: DEFAULT_SETTINGS, logLevel: "info" }, snapshotDir,
   });
   running.push(live);
   await live.start();
@@ -55,16 +42,6 @@ async function startLiveSettings(serverAddr = nacos.address) {
 
 const publish = (document: unknown) =>
   nacos.publishConfig(LIVE_SETTINGS_DATA_ID, group, typeof document === "string" ? document : JSON.stringify(document));
-
-async function within<T>(ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("live settings from Nacos", () => {
   test("start applies the document in Nacos: kill switch, per-user rate limit and log level", async () => {
@@ -86,21 +63,21 @@ describe("live settings from Nacos", () => {
   test(`flipping the kill switch in Nacos stops new orders within ${PROPAGATION_MS} ms, without a restart`, async () => {
     publish({ ordersEnabled: true });
     const { settings } = await startLiveSettings();
-    await within(PROPAGATION_MS, () => nacos.listeners > 0 || undefined);
+    await waitUntil(() => nacos.listeners > 0, "the client to long-poll");
 
     publish({ ordersEnabled: false });
 
-    await within(PROPAGATION_MS, () => (settings.ordersEnabled ? undefined : true));
+    await waitUntil(() => !settings.ordersEnabled, "orders to stop", PROPAGATION_MS);
   });
 
   test("fields left out of the document take the defaults", async () => {
     publish({ ordersEnabled: false, userOrderRateLimitPerSecond: 9 });
     const { settings } = await startLiveSettings();
-    await within(PROPAGATION_MS, () => nacos.listeners > 0 || undefined);
+    await waitUntil(() => nacos.listeners > 0, "the client to long-poll");
 
     publish({ userOrderRateLimitPerSecond: 9 });
 
-    await within(PROPAGATION_MS, () => (settings.ordersEnabled ? true : undefined));
+    await waitUntil(() => settings.ordersEnabled, "the switch back to its default", PROPAGATION_MS);
     expect(settings.userOrderRateLimitPerSecond).toBe(9);
   });
 
@@ -113,10 +90,12 @@ describe("live settings from Nacos", () => {
   ])("a document with %s is rejected with a log line naming the problem; the last good settings stay", async (_name, bad, problem) => {
     publish({ ordersEnabled: false, userOrderRateLimitPerSecond: 3, logLevel: "warn" });
     const { settings, logger, lines } = await startLiveSettings();
-    await within(PROPAGATION_MS, () => nacos.listeners > 0 || undefined);
+    await waitUntil(() => nacos.listeners > 0, "the client to long-poll");
 
     publish(bad);
-    const rejection = await within(PROPAGATION_MS, () => lines.find((line) => String(line.msg).startsWith("rejected live settings")));
+    const isRejection = (line: { msg: string }) => line.msg.startsWith("rejected live settings");
+    await waitUntil(() => lines.some(isRejection), "the rejection", PROPAGATION_MS);
+    const rejection = lines.find(isRejection)!;
 
     expect(rejection).toMatchObject({ level: 50, dataId: LIVE_SETTINGS_DATA_ID, group });
     expect(String(rejection.problem)).toMatch(problem);
@@ -127,11 +106,11 @@ describe("live settings from Nacos", () => {
   test("removing the document from Nacos returns to the defaults", async () => {
     publish({ ordersEnabled: false });
     const { settings } = await startLiveSettings();
-    await within(PROPAGATION_MS, () => nacos.listeners > 0 || undefined);
+    await waitUntil(() => nacos.listeners > 0, "the client to long-poll");
 
     nacos.removeConfig(LIVE_SETTINGS_DATA_ID, group);
 
-    await within(PROPAGATION_MS, () => (settings.ordersEnabled ? true : undefined));
+    await waitUntil(() => settings.ordersEnabled, "the defaults", PROPAGATION_MS);
   });
 
   test("with Nacos down at start the process serves on the defaults and applies the document once Nacos is back", async () => {
@@ -142,6 +121,6 @@ describe("live settings from Nacos", () => {
     expect(settings.ordersEnabled).toBe(true);
 
     await nacos.resume();
-    await within(15_000, () => (settings.ordersEnabled ? undefined : true));
+    await waitUntil(() => !settings.ordersEnabled, "the document from Nacos", 15_000);
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * The order writer process with ORDER_QUEUE=rocketmq: it relays the order streams (the Redis outbox) to the order
+ * topic and confirms the orders it receives from the topic in MySQL. Loaded only in that process: the RocketMQ
+ * client costs a process about 27 MB, which the HTTP workers have no use for.
+ */
+import { hostname } from "node:os";
+import type { Config, RocketMqOrderQueue } from "./config";
+import type { Logger } from "./logger";
+import { OrderWriter } from "./order-writer";
+import { createRedis } from "./redis";
+import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "./rocketmq-client";
+import { RocketMqOrderConsumer } from "./rocketmq-order-consumer";
+import { RocketMqRelay } from "./rocketmq-relay";
+import type { Running } from "./service";
+import { createMysqlPool } from "./storage";
+
+/** Long enough for the proxy's minimum polling time (5 s) within the client's deadline, short enough not to hold up start-up. */
+const ORDER_CONSUMER_LONG_POLL_MS = 5000;
+
+/**
+ * The consumer receives once before the relay sends, because a consumer group that never received starts reading
+ * the topic at its newest message. A broker that refuses the topic or the group fails the start.
+ */
+export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOrderQueue, logger: Logger): Promise<Running> {
+  const redis = createRedis(config.redis, "background");
+  redis.on("error", (error: Error) => logger.warn({ err: error }, "Redis connection error; reconnecting"));
+  const pool = createMysqlPool(config.mysql, 2);
+  const clients = clientOptions(queue.connection, logger);
+  const subscriptions = new Map([[queue.topic, "*"]]);
+  const consumerClient = new RocketMqSimpleConsumer({ ...clients, consumerGroup: queue.consumerGroup, subscriptions, awaitDuration: ORDER_CONSUMER_LONG_POLL_MS });
+  const producer = new RocketMqProducer({ ...clients, topic: queue.topic });
+  const close = () => Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
+  const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
+  try {
+    await consumerClient.startup();
+    await producer.startup();
+    consumer.start();
+    await consumer.ready;
+  } catch (error) {
+    await consumer.stop();
+    await close();
+    throw error;
+  }
+  const relay = new RocketMqRelay({ producer, topic: queue.topic, logger });
+  const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger, destination: relay });
+  writer.start();
+  logger.info({ consumer: hostname(), orderQueue: "rocketmq", topic: queue.topic, consumerGroup: queue.consumerGroup }, "order writer started");
+  return {
+    async stop() {
+      await writer.stop();
+      await consumer.stop();
+      await close();
+      logger.info("order writer stopped");
+    },
+  };
+}
