@@ -99,9 +99,8 @@ export class StaticSite extends Construct {
 
     if (props.domain) {
       const domain = props.domain;
-      const host = domain.recordName === "@" ? domain.domainName : `${domain.recordName}.${domain.domainName}`;
       const cdn = new CdnDomainNew(this, "cdn", {
-        domainName: host,
+        domainName: pageHost(domain),
         cdnType: "web",
         scope: domain.cdnScope ?? "domestic",
         sources: [{ type: "oss", content: `${bucket.bucket}.${bucket.extranetEndpoint}`, port: 443 }],
@@ -135,9 +134,21 @@ export class StaticSite extends Construct {
         ttl: 600,
       });
       this.cdnCname = cdn.cname;
-      this.pageUrl = `${https ? "https" : "http"}://${host}/`;
+      this.pageUrl = `${pageOrigin(domain)}/`;
     }
   }
+}
+
+function pageHost(domain: StaticSiteDomain): string {
+  return domain.recordName === "@" ? domain.domainName : `${domain.recordName}.${domain.domainName}`;
+}
+
+/**
+ * `scheme://host` of the page published on this domain: the Origin its API calls carry. Known before the
+ * StaticSite exists, so the ALB (whose URL the page needs) can allow it.
+ */
+export function pageOrigin(domain: StaticSiteDomain): string {
+  return `${domain.certificateId !== undefined ? "https" : "http"}://${pageHost(domain)}`;
 }
 
 interface PageFile {

@@ -7,7 +7,7 @@ import { GuardRails } from "../../stacks/guard-rails";
 import { AlicloudProvider } from "../../.gen/providers/alicloud/provider";
 import { OssBucket } from "../../.gen/providers/alicloud/oss-bucket";
 import { OssBucketAcl } from "../../.gen/providers/alicloud/oss-bucket-acl";
-import { ASSET_CACHE_CONTROL, HTML_CACHE_CONTROL, StaticSite, StaticSiteProps } from "../../stacks/static-site";
+import { ASSET_CACHE_CONTROL, HTML_CACHE_CONTROL, StaticSite, StaticSiteProps, pageOrigin } from "../../stacks/static-site";
 import { schemaViolations } from "../support/schema-conformance";
 
 const API = "http://alb-example.cn-hangzhou.alb.aliyuncs.com";
@@ -206,6 +206,14 @@ describe("StaticSite with a domain", () => {
     expect(force?.function_args).toEqual([{ arg_name: "enable", arg_value: "on" }]);
     expect(secure.site.pageUrl).toBe("https://sale.example.com/");
   });
+});
+
+test("the page's origin (what the API must allow) is known from its domain alone, and matches its URL", () => {
+  expect(pageOrigin(DOMAIN)).toBe("http://sale.example.com");
+  expect(pageOrigin({ ...DOMAIN, recordName: "@" })).toBe("http://example.com");
+  const secureDomain = { ...DOMAIN, certificateId: "12345-cn-hangzhou" };
+  expect(pageOrigin(secureDomain)).toBe("https://sale.example.com");
+  expect(build({ apiBaseUrl: "https://api.example.com", domain: secureDomain }).site.pageUrl).toBe(`${pageOrigin(secureDomain)}/`);
 });
 
 test("StaticSite synthesizes only what the provider's schema accepts", () => {
