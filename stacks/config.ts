@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { z } from "zod";
 import { PRIVATE_RANGES, cidrContains, cidrSubnet, cidrsOverlap, formatCidr, parseCidr } from "./cidr";
+import type { StaticSiteDomain } from "./static-site";
 
 export type ScalingMetric = "alb_qps" | "cpu";
 export type DataStoreBilling = "PayAsYouGo" | "Subscription";
@@ -42,6 +43,11 @@ export interface IngressConfig {
   readonly readRateLimit: RateLimit;
   /** CNAME `<recordName>.<domainName>` → the ALB, when both are set. */
   readonly dns?: { readonly domainName: string; readonly recordName: string };
+}
+
+export interface SalePageConfig {
+  /** Publish the page through CDN on `<recordName>.<dns_domain_name>`; without it the page is only uploaded. */
+  readonly domain?: StaticSiteDomain;
 }
 
 export interface SaleWindow {
@@ -132,6 +138,7 @@ export interface EnvConfig {
   readonly tags: Readonly<Record<string, string>>;
   readonly network: NetworkConfig;
   readonly ingress: IngressConfig;
+  readonly salePage: SalePageConfig;
   readonly compute: ComputeConfig;
   readonly cache: CacheConfig;
   readonly database: DatabaseConfig;
@@ -245,6 +252,11 @@ const tfvarsSchema = z
     read_rate_limit_per_ip_qps: wholeNumber(1, 100_000).default(50),
     dns_domain_name: text(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, 'a domain hosted in Alibaba Cloud DNS, such as "example.com"').optional(),
     dns_record_name: text(/^(@|[a-z0-9*]([a-z0-9.-]{0,61}[a-z0-9])?)$/, 'a host record such as "sale" or "@"').optional(),
+
+    // No wildcard: the record names the one origin the API allows.
+    sale_page_record_name: text(/^(@|[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)$/, 'a host record such as "shop" or "@" (no wildcard)').optional(),
+    sale_page_cdn_scope: oneOf(["domestic", "overseas", "global"]).optional(),
+    sale_page_certificate_id: text(/^[A-Za-z0-9_.:-]+$/, "a certificate id from SSL Certificates Service").optional(),
 
     app_port: wholeNumber(1024, 65535).default(8080),
     instance_types: z
@@ -485,6 +497,30 @@ function saleWindowProblems(tfvars: Tfvars, now: Date): Problem[] {
   return problems;
 }
 
+function salePageProblems(tfvars: Tfvars): Problem[] {
+  const problems: Problem[] = [];
+  const record = tfvars.sale_page_record_name;
+  if (record === undefined) {
+    for (const key of ["sale_page_cdn_scope", "sale_page_certificate_id"] as const) {
+      if (tfvars[key] !== undefined) problems.push({ key, value: tfvars[key], allowed: "set only with sale_page_record_name (without a page domain there is no CDN)" });
+    }
+    return problems;
+  }
+  if (tfvars.dns_domain_name === undefined) {
+    problems.push({ key: "sale_page_record_name", value: record, allowed: "set only with dns_domain_name (the page's host is <sale_page_record_name>.<dns_domain_name>)" });
+  } else if (record === tfvars.dns_record_name) {
+    problems.push({ key: "sale_page_record_name", value: record, allowed: `a host record other than dns_record_name ("${tfvars.dns_record_name}"), which points at the ALB` });
+  }
+  if (tfvars.sale_page_certificate_id !== undefined && tfvars.certificate_id === undefined) {
+    problems.push({
+      key: "sale_page_certificate_id",
+      value: tfvars.sale_page_certificate_id,
+      allowed: "set only with certificate_id: a page served over HTTPS may call only an HTTPS API (browsers block mixed content)",
+    });
+  }
+  return problems;
+}
+
 function serviceProblems(tfvars: Tfvars): Problem[] {
   const problems: Problem[] = [];
   if ((tfvars.dns_domain_name === undefined) !== (tfvars.dns_record_name === undefined)) {
@@ -540,6 +576,17 @@ function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: D
       readRateLimit: { qps: tfvars.read_rate_limit_qps, perIpQps: tfvars.read_rate_limit_per_ip_qps },
       dns: tfvars.dns_domain_name && tfvars.dns_record_name ? { domainName: tfvars.dns_domain_name, recordName: tfvars.dns_record_name } : undefined,
     },
+    salePage: {
+      domain:
+        tfvars.dns_domain_name && tfvars.sale_page_record_name
+          ? {
+              domainName: tfvars.dns_domain_name,
+              recordName: tfvars.sale_page_record_name,
+              cdnScope: tfvars.sale_page_cdn_scope ?? "domestic",
+              certificateId: tfvars.sale_page_certificate_id,
+            }
+          : undefined,
+    },
     compute: {
       appPort: tfvars.app_port,
       instanceTypes: tfvars.instance_types,
@@ -592,7 +639,7 @@ export function validateEnvConfig(raw: unknown, options: { readonly envName: str
   const parsed = tfvarsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(sourceFile, schemaProblems(raw, parsed.error.issues).map(describe));
   const tfvars = parsed.data;
-  const problems = [...networkProblems(tfvars), ...capacityProblems(tfvars), ...rateLimitProblems(tfvars), ...saleWindowProblems(tfvars, now), ...serviceProblems(tfvars)];
+  const problems = [...networkProblems(tfvars), ...capacityProblems(tfvars), ...rateLimitProblems(tfvars), ...saleWindowProblems(tfvars, now), ...salePageProblems(tfvars), ...serviceProblems(tfvars)];
   if (problems.length > 0) throw new ConfigError(sourceFile, problems.map(describe));
   return toEnvConfig(tfvars, envName, sourceFile, now);
 }

@@ -50,7 +50,20 @@ describe("tfvars config", () => {
     });
     expect(config.ingress.certificateId).toBeUndefined();
     expect(config.ingress.dns).toBeUndefined();
+    expect(config.salePage.domain).toBeUndefined();
     expect(config.stateBackend).toBeUndefined();
+  });
+
+  test("a sale page record publishes the page in the DNS zone, served domestically unless the file says otherwise", async () => {
+    const dns = `${MINIMAL}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\n`;
+    expect((await configFrom(dns)).salePage.domain).toEqual({ domainName: "example.com", recordName: "shop", cdnScope: "domestic" });
+    const https = `${dns}certificate_id = "8806512-cn-hangzhou"\nsale_page_cdn_scope = "global"\nsale_page_certificate_id = "8806513-cn-hangzhou"\n`;
+    expect((await configFrom(https)).salePage.domain).toEqual({
+      domainName: "example.com",
+      recordName: "shop",
+      cdnScope: "global",
+      certificateId: "8806513-cn-hangzhou",
+    });
   });
 
   test("production turns deletion protection on unless the file says otherwise", async () => {
@@ -150,6 +163,21 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
     ["reads limited below orders", `${MINIMAL}read_rate_limit_qps = 1500`, "read_rate_limit_qps = 1500: expected above order_rate_limit_qps (2000): reads get the higher limit"],
     ["the Basic ALB edition", `${MINIMAL}alb_edition = "Basic"`, 'alb_edition = "Basic": expected one of "Standard", "StandardWithWaf"'],
     ["a domain without a record name", `${MINIMAL}dns_domain_name = "example.com"`, "dns_record_name = (missing): expected set together with the other dns_* key (or neither)"],
+    ["a sale page record without a DNS zone", `${MINIMAL}sale_page_record_name = "shop"`, 'sale_page_record_name = "shop": expected set only with dns_domain_name (the page\'s host is <sale_page_record_name>.<dns_domain_name>)'],
+    [
+      "a sale page on the ALB's host record",
+      `${MINIMAL}dns_domain_name = "example.com"\ndns_record_name = "sale"\nsale_page_record_name = "sale"`,
+      'sale_page_record_name = "sale": expected a host record other than dns_record_name ("sale"), which points at the ALB',
+    ],
+    ["a wildcard sale page record", `${MINIMAL}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "*"`, 'sale_page_record_name = "*": expected a host record such as "shop" or "@" (no wildcard)'],
+    ["an unknown CDN scope", `${MINIMAL}sale_page_cdn_scope = "china"`, 'sale_page_cdn_scope = "china": expected one of "domestic", "overseas", "global"'],
+    ["a CDN scope without a sale page record", `${MINIMAL}sale_page_cdn_scope = "global"`, 'sale_page_cdn_scope = "global": expected set only with sale_page_record_name (without a page domain there is no CDN)'],
+    ["a page certificate without a sale page record", `${MINIMAL}certificate_id = "1-cn-hangzhou"\nsale_page_certificate_id = "2-cn-hangzhou"`, 'sale_page_certificate_id = "2-cn-hangzhou": expected set only with sale_page_record_name'],
+    [
+      "an HTTPS page in front of an HTTP API",
+      `${MINIMAL}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_certificate_id = "2-cn-hangzhou"`,
+      'sale_page_certificate_id = "2-cn-hangzhou": expected set only with certificate_id: a page served over HTTPS may call only an HTTPS API (browsers block mixed content)',
+    ],
     ["a sale window in local time", `${MINIMAL}sale_windows = [{ name = "d12", starts_at = "2026-12-12 12:00", ends_at = "2026-12-12T14:00Z", instances = 2 }]`, 'sale_windows[0].starts_at = "2026-12-12 12:00": expected a UTC time to the minute, "YYYY-MM-DDThh:mmZ"'],
     ["a sale window ending before it starts", `${MINIMAL}sale_windows = [{ name = "d12", starts_at = "2026-12-12T12:00Z", ends_at = "2026-12-12T11:00Z", instances = 2 }]`, 'sale_windows[0].ends_at = "2026-12-12T11:00Z": expected after starts_at (2026-12-12T12:00Z)'],
     ["a sale window more than 90 days ahead", `${MINIMAL}sale_windows = [{ name = "summer", starts_at = "2027-06-18T12:00Z", ends_at = "2027-06-18T14:00Z", instances = 2 }]`, 'sale_windows[0].ends_at = "2027-06-18T14:00Z": expected a sale whose scale-in (ends_at + scale_in_delay_minutes) is at most 90 days after synth time 2026-11-25T00:00:00.000Z'],
