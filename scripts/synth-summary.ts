@@ -65,6 +65,22 @@ function sizes(json: StackJson): string[] {
       .map((action) => `${rule.rule_name} ${single(action.traffic_limit_config).qps} qps (${single(action.traffic_limit_config).per_ip_qps}/IP)`),
   );
   if (limits.length > 0) line("Limits", limits.join("; "));
+  const pageObjects = all(json, "alicloud_oss_bucket_object").filter((object) => tierOf(object) === "sale-page").length;
+  if (pageObjects > 0) {
+    const cdn = all(json, "alicloud_cdn_domain_new")[0];
+    const corsOrigins = new Set(
+      all(json, "alicloud_alb_rule").flatMap((rule) =>
+        (rule.rule_actions as Block[]).filter((action) => action.type === "Cors").flatMap((action) => single(action.cors_config).allow_origin as string[]),
+      ),
+    );
+    const cors = corsOrigins.size > 0 ? `, API CORS for ${[...corsOrigins].join(", ")}` : "";
+    line(
+      "Page",
+      cdn
+        ? `${pageObjects} objects, CDN ${cdn.domain_name} (${cdn.scope}, ${cdn.certificate_config ? "HTTPS" : "HTTP"})${cors}`
+        : `${pageObjects} objects in a private bucket, not published (no sale_page_record_name)`,
+    );
+  }
   for (const group of all(json, "alicloud_ess_scaling_group")) {
     const launch = all(json, "alicloud_ess_scaling_configuration")[0] ?? {};
     const rule = all(json, "alicloud_ess_scaling_rule")[0];

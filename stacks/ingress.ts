@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { AlbListener } from "../.gen/providers/alicloud/alb-listener";
 import { AlbLoadBalancer } from "../.gen/providers/alicloud/alb-load-balancer";
-import { AlbRule, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
+import { AlbRule, AlbRuleRuleActions, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
 import { AlbServerGroup } from "../.gen/providers/alicloud/alb-server-group";
 import { AlidnsRecord } from "../.gen/providers/alicloud/alidns-record";
 import type { IngressConfig, RateLimit } from "./config";
@@ -10,6 +10,8 @@ import type { Subnet } from "./network";
 /** The routes each rate limit covers (the app's HTTP contract). */
 export const ORDER_PATHS = ["/api/sales/*/orders"];
 export const READ_PATHS = ["/api/sales/*", "/api/orders/*"];
+/** Where a cross-origin page's preflights go. */
+export const PREFLIGHT_PATHS = ["/api/*"];
 export const HEALTH_CHECK_PATH = "/healthz";
 
 export interface IngressProps extends IngressConfig {
@@ -19,11 +21,17 @@ export interface IngressProps extends IngressConfig {
   readonly albSubnets: readonly Subnet[];
   readonly appPort: number;
   readonly deletionProtection: boolean;
+  /**
+   * The sale page's origin (`https://shop.example.com`) when it is served from a host of its own: the API rules then
+   * answer it with CORS headers, and ALB itself answers its preflights.
+   */
+  readonly salePageOrigin?: string;
 }
 
 /**
  * Internet-facing ALB (Standard edition: TrafficLimit actions need it) in front of the scaling group's server group.
  * Rate limits live in forwarding rules (a listener's default action can only forward); above a limit ALB answers 503.
+ * CORS for a sale page on its own host lives in the rules too, so the fleet never sees a preflight.
  */
 export class Ingress extends Construct {
   public readonly loadBalancerId: string;
@@ -106,20 +114,41 @@ export class Ingress extends Construct {
       });
     }
 
-    const rateLimitedRule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], limit: RateLimit, after?: AlbRule) =>
+    // The page sends its bearer token in Authorization (never a cookie), so a browser preflights orders and order reads.
+    const cors: Omit<AlbRuleRuleActions, "order">[] = props.salePageOrigin
+      ? [
+          {
+            type: "Cors",
+            corsConfig: {
+              allowOrigin: [props.salePageOrigin],
+              allowMethods: ["GET", "POST", "OPTIONS"],
+              allowHeaders: ["Authorization", "Content-Type"],
+              maxAge: 600,
+              allowCredentials: "off",
+            },
+          },
+        ]
+      : [];
+    const rule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], actions: Omit<AlbRuleRuleActions, "order">[], after?: AlbRule) =>
       new AlbRule(this, ruleId, {
         listenerId: servingListener.id,
         ruleName: `${name}-${ruleId}`,
         priority,
         ruleConditions: conditions,
-        ruleActions: [
-          { order: 1, type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } },
-          // The final action must come last (the highest order), or ALB rejects the rule with IllegalParam.Order.
-          { order: 2, type: "ForwardGroup", forwardGroupConfig: forward },
-        ],
+        // Actions run in list order; the final one (forward or fixed response) must have the highest order, or ALB
+        // rejects the rule with IllegalParam.Order.
+        ruleActions: actions.map((action, index) => ({ ...action, order: index + 1 })),
         // One rule at a time: concurrent changes on one listener fail with ResourceInConfiguring.Listener.
         dependsOn: after ? [after] : undefined,
       });
+    const rateLimitedRule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], limit: RateLimit, after?: AlbRule) =>
+      rule(
+        ruleId,
+        priority,
+        conditions,
+        [...cors, { type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } }, { type: "ForwardGroup", forwardGroupConfig: forward }],
+        after,
+      );
     const orderRule = rateLimitedRule(
       "orders",
       10,
@@ -129,7 +158,21 @@ export class Ingress extends Construct {
       ],
       props.orderRateLimit,
     );
-    rateLimitedRule("reads", 20, [{ type: "Path", pathConfig: { values: READ_PATHS } }], props.readRateLimit, orderRule);
+    const readRule = rateLimitedRule("reads", 20, [{ type: "Path", pathConfig: { values: READ_PATHS } }], props.readRateLimit, orderRule);
+    if (cors.length > 0) {
+      // Priority 5, ahead of the reads rule, which would forward OPTIONS /api/sales/… to the fleet. A 204 has no body;
+      // the provider requires `content`, so it is empty.
+      rule(
+        "preflight",
+        5,
+        [
+          { type: "Method", methodConfig: { values: ["OPTIONS"] } },
+          { type: "Path", pathConfig: { values: PREFLIGHT_PATHS } },
+        ],
+        [...cors, { type: "FixedResponse", fixedResponseConfig: { httpCode: "204", content: "" } }],
+        readRule,
+      );
+    }
 
     const scheme = https ? "https" : "http";
     if (props.dns) {

@@ -13,6 +13,7 @@ import { Messaging } from "./messaging";
 import { Network } from "./network";
 import { Registry } from "./registry";
 import { Secret } from "./secret";
+import { StaticSite, pageOrigin } from "./static-site";
 
 /** Tags every taggable resource carries (resource-specific tags win, then tfvars `tags`). */
 class DefaultTags implements IAspect {
@@ -28,12 +29,14 @@ class DefaultTags implements IAspect {
 
 /**
  * One environment of the flash-sale architecture (stack `seckill-<env>`), read top to bottom like the diagram:
- * ALB (rate limits) → auto-scaled ECS fleet → Tair (stock) → RocketMQ (order events) → PolarDB (orders),
- * with MSE Nacos for live settings, all inside one VPC whose only way out is the NAT gateway.
+ * sale page (OSS behind CDN) calling the ALB (rate limits, CORS) → auto-scaled ECS fleet → Tair (stock) → RocketMQ
+ * (order events) → PolarDB (orders), with MSE Nacos for live settings, all inside one VPC whose only way out is the
+ * NAT gateway.
  */
 export class SeckillStack extends TerraformStack {
   public readonly network: Network;
   public readonly ingress: Ingress;
+  public readonly salePage: StaticSite;
   public readonly cache: Cache;
   public readonly database: Database;
   public readonly messaging: Messaging;
@@ -63,6 +66,7 @@ export class SeckillStack extends TerraformStack {
     const appCidrs = network.appSubnets.map((subnet) => subnet.cidr);
     const dataTier = { envName, vpcId: network.vpcId, dataSubnets: network.dataSubnets, appCidrs };
 
+    const salePageDomain = config.salePage.domain;
     const ingress = (this.ingress = new Ingress(this, "ingress", {
       envName,
       vpcId: network.vpcId,
@@ -70,7 +74,10 @@ export class SeckillStack extends TerraformStack {
       appPort: config.compute.appPort,
       deletionProtection: config.deletionProtection,
       ...config.ingress,
+      salePageOrigin: salePageDomain && pageOrigin(salePageDomain),
     }));
+    // The crowd loads the page from CDN (or, without a domain, it waits in its bucket); only its API calls reach the ALB.
+    const salePage = (this.salePage = new StaticSite(this, "sale-page", { envName, apiBaseUrl: ingress.publicUrl, domain: salePageDomain }));
     const cache = (this.cache = new Cache(this, "cache", { ...dataTier, ...config.cache, ...config.dataStores }));
     const database = (this.database = new Database(this, "database", {
       ...dataTier,
@@ -122,6 +129,9 @@ export class SeckillStack extends TerraformStack {
     const output = (id: string, value: string, description: string, sensitive = false) => new TerraformOutput(this, id, { value, description, sensitive });
     output("public_url", ingress.publicUrl, "Where shoppers, the sale page and the smoke test reach the service");
     output("alb_dns_name", ingress.dnsName, "The ALB's DNS name (CNAME target)");
+    output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
+    if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");
+    if (salePage.cdnCname) output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
     output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
     output("nat_egress_ip", network.egressIp, "Public address the instances reach package mirrors from");
     output("redis_host", cache.host, "Tair private endpoint");

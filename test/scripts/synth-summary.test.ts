@@ -32,7 +32,7 @@ describe("synth summary", () => {
 
   test("names the stack and where its Terraform JSON went", () => {
     expect(summary.split("\n")[0]).toBe(`seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`);
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 20 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 21 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
@@ -49,6 +49,21 @@ describe("synth summary", () => {
     expect(summary).toContain("PolarDB    polar.mysql.x4.large × 2 nodes, PostPaid, hot standby ON, deletion lock 1");
     expect(summary).toContain("RocketMQ   standard/cluster_ha rmq.s2.2xlarge");
     expect(summary).toContain("Nacos      mse_pro MSE_SC_2_4_60_c × 3");
+  });
+
+  test("lists the sale page's tier, and says when the page is not published", () => {
+    expect(summary).toMatch(/^ {2}sale-page +7 {2}oss_bucket 1, oss_bucket_acl 1, oss_bucket_object 3, oss_bucket_public_access_block 1, data\.account 1$/m);
+    expect(summary).toContain("Page       3 objects in a private bucket, not published (no sale_page_record_name)");
+  });
+
+  test("shows where a published page is served and the origin the API allows", async () => {
+    const app = new App({ outdir });
+    const tfvars = `${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_cdn_scope = "global"\n`;
+    new SeckillStack(app, await configFromTfvars(tfvars, "shop"));
+    app.synth();
+    expect(summarizeStack(path.join(outdir, "stacks", "seckill-shop", "cdk.tf.json"))).toContain(
+      "Page       3 objects, CDN shop.example.com (global, HTTP), API CORS for http://shop.example.com",
+    );
   });
 
   test("says so when no sale window lies ahead", async () => {

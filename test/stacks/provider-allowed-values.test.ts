@@ -5,13 +5,15 @@ import { loadVendoredSchema } from "../support/schema-conformance";
 import { ALLOWED_VALUES, AllowedValue, allowedValueViolations, literalsAt } from "./provider-allowed-values";
 import { TEST_NOW, configFromTfvars, synthesize } from "./helpers";
 
-/** Options that bring in what the shipped environments leave out: HTTPS redirect, DNS, prepaid data stores, single_eni. */
+/** Options that bring in what the shipped environments leave out: HTTPS redirect, DNS, the published sale page with CORS, prepaid data stores, single_eni. */
 const OPTIONAL_RESOURCES = [
   `region = "cn-hangzhou"
 zones = ["cn-hangzhou-j", "cn-hangzhou-k"]
 certificate_id = "8806512-cn-hangzhou"
 dns_domain_name = "example.com"
 dns_record_name = "sale"
+sale_page_record_name = "shop"
+sale_page_certificate_id = "8806513-cn-hangzhou"
 data_store_billing = "Subscription"
 subscription_months = 12
 `,

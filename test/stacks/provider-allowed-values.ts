@@ -79,6 +79,15 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   { type: "alicloud_alb_rule", path: "rule_actions.traffic_limit_config.per_ip_qps", rule: { between: [1, 100000] }, source: go("alb_rule", 263) },
   { type: "alicloud_alb_rule", path: "rule_actions.redirect_config.http_code", rule: { oneOf: ["301", "302", "303", "307", "308"] }, source: go("alb_rule", 200) },
   { type: "alicloud_alb_rule", path: "rule_actions.redirect_config.protocol", rule: { oneOf: ["HTTP", "HTTPS", "${protocol}"] }, source: go("alb_rule", 213) },
+  { type: "alicloud_alb_rule", path: "rule_actions.fixed_response_config.http_code", rule: { matches: /^[2-5][0-9]{2}$/ }, source: go("alb_rule", 88) },
+  {
+    type: "alicloud_alb_rule",
+    path: "rule_actions.cors_config.allow_methods",
+    rule: { oneOf: ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"] },
+    source: doc("alb_rule", 331),
+  },
+  { type: "alicloud_alb_rule", path: "rule_actions.cors_config.allow_credentials", rule: { oneOf: ["on", "off"] }, source: go("alb_rule", 334) },
+  { type: "alicloud_alb_rule", path: "rule_actions.cors_config.max_age", rule: { between: [-1, 172800] }, source: go("alb_rule", 339) },
   {
     type: "alicloud_alb_rule",
     path: "rule_conditions.type",
@@ -216,9 +225,16 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   { type: "alicloud_mse_cluster", path: "payment_type", rule: { oneOf: ["PayAsYouGo", "Subscription"] }, source: go("mse_cluster", 95) },
   { type: "alicloud_mse_cluster", path: "mse_version", rule: { oneOf: ["mse_dev", "mse_basic", "mse_pro", "mse_serverless"] }, source: go("mse_cluster", 128) },
   { type: "data.alicloud_images", path: "owners", rule: { oneOf: ["system", "self", "others", "marketplace", ""] }, source: "alicloud/data_source_alicloud_images.go:40" },
-  // The app artifact bucket (userdata/)
+  // The app artifact bucket (userdata/) and the sale page (StaticSite)
   { type: "alicloud_oss_bucket", path: "storage_class", rule: { oneOf: ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"] }, source: go("oss_bucket", 378) },
   { type: "alicloud_oss_bucket", path: "server_side_encryption_rule.sse_algorithm", rule: { oneOf: ["AES256", "KMS", "SM4"] }, source: go("oss_bucket", 404) },
+  { type: "alicloud_oss_bucket_acl", path: "acl", rule: { oneOf: ["private", "public-read", "public-read-write"] }, source: doc("oss_bucket_acl", 68) },
+  { type: "alicloud_cdn_domain_new", path: "cdn_type", rule: { oneOf: ["web", "download", "video"] }, source: doc("cdn_domain_new", 54) },
+  { type: "alicloud_cdn_domain_new", path: "scope", rule: { oneOf: ["domestic", "overseas", "global"] }, source: go("cdn_domain_new", 111) },
+  { type: "alicloud_cdn_domain_new", path: "sources.type", rule: { oneOf: ["domain", "ipaddr", "oss", "common"] }, source: go("cdn_domain_new", 121) },
+  { type: "alicloud_cdn_domain_new", path: "sources.port", rule: { oneOf: [443, 80] }, source: doc("cdn_domain_new", 91) },
+  { type: "alicloud_cdn_domain_new", path: "certificate_config.cert_type", rule: { oneOf: ["upload", "cas", "free"] }, source: doc("cdn_domain_new", 76) },
+  { type: "alicloud_cdn_domain_new", path: "certificate_config.server_certificate_status", rule: { oneOf: ["on", "off"] }, source: go("cdn_domain_new", 79) },
 ];
 
 /** A Terraform template: `${...}` or `%{...}` that is not escaped as `$${` / `%%{`. */

@@ -1,7 +1,7 @@
-/** What the optional tfvars keys change in a stack: HTTPS, DNS, remote state, a third zone, the CPU metric, past sales. */
+/** What the optional tfvars keys change in a stack: HTTPS, DNS, the published sale page and CORS, remote state, a third zone, the CPU metric, past sales. */
 import { launchTime } from "../../stacks/compute";
 import { schemaViolations } from "../support/schema-conformance";
-import { Block, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
+import { Block, MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
 import { allowedValueViolations } from "./provider-allowed-values";
 
 const EVERY_OPTION = `
@@ -10,6 +10,9 @@ zones  = ["cn-hangzhou-h", "cn-hangzhou-j", "cn-hangzhou-k"]
 certificate_id  = "8806512-cn-hangzhou"
 dns_domain_name = "example.com"
 dns_record_name = "sale"
+sale_page_record_name    = "shop"
+sale_page_cdn_scope      = "global"
+sale_page_certificate_id = "8806513-cn-hangzhou"
 app_port = 9000
 workers  = 4
 scaling_metric = "cpu"
@@ -63,8 +66,80 @@ describe("a stack with every option set", () => {
   });
 
   test("a DNS record points the domain at the ALB, and the public URL uses it", () => {
-    expect(s.one("alicloud_alidns_record")).toMatchObject({ domain_name: "example.com", rr: "sale", type: "CNAME", value: s.ref(s.stack.ingress.dnsName) });
+    const record = s.resources("alicloud_alidns_record").find((candidate) => candidate.rr === "sale");
+    expect(record).toMatchObject({ domain_name: "example.com", type: "CNAME", value: s.ref(s.stack.ingress.dnsName) });
     expect(s.json.output.public_url.value).toBe("https://sale.example.com");
+  });
+
+  describe("a sale page record", () => {
+    const PAGE_ORIGIN = "https://shop.example.com";
+    const EXPECTED_CORS = {
+      type: "Cors",
+      cors_config: {
+        allow_origin: [PAGE_ORIGIN],
+        allow_methods: ["GET", "POST", "OPTIONS"],
+        allow_headers: ["Authorization", "Content-Type"],
+        max_age: 600,
+        allow_credentials: "off",
+      },
+    };
+    const actionTypes = (block: Block) => [...block.rule_actions].sort((a: Block, b: Block) => a.order - b.order).map((action: Block) => action.type);
+
+    test("publishes the page through CDN on its host, HTTPS only, with a CNAME in the zone", () => {
+      expect(s.one("alicloud_cdn_domain_new")).toMatchObject({
+        domain_name: "shop.example.com",
+        scope: "global",
+        certificate_config: { cert_type: "cas", cert_id: "8806513-cn-hangzhou", server_certificate_status: "on" },
+      });
+      expect(s.resources("alicloud_cdn_domain_config").map((config) => config.function_name)).toContain("https_force");
+      const record = s.resources("alicloud_alidns_record").find((candidate) => candidate.rr === "shop");
+      expect(record).toMatchObject({ domain_name: "example.com", type: "CNAME", value: s.ref(s.stack.salePage.cdnCname) });
+    });
+
+    test("the page calls the API at the ALB's HTTPS host", () => {
+      const html = s.resources("alicloud_oss_bucket_object").find((object) => object.key === "index.html")!.content;
+      expect(html).toContain('<meta name="seckill-api-base" content="https://sale.example.com">');
+    });
+
+    test("outputs the page's bucket, URL and CDN CNAME", () => {
+      expect(s.json.output.sale_page_bucket.value).toBe(s.ref(s.stack.salePage.bucketName));
+      expect(s.json.output.sale_page_url.value).toBe(`${PAGE_ORIGIN}/`);
+      expect(s.json.output.sale_page_cdn_cname.value).toMatch(/^\$\{alicloud_cdn_domain_new\.[^.]+\.cname\}$/);
+    });
+
+    test.each(["orders", "reads"])("the %s rule answers the page's origin with CORS first, then limits, then forwards", (name) => {
+      expect(actionTypes(rule(name))).toEqual(["Cors", "TrafficLimit", "ForwardGroup"]);
+      expect(rule(name).rule_actions.find((action: Block) => action.type === "Cors")).toEqual({ order: 1, ...EXPECTED_CORS });
+    });
+
+    test("ALB answers preflights itself: OPTIONS /api/* gets CORS and an empty 204, ahead of every other rule", () => {
+      const preflight = rule("preflight");
+      expect(preflight.listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_https-listener_[^.]+\.id\}$/);
+      expect(preflight.rule_conditions).toEqual([
+        { type: "Method", method_config: { values: ["OPTIONS"] } },
+        { type: "Path", path_config: { values: ["/api/*"] } },
+      ]);
+      expect(preflight.rule_actions).toEqual([
+        { order: 1, ...EXPECTED_CORS },
+        { order: 2, type: "FixedResponse", fixed_response_config: { http_code: "204", content: "" } },
+      ]);
+      const others = s.resources("alicloud_alb_rule").filter((other) => other !== preflight && other.listener_id === preflight.listener_id);
+      expect(others.length).toBeGreaterThan(0);
+      for (const other of others) expect(preflight.priority).toBeLessThan(other.priority);
+      expect(preflight.depends_on).toEqual([expect.stringMatching(/^alicloud_alb_rule\.ingress_reads_/)]);
+    });
+
+    test("every rule has one final action, with the highest order, and orders are distinct", () => {
+      for (const block of s.resources("alicloud_alb_rule")) {
+        const orders = block.rule_actions.map((action: Block) => action.order);
+        expect(new Set(orders).size).toBe(orders.length);
+        const finals = block.rule_actions.filter((action: Block) => ["ForwardGroup", "Redirect", "FixedResponse"].includes(action.type));
+        expect(finals).toHaveLength(1);
+        expect(finals[0].order).toBe(Math.max(...orders));
+        // Standard edition: at most 5 actions per rule.
+        expect(orders.length).toBeLessThanOrEqual(5);
+      }
+    });
   });
 
   test("state goes to OSS, encrypted, with the Tablestore lock", () => {
@@ -108,6 +183,32 @@ describe("a stack with every option set", () => {
       ["seckill-opts-running-scalein", launchTime(new Date("2026-11-25T02:15:00Z"))],
     ]);
     expect(TEST_NOW.toISOString()).toBe("2026-11-25T00:00:00.000Z");
+  });
+});
+
+describe("a sale page over HTTP on the zone apex", () => {
+  let s: Synthesized;
+  beforeAll(async () => {
+    s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "@"\n`, "apex"));
+  });
+  const corsConfigs = () =>
+    s.resources("alicloud_alb_rule").flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors").map((action: Block) => action.cors_config));
+
+  test("the API allows the plain-HTTP origin of the apex", () => {
+    expect(corsConfigs()).toHaveLength(3);
+    for (const config of corsConfigs()) expect(config.allow_origin).toEqual(["http://example.com"]);
+    expect(s.json.output.sale_page_url.value).toBe("http://example.com/");
+  });
+
+  test("the CDN is domestic by default and does not force HTTPS", () => {
+    expect(s.one("alicloud_cdn_domain_new")).toMatchObject({ domain_name: "example.com", scope: "domestic" });
+    expect(s.one("alicloud_cdn_domain_new").certificate_config).toBeUndefined();
+    expect(s.resources("alicloud_cdn_domain_config").map((config) => config.function_name)).not.toContain("https_force");
+  });
+
+  test("conforms to the provider's schema and allowed values", () => {
+    expect(schemaViolations(s.json)).toEqual([]);
+    expect(allowedValueViolations(s.json)).toEqual([]);
   });
 });
 

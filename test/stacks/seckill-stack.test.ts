@@ -142,6 +142,37 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
     });
   });
 
+  describe("sale page", () => {
+    const pageObjects = () => s.resources("alicloud_oss_bucket_object").filter((object) => object.bucket === s.ref(s.stack.salePage.bucketName));
+
+    test("sits in its own private, encrypted bucket named after the environment", () => {
+      const [bucketAddress] = expressionsOf(s.ref(s.stack.salePage.bucketName));
+      const bucket = s.json.resource.alicloud_oss_bucket[bucketAddress.split(".")[1]];
+      expect(bucket.bucket).toMatch(new RegExp(`^seckill-${envName}-page-\\$\\{data\\.alicloud_account\\.[^.]+\\.id\\}$`));
+      expect(bucket.server_side_encryption_rule).toEqual({ sse_algorithm: "AES256" });
+      const bucketRef = s.ref(s.stack.salePage.bucketName);
+      expect(s.resources("alicloud_oss_bucket_acl")).toContainEqual({ bucket: bucketRef, acl: "private" });
+      expect(s.resources("alicloud_oss_bucket_public_access_block")).toContainEqual({ bucket: bucketRef, block_public_access: true });
+    });
+
+    test("the page and its assets are uploaded, the HTML calling this stack's public URL", () => {
+      const keys = pageObjects().map((object) => object.key);
+      expect(keys).toEqual(expect.arrayContaining(["index.html", expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.js$/), expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.css$/)]));
+      const html = pageObjects().find((object) => object.key === "index.html")!.content;
+      expect(html).toContain(`<meta name="seckill-api-base" content="${s.ref(s.stack.ingress.publicUrl)}">`);
+    });
+
+    test("CDN, its DNS record and CORS on the API exist exactly when tfvars give the page a domain", () => {
+      const published = s.config.salePage.domain !== undefined;
+      expect(s.resources("alicloud_cdn_domain_new")).toHaveLength(published ? 1 : 0);
+      expect(s.resources("alicloud_alidns_record")).toHaveLength((published ? 1 : 0) + (s.config.ingress.dns ? 1 : 0));
+      const corsActions = s.resources("alicloud_alb_rule").flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors"));
+      expect(corsActions).toHaveLength(published ? 3 : 0);
+      expect(s.json.output.sale_page_bucket.value).toBe(s.ref(s.stack.salePage.bucketName));
+      expect(Object.keys(s.json.output).filter((name) => ["sale_page_url", "sale_page_cdn_cname"].includes(name))).toHaveLength(published ? 2 : 0);
+    });
+  });
+
   describe("compute", () => {
     test("the scaling group spans every app vSwitch, balanced, sized from tfvars, attached to the ALB server group", () => {
       const { minInstances, desiredInstances, maxInstances, appPort } = s.config.compute;
