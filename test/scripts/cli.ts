@@ -11,12 +11,21 @@ export interface CliRun {
 
 /** Builds an ops tool exactly as its npm script does (`npm run <tool> -- --help`). */
 export function buildTool(tool: "smoke" | "demo"): void {
-  execFileSync("npm", ["run", "--silent", tool, "--", "--help"], { cwd: PROJECT_DIR, stdio: "ignore" });
+  build(`npm run ${tool}`, "npm", ["run", "--silent", tool, "--", "--help"]);
 }
 
 /** Builds the service as `npm run app` does, into dist/app/main.js. */
 export function buildApp(): void {
-  execFileSync("npx", ["tsc", "-p", "app/tsconfig.json"], { cwd: PROJECT_DIR, stdio: "inherit" });
+  build("the service", "npx", ["tsc", "-p", "app/tsconfig.json"]);
+}
+
+function build(what: string, command: string, args: readonly string[]): void {
+  try {
+    execFileSync(command, args, { cwd: PROJECT_DIR, encoding: "utf8", stdio: "pipe" });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`building ${what} failed:\n${stdout ?? ""}${stderr ?? ""}`);
+  }
 }
 
 /** Runs the built tool (dist/<tool>.js) with only the given environment, from `cwd`. */

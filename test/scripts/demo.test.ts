@@ -3,9 +3,9 @@ import { demoFailed, DemoResult, formatDemoReport } from "../../scripts/demo";
 import { CrowdResult } from "../../scripts/lib/crowd";
 import { buildTool, runTool } from "./cli";
 
-beforeAll(() => buildTool("demo"), 120_000);
-
 describe("npm run demo at small scale", () => {
+  beforeAll(() => buildTool("demo"), 120_000);
+
   test("sells exactly the stock, confirms every order, reports the numbers and removes its database and keys", async () => {
     const run = await runTool("demo", ["--buyers", "400", "--stock", "40", "--concurrency", "20"]);
 

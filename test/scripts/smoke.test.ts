@@ -14,76 +14,97 @@ const secrets = {
 };
 const smallSale = ["--stock", "10", "--buyers", "30", "--confirm-timeout", "20"];
 
-beforeAll(() => {
-  buildTool("smoke");
-  buildApp();
-}, 120_000);
+beforeAll(() => buildTool("smoke"), 120_000);
 
-describe("smoke test against the real service (local Redis and MariaDB, own database and key prefix)", () => {
-  let scratch: Scratch;
-  let app: RunningApp;
+describe("against the real service on the local Redis and MariaDB (own database and key prefix)", () => {
+  beforeAll(() => buildApp(), 120_000);
 
-  beforeAll(async () => {
-    scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
-    app = await startApp({ REDIS_URL: scratch.redisUrl, MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
-  }, 90_000);
+  describe("with Redis and MySQL up", () => {
+    let scratch: Scratch;
+    let app: RunningApp;
 
-  afterAll(async () => {
-    await app?.stop();
-    await scratch?.dispose();
-  });
+    beforeAll(async () => {
+      scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
+      app = await startApp({ REDIS_URL: scratch.redisUrl, MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
+    }, 90_000);
 
-  test("passes every check and exits 0", async () => {
-    const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale], secrets);
+    afterAll(async () => {
+      await app?.stop();
+      await scratch?.dispose();
+    });
 
-    expect(run.stdout).toMatch(/^PASSED: 8 checks/m);
-    for (const check of ["healthz", "readyz", "create-sale", "flash-crowd", "exactly-stock-sold", "one-unit-per-buyer", "orders-confirmed", "stats-agree"]) {
-      expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
-    }
-    expect(run.stdout).toMatch(/^  SKIP  rate-limit .*not asked for/m);
-    expect(run.stderr).toMatch(/▸ flash-crowd: 30 buyers click "buy" twice each/);
-    expect(run.code).toBe(0);
-  });
+    test("passes every check and exits 0", async () => {
+      const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale], secrets);
 
-  test("--rate-limit passes when the load balancer answers 503 above the limit", async () => {
-    const alb = await startRateLimitingProxy(app.baseUrl, 40);
-    try {
-      const run = await runTool("smoke", ["--url", alb.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "40", "--rate-limit-seconds", "2"], secrets);
-
-      expect(run.stdout).toMatch(/^  PASS  rate-limit .*× 503 from the load balancer/m);
+      expect(run.stdout).toMatch(/^PASSED: 8 checks/m);
+      for (const check of ["healthz", "readyz", "create-sale", "flash-crowd", "exactly-stock-sold", "one-unit-per-buyer", "orders-confirmed", "stats-agree"]) {
+        expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
+      }
+      expect(run.stdout).toMatch(/^  SKIP  rate-limit .*not asked for/m);
+      expect(run.stderr).toMatch(/▸ flash-crowd: 30 buyers click "buy" twice each/);
       expect(run.code).toBe(0);
-    } finally {
-      await alb.close();
-    }
+    });
+
+    test("--rate-limit passes when the load balancer answers 503 above the limit", async () => {
+      const alb = await startRateLimitingProxy(app.baseUrl, 40);
+      try {
+        const run = await runTool("smoke", ["--url", alb.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "40", "--rate-limit-seconds", "2"], secrets);
+
+        expect(run.stdout).toMatch(/^  PASS  rate-limit .*× 503 from the load balancer/m);
+        expect(run.code).toBe(0);
+      } finally {
+        await alb.close();
+      }
+    });
+
+    test("--stack takes the per-IP order limit from envs/<env>.tfvars and rides out the load balancer's 503s", async () => {
+      const projectDir = mkdtempSync(path.join(os.tmpdir(), "smoke-stack-"));
+      mkdirSync(path.join(projectDir, "envs"));
+      copyFileSync(path.join(PROJECT_DIR, "envs", "dev.tfvars"), path.join(projectDir, "envs", "dev.tfvars"));
+      const perIpQps = (await loadEnvConfig(path.join(projectDir, "envs", "dev.tfvars"))).ingress.orderRateLimit.perIpQps;
+      const alb = await startRateLimitingProxy(app.baseUrl, perIpQps);
+      try {
+        deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl });
+
+        const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "4", "--buyers", "8", "--rate-limit", "--rate-limit-seconds", "2"], secrets, projectDir);
+
+        expect(run.stderr).toContain(`on the order endpoint (per-IP limit ${perIpQps}/s from envs/dev.tfvars): the ALB answers 503`);
+        expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
+        expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
+        expect(run.code).toBe(0);
+      } finally {
+        await alb.close();
+        rmSync(projectDir, { recursive: true, force: true });
+      }
+    }, 90_000);
+
+    test("--rate-limit fails when nothing answers 503 above the limit", async () => {
+      const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"], secrets);
+
+      expect(run.stdout).toMatch(/^FAILED at check "rate-limit": no 503 from the load balancer at \d+ req\/s: is the TrafficLimit rule on the order path\?/m);
+      expect(run.code).toBe(1);
+    });
   });
 
-  test("--stack takes the per-IP order limit from envs/<env>.tfvars and rides out the load balancer's 503s", async () => {
-    const projectDir = mkdtempSync(path.join(os.tmpdir(), "smoke-stack-"));
-    mkdirSync(path.join(projectDir, "envs"));
-    copyFileSync(path.join(PROJECT_DIR, "envs", "dev.tfvars"), path.join(projectDir, "envs", "dev.tfvars"));
-    const perIpQps = (await loadEnvConfig(path.join(projectDir, "envs", "dev.tfvars"))).ingress.orderRateLimit.perIpQps;
-    const alb = await startRateLimitingProxy(app.baseUrl, perIpQps);
+  test("fails at readyz, naming redis, when the service's Redis is down", async () => {
+    const redis = await startThrowawayRedis();
+    const scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
+    const redisUrl = new URL(redis.url);
+    redisUrl.searchParams.set("keyPrefix", scratch.keyPrefix);
+    const app = await startApp({ REDIS_URL: redisUrl.toString(), MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
     try {
-      deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl });
+      await redis.stop();
 
-      const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "4", "--buyers", "8", "--rate-limit", "--rate-limit-seconds", "2"], secrets, projectDir);
+      const run = await runTool("smoke", ["--url", app.baseUrl], secrets);
 
-      expect(run.stderr).toContain(`on the order endpoint (per-IP limit ${perIpQps}/s from envs/dev.tfvars): the ALB answers 503`);
-      expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
-      expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
-      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^FAILED at check "readyz": the service cannot reach redis \(\/readyz answered 503 /m);
+      expect(run.code).toBe(1);
     } finally {
-      await alb.close();
-      rmSync(projectDir, { recursive: true, force: true });
+      await app.stop();
+      await redis.stop();
+      await scratch.dispose();
     }
-  }, 90_000);
-
-  test("--rate-limit fails when nothing answers 503 above the limit", async () => {
-    const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"], secrets);
-
-    expect(run.stdout).toMatch(/^FAILED at check "rate-limit": no 503 from the load balancer at \d+ req\/s: is the TrafficLimit rule on the order path\?/m);
-    expect(run.code).toBe(1);
-  });
+  }, 60_000);
 });
 
 test("fails at healthz, naming the address, when nothing listens there", async () => {
@@ -95,26 +116,6 @@ test("fails at healthz, naming the address, when nothing listens there", async (
   expect(run.stdout).toMatch(/^  SKIP  readyz .*not run: "healthz" failed/m);
   expect(run.code).toBe(1);
 });
-
-test("fails at readyz, naming redis, when the service's Redis is down", async () => {
-  const redis = await startThrowawayRedis();
-  const scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
-  const redisUrl = new URL(redis.url);
-  redisUrl.searchParams.set("keyPrefix", scratch.keyPrefix);
-  const app = await startApp({ REDIS_URL: redisUrl.toString(), MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
-  try {
-    await redis.stop();
-
-    const run = await runTool("smoke", ["--url", app.baseUrl], secrets);
-
-    expect(run.stdout).toMatch(/^FAILED at check "readyz": the service cannot reach redis \(\/readyz answered 503 /m);
-    expect(run.code).toBe(1);
-  } finally {
-    await app.stop();
-    await redis.stop();
-    await scratch.dispose();
-  }
-}, 60_000);
 
 test("fails at exactly-stock-sold when the service hands out more units than it has", async () => {
   const oversellingApp = await startOversellingApp({ adminToken: secrets.SECKILL_ADMIN_TOKEN, userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET });
