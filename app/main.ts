@@ -1,9 +1,9 @@
 import cluster, { type Worker } from "node:cluster";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError, loadConfig, type Config } from "./config";
-import type { NacosConnection } from "./nacos";
 import { createLogger, type Logger } from "./logger";
 import { serveClusterMetrics } from "./metrics";
+import type { NacosConnection } from "./nacos";
 import { startHttpWorker, startOrderWriter, type Running } from "./service";
 import { DEFAULT_SETTINGS, Settings } from "./settings";
 import { createMysqlPool, migrate } from "./storage";
