@@ -7,7 +7,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClientWorker, DataClient } from "nacos";
-import type { Logger } from "pino";
+import type { Logger } from "./logger";
 
 export interface NacosConnection {
   /** host:port of the Nacos server (MSE: the cluster's internal address, port 8848). */

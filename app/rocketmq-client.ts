@@ -11,8 +11,8 @@
  */
 import { EventEmitter } from "node:events";
 import { format } from "node:util";
-import type { Logger } from "pino";
 import { BaseClientOptions, Endpoints, ILogger, Producer, SimpleConsumer } from "rocketmq-client-nodejs";
+import type { Logger } from "./logger";
 
 export interface RocketMqConnection {
   /** host:port of the instance's gRPC endpoint (the VPC endpoint on Alibaba Cloud). */
