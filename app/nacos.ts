@@ -44,7 +44,7 @@ class NacosTransport {
     if (this.closed) return { status: 200, data: "", headers: {} };
     const method = options.method ?? "GET";
     const params = typeof options.data === "string" ? options.data : new URLSearchParams(
-      Object.entries(options.data ?? {}).filter(([, value]) => value !== undefined && value !== null).map(([key, value]) => [key, String(value)]),
+      Object.entries(options.data ?? {}).filter(([, value]) => value !== undefined && value !== null).map(([key, value]): [string, string] => [key, String(value)]),
     ).toString();
     const inQuery = method === "GET" || method === "DELETE" || options.dataAsQueryString;
     const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter((h): h is [string, string] => h[1] !== undefined));
