@@ -123,6 +123,8 @@ export class Ingress extends Construct {
               allowOrigin: [props.salePageOrigin],
               allowMethods: ["GET", "POST", "OPTIONS"],
               allowHeaders: ["Authorization", "Content-Type"],
+              // The page corrects a skewed local clock from Date; browsers hide it cross-origin unless exposed.
+              exposeHeaders: ["Date"],
               maxAge: 600,
               allowCredentials: "off",
             },

@@ -79,6 +79,7 @@ describe("a stack with every option set", () => {
         allow_origin: [PAGE_ORIGIN],
         allow_methods: ["GET", "POST", "OPTIONS"],
         allow_headers: ["Authorization", "Content-Type"],
+        expose_headers: ["Date"],
         max_age: 600,
         allow_credentials: "off",
       },
