@@ -111,7 +111,7 @@ export class OrderWriter {
         consecutiveFailures++;
         const level = this.destination.isTransient(error) ? "warn" : "error";
         this.options.logger[level]({ err: error, consecutiveFailures }, "order writer cycle failed; entries stay pending and will be retried");
-        await this.sleep(Math.min(100 * 2 ** consecutiveFailures, MAX_BACKOFF_MS));
+        if (this.running) await this.sleep(Math.min(100 * 2 ** consecutiveFailures, MAX_BACKOFF_MS));
         continue;
       }
       if (!progressed) await this.sleep(this.idleDelayMs);

@@ -1,5 +1,6 @@
 import Redis from "ioredis";
 import type { RedisConnection } from "./config";
+import type { Logger } from "./logger";
 
 const REQUEST_COMMAND_TIMEOUT_MS = 1000;
 
@@ -25,5 +26,20 @@ export function createRedis(connection: RedisConnection, purpose: "requests" | "
     commandTimeout: failFast ? REQUEST_COMMAND_TIMEOUT_MS : undefined,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  });
+}
+
+/** Logs a lost connection once (not on every reconnect attempt), and its return. */
+export function logConnectionState(redis: Redis, logger: Logger): void {
+  let lost = false;
+  redis.on("error", (error: Error) => {
+    if (lost) return;
+    lost = true;
+    logger.warn({ err: error, connection: redis.options.connectionName }, "Redis connection lost; reconnecting");
+  });
+  redis.on("ready", () => {
+    if (!lost) return;
+    lost = false;
+    logger.info({ connection: redis.options.connectionName }, "Redis connection restored");
   });
 }

@@ -5,7 +5,7 @@ import type { Config } from "./config";
 import { createHttpServer } from "./http";
 import type { Logger } from "./logger";
 import { OrderWriter } from "./order-writer";
-import { createRedis } from "./redis";
+import { createRedis, logConnectionState } from "./redis";
 import { Reservations } from "./reservation";
 import { Settings } from "./settings";
 import { createMysqlPool } from "./storage";
@@ -17,13 +17,16 @@ export interface Running {
 
 const REDIS_READY_WAIT_MS = 5000;
 const DRAIN_DEADLINE_MS = 10_000;
+const WRITER_STOP_GRACE_MS = 5000;
 
 /** One HTTP worker process: serves the API on config.port (shared with the other workers under node:cluster). */
 export async function startHttpWorker(config: Config, logger: Logger, settings = new Settings()): Promise<Running & { server: Server }> {
   const redis = createRedis(config.redis, "requests");
+  logConnectionState(redis, logger);
   const pool = createMysqlPool(config.mysql, 4);
   // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
-  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
+  const connected = once(redis, "ready").catch(() => undefined);
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
@@ -56,14 +59,23 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
 /** The order writer: drains the order streams into MySQL until stopped. */
 export function startOrderWriter(config: Config, logger: Logger): Running {
   const redis = createRedis(config.redis, "background");
+  logConnectionState(redis, logger);
   const pool = createMysqlPool(config.mysql, 2);
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger });
   writer.start();
   logger.info({ consumer: hostname() }, "order writer started");
   return {
     async stop() {
-      await writer.stop();
-      await Promise.allSettled([redis.quit(), pool.end()]);
+      // A command waiting for Redis to come back would hold the stop forever, so give up after a grace
+      // period: whatever was committed but not acknowledged is redelivered later and counted once.
+      const gaveUp = Symbol("gave up");
+      const grace = new Promise<typeof gaveUp>((resolve) => setTimeout(() => resolve(gaveUp), WRITER_STOP_GRACE_MS).unref());
+      if ((await Promise.race([writer.stop(), grace])) === gaveUp) {
+        logger.warn({ graceMs: WRITER_STOP_GRACE_MS }, "order writer did not finish its cycle in time (Redis unreachable?); stopping anyway");
+      }
+      // Not QUIT, which would queue behind a reconnect that may never come.
+      redis.disconnect();
+      await pool.end().catch(() => undefined);
       logger.info("order writer stopped");
     },
   };

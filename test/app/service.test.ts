@@ -183,6 +183,15 @@ describe("the seckill service", () => {
     await expectFullyConfirmed(saleId, 2);
   });
 
+  it("starts while Redis is unreachable, reports itself alive but not ready, and refuses orders with 503", async () => {
+    const { api } = await startService({ REDIS_URL: resources.redisUrl(await freePort()) });
+    expect((await api.get("/healthz")).status).toBe(200);
+    const ready = await api.get("/readyz");
+    expect([ready.status, ready.json]).toEqual([503, { status: "unavailable", failing: ["redis"] }]);
+    const refused = await order(api, "0123456789abcdef", "alice");
+    expect([refused.status, refused.json.error]).toEqual([503, "unavailable"]);
+  });
+
   it("on SIGTERM stops accepting, finishes the request in flight, and exits 0", async () => {
     const { service, api } = await startService();
     const saleId = await createSale(api, 10);
