@@ -146,9 +146,13 @@ export class OrderWriter {
       const [lengthError, length] = replies[2 * i + 1];
       if (endsAtError || lengthError) throw endsAtError ?? lengthError;
       backlog += Number(length);
-      const finished = (endsAt === null || Number(endsAt) + ENDED_SALE_GRACE_MS < now) && Number(length) === 0;
-      if (finished) await redis.srem(salesIndexKey(keyPrefix), saleIds[i]);
-      else watched.push(saleIds[i]);
+      // A sale is registered here just before it is loaded; until its hash (and stream) exist there is nothing to read.
+      if (endsAt === null) continue;
+      if (Number(endsAt) + ENDED_SALE_GRACE_MS < now && Number(length) === 0) {
+        await redis.srem(salesIndexKey(keyPrefix), saleIds[i]);
+        continue;
+      }
+      watched.push(saleIds[i]);
       if (!this.saleIds.includes(saleIds[i])) this.mayHavePending.add(saleIds[i]);
     }
     orderWriterBacklog.set(backlog);

@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import { OrderWriter, parseOrderEvent } from "../../app/order-writer";
 import { createRedis } from "../../app/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/reservation";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../app/reservation";
 import { newSaleId, type Sale } from "../../app/sale";
 import { countOrders, createMysqlPool, insertSale, migrate } from "../../app/storage";
 import { captureLogs } from "./support/log-capture";
@@ -133,6 +133,17 @@ describe("the order writer", () => {
       await pool.end();
       await proxy.close();
     }
+  });
+
+  it("keeps watching for a sale registered but not loaded yet, and drains the others meanwhile", async () => {
+    const notYetLoaded = newSaleId();
+    await redis.sadd(salesIndexKey(resources.keyPrefix), notYetLoaded);
+    const sale = await newSale(10);
+    await reserveFor(sale, 10);
+    const { logs } = startWriter();
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 10, "10 confirmed orders");
+    expect(logs.lines.filter((line) => line.level >= 40)).toEqual([]);
+    expect(await redis.sismember(salesIndexKey(resources.keyPrefix), notYetLoaded)).toBe(1);
   });
 
   it("stops only after the batch in progress is committed and acknowledged", async () => {
