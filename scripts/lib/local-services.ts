@@ -173,7 +173,8 @@ export async function createScratch(redisServerUrl: string, mysqlServerUrl: stri
   };
 }
 
-async function deleteKeys(redisServerUrl: string, keyPrefix: string): Promise<void> {
+/** Deletes every key under `keyPrefix` on the Redis at `redisServerUrl`. */
+export async function deleteKeys(redisServerUrl: string, keyPrefix: string): Promise<void> {
   const redis = new Redis(redisServerUrl, { maxRetriesPerRequest: 1 });
   try {
     let cursor = "0";

@@ -11,7 +11,7 @@ import {
   writeOrderBatch,
   type OrderEvent,
 } from "../../app/storage";
-import { freePort } from "./support/ports";
+import { freePort } from "../../scripts/lib/local-services";
 import { createTestResources, type TestResources } from "./support/resources";
 
 let resources: TestResources;

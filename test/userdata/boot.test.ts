@@ -9,11 +9,11 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Redis from "ioredis";
 import mysql from "mysql2/promise";
+import { freePort } from "../../scripts/lib/local-services";
 import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
 import { runBootScript, ScriptRun, treeState } from "./support";
@@ -239,15 +239,6 @@ function releaseNodeBinary(dir: string): string {
 /** A buyer token the way the shop's login mints them: `<userId>.<base64url HMAC-SHA256(userId)>`. */
 function userToken(userId: string): string {
   return `${userId}.${createHmac("sha256", userTokenSecret).update(userId).digest("base64url")}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

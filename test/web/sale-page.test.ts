@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { mintUserToken } from "../../app/auth";
-import { freePort } from "../app/support/ports";
+import { freePort } from "../../scripts/lib/local-services";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET, createTestResources, type TestResources } from "../app/support/resources";
 import { ServiceProcess } from "../app/support/service-process";
 

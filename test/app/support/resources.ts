@@ -3,6 +3,7 @@ import Redis from "ioredis";
 import mysql, { type Pool } from "mysql2/promise";
 import { loadConfig, type Config } from "../../../app/config";
 import { createMysqlPool } from "../../../app/storage";
+import { deleteKeys } from "../../../scripts/lib/local-services";
 
 /** The Redis and MariaDB already running on this machine; each test run gets its own database and key prefix on them. */
 export const REDIS_HOST = "127.0.0.1";
@@ -67,13 +68,8 @@ export async function createTestResources(): Promise<TestResources> {
       const admin = await mysql.createConnection({ host: MYSQL_HOST, port: MYSQL_PORT, user: "root" });
       await admin.query(`DROP DATABASE IF EXISTS ${database}`);
       await admin.end();
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== "0");
       redis.disconnect();
+      await deleteKeys(`redis://${REDIS_HOST}:${REDIS_PORT}`, keyPrefix);
     },
   };
 }

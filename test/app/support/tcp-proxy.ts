@@ -1,5 +1,5 @@
 import net from "node:net";
-import { freePort } from "./ports";
+import { freePort } from "../../../scripts/lib/local-services";
 
 interface Link {
   readonly client: net.Socket;
