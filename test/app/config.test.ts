@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { ConfigError, loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/config";
+import { problemsOf } from "./support/config-problems";
 import { serviceBundle } from "./support/service-process";
 
 const valid = {
@@ -8,16 +9,6 @@ const valid = {
   SECKILL_ADMIN_TOKEN: "a".repeat(32),
   SECKILL_USER_TOKEN_SECRET: "s".repeat(32),
 };
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig", () => {
   it("reads a complete environment and applies the documented defaults", () => {

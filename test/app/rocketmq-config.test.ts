@@ -1,5 +1,6 @@
 /** The RocketMQ and Nacos part of the service configuration (ORDER_QUEUE=rocketmq, ROCKETMQ_*, NACOS_*). */
-import { ConfigError, loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/config";
+import { problemsOf } from "./support/config-problems";
 
 const base = {
   REDIS_URL: "redis://127.0.0.1:6379",
@@ -18,16 +19,6 @@ const rocketmq = {
   NACOS_SERVER_ADDR: "mse-1234-nacos-ans.mse.aliyuncs.com:8848",
   NACOS_GROUP: "prod",
 };
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("RocketMQ and Nacos configuration", () => {
   test("reads what the stack sets: the order queue, its endpoint, namespace, topic and group, and Nacos", () => {
