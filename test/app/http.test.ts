@@ -12,12 +12,11 @@ import { migrate } from "../../app/storage";
 import { ApiClient, bearer, type Answer } from "./support/http-client";
 import { captureLogs } from "./support/log-capture";
 import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "./support/resources";
+import { admin, user } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
 const HOUR = 3_600_000;
-const admin = bearer(ADMIN_TOKEN);
 const json = { "content-type": "application/json" };
-const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
 let resources: TestResources;
 let redis: Redis;

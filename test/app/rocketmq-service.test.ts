@@ -7,26 +7,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RowDataPacket } from "mysql2/promise";
-import { mintUserToken } from "../../app/auth";
 import { LIVE_SETTINGS_DATA_ID } from "../../app/live-settings";
 import { instanceIp } from "../../app/nacos";
 import { saleKeys } from "../../app/reservation";
 import { freePort } from "../../scripts/lib/local-services";
 import { NacosServerDouble } from "../doubles/nacos-server-double";
 import { RocketMqBrokerDouble } from "../doubles/rocketmq-broker-double";
-import { ApiClient, bearer } from "./support/http-client";
-import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "./support/resources";
+import { ApiClient } from "./support/http-client";
+import { createTestResources, type TestResources } from "./support/resources";
 import { ServiceProcess } from "./support/service-process";
+import { admin, createSale, order } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
-const HOUR = 3_600_000;
 const NAMESPACE = "rmq-cn-test0001";
 const TOPIC = "seckill-test-orders";
 const GROUP = "seckill-test-order-writer";
 /** The stated time for a Nacos change to take effect in every worker. */
 const PROPAGATION_MS = 2000;
-const admin = bearer(ADMIN_TOKEN);
-const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
 /** The service's temporary files (the Nacos client's config snapshots) go here, not to the machine's /tmp. */
 const serviceTmpdir = mkdtempSync(path.join(tmpdir(), "rocketmq-service-test-"));
@@ -78,18 +75,6 @@ async function startService(): Promise<{ service: ServiceProcess; api: ApiClient
   });
   return { service, api, port };
 }
-
-async function createSale(api: ApiClient, stock: number): Promise<string> {
-  const now = Date.now();
-  const answer = await api.post("/admin/sales", {
-    headers: { ...admin, "content-type": "application/json" },
-    body: JSON.stringify({ itemName: "Phone", stock, startsAt: new Date(now - HOUR).toISOString(), endsAt: new Date(now + HOUR).toISOString() }),
-  });
-  expect(answer.status).toBe(201);
-  return answer.json.id;
-}
-
-const order = (api: ApiClient, saleId: string, userId: string) => api.post(`/api/sales/${saleId}/orders`, { headers: user(userId) });
 
 async function orderIdsInMysql(saleId: string): Promise<string[]> {
   const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT id FROM orders WHERE sale_id = ?", [saleId]);

@@ -1,11 +1,11 @@
 import http from "node:http";
 import type { RowDataPacket } from "mysql2/promise";
-import { mintUserToken } from "../../app/auth";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/reservation";
 import { freePort } from "../../scripts/lib/local-services";
-import { ApiClient, bearer, type Answer } from "./support/http-client";
-import { ADMIN_TOKEN, createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, USER_TOKEN_SECRET, type TestResources } from "./support/resources";
+import { ApiClient, type Answer } from "./support/http-client";
+import { createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
 import { ServiceProcess } from "./support/service-process";
+import { admin, createSale, order, user } from "./support/shop-api";
 import { TcpProxy } from "./support/tcp-proxy";
 import { waitUntil } from "./support/wait";
 
@@ -13,9 +13,6 @@ import { waitUntil } from "./support/wait";
  * The service as it runs in production: `node main.js` (bundled like the ECS image), a cluster of
  * HTTP workers plus the order writer, against the real Redis and MariaDB, with crashes and outages.
  */
-const HOUR = 3_600_000;
-const admin = bearer(ADMIN_TOKEN);
-const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
 let resources: TestResources;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -48,18 +45,6 @@ async function startProxy(target: { host: string; port: number }): Promise<TcpPr
   cleanups.push(() => proxy.close());
   return proxy;
 }
-
-async function createSale(api: ApiClient, stock: number): Promise<string> {
-  const now = Date.now();
-  const answer = await api.post("/admin/sales", {
-    headers: { ...admin, "content-type": "application/json" },
-    body: JSON.stringify({ itemName: "Phone", stock, startsAt: new Date(now - HOUR).toISOString(), endsAt: new Date(now + HOUR).toISOString() }),
-  });
-  expect(answer.status).toBe(201);
-  return answer.json.id;
-}
-
-const order = (api: ApiClient, saleId: string, userId: string) => api.post(`/api/sales/${saleId}/orders`, { headers: user(userId) });
 
 async function orderRows(saleId: string): Promise<{ id: string; user_id: string }[]> {
   const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ?", [saleId]);
