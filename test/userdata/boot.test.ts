@@ -7,13 +7,12 @@
  * and buys one unit.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import Redis from "ioredis";
-import mysql from "mysql2/promise";
-import { freePort } from "../../scripts/lib/local-services";
+import { mintUserToken } from "../../app/auth";
+import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
 import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
 import { runBootScript, ScriptRun, treeState } from "./support";
@@ -21,13 +20,11 @@ import { runBootScript, ScriptRun, treeState } from "./support";
 jest.setTimeout(240_000);
 
 const NODE_DIST = `node-v${NODE_VERSION}-linux-x64`;
-const suffix = randomBytes(4).toString("hex");
-const database = `seckill_t_${suffix}`;
-const keyPrefix = `seckill_t_${suffix}:`;
 // Quotes, backslashes, `$`, backticks and HCL/bash interpolation syntax must reach the service unchanged.
 const adminToken = `adm'in"to\\ken$HOME\`id\`\${PATH}%{x}-${randomBytes(12).toString("hex")}`;
 const userTokenSecret = randomBytes(32).toString("hex");
 
+let scratch: Scratch;
 let work: string;
 let root: string;
 let port: number;
@@ -43,9 +40,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "seckill-boot-"));
   root = join(work, "root");
   mkdirSync(root);
-  const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
-  await connection.query(`CREATE DATABASE ${database}`);
-  await connection.end();
+  scratch = await createScratch("redis://127.0.0.1:6379", "mysql://root@127.0.0.1:3306", "t");
   port = await freePort();
   const script = (renderedScript = renderBootScript({
     envName: "boottest",
@@ -53,8 +48,8 @@ beforeAll(async () => {
     nodeMirror: `file://${nodeMirror(join(work, "mirror"))}`,
     artifactUrl: `file://${appArtifact().path}`,
     serviceEnv: {
-      REDIS_URL: `redis://127.0.0.1:6379/?keyPrefix=${keyPrefix}`,
-      MYSQL_URL: `mysql://root:@127.0.0.1:3306/${database}`,
+      REDIS_URL: scratch.redisUrl,
+      MYSQL_URL: scratch.mysqlUrl,
       SECKILL_ADMIN_TOKEN: adminToken,
       SECKILL_USER_TOKEN_SECRET: userTokenSecret,
       ORDER_QUEUE: "redis",
@@ -73,15 +68,7 @@ afterAll(async () => {
     service.kill("SIGTERM");
     await new Promise((resolve) => service?.once("exit", resolve));
   }
-  const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
-  await connection.query(`DROP DATABASE IF EXISTS ${database}`);
-  await connection.end();
-  const redis = new Redis({ host: "127.0.0.1", port: 6379, lazyConnect: true });
-  await redis.connect();
-  for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 })) {
-    if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
-  }
-  redis.disconnect();
+  await scratch?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -170,17 +157,17 @@ describe("the rendered boot script, run in a throwaway root", () => {
     expect(sale.status).toBe(201);
     const saleId = ((await sale.json()) as { id: string }).id;
 
-    const buyer = `boot-buyer-${suffix}`;
+    const buyer = "boot-buyer";
     const order = await fetch(`http://127.0.0.1:${port}/api/sales/${saleId}/orders`, {
       method: "POST",
-      headers: { authorization: `Bearer ${userToken(buyer)}` },
+      headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` },
     });
     expect(order.status).toBe(202);
     const { orderId, status } = (await order.json()) as { orderId: string; status: string };
     expect(status).toBe("pending");
     // The order writer (a separate process of the service) confirms it in MySQL.
     await waitFor(async () => {
-      const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, { headers: { authorization: `Bearer ${userToken(buyer)}` } });
+      const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, { headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` } });
       return view.status === 200 && ((await view.json()) as { status: string }).status === "confirmed";
     }, 30_000);
   });
@@ -234,11 +221,6 @@ function releaseNodeBinary(dir: string): string {
   const [{ filename }] = JSON.parse(pack.stdout) as Array<{ filename: string }>;
   execFileSync("tar", ["-xzf", join(dir, filename), "-C", dir]);
   return join(dir, "package/bin/node");
-}
-
-/** A buyer token the way the shop's login mints them: `<userId>.<base64url HMAC-SHA256(userId)>`. */
-function userToken(userId: string): string {
-  return `${userId}.${createHmac("sha256", userTokenSecret).update(userId).digest("base64url")}`;
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import Redis from "ioredis";
-import mysql, { type Pool } from "mysql2/promise";
+import { type Pool } from "mysql2/promise";
 import { loadConfig, type Config } from "../../../app/config";
 import { createMysqlPool } from "../../../app/storage";
-import { deleteKeys } from "../../../scripts/lib/local-services";
+import { createScratch } from "../../../scripts/lib/local-services";
 
 /** The Redis and MariaDB already running on this machine; each test run gets its own database and key prefix on them. */
 export const REDIS_HOST = "127.0.0.1";
@@ -33,14 +32,10 @@ export interface TestResources {
 }
 
 export async function createTestResources(): Promise<TestResources> {
-  const suffix = randomBytes(5).toString("hex");
-  const database = `seckill_t_${suffix}`;
-  const keyPrefix = `seckill_t_${suffix}:`;
-  const admin = await mysql.createConnection({ host: MYSQL_HOST, port: MYSQL_PORT, user: "root" });
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const redisUrl = (port = REDIS_PORT) => `redis://${REDIS_HOST}:${port}/0?keyPrefix=${keyPrefix}`;
-  const mysqlUrl = (port = MYSQL_PORT) => `mysql://root:@${MYSQL_HOST}:${port}/${database}`;
+  const scratch = await createScratch(`redis://${REDIS_HOST}:${REDIS_PORT}`, `mysql://root@${MYSQL_HOST}:${MYSQL_PORT}`, "t");
+  const withPort = (url: string, port: number) => Object.assign(new URL(url), { port: String(port) }).toString();
+  const redisUrl = (port = REDIS_PORT) => withPort(scratch.redisUrl, port);
+  const mysqlUrl = (port = MYSQL_PORT) => withPort(scratch.mysqlUrl, port);
   const env = (overrides: Record<string, string> = {}) => ({
     REDIS_URL: redisUrl(),
     MYSQL_URL: mysqlUrl(),
@@ -55,8 +50,8 @@ export async function createTestResources(): Promise<TestResources> {
   const config = (overrides: Record<string, string> = {}) => loadConfig(env(overrides));
   const pool = createMysqlPool(config().mysql, 4);
   return {
-    database,
-    keyPrefix,
+    database: scratch.database,
+    keyPrefix: scratch.keyPrefix,
     redisUrl,
     mysqlUrl,
     env,
@@ -65,11 +60,8 @@ export async function createTestResources(): Promise<TestResources> {
     pool,
     async dispose() {
       await pool.end();
-      const admin = await mysql.createConnection({ host: MYSQL_HOST, port: MYSQL_PORT, user: "root" });
-      await admin.query(`DROP DATABASE IF EXISTS ${database}`);
-      await admin.end();
       redis.disconnect();
-      await deleteKeys(`redis://${REDIS_HOST}:${REDIS_PORT}`, keyPrefix);
+      await scratch.dispose();
     },
   };
 }
