@@ -209,37 +209,40 @@ function optionalName(pattern: RegExp, alphabet: string, max = 64) {
 const rocketMqName = optionalName(/^[A-Za-z0-9_%-]+$/, "letters, digits, _ % -");
 const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -", 128);
 
-const environment = z.object({
-  PORT: integerIn(1, 65535, 8080),
-  REDIS_URL: redisUrl,
-  MYSQL_URL: mysqlUrl,
-  SECKILL_ADMIN_TOKEN: secret,
-  SECKILL_USER_TOKEN_SECRET: secret,
-  WORKERS: integerIn(1, 256, availableParallelism()),
-  ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
-  ROCKETMQ_ENDPOINTS: hostPort,
-  /** The instance id on Alibaba Cloud; empty for an open-source cluster. */
-  ROCKETMQ_NAMESPACE: rocketMqName,
-  ROCKETMQ_TOPIC: rocketMqName,
-  ROCKETMQ_CONSUMER_GROUP: rocketMqName,
-  ROCKETMQ_USERNAME: z.string().optional(),
-  ROCKETMQ_PASSWORD: z.string().optional(),
-  NACOS_SERVER_ADDR: hostPort,
-  NACOS_GROUP: nacosName,
-  NACOS_NAMESPACE: nacosName,
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-  WEB_ROOT: webRoot,
-}).superRefine((vars, ctx) => {
-  const needs = (variable: keyof typeof vars, because: string) => {
-    if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
-  };
-  if (vars.ORDER_QUEUE === "rocketmq") {
-    for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const) needs(variable, "when ORDER_QUEUE=rocketmq");
-  }
-  if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
-  if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
-  if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
-});
+const environment = z
+  .object({
+    PORT: integerIn(1, 65535, 8080),
+    REDIS_URL: redisUrl,
+    MYSQL_URL: mysqlUrl,
+    SECKILL_ADMIN_TOKEN: secret,
+    SECKILL_USER_TOKEN_SECRET: secret,
+    WORKERS: integerIn(1, 256, availableParallelism()),
+    ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
+    ROCKETMQ_ENDPOINTS: hostPort,
+    /** The instance id on Alibaba Cloud; empty for an open-source cluster. */
+    ROCKETMQ_NAMESPACE: rocketMqName,
+    ROCKETMQ_TOPIC: rocketMqName,
+    ROCKETMQ_CONSUMER_GROUP: rocketMqName,
+    ROCKETMQ_USERNAME: z.string().optional(),
+    ROCKETMQ_PASSWORD: z.string().optional(),
+    NACOS_SERVER_ADDR: hostPort,
+    NACOS_GROUP: nacosName,
+    NACOS_NAMESPACE: nacosName,
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    WEB_ROOT: webRoot,
+  })
+  .superRefine((vars, ctx) => {
+    const needs = (variable: keyof typeof vars, because: string) => {
+      if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
+    };
+    if (vars.ORDER_QUEUE === "rocketmq") {
+      for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
+        needs(variable, "when ORDER_QUEUE=rocketmq");
+    }
+    if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
+    if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
+    if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
+  });
 
 /** Reads the service configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -256,18 +259,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
     workers: vars.WORKERS,
     orderQueue: vars.ORDER_QUEUE,
-    rocketmq: vars.ORDER_QUEUE === "rocketmq"
-      ? {
-          connection: {
-            endpoints: vars.ROCKETMQ_ENDPOINTS!,
-            namespace: vars.ROCKETMQ_NAMESPACE ?? "",
-            credentials: vars.ROCKETMQ_USERNAME ? { username: vars.ROCKETMQ_USERNAME, password: vars.ROCKETMQ_PASSWORD! } : undefined,
-          },
-          topic: vars.ROCKETMQ_TOPIC!,
-          consumerGroup: vars.ROCKETMQ_CONSUMER_GROUP!,
-        }
+    rocketmq:
+      vars.ORDER_QUEUE === "rocketmq"
+        ? {
+            connection: {
+              endpoints: vars.ROCKETMQ_ENDPOINTS!,
+              namespace: vars.ROCKETMQ_NAMESPACE ?? "",
+              credentials: vars.ROCKETMQ_USERNAME ? { username: vars.ROCKETMQ_USERNAME, password: vars.ROCKETMQ_PASSWORD! } : undefined,
+            },
+            topic: vars.ROCKETMQ_TOPIC!,
+            consumerGroup: vars.ROCKETMQ_CONSUMER_GROUP!,
+          }
+        : undefined,
+    nacos: vars.NACOS_SERVER_ADDR
+      ? { serverAddr: vars.NACOS_SERVER_ADDR, group: vars.NACOS_GROUP!, namespace: vars.NACOS_NAMESPACE }
       : undefined,
-    nacos: vars.NACOS_SERVER_ADDR ? { serverAddr: vars.NACOS_SERVER_ADDR, group: vars.NACOS_GROUP!, namespace: vars.NACOS_NAMESPACE } : undefined,
     logLevel: vars.LOG_LEVEL,
     webRoot: vars.WEB_ROOT,
   };

@@ -49,10 +49,14 @@ const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 /** Writes a complete JSON response in one call; `body` is already serialised. */
 export function sendJson(res: ServerResponse, status: number, body: string, requestId: string, closeConnection = false): void {
   const headers = [
-    "content-type", JSON_CONTENT_TYPE,
-    "content-length", String(Buffer.byteLength(body)),
-    "cache-control", "no-store",
-    "x-request-id", requestId,
+    "content-type",
+    JSON_CONTENT_TYPE,
+    "content-length",
+    String(Buffer.byteLength(body)),
+    "cache-control",
+    "no-store",
+    "x-request-id",
+    requestId,
   ];
   if (closeConnection) headers.push("connection", "close");
   res.writeHead(status, headers);

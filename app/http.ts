@@ -86,7 +86,13 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       const route = req.route ? `${req.method} ${req.baseUrl}${req.route.path}` : "unmatched";
       countRoute(route)(res.statusCode);
       logger.debug(
-        { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Number(process.hrtime.bigint() - startedAt) / 1e6 },
+        {
+          requestId,
+          method: req.method,
+          url: req.originalUrl,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - startedAt) / 1e6,
+        },
         "request",
       );
     });
@@ -105,7 +111,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   });
 
   app.get("/readyz", async (_req, res) => {
-    const checks = await Promise.allSettled([timeout(deps.redis.ping(), READINESS_TIMEOUT_MS), timeout(pingMysql(pool), READINESS_TIMEOUT_MS)]);
+    const checks = await Promise.allSettled([
+      timeout(deps.redis.ping(), READINESS_TIMEOUT_MS),
+      timeout(pingMysql(pool), READINESS_TIMEOUT_MS),
+    ]);
     const failing = (["redis", "mysql"] as const).filter((_, i) => checks[i].status === "rejected");
     if (failing.length === 0) res.json({ status: "ready" });
     else res.status(503).json({ status: "unavailable", failing });
@@ -239,7 +248,11 @@ function answerUnparsableRequest(error: Error & { code?: string }, socket: Duple
     return;
   }
   const apiError =
-    error.code === "HPE_HEADER_OVERFLOW" ? ApiErrors.headersTooLarge : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? ApiErrors.requestTimeout : ApiErrors.badRequest;
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? ApiErrors.headersTooLarge
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? ApiErrors.requestTimeout
+        : ApiErrors.badRequest;
   const body = errorBody(apiError);
   socket.end(
     `HTTP/1.1 ${apiError[0]} ${STATUS_CODES[apiError[0]]}\r\ncontent-type: application/json; charset=utf-8\r\n` +

@@ -40,7 +40,9 @@ export class NacosLiveSettings {
   private readonly client: NacosConfigClient;
   private readonly listener = (content: string | null) => this.apply(content);
   private markApplied: () => void = () => undefined;
-  private readonly firstApplied = new Promise<void>((resolve) => { this.markApplied = resolve; });
+  private readonly firstApplied = new Promise<void>((resolve) => {
+    this.markApplied = resolve;
+  });
 
   constructor(private readonly options: NacosLiveSettingsOptions) {
     this.client = new NacosConfigClient(options.connection, options.logger, options.snapshotDir);
@@ -73,7 +75,10 @@ export class NacosLiveSettings {
     const { logLevel = defaults.logLevel, ...change } = document;
     const applied = settings.update({ ...defaults.settings, ...change });
     logger.level = logLevel;
-    logger.info({ ...source, settings: applied, logLevel }, content === null ? "no live settings in Nacos; using the defaults" : "applied live settings from Nacos");
+    logger.info(
+      { ...source, settings: applied, logLevel },
+      content === null ? "no live settings in Nacos; using the defaults" : "applied live settings from Nacos",
+    );
     this.markApplied();
   }
 }

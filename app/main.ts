@@ -94,7 +94,12 @@ async function registerWhenListening(config: Config, nacos: NacosConnection, log
 /** Each worker follows the live settings itself (the order writer only uses their log level). */
 async function followLiveSettings(nacos: NacosConnection, settings: Settings, config: Config, logger: Logger) {
   const { NacosLiveSettings } = await import("./live-settings");
-  const live = new NacosLiveSettings({ connection: nacos, settings, logger, defaults: { settings: DEFAULT_SETTINGS, logLevel: config.logLevel } });
+  const live = new NacosLiveSettings({
+    connection: nacos,
+    settings,
+    logger,
+    defaults: { settings: DEFAULT_SETTINGS, logLevel: config.logLevel },
+  });
   await live.start();
   return live;
 }

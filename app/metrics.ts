@@ -38,7 +38,10 @@ class TalliedCounter<Label extends string> {
   }
 }
 
-export const httpRequests = new TalliedCounter("seckill_http_requests_total", "HTTP requests by route and status code", ["route", "status"]);
+export const httpRequests = new TalliedCounter("seckill_http_requests_total", "HTTP requests by route and status code", [
+  "route",
+  "status",
+]);
 
 export const reservationOutcomes = new TalliedCounter(
   "seckill_reservation_outcomes_total",

@@ -43,9 +43,14 @@ class NacosTransport {
   async request(url: string, options: UrllibRequest) {
     if (this.closed) return { status: 200, data: "", headers: {} };
     const method = options.method ?? "GET";
-    const params = typeof options.data === "string" ? options.data : new URLSearchParams(
-      Object.entries(options.data ?? {}).filter(([, value]) => value !== undefined && value !== null).map(([key, value]): [string, string] => [key, String(value)]),
-    ).toString();
+    const params =
+      typeof options.data === "string"
+        ? options.data
+        : new URLSearchParams(
+            Object.entries(options.data ?? {})
+              .filter(([, value]) => value !== undefined && value !== null)
+              .map(([key, value]): [string, string] => [key, String(value)]),
+          ).toString();
     const inQuery = method === "GET" || method === "DELETE" || options.dataAsQueryString;
     const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter((h): h is [string, string] => h[1] !== undefined));
     const abort = new AbortController();
@@ -189,9 +194,12 @@ export class NacosRegistration {
     let nextMs = this.beatIntervalMs;
     try {
       const { ip, port, clusterName, serviceName } = this.params;
-      const answer = JSON.parse(await this.call("PUT", "/nacos/v1/ns/instance/beat", {
-        ...this.params, beat: JSON.stringify({ ip, port, cluster: clusterName, serviceName, weight: 1, metadata: {} }),
-      }));
+      const answer = JSON.parse(
+        await this.call("PUT", "/nacos/v1/ns/instance/beat", {
+          ...this.params,
+          beat: JSON.stringify({ ip, port, cluster: clusterName, serviceName, weight: 1, metadata: {} }),
+        }),
+      );
       nextMs = Number(answer.clientBeatInterval) || this.beatIntervalMs;
     } catch (err) {
       this.logger.warn({ err }, "Nacos heartbeat failed");
@@ -200,7 +208,11 @@ export class NacosRegistration {
   }
 
   private async call(method: string, api: string, params: Record<string, unknown>): Promise<string> {
-    const res = await this.transport.request(`http://${this.connection.serverAddr}${api}`, { method, data: params, dataAsQueryString: true });
+    const res = await this.transport.request(`http://${this.connection.serverAddr}${api}`, {
+      method,
+      data: params,
+      dataAsQueryString: true,
+    });
     if (res.status !== 200) throw new Error(`Nacos ${method} ${api} answered ${res.status}: ${res.data}`);
     return res.data;
   }
@@ -208,7 +220,9 @@ export class NacosRegistration {
 
 /** The address other systems reach this instance at: the first non-internal IPv4 address (the ECS private IP). */
 export function instanceIp(): string {
-  const address = Object.values(networkInterfaces()).flat().find((a) => a?.family === "IPv4" && !a.internal);
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === "IPv4" && !a.internal);
   if (!address) throw new Error("no non-internal IPv4 address to register in Nacos");
   return address.address;
 }

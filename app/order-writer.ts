@@ -110,7 +110,10 @@ export class OrderWriter {
       } catch (error) {
         consecutiveFailures++;
         const level = this.destination.isTransient(error) ? "warn" : "error";
-        this.options.logger[level]({ err: error, consecutiveFailures }, "order writer cycle failed; entries stay pending and will be retried");
+        this.options.logger[level](
+          { err: error, consecutiveFailures },
+          "order writer cycle failed; entries stay pending and will be retried",
+        );
         if (this.running) await this.sleep(Math.min(100 * 2 ** consecutiveFailures, MAX_BACKOFF_MS));
         continue;
       }
@@ -181,7 +184,15 @@ export class OrderWriter {
   private async read(keys: SaleKeys, from: "0" | ">"): Promise<StreamEntry[]> {
     const { redis, consumer } = this.options;
     const reply = (await redis.call(
-      "XREADGROUP", "GROUP", ORDER_WRITER_GROUP, consumer, "COUNT", this.batchSize, "STREAMS", keys.orders, from,
+      "XREADGROUP",
+      "GROUP",
+      ORDER_WRITER_GROUP,
+      consumer,
+      "COUNT",
+      this.batchSize,
+      "STREAMS",
+      keys.orders,
+      from,
     )) as [string, StreamEntry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
@@ -194,7 +205,15 @@ export class OrderWriter {
     let cursor = "0-0";
     do {
       const [next, claimed] = (await redis.call(
-        "XAUTOCLAIM", keys.orders, ORDER_WRITER_GROUP, consumer, this.claimIdleMs, cursor, "COUNT", this.batchSize, "JUSTID",
+        "XAUTOCLAIM",
+        keys.orders,
+        ORDER_WRITER_GROUP,
+        consumer,
+        this.claimIdleMs,
+        cursor,
+        "COUNT",
+        this.batchSize,
+        "JUSTID",
       )) as [string, string[]];
       if (claimed.length > 0) {
         this.mayHavePending.add(saleId);
@@ -240,7 +259,10 @@ export class OrderWriter {
   private async commit(saleId: string, keys: SaleKeys, events: PendingEvent[]): Promise<void> {
     try {
       await this.destination.deliver(events.map((e) => e.event));
-      await this.acknowledge(keys, events.map((e) => e.id));
+      await this.acknowledge(
+        keys,
+        events.map((e) => e.id),
+      );
     } catch (error) {
       // Unacknowledged entries stay in this consumer's pending list; read them again next time.
       this.mayHavePending.add(saleId);
@@ -250,7 +272,11 @@ export class OrderWriter {
   }
 
   private async acknowledge(keys: SaleKeys, ids: string[]): Promise<void> {
-    await this.options.redis.multi().xack(keys.orders, ORDER_WRITER_GROUP, ...ids).xdel(keys.orders, ...ids).exec();
+    await this.options.redis
+      .multi()
+      .xack(keys.orders, ORDER_WRITER_GROUP, ...ids)
+      .xdel(keys.orders, ...ids)
+      .exec();
   }
 
   private async recordPermanentFailure(keys: SaleKeys, { id, event }: PendingEvent, error: Error): Promise<void> {
@@ -272,7 +298,10 @@ export class OrderWriter {
       .xdel(keys.orders, id)
       .exec();
     orderDeadLetters.inc();
-    this.options.logger.error({ stream: keys.orders, entryId: id, fields, reason, deadLetters: keys.deadLetters }, "order event moved to the dead-letter stream");
+    this.options.logger.error(
+      { stream: keys.orders, entryId: id, fields, reason, deadLetters: keys.deadLetters },
+      "order event moved to the dead-letter stream",
+    );
   }
 }
 

@@ -87,7 +87,11 @@ export class RocketMqProducer extends Producer {
 
   /** Never rejects: a broker that cannot be told is logged, and the channels are closed anyway. */
   async shutdown(): Promise<void> {
-    await this.#guard.shutdown(() => super.shutdown(), () => this.rpcClientManager.close(), this.logger);
+    await this.#guard.shutdown(
+      () => super.shutdown(),
+      () => this.rpcClientManager.close(),
+      this.logger,
+    );
   }
 }
 
@@ -100,6 +104,10 @@ export class RocketMqSimpleConsumer extends SimpleConsumer {
 
   /** Never rejects: a broker that cannot be told is logged, and the channels are closed anyway. */
   async shutdown(): Promise<void> {
-    await this.#guard.shutdown(() => super.shutdown(), () => this.rpcClientManager.close(), this.logger);
+    await this.#guard.shutdown(
+      () => super.shutdown(),
+      () => this.rpcClientManager.close(),
+      this.logger,
+    );
   }
 }

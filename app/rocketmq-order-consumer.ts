@@ -11,7 +11,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "mysql2/promise";
-import { BadRequestException, ForbiddenException, NotFoundException, UnauthorizedException, type MessageView } from "rocketmq-client-nodejs";
+import {
+  BadRequestException,
+  ForbiddenException,
+  NotFoundException,
+  UnauthorizedException,
+  type MessageView,
+} from "rocketmq-client-nodejs";
 import type { Logger } from "./logger";
 import { mysqlDestination, parseOrderEvent, type OrderDestination } from "./order-writer";
 import type { RocketMqSimpleConsumer } from "./rocketmq-client";
@@ -145,7 +151,11 @@ export class RocketMqOrderConsumer {
     try {
       await this.commit(valid);
     } catch (error) {
-      if (this.mysql.isTransient(error)) return this.waitOutMysqlOutage(valid.map((v) => v.message), error);
+      if (this.mysql.isTransient(error))
+        return this.waitOutMysqlOutage(
+          valid.map((v) => v.message),
+          error,
+        );
       // One bad order must not hold back the others: commit them one at a time.
       for (const one of valid) {
         try {
@@ -168,20 +178,32 @@ export class RocketMqOrderConsumer {
     try {
       await this.options.consumer.ack(message);
     } catch (error) {
-      this.options.logger.warn({ err: error, messageId: message.messageId, keys: message.keys }, "ack failed after the commit; the message will be redelivered and deduplicated");
+      this.options.logger.warn(
+        { err: error, messageId: message.messageId, keys: message.keys },
+        "ack failed after the commit; the message will be redelivered and deduplicated",
+      );
     }
   }
 
   private async failPermanently(message: MessageView, error: Error): Promise<void> {
     this.options.logger.error(
-      { err: error, messageId: message.messageId, keys: message.keys, deliveryAttempt: message.deliveryAttempt, body: message.body.toString("utf8") },
+      {
+        err: error,
+        messageId: message.messageId,
+        keys: message.keys,
+        deliveryAttempt: message.deliveryAttempt,
+        body: message.body.toString("utf8"),
+      },
       "order message failed; left unacked for redelivery and, past the consumer group's retry limit, the dead-letter queue",
     );
     await this.retryLater(message);
   }
 
   private async waitOutMysqlOutage(messages: MessageView[], error: unknown): Promise<void> {
-    this.options.logger.warn({ err: error, messages: messages.length }, "MySQL unavailable; order messages will be redelivered once it answers");
+    this.options.logger.warn(
+      { err: error, messages: messages.length },
+      "MySQL unavailable; order messages will be redelivered once it answers",
+    );
     await Promise.all(messages.map((message) => this.retryLater(message)));
     for (let attempt = 1; this.running; attempt++) {
       try {

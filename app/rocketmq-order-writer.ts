@@ -27,7 +27,12 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
   const pool = createMysqlPool(config.mysql, 2);
   const clients = clientOptions(queue.connection, logger);
   const subscriptions = new Map([[queue.topic, "*"]]);
-  const consumerClient = new RocketMqSimpleConsumer({ ...clients, consumerGroup: queue.consumerGroup, subscriptions, awaitDuration: ORDER_CONSUMER_LONG_POLL_MS });
+  const consumerClient = new RocketMqSimpleConsumer({
+    ...clients,
+    consumerGroup: queue.consumerGroup,
+    subscriptions,
+    awaitDuration: ORDER_CONSUMER_LONG_POLL_MS,
+  });
   const producer = new RocketMqProducer({ ...clients, topic: queue.topic });
   const close = () => Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
   const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
@@ -44,7 +49,10 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
   const relay = new RocketMqRelay({ producer, topic: queue.topic, logger });
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger, destination: relay });
   writer.start();
-  logger.info({ consumer: hostname(), orderQueue: "rocketmq", topic: queue.topic, consumerGroup: queue.consumerGroup }, "order writer started");
+  logger.info(
+    { consumer: hostname(), orderQueue: "rocketmq", topic: queue.topic, consumerGroup: queue.consumerGroup },
+    "order writer started",
+  );
   return {
     async stop() {
       await writer.stop();

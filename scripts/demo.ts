@@ -165,7 +165,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
     options.report(result);
     if (options.keepRunning) {
-      options.progress(`\nThe service keeps running at ${app.baseUrl}${salePage ? `, sale page ${salePage}` : ""}. Ctrl-C stops it and cleans up.`);
+      options.progress(
+        `\nThe service keeps running at ${app.baseUrl}${salePage ? `, sale page ${salePage}` : ""}. Ctrl-C stops it and cleans up.`,
+      );
       await new Promise<void>((resolve) => (lingering = resolve));
     }
     return result;
@@ -331,17 +333,17 @@ export function formatDemoReport(result: DemoResult): string {
     ["oversold", verdict(result.oversold)],
     ["duplicates", verdict(result.duplicates)],
     ["unconfirmed", verdict(result.unconfirmed)],
-    ["requests", `${thousands(crowd.requests)} from ${thousands(result.buyers)} buyers in ${formatDuration(crowd.elapsedMs)}: ${thousands(rate)} req/s`],
+    [
+      "requests",
+      `${thousands(crowd.requests)} from ${thousands(result.buyers)} buyers in ${formatDuration(crowd.elapsedMs)}: ${thousands(rate)} req/s`,
+    ],
     [
       "answers",
       `${thousands(o.reserved)} × 202 reserved, ${thousands(o.sold_out)} × 410 sold out, ${thousands(o.already_purchased)} × 409 already purchased` +
         (o.rate_limited > 0 ? `, ${thousands(o.rate_limited)} × 429 retried` : ""),
     ],
     ["latency", formatLatencies(summarizeLatencies(crowd.latenciesMs))],
-    [
-      "last order confirmed",
-      describeLastConfirmation(result.lastConfirmationMs),
-    ],
+    ["last order confirmed", describeLastConfirmation(result.lastConfirmationMs)],
   ];
   const lines = [`Flash sale demo (${result.services})`, ...rows.map(([label, value]) => `  ${label.padEnd(21)} ${value}`)];
   for (const error of result.errors) lines.push(`  error: ${error}`);

@@ -142,18 +142,15 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
       const greedy = buyersWithSeveralUnits(crowd!.reservations);
       if (greedy.length > 0) fail(`${greedy.length} buyers got two units (e.g. ${greedy[0]}): the one-per-buyer check is not atomic`);
       const repeated = repeatedOrderIds(crowd!.reservations);
-      if (repeated.length > 0) fail(`order id ${repeated[0]} was handed to ${repeated.length > 1 ? "several reservations" : "two reservations"}`);
+      if (repeated.length > 0)
+        fail(`order id ${repeated[0]} was handed to ${repeated.length > 1 ? "several reservations" : "two reservations"}`);
       return `${crowd!.reservations.length} orders for ${crowd!.reservations.length} distinct buyers; second clicks got 409 or 410`;
     });
 
-    await checks.run(
-      "orders-confirmed",
-      `every order reaches "confirmed" within ${formatDuration(options.confirmTimeoutMs)}`,
-      async () => {
-        const waited = await waitForConfirmation(client, crowd!.reservations, mint, options);
-        return `${crowd!.reservations.length} orders confirmed, the last after ${formatDuration(waited)}`;
-      },
-    );
+    await checks.run("orders-confirmed", `every order reaches "confirmed" within ${formatDuration(options.confirmTimeoutMs)}`, async () => {
+      const waited = await waitForConfirmation(client, crowd!.reservations, mint, options);
+      return `${crowd!.reservations.length} orders confirmed, the last after ${formatDuration(waited)}`;
+    });
 
     await checks.run("stats-agree", "GET /admin/sales/:id/stats and the sale agree with what the buyers saw", async () => {
       const stats = await expectJson(client, "GET", `/admin/sales/${saleId}/stats`, 200, admin);
@@ -219,7 +216,9 @@ async function checkRateLimit(
       if (push.outcomes.lb_rejected === 0) {
         fail(
           `no 503 from the load balancer at ${achieved} req/s` +
-            (achieved < limitQps ? ` (this client could not exceed the ${limitQps}/s limit: raise it from a bigger machine)` : ": is the TrafficLimit rule on the order path?"),
+            (achieved < limitQps
+              ? ` (this client could not exceed the ${limitQps}/s limit: raise it from a bigger machine)`
+              : ": is the TrafficLimit rule on the order path?"),
         );
       }
       return `${push.requests} requests at ${achieved} req/s: ${push.outcomes.lb_rejected} × 503 from the load balancer, ${push.outcomes.sold_out} × 410 sold_out`;
@@ -231,7 +230,9 @@ async function checkRateLimit(
 function assertEveryClickAnswered(crowd: CrowdResult): void {
   const problems = serverSideFailures(crowd);
   if (crowd.clicksGivenUp > 0) {
-    problems.push(`${crowd.clicksGivenUp} clicks were still rate limited after 20 retries (${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected}): lower --concurrency`);
+    problems.push(
+      `${crowd.clicksGivenUp} clicks were still rate limited after 20 retries (${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected}): lower --concurrency`,
+    );
   }
   if (problems.length > 0) fail(problems.join("; "));
 }
@@ -330,7 +331,12 @@ function fail(message: string): never {
 }
 
 /** Runs `work` with a progress bar on the terminal (nothing otherwise); `tick` sets the bar's value. */
-async function withBar<T>(options: SmokeOptions, unit: string, total: number, work: (tick: (value: number) => void) => Promise<T>): Promise<T> {
+async function withBar<T>(
+  options: SmokeOptions,
+  unit: string,
+  total: number,
+  work: (tick: (value: number) => void) => Promise<T>,
+): Promise<T> {
   if (!options.bars) return work(() => undefined);
   const bar = new SingleBar({ format: `  {bar} {value}/{total} ${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
   bar.start(total, 0);
@@ -359,7 +365,8 @@ async function main(): Promise<number> {
   }
   const stock = wholeNumberFlag("stock", values.stock, 20);
   const buyers = wholeNumberFlag("buyers", values.buyers, stock * 3);
-  if (buyers <= stock) throw new UsageError(`--buyers (${buyers}) must be more than --stock (${stock}): the crowd has to outnumber the units`);
+  if (buyers <= stock)
+    throw new UsageError(`--buyers (${buyers}) must be more than --stock (${stock}): the crowd has to outnumber the units`);
   const stack = values.stack === undefined ? undefined : new DeployedStack(values.stack);
   const baseUrl = values.url ?? stack!.publicUrl();
   const adminToken = secret("SECKILL_ADMIN_TOKEN", "the service's admin bearer token", stack, "admin_token");
@@ -400,7 +407,9 @@ function secret(variable: string, purpose: string, stack: DeployedStack | undefi
   if (value) return value;
   throw new UsageError(
     `${variable} is not set: ${purpose}. ` +
-      (stack ? `Stack ${stack.name} has no "${outputName}" output either.` : `With --stack it is read from the stack's "${outputName}" output.`),
+      (stack
+        ? `Stack ${stack.name} has no "${outputName}" output either.`
+        : `With --stack it is read from the stack's "${outputName}" output.`),
   );
 }
 

@@ -57,12 +57,18 @@ function sizes(json: StackJson): string[] {
 
   for (const alb of all(json, "alicloud_alb_load_balancer")) {
     const listeners = all(json, "alicloud_alb_listener").map((listener) => `${listener.listener_protocol}:${listener.listener_port}`);
-    line("ALB", `${alb.load_balancer_edition}, ${listeners.join(" + ")}, deletion protection ${alb.deletion_protection_enabled === true ? "on" : "off"}`);
+    line(
+      "ALB",
+      `${alb.load_balancer_edition}, ${listeners.join(" + ")}, deletion protection ${alb.deletion_protection_enabled === true ? "on" : "off"}`,
+    );
   }
   const limits = all(json, "alicloud_alb_rule").flatMap((rule) =>
     (rule.rule_actions as Block[])
       .filter((action) => action.type === "TrafficLimit")
-      .map((action) => `${rule.rule_name} ${single(action.traffic_limit_config).qps} qps (${single(action.traffic_limit_config).per_ip_qps}/IP)`),
+      .map(
+        (action) =>
+          `${rule.rule_name} ${single(action.traffic_limit_config).qps} qps (${single(action.traffic_limit_config).per_ip_qps}/IP)`,
+      ),
   );
   if (limits.length > 0) line("Limits", limits.join("; "));
   const pageObjects = all(json, "alicloud_oss_bucket_object").filter((object) => tierOf(object) === "sale-page").length;
@@ -70,7 +76,9 @@ function sizes(json: StackJson): string[] {
     const cdn = all(json, "alicloud_cdn_domain_new")[0];
     const corsOrigins = new Set(
       all(json, "alicloud_alb_rule").flatMap((rule) =>
-        (rule.rule_actions as Block[]).filter((action) => action.type === "Cors").flatMap((action) => single(action.cors_config).allow_origin as string[]),
+        (rule.rule_actions as Block[])
+          .filter((action) => action.type === "Cors")
+          .flatMap((action) => single(action.cors_config).allow_origin as string[]),
       ),
     );
     const cors = corsOrigins.size > 0 ? `, API CORS for ${[...corsOrigins].join(", ")}` : "";
@@ -85,17 +93,26 @@ function sizes(json: StackJson): string[] {
     const launch = all(json, "alicloud_ess_scaling_configuration")[0] ?? {};
     const rule = all(json, "alicloud_ess_scaling_rule")[0];
     const tracking = rule ? `, tracks ${rule.metric_name} ${rule.target_value}` : "";
-    line("Fleet", `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`);
+    line(
+      "Fleet",
+      `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`,
+    );
   }
   const tasks = all(json, "alicloud_ess_scheduled_task").map(
     (task) => `${task.launch_time} ${String(task.scheduled_task_name).split("-").slice(2).join("-")} → ${task.desired_capacity}`,
   );
   line("Sales", tasks.length > 0 ? tasks.join("; ") : "no scheduled pre-warm (no sale window ahead)");
   for (const tair of all(json, "alicloud_redis_tair_instance")) {
-    line("Tair", `${tair.instance_class} × ${tair.shard_count} shard(s), ${tair.payment_type}, ${tair.zone_id} + ${tair.secondary_zone_id}`);
+    line(
+      "Tair",
+      `${tair.instance_class} × ${tair.shard_count} shard(s), ${tair.payment_type}, ${tair.zone_id} + ${tair.secondary_zone_id}`,
+    );
   }
   for (const polardb of all(json, "alicloud_polardb_cluster")) {
-    line("PolarDB", `${polardb.db_node_class} × ${polardb.db_node_count} nodes, ${polardb.pay_type}, hot standby ${polardb.hot_standby_cluster}, deletion lock ${polardb.deletion_lock}`);
+    line(
+      "PolarDB",
+      `${polardb.db_node_class} × ${polardb.db_node_count} nodes, ${polardb.pay_type}, hot standby ${polardb.hot_standby_cluster}, deletion lock ${polardb.deletion_lock}`,
+    );
   }
   for (const rocketmq of all(json, "alicloud_rocketmq_instance")) {
     line("RocketMQ", `${rocketmq.series_code}/${rocketmq.sub_series_code} ${single(rocketmq.product_info).msg_process_spec}`);
@@ -111,7 +128,8 @@ function sizes(json: StackJson): string[] {
 /** The summary of one synthesized stack (its cdk.tf.json). */
 export function summarizeStack(file: string): string {
   const json = JSON.parse(readFileSync(file, "utf8")) as StackJson;
-  const count = (blocks?: Record<string, Record<string, Block>>) => Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+  const count = (blocks?: Record<string, Record<string, Block>>) =>
+    Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
   const sensitive = Object.values(json.output ?? {}).filter((output) => output.sensitive).length;
   return [
     `${path.basename(path.dirname(file))}  →  ${path.relative(process.cwd(), file)}`,

@@ -28,7 +28,11 @@ export class Cache extends Construct {
     super(scope, id);
     const name = `seckill-${props.envName}`;
     const subscription = props.billing === "Subscription";
-    this.password = new Secret(this, "password", { kind: "password", description: "Tair password", overrideVariable: "tair_password" }).value;
+    this.password = new Secret(this, "password", {
+      kind: "password",
+      description: "Tair password",
+      overrideVariable: "tair_password",
+    }).value;
 
     const tair = new RedisTairInstance(this, "tair", {
       tairInstanceName: `${name}-tair`,

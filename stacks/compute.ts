@@ -124,8 +124,20 @@ export class Compute extends Construct {
           taskEnabled: true,
         });
       };
-      task("prewarm", prewarmAt, `Pre-warm to ${window.instances} instances for sale ${window.name} at ${launchTime(window.startsAt)}`, window.instances, window.instances);
-      task("scalein", scaleInAt, `Back to the normal size after sale ${window.name} ended at ${launchTime(window.endsAt)}`, props.minInstances, props.desiredInstances);
+      task(
+        "prewarm",
+        prewarmAt,
+        `Pre-warm to ${window.instances} instances for sale ${window.name} at ${launchTime(window.startsAt)}`,
+        window.instances,
+        window.instances,
+      );
+      task(
+        "scalein",
+        scaleInAt,
+        `Back to the normal size after sale ${window.name} ended at ${launchTime(window.endsAt)}`,
+        props.minInstances,
+        props.desiredInstances,
+      );
     }
   }
 }

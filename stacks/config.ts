@@ -222,7 +222,10 @@ const stateBackendSchema = z
     bucket: text(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "an OSS bucket name (3-63 characters of a-z, 0-9 and -)"),
     prefix: text(/^(?![./])[A-Za-z0-9_./-]+$/, 'a key prefix not starting with "/" or "."').optional(),
     region: text(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'a region id such as "cn-hangzhou"').optional(),
-    tablestore_endpoint: text(/^https:\/\/[a-z0-9-]+\.[a-z0-9-]+\.ots\.aliyuncs\.com$/, 'a Tablestore endpoint "https://<instance>.<region>.ots.aliyuncs.com"').optional(),
+    tablestore_endpoint: text(
+      /^https:\/\/[a-z0-9-]+\.[a-z0-9-]+\.ots\.aliyuncs\.com$/,
+      'a Tablestore endpoint "https://<instance>.<region>.ots.aliyuncs.com"',
+    ).optional(),
     tablestore_table: text(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, "a Tablestore table name").optional(),
   })
   .strict();
@@ -250,17 +253,25 @@ const tfvarsSchema = z
     order_rate_limit_per_ip_qps: wholeNumber(1, 100_000).default(10),
     read_rate_limit_qps: wholeNumber(1, 100_000).default(10_000),
     read_rate_limit_per_ip_qps: wholeNumber(1, 100_000).default(50),
-    dns_domain_name: text(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/, 'a domain hosted in Alibaba Cloud DNS, such as "example.com"').optional(),
+    dns_domain_name: text(
+      /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
+      'a domain hosted in Alibaba Cloud DNS, such as "example.com"',
+    ).optional(),
     dns_record_name: text(/^(@|[a-z0-9*]([a-z0-9.-]{0,61}[a-z0-9])?)$/, 'a host record such as "sale" or "@"').optional(),
 
     // No wildcard: the record names the one origin the API allows.
-    sale_page_record_name: text(/^(@|[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)$/, 'a host record such as "shop" or "@" (no wildcard)').optional(),
+    sale_page_record_name: text(
+      /^(@|[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?)$/,
+      'a host record such as "shop" or "@" (no wildcard)',
+    ).optional(),
     sale_page_cdn_scope: oneOf(["domestic", "overseas", "global"]).optional(),
     sale_page_certificate_id: text(/^[A-Za-z0-9_.:-]+$/, "a certificate id from SSL Certificates Service").optional(),
 
     app_port: wholeNumber(1024, 65535).default(8080),
     instance_types: z
-      .array(text(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, 'an ECS instance type such as "ecs.c7.large"'), { error: "a list of 1 to 10 ECS instance types" })
+      .array(text(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, 'an ECS instance type such as "ecs.c7.large"'), {
+        error: "a list of 1 to 10 ECS instance types",
+      })
       .min(1, { error: "a list of 1 to 10 ECS instance types" })
       .max(10, { error: "a list of 1 to 10 ECS instance types" })
       .default(["ecs.c7.large", "ecs.c6.large", "ecs.g7.large"]),
@@ -272,14 +283,20 @@ const tfvarsSchema = z
     scaling_metric: oneOf(["alb_qps", "cpu"]).default("alb_qps"),
     scaling_target_value: z.number({ error: "a positive number" }).positive({ error: "a positive number" }).optional(),
     instance_warmup_seconds: wholeNumber(0, 86_400).default(300),
-    sale_windows: z.array(saleWindowSchema, { error: "a list of { name, starts_at, ends_at, instances }" }).max(20, { error: "at most 20 sale windows" }).default([]),
+    sale_windows: z
+      .array(saleWindowSchema, { error: "a list of { name, starts_at, ends_at, instances }" })
+      .max(20, { error: "at most 20 sale windows" })
+      .default([]),
     prewarm_lead_minutes: wholeNumber(5, 1440).default(30),
     scale_in_delay_minutes: wholeNumber(0, 1440).default(30),
 
     tair_instance_class: text(/^tair\.rdb\.[a-z0-9.]+$/, 'a Tair memory-enhanced class such as "tair.rdb.2g"').default("tair.rdb.2g"),
     tair_shard_count: wholeNumber(1, 32).default(1),
     // The stack creates Cluster Edition (creation_category "Normal"); ".c" classes are Standard Edition's.
-    polardb_node_class: text(/^polar\.mysql\.[a-z0-9.]+(?<!\.c)$/, 'a PolarDB for MySQL Cluster Edition node class such as "polar.mysql.x4.medium" (".c" classes are Standard Edition)').default("polar.mysql.x4.medium"),
+    polardb_node_class: text(
+      /^polar\.mysql\.[a-z0-9.]+(?<!\.c)$/,
+      'a PolarDB for MySQL Cluster Edition node class such as "polar.mysql.x4.medium" (".c" classes are Standard Edition)',
+    ).default("polar.mysql.x4.medium"),
     polardb_node_count: wholeNumber(2, 16).default(2),
     polardb_hot_standby: bool.default(true),
     data_store_billing: oneOf(["PayAsYouGo", "Subscription"]).default("PayAsYouGo"),
@@ -288,13 +305,17 @@ const tfvarsSchema = z
       .refine((value) => SUBSCRIPTION_MONTHS.includes(value), { error: `one of ${SUBSCRIPTION_MONTHS.join(", ")}` })
       .default(1),
     data_store_extra_whitelist: z
-      .array(text(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 address or CIDR such as "10.8.0.5" or "10.8.0.0/24"'), { error: "a list of IPv4 addresses or CIDRs" })
+      .array(text(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 address or CIDR such as "10.8.0.5" or "10.8.0.0/24"'), {
+        error: "a list of IPv4 addresses or CIDRs",
+      })
       .max(20, { error: "at most 20 entries" })
       .default([]),
 
     rocketmq_series: oneOf(["standard", "professional", "ultimate"]).default("standard"),
     rocketmq_sub_series: oneOf(["cluster_ha", "single_node"]).default("cluster_ha"),
-    rocketmq_spec: text(/^rmq\.[spu]\d+\.[a-z0-9]+$/, 'a RocketMQ 5 message-processing spec such as "rmq.s2.2xlarge"').default("rmq.s2.2xlarge"),
+    rocketmq_spec: text(/^rmq\.[spu]\d+\.[a-z0-9]+$/, 'a RocketMQ 5 message-processing spec such as "rmq.s2.2xlarge"').default(
+      "rmq.s2.2xlarge",
+    ),
     rocketmq_message_retention_hours: wholeNumber(1, 720).default(72),
 
     mse_edition: oneOf(["mse_dev", "mse_pro"]).default("mse_pro"),
@@ -327,11 +348,17 @@ function describe(problem: Problem): string {
 }
 
 function keyPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((acc, segment) => (typeof segment === "number" ? `${acc}[${segment}]` : acc ? `${acc}.${String(segment)}` : String(segment)), "");
+  return segments.reduce<string>(
+    (acc, segment) => (typeof segment === "number" ? `${acc}[${segment}]` : acc ? `${acc}.${String(segment)}` : String(segment)),
+    "",
+  );
 }
 
 function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {
-  return segments.reduce<unknown>((value, segment) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[segment] : undefined), raw);
+  return segments.reduce<unknown>(
+    (value, segment) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[segment] : undefined),
+    raw,
+  );
 }
 
 function editDistance(a: string, b: string): number {
@@ -358,7 +385,13 @@ function unknownKeyProblem(raw: unknown, parent: readonly PropertyKey[], key: st
 /** tfvars are read at synth time: hcl2json hands expressions back as "${...}" strings, which would be taken literally. */
 function expressionProblems(value: unknown, segments: PropertyKey[] = []): Problem[] {
   if (typeof value === "string" && value.includes("${")) {
-    return [{ key: keyPath(segments), value, allowed: "a literal value (tfvars are read at synth time; expressions, variables and functions are not evaluated)" }];
+    return [
+      {
+        key: keyPath(segments),
+        value,
+        allowed: "a literal value (tfvars are read at synth time; expressions, variables and functions are not evaluated)",
+      },
+    ];
   }
   if (Array.isArray(value)) return value.flatMap((item, index) => expressionProblems(item, [...segments, index]));
   if (value !== null && typeof value === "object") {
@@ -370,7 +403,12 @@ function expressionProblems(value: unknown, segments: PropertyKey[] = []): Probl
 function schemaProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem[] {
   return issues.flatMap((issue): Problem[] => {
     if (issue.code === "unrecognized_keys") {
-      const shape = issue.path.length === 0 ? tfvarsSchema.shape : issue.path[0] === "state_backend" ? stateBackendSchema.shape : saleWindowSchema.shape;
+      const shape =
+        issue.path.length === 0
+          ? tfvarsSchema.shape
+          : issue.path[0] === "state_backend"
+            ? stateBackendSchema.shape
+            : saleWindowSchema.shape;
       return issue.keys.map((key) => unknownKeyProblem(raw, issue.path, key, Object.keys(shape)));
     }
     return [{ key: keyPath(issue.path), value: valueAt(raw, issue.path), allowed: issue.message }];
@@ -399,7 +437,11 @@ function networkProblems(tfvars: Tfvars): Problem[] {
   }
   const vpc = parseCidr(tfvars.vpc_cidr)!;
   if (!PRIVATE_RANGES.some((range) => cidrContains(range, vpc)) || vpc.prefix > 24) {
-    problems.push({ key: "vpc_cidr", value: tfvars.vpc_cidr, allowed: "a private CIDR (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) of prefix /8 to /24" });
+    problems.push({
+      key: "vpc_cidr",
+      value: tfvars.vpc_cidr,
+      allowed: "a private CIDR (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) of prefix /8 to /24",
+    });
     return problems;
   }
   const cidrs = vswitchCidrs(tfvars);
@@ -416,17 +458,27 @@ function networkProblems(tfvars: Tfvars): Problem[] {
       const parsed = parseCidr(text);
       if (!parsed || parsed.prefix < 16 || parsed.prefix > 29 || !cidrContains(vpc, parsed)) {
         if (defaulted) notCarvable.push(key);
-        else problems.push({ key: `${key}[${index}]`, value: text, allowed: `a CIDR of prefix /16 to /29 inside vpc_cidr ${tfvars.vpc_cidr}` });
+        else
+          problems.push({
+            key: `${key}[${index}]`,
+            value: text,
+            allowed: `a CIDR of prefix /16 to /29 inside vpc_cidr ${tfvars.vpc_cidr}`,
+          });
         return;
       }
       const clash = seen.find((other) => cidrsOverlap(parseCidr(other.cidr)!, parsed));
-      if (clash) problems.push({ key: `${key}[${index}]`, value: text, allowed: `a CIDR that does not overlap ${clash.key} (${clash.cidr})` });
+      if (clash)
+        problems.push({ key: `${key}[${index}]`, value: text, allowed: `a CIDR that does not overlap ${clash.key} (${clash.cidr})` });
       seen.push({ key: `${key}[${index}]`, cidr: text });
     });
   }
   if (notCarvable.length > 0) {
     const keys = [...new Set(notCarvable)].join(", ");
-    problems.push({ key: "vpc_cidr", value: tfvars.vpc_cidr, allowed: `a VPC of prefix /12 to /21 to carve the default vSwitch CIDRs from, or explicit ${keys}` });
+    problems.push({
+      key: "vpc_cidr",
+      value: tfvars.vpc_cidr,
+      allowed: `a VPC of prefix /12 to /21 to carve the default vSwitch CIDRs from, or explicit ${keys}`,
+    });
   }
   return problems;
 }
@@ -438,10 +490,18 @@ function capacityProblems(tfvars: Tfvars): Problem[] {
   }
   const desired = tfvars.desired_instances;
   if (desired !== undefined && (desired < tfvars.min_instances || desired > tfvars.max_instances)) {
-    problems.push({ key: "desired_instances", value: desired, allowed: `from min_instances (${tfvars.min_instances}) to max_instances (${tfvars.max_instances})` });
+    problems.push({
+      key: "desired_instances",
+      value: desired,
+      allowed: `from min_instances (${tfvars.min_instances}) to max_instances (${tfvars.max_instances})`,
+    });
   }
   if (tfvars.scaling_metric === "cpu" && tfvars.scaling_target_value !== undefined && tfvars.scaling_target_value > 100) {
-    problems.push({ key: "scaling_target_value", value: tfvars.scaling_target_value, allowed: "a CPU utilization from 1 to 100 (%) with scaling_metric \"cpu\"" });
+    problems.push({
+      key: "scaling_target_value",
+      value: tfvars.scaling_target_value,
+      allowed: 'a CPU utilization from 1 to 100 (%) with scaling_metric "cpu"',
+    });
   }
   return problems;
 }
@@ -451,10 +511,19 @@ function rateLimitProblems(tfvars: Tfvars): Problem[] {
   for (const rule of ["order", "read"] as const) {
     const qps = tfvars[`${rule}_rate_limit_qps`];
     const perIp = tfvars[`${rule}_rate_limit_per_ip_qps`];
-    if (perIp >= qps) problems.push({ key: `${rule}_rate_limit_per_ip_qps`, value: perIp, allowed: `below ${rule}_rate_limit_qps (${qps}); ALB rejects per_ip_qps >= qps` });
+    if (perIp >= qps)
+      problems.push({
+        key: `${rule}_rate_limit_per_ip_qps`,
+        value: perIp,
+        allowed: `below ${rule}_rate_limit_qps (${qps}); ALB rejects per_ip_qps >= qps`,
+      });
   }
   if (tfvars.read_rate_limit_qps <= tfvars.order_rate_limit_qps) {
-    problems.push({ key: "read_rate_limit_qps", value: tfvars.read_rate_limit_qps, allowed: `above order_rate_limit_qps (${tfvars.order_rate_limit_qps}): reads get the higher limit` });
+    problems.push({
+      key: "read_rate_limit_qps",
+      value: tfvars.read_rate_limit_qps,
+      allowed: `above order_rate_limit_qps (${tfvars.order_rate_limit_qps}): reads get the higher limit`,
+    });
   }
   return problems;
 }
@@ -482,7 +551,11 @@ function saleWindowProblems(tfvars: Tfvars, now: Date): Problem[] {
       });
     }
     if (window.instances < tfvars.min_instances || window.instances > tfvars.max_instances) {
-      problems.push({ key: `${key}.instances`, value: window.instances, allowed: `from min_instances (${tfvars.min_instances}) to max_instances (${tfvars.max_instances})` });
+      problems.push({
+        key: `${key}.instances`,
+        value: window.instances,
+        allowed: `from min_instances (${tfvars.min_instances}) to max_instances (${tfvars.max_instances})`,
+      });
     }
     const overlapping = spans.find((span) => from < span.to && span.from < to);
     if (overlapping) {
@@ -502,14 +575,23 @@ function salePageProblems(tfvars: Tfvars): Problem[] {
   const record = tfvars.sale_page_record_name;
   if (record === undefined) {
     for (const key of ["sale_page_cdn_scope", "sale_page_certificate_id"] as const) {
-      if (tfvars[key] !== undefined) problems.push({ key, value: tfvars[key], allowed: "set only with sale_page_record_name (without a page domain there is no CDN)" });
+      if (tfvars[key] !== undefined)
+        problems.push({ key, value: tfvars[key], allowed: "set only with sale_page_record_name (without a page domain there is no CDN)" });
     }
     return problems;
   }
   if (tfvars.dns_domain_name === undefined) {
-    problems.push({ key: "sale_page_record_name", value: record, allowed: "set only with dns_domain_name (the page's host is <sale_page_record_name>.<dns_domain_name>)" });
+    problems.push({
+      key: "sale_page_record_name",
+      value: record,
+      allowed: "set only with dns_domain_name (the page's host is <sale_page_record_name>.<dns_domain_name>)",
+    });
   } else if (record === tfvars.dns_record_name) {
-    problems.push({ key: "sale_page_record_name", value: record, allowed: `a host record other than dns_record_name ("${tfvars.dns_record_name}"), which points at the ALB` });
+    problems.push({
+      key: "sale_page_record_name",
+      value: record,
+      allowed: `a host record other than dns_record_name ("${tfvars.dns_record_name}"), which points at the ALB`,
+    });
   }
   if (tfvars.sale_page_certificate_id !== undefined && tfvars.certificate_id === undefined) {
     problems.push({
@@ -532,20 +614,45 @@ function serviceProblems(tfvars: Tfvars): Problem[] {
   // rmq.s3.* serverless): every spec in the provider's acceptance tests and docs follows it.
   const subSeriesDigit = { single_node: "1", cluster_ha: "2" }[tfvars.rocketmq_sub_series];
   if (seriesOfSpec !== tfvars.rocketmq_series) {
-    problems.push({ key: "rocketmq_spec", value: tfvars.rocketmq_spec, allowed: `a spec of the ${tfvars.rocketmq_series} series ("rmq.${tfvars.rocketmq_series[0]}…")` });
+    problems.push({
+      key: "rocketmq_spec",
+      value: tfvars.rocketmq_spec,
+      allowed: `a spec of the ${tfvars.rocketmq_series} series ("rmq.${tfvars.rocketmq_series[0]}…")`,
+    });
   } else if (tfvars.rocketmq_spec[5] !== subSeriesDigit) {
-    problems.push({ key: "rocketmq_spec", value: tfvars.rocketmq_spec, allowed: `a ${tfvars.rocketmq_sub_series} spec ("rmq.${tfvars.rocketmq_series[0]}${subSeriesDigit}.…")` });
+    problems.push({
+      key: "rocketmq_spec",
+      value: tfvars.rocketmq_spec,
+      allowed: `a ${tfvars.rocketmq_sub_series} spec ("rmq.${tfvars.rocketmq_series[0]}${subSeriesDigit}.…")`,
+    });
   }
   if (tfvars.rocketmq_series === "ultimate" && tfvars.rocketmq_sub_series !== "cluster_ha") {
-    problems.push({ key: "rocketmq_sub_series", value: tfvars.rocketmq_sub_series, allowed: '"cluster_ha" (the only sub-series of the ultimate series)' });
+    problems.push({
+      key: "rocketmq_sub_series",
+      value: tfvars.rocketmq_sub_series,
+      allowed: '"cluster_ha" (the only sub-series of the ultimate series)',
+    });
   }
   if (tfvars.mse_edition === "mse_dev") {
-    if (tfvars.mse_instance_count !== 1) problems.push({ key: "mse_instance_count", value: tfvars.mse_instance_count, allowed: '1 with mse_edition "mse_dev" (Developer Edition is a single node)' });
+    if (tfvars.mse_instance_count !== 1)
+      problems.push({
+        key: "mse_instance_count",
+        value: tfvars.mse_instance_count,
+        allowed: '1 with mse_edition "mse_dev" (Developer Edition is a single node)',
+      });
     if (!MSE_DEVELOPER_SPECIFICATIONS.includes(tfvars.mse_specification)) {
-      problems.push({ key: "mse_specification", value: tfvars.mse_specification, allowed: `a Developer Edition spec: ${MSE_DEVELOPER_SPECIFICATIONS.join(", ")}` });
+      problems.push({
+        key: "mse_specification",
+        value: tfvars.mse_specification,
+        allowed: `a Developer Edition spec: ${MSE_DEVELOPER_SPECIFICATIONS.join(", ")}`,
+      });
     }
   } else if (tfvars.mse_instance_count < 3 || tfvars.mse_instance_count % 2 === 0) {
-    problems.push({ key: "mse_instance_count", value: tfvars.mse_instance_count, allowed: 'an odd count of at least 3 with mse_edition "mse_pro" (a Nacos quorum)' });
+    problems.push({
+      key: "mse_instance_count",
+      value: tfvars.mse_instance_count,
+      allowed: 'an odd count of at least 3 with mse_edition "mse_pro" (a Nacos quorum)',
+    });
   }
   return problems;
 }
@@ -574,7 +681,10 @@ function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: D
       certificateId: tfvars.certificate_id,
       orderRateLimit: { qps: tfvars.order_rate_limit_qps, perIpQps: tfvars.order_rate_limit_per_ip_qps },
       readRateLimit: { qps: tfvars.read_rate_limit_qps, perIpQps: tfvars.read_rate_limit_per_ip_qps },
-      dns: tfvars.dns_domain_name && tfvars.dns_record_name ? { domainName: tfvars.dns_domain_name, recordName: tfvars.dns_record_name } : undefined,
+      dns:
+        tfvars.dns_domain_name && tfvars.dns_record_name
+          ? { domainName: tfvars.dns_domain_name, recordName: tfvars.dns_record_name }
+          : undefined,
     },
     salePage: {
       domain:
@@ -609,7 +719,11 @@ function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: D
     },
     cache: { instanceClass: tfvars.tair_instance_class, shardCount: tfvars.tair_shard_count },
     database: { nodeClass: tfvars.polardb_node_class, nodeCount: tfvars.polardb_node_count, hotStandby: tfvars.polardb_hot_standby },
-    dataStores: { billing: tfvars.data_store_billing, subscriptionMonths: tfvars.subscription_months, extraWhitelist: tfvars.data_store_extra_whitelist },
+    dataStores: {
+      billing: tfvars.data_store_billing,
+      subscriptionMonths: tfvars.subscription_months,
+      extraWhitelist: tfvars.data_store_extra_whitelist,
+    },
     messaging: {
       series: tfvars.rocketmq_series,
       subSeries: tfvars.rocketmq_sub_series,
@@ -629,17 +743,29 @@ function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: D
 }
 
 /** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the rules above; throws {@link ConfigError}. */
-export function validateEnvConfig(raw: unknown, options: { readonly envName: string; readonly sourceFile: string; readonly now: Date }): EnvConfig {
+export function validateEnvConfig(
+  raw: unknown,
+  options: { readonly envName: string; readonly sourceFile: string; readonly now: Date },
+): EnvConfig {
   const { envName, sourceFile, now } = options;
   if (!ENV_NAME.test(envName)) {
-    throw new ConfigError(sourceFile, [`environment name ${JSON.stringify(envName)} (from the file name): expected 2-12 characters of a-z and 0-9, starting with a letter`]);
+    throw new ConfigError(sourceFile, [
+      `environment name ${JSON.stringify(envName)} (from the file name): expected 2-12 characters of a-z and 0-9, starting with a letter`,
+    ]);
   }
   const literalProblems = expressionProblems(raw);
   if (literalProblems.length > 0) throw new ConfigError(sourceFile, literalProblems.map(describe));
   const parsed = tfvarsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(sourceFile, schemaProblems(raw, parsed.error.issues).map(describe));
   const tfvars = parsed.data;
-  const problems = [...networkProblems(tfvars), ...capacityProblems(tfvars), ...rateLimitProblems(tfvars), ...saleWindowProblems(tfvars, now), ...salePageProblems(tfvars), ...serviceProblems(tfvars)];
+  const problems = [
+    ...networkProblems(tfvars),
+    ...capacityProblems(tfvars),
+    ...rateLimitProblems(tfvars),
+    ...saleWindowProblems(tfvars, now),
+    ...salePageProblems(tfvars),
+    ...serviceProblems(tfvars),
+  ];
   if (problems.length > 0) throw new ConfigError(sourceFile, problems.map(describe));
   return toEnvConfig(tfvars, envName, sourceFile, now);
 }

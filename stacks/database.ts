@@ -43,7 +43,11 @@ export class Database extends Construct {
     super(scope, id);
     const name = `seckill-${props.envName}`;
     const subscription = props.billing === "Subscription";
-    this.password = new Secret(this, "password", { kind: "password", description: "PolarDB password of the app account", overrideVariable: "polardb_password" }).value;
+    this.password = new Secret(this, "password", {
+      kind: "password",
+      description: "PolarDB password of the app account",
+      overrideVariable: "polardb_password",
+    }).value;
 
     const cluster = new PolardbCluster(this, "cluster", {
       description: `${name}-polardb`,
@@ -63,7 +67,10 @@ export class Database extends Construct {
       hotStandbyCluster: props.hotStandby ? "ON" : "OFF",
       standbyAz: props.hotStandby ? props.dataSubnets[1].zoneId : undefined,
       // The top-level security_ips is deprecated since provider 1.130.0.
-      dbClusterIpArray: [{ dbClusterIpArrayName: WHITELIST_GROUP, securityIps: [...props.appCidrs, ...props.extraWhitelist] }, CLOSED_DEFAULT_GROUP],
+      dbClusterIpArray: [
+        { dbClusterIpArrayName: WHITELIST_GROUP, securityIps: [...props.appCidrs, ...props.extraWhitelist] },
+        CLOSED_DEFAULT_GROUP,
+      ],
       // Terraform cannot delete a prepaid cluster at all, and on one provider 1.289.0 answers a deletion_lock by
       // skipping the rest of the update, endpoint read included: the lock is for pay-as-you-go clusters.
       deletionLock: subscription ? undefined : props.deletionProtection ? 1 : 0,

@@ -44,22 +44,29 @@ function single(block: unknown): ResourceConfig | undefined {
 export const noPublicIngressExceptListenerPorts: Rule = (resources, { listenerPorts }) =>
   ofType(resources, "alicloud_security_group_rule").flatMap(({ path, config }) => {
     if (config.type !== "ingress") return [];
-    if (isExpression(config.cidr_ip)) return [`${path}: ingress cidr_ip ${config.cidr_ip} is computed; use a literal CIDR so the open-to-the-internet check can verify it`];
+    if (isExpression(config.cidr_ip))
+      return [`${path}: ingress cidr_ip ${config.cidr_ip} is computed; use a literal CIDR so the open-to-the-internet check can verify it`];
     if (!ANYWHERE.includes(config.cidr_ip) && config.ipv6_cidr_ip !== "::/0") return [];
     const listenerPort = listenerPorts.some((port) => config.ip_protocol === "tcp" && config.port_range === `${port}/${port}`);
     return listenerPort
       ? []
-      : [`${path}: ingress ${config.ip_protocol} ${config.port_range ?? "-1/-1"} is open to ${config.cidr_ip ?? config.ipv6_cidr_ip}; only the ALB listener ports (${listenerPorts.join(", ")}) may be open to the internet`];
+      : [
+          `${path}: ingress ${config.ip_protocol} ${config.port_range ?? "-1/-1"} is open to ${config.cidr_ip ?? config.ipv6_cidr_ip}; only the ALB listener ports (${listenerPorts.join(", ")}) may be open to the internet`,
+        ];
   });
 
 function whitelistProblems(path: string, attribute: string, entries: readonly unknown[], vpcCidr: string): string[] {
   const vpc = parseCidr(vpcCidr)!;
   return entries.flatMap((entry) => {
-    if (typeof entry !== "string" || isExpression(entry)) return [`${path}: ${attribute} entry ${String(entry)} is computed; whitelist literal app vSwitch CIDRs`];
-    if (ANYWHERE.includes(entry)) return [`${path}: ${attribute} whitelists ${entry}, the whole internet; allow the app vSwitch CIDRs only`];
+    if (typeof entry !== "string" || isExpression(entry))
+      return [`${path}: ${attribute} entry ${String(entry)} is computed; whitelist literal app vSwitch CIDRs`];
+    if (ANYWHERE.includes(entry))
+      return [`${path}: ${attribute} whitelists ${entry}, the whole internet; allow the app vSwitch CIDRs only`];
     const cidr = parseCidr(entry.includes("/") ? entry : `${entry}/32`);
     if (!cidr) return [`${path}: ${attribute} entry "${entry}" is not an IPv4 address or CIDR`];
-    return cidrContains(cidr, vpc) ? [`${path}: ${attribute} whitelists ${entry}, which covers the whole VPC ${vpcCidr}; allow the app vSwitch CIDRs only`] : [];
+    return cidrContains(cidr, vpc)
+      ? [`${path}: ${attribute} whitelists ${entry}, which covers the whole VPC ${vpcCidr}; allow the app vSwitch CIDRs only`]
+      : [];
   });
 }
 
@@ -73,7 +80,9 @@ export const dataStoresWhitelistNarrowly: Rule = (resources, { vpcCidr }) => [
       whitelistProblems(path, `db_cluster_ip_array "${group.db_cluster_ip_array_name}"`, group.security_ips ?? [], vpcCidr),
     ),
   ]),
-  ...ofType(resources, "alicloud_rocketmq_instance").flatMap(({ path, config }) => whitelistProblems(path, "ip_whitelists", config.ip_whitelists ?? [], vpcCidr)),
+  ...ofType(resources, "alicloud_rocketmq_instance").flatMap(({ path, config }) =>
+    whitelistProblems(path, "ip_whitelists", config.ip_whitelists ?? [], vpcCidr),
+  ),
 ];
 
 export const dataStoresPayAsYouGo: Rule = (resources, { dataStoreBilling }) =>
@@ -82,10 +91,16 @@ export const dataStoresPayAsYouGo: Rule = (resources, { dataStoreBilling }) =>
     : [
         ...ofType(resources, "alicloud_redis_tair_instance")
           .filter(({ config }) => config.payment_type !== "PayAsYouGo")
-          .map(({ path, config }) => `${path}: payment_type is ${config.payment_type ?? "unset (the provider default is Subscription)"}; Tair must be PayAsYouGo unless tfvars set data_store_billing = "Subscription"`),
+          .map(
+            ({ path, config }) =>
+              `${path}: payment_type is ${config.payment_type ?? "unset (the provider default is Subscription)"}; Tair must be PayAsYouGo unless tfvars set data_store_billing = "Subscription"`,
+          ),
         ...ofType(resources, "alicloud_polardb_cluster")
           .filter(({ config }) => config.pay_type !== undefined && config.pay_type !== "PostPaid")
-          .map(({ path, config }) => `${path}: pay_type is ${config.pay_type}; PolarDB must be PostPaid unless tfvars set data_store_billing = "Subscription"`),
+          .map(
+            ({ path, config }) =>
+              `${path}: pay_type is ${config.pay_type}; PolarDB must be PostPaid unless tfvars set data_store_billing = "Subscription"`,
+          ),
       ];
 
 export const productionDeletionProtection: Rule = (resources, { production }) =>
@@ -93,7 +108,9 @@ export const productionDeletionProtection: Rule = (resources, { production }) =>
     ? []
     : [
         ...ofType(resources, "alicloud_alb_load_balancer")
-          .filter(({ config }) => config.deletion_protection_enabled !== true && single(config.deletion_protection_config)?.enabled !== true)
+          .filter(
+            ({ config }) => config.deletion_protection_enabled !== true && single(config.deletion_protection_config)?.enabled !== true,
+          )
           .map(({ path }) => `${path}: a production ALB needs deletion protection (deletion_protection_enabled = true)`),
         ...ofType(resources, "alicloud_polardb_cluster")
           // Terraform cannot delete a prepaid cluster: its billing protects it.
@@ -106,7 +123,9 @@ const PUBLIC_ACLS = ["public-read", "public-read-write"];
 export const ossBucketsPrivateAndEncrypted: Rule = (resources) => [
   ...ofType(resources, "alicloud_oss_bucket").flatMap(({ path, config }) => [
     ...(PUBLIC_ACLS.includes(config.acl) ? [`${path}: acl ${config.acl} makes the bucket public; keep it private`] : []),
-    ...(single(config.server_side_encryption_rule)?.sse_algorithm === undefined ? [`${path}: no server_side_encryption_rule; encrypt the bucket at rest`] : []),
+    ...(single(config.server_side_encryption_rule)?.sse_algorithm === undefined
+      ? [`${path}: no server_side_encryption_rule; encrypt the bucket at rest`]
+      : []),
   ]),
   ...ofType(resources, "alicloud_oss_bucket_acl")
     .filter(({ config }) => PUBLIC_ACLS.includes(config.acl))

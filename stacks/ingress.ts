@@ -131,7 +131,13 @@ export class Ingress extends Construct {
           },
         ]
       : [];
-    const rule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], actions: Omit<AlbRuleRuleActions, "order">[], after?: AlbRule) =>
+    const rule = (
+      ruleId: string,
+      priority: number,
+      conditions: AlbRuleRuleConditions[],
+      actions: Omit<AlbRuleRuleActions, "order">[],
+      after?: AlbRule,
+    ) =>
       new AlbRule(this, ruleId, {
         listenerId: servingListener.id,
         ruleName: `${name}-${ruleId}`,
@@ -148,7 +154,11 @@ export class Ingress extends Construct {
         ruleId,
         priority,
         conditions,
-        [...cors, { type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } }, { type: "ForwardGroup", forwardGroupConfig: forward }],
+        [
+          ...cors,
+          { type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } },
+          { type: "ForwardGroup", forwardGroupConfig: forward },
+        ],
         after,
       );
     const orderRule = rateLimitedRule(

@@ -53,7 +53,9 @@ export class Messaging extends Construct {
     });
     this.instanceId = instance.id;
     this.vpcEndpoint = Fn.one(
-      TerraformIterator.fromList(instance.networkInfo.endpoints).forExpressionForList(`val.endpoint_url if val.endpoint_type == "${VPC_ENDPOINT_TYPE}"`),
+      TerraformIterator.fromList(instance.networkInfo.endpoints).forExpressionForList(
+        `val.endpoint_url if val.endpoint_type == "${VPC_ENDPOINT_TYPE}"`,
+      ),
     );
 
     const orders = new RocketmqTopic(this, "orders", {
@@ -72,7 +74,11 @@ export class Messaging extends Construct {
       instanceId: instance.id,
       consumerGroupId: `${name}-order-writer`,
       deliveryOrderType: "Concurrently",
-      consumeRetryPolicy: { retryPolicy: "DefaultRetryPolicy", maxRetryTimes: ORDER_WRITER_MAX_RETRIES, deadLetterTargetTopic: deadLetters.topicName },
+      consumeRetryPolicy: {
+        retryPolicy: "DefaultRetryPolicy",
+        maxRetryTimes: ORDER_WRITER_MAX_RETRIES,
+        deadLetterTargetTopic: deadLetters.topicName,
+      },
       // RocketMQ 5 remarks take only letters, digits, underscores and Chinese characters (topics and groups alike).
       remark: "seckill_order_writer",
     });

@@ -62,7 +62,12 @@ export class SeckillStack extends TerraformStack {
       });
     }
 
-    const network = (this.network = new Network(this, "network", { envName, zones: config.zones, appPort: config.compute.appPort, ...config.network }));
+    const network = (this.network = new Network(this, "network", {
+      envName,
+      zones: config.zones,
+      appPort: config.compute.appPort,
+      ...config.network,
+    }));
     const appCidrs = network.appSubnets.map((subnet) => subnet.cidr);
     const dataTier = { envName, vpcId: network.vpcId, dataSubnets: network.dataSubnets, appCidrs };
 
@@ -77,7 +82,11 @@ export class SeckillStack extends TerraformStack {
       salePageOrigin: salePageDomain && pageOrigin(salePageDomain),
     }));
     // The crowd loads the page from CDN (or, without a domain, it waits in its bucket); only its API calls reach the ALB.
-    const salePage = (this.salePage = new StaticSite(this, "sale-page", { envName, apiBaseUrl: ingress.publicUrl, domain: salePageDomain }));
+    const salePage = (this.salePage = new StaticSite(this, "sale-page", {
+      envName,
+      apiBaseUrl: ingress.publicUrl,
+      domain: salePageDomain,
+    }));
     const cache = (this.cache = new Cache(this, "cache", { ...dataTier, ...config.cache, ...config.dataStores }));
     const database = (this.database = new Database(this, "database", {
       ...dataTier,
@@ -126,12 +135,14 @@ export class SeckillStack extends TerraformStack {
       bootDependsOn: [database.grant],
     });
 
-    const output = (id: string, value: string, description: string, sensitive = false) => new TerraformOutput(this, id, { value, description, sensitive });
+    const output = (id: string, value: string, description: string, sensitive = false) =>
+      new TerraformOutput(this, id, { value, description, sensitive });
     output("public_url", ingress.publicUrl, "Where shoppers, the sale page and the smoke test reach the service");
     output("alb_dns_name", ingress.dnsName, "The ALB's DNS name (CNAME target)");
     output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
     if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");
-    if (salePage.cdnCname) output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
+    if (salePage.cdnCname)
+      output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
     output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
     output("nat_egress_ip", network.egressIp, "Public address the instances reach package mirrors from");
     output("redis_host", cache.host, "Tair private endpoint");

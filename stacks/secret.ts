@@ -36,7 +36,15 @@ export class Secret extends Construct {
     super(scope, id);
     const generated =
       props.kind === "password"
-        ? new Password(this, "generated", { length: 24, special: true, overrideSpecial: "-_", minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 2 })
+        ? new Password(this, "generated", {
+            length: 24,
+            special: true,
+            overrideSpecial: "-_",
+            minUpper: 2,
+            minLower: 2,
+            minNumeric: 2,
+            minSpecial: 2,
+          })
         : new Password(this, "generated", { length: 48, special: false });
     if (!props.overrideVariable) {
       this.value = generated.result;

@@ -104,9 +104,7 @@ export class StaticSite extends Construct {
         cdnType: "web",
         scope: domain.cdnScope ?? "domestic",
         sources: [{ type: "oss", content: `${bucket.bucket}.${bucket.extranetEndpoint}`, port: 443 }],
-        certificateConfig: https
-          ? { certType: "cas", certId: domain.certificateId, serverCertificateStatus: "on" }
-          : undefined,
+        certificateConfig: https ? { certType: "cas", certId: domain.certificateId, serverCertificateStatus: "on" } : undefined,
         tags: props.tags,
       });
       const cdnFunction = (name: string, args: Record<string, string>) =>
@@ -171,7 +169,9 @@ function pageFiles(pageDir: string, apiBaseUrl: string): PageFile[] {
   if (!existsSync(indexPath)) throw new Error(`StaticSite: no index.html in the page directory ${pageDir}`);
   let html = escapeTemplate(readFileSync(indexPath, "utf8"));
   const assets: PageFile[] = [];
-  for (const name of readdirSync(pageDir).filter((n) => n !== "index.html").sort()) {
+  for (const name of readdirSync(pageDir)
+    .filter((n) => n !== "index.html")
+    .sort()) {
     const contentType = CONTENT_TYPES[extname(name)];
     if (!contentType) throw new Error(`StaticSite: ${join(pageDir, name)} has no known content type`);
     const content = readFileSync(join(pageDir, name), "utf8");

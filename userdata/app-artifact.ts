@@ -88,7 +88,18 @@ export function bundleApp(root = projectRoot()): AppBundle {
 // Bump when the artifact's layout or build changes, so cached builds are not reused.
 const ARTIFACT_FORMAT = 2;
 // Instances are x86-64 Alibaba Cloud Linux 3 (glibc): packages with prebuilt binaries get those, whatever builds it.
-const NPM_CI_ARGS = ["ci", "--omit=dev", "--ignore-scripts", "--os=linux", "--cpu=x64", "--libc=glibc", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+const NPM_CI_ARGS = [
+  "ci",
+  "--omit=dev",
+  "--ignore-scripts",
+  "--os=linux",
+  "--cpu=x64",
+  "--libc=glibc",
+  "--prefer-offline",
+  "--no-audit",
+  "--no-fund",
+  "--loglevel=error",
+];
 
 /**
  * The bundle and its production dependencies, exactly as the project lockfile pins them (npm checks every tarball
@@ -107,7 +118,10 @@ export function appArtifact(root = projectRoot(), bundle = bundleApp(root)): App
       writeFileSync(join(staging, "main.js"), bundle.mainJs, { mode: 0o644 });
       const entries = normalizedTree(staging, ["main.js", "node_modules", "package.json", "package-lock.json"]);
       const partial = `${path}.${process.pid}.partial`;
-      createTar({ cwd: staging, file: partial, sync: true, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: true }, entries);
+      createTar(
+        { cwd: staging, file: partial, sync: true, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: true },
+        entries,
+      );
       renameSync(partial, path);
     } finally {
       rmSync(staging, { recursive: true, force: true });
@@ -121,7 +135,10 @@ export function appArtifact(root = projectRoot(), bundle = bundleApp(root)): App
 function installedDependencies(root: string, bundle: AppBundle, cacheDir: string): string {
   const lock: Lockfile = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
   const manifest = { name: "seckill", version: "0.0.0", private: true, dependencies: bundle.dependencies };
-  const files = { "package.json": `${JSON.stringify(manifest, null, 2)}\n`, "package-lock.json": `${JSON.stringify(productionLock(lock, manifest), null, 2)}\n` };
+  const files = {
+    "package.json": `${JSON.stringify(manifest, null, 2)}\n`,
+    "package-lock.json": `${JSON.stringify(productionLock(lock, manifest), null, 2)}\n`,
+  };
   const installed = join(cacheDir, `dependencies-${sha256(JSON.stringify({ ARTIFACT_FORMAT, NPM_CI_ARGS, files })).slice(0, 32)}`);
   if (existsSync(installed)) return installed;
   mkdirSync(cacheDir, { recursive: true });
@@ -209,7 +226,8 @@ interface Lockfile {
 function lockEntry(lock: Lockfile, path: string): LockEntry {
   const entry = lock.packages[path];
   if (!entry) throw new Error(`userdata: package-lock.json has no "${path}"; run npm install`);
-  if (entry.link) throw new Error(`userdata: "${path}" is a link in package-lock.json; production dependencies must come from the registry`);
+  if (entry.link)
+    throw new Error(`userdata: "${path}" is a link in package-lock.json; production dependencies must come from the registry`);
   return entry;
 }
 

@@ -146,9 +146,7 @@ fs.file-max = 2097152
 export function systemdUnit(envName: string, appPort: number): string {
   // Binding below 1024 needs one capability; anything else needs none.
   const capabilities =
-    appPort < 1024
-      ? "AmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE"
-      : "CapabilityBoundingSet=";
+    appPort < 1024 ? "AmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE" : "CapabilityBoundingSet=";
   return `[Unit]
 Description=seckill flash-sale service (${envName})
 Wants=network-online.target
@@ -187,4 +185,3 @@ RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
 WantedBy=multi-user.target
 `;
 }
-

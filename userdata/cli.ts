@@ -23,7 +23,9 @@ async function main(args: string[]): Promise<void> {
   const envsDir = join(projectRoot(), "envs");
   const tfvars = join(envsDir, `${envNames[0]}.tfvars`);
   if (!existsSync(tfvars)) {
-    const known = readdirSync(envsDir).filter((name) => name.endsWith(".tfvars")).map((name) => name.replace(/\.tfvars$/, ""));
+    const known = readdirSync(envsDir)
+      .filter((name) => name.endsWith(".tfvars"))
+      .map((name) => name.replace(/\.tfvars$/, ""));
     throw new Error(`no environment "${envNames[0]}": envs/${envNames[0]}.tfvars does not exist (environments: ${known.join(", ")})`);
   }
   const config = await loadEnvConfig(tfvars);

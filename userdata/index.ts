@@ -91,11 +91,20 @@ function sizeBound(pieces: ScriptPiece[]): number {
   let tokens = 0;
   const incompressible = () => {
     const seed = `apply-time value ${tokens++}`;
-    const digest = (half: string) => createHash("sha512").update(seed + half).digest("base64url");
+    const digest = (half: string) =>
+      createHash("sha512")
+        .update(seed + half)
+        .digest("base64url");
     return (digest("a") + digest("b")).slice(0, APPLY_TIME_VALUE_BOUND);
   };
   const worstCase = pieces
-    .map((piece) => (typeof piece === "string" ? piece : splitTokens(piece.value).map((part) => ("literal" in part ? part.literal : incompressible())).join("")))
+    .map((piece) =>
+      typeof piece === "string"
+        ? piece
+        : splitTokens(piece.value)
+            .map((part) => ("literal" in part ? part.literal : incompressible()))
+            .join(""),
+    )
     .join("");
   return gzipSync(worstCase).length;
 }

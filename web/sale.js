@@ -132,10 +132,13 @@ function render() {
   setText(ui.countdownLabel, countdown[0]);
   setText(ui.countdown, countdown[1]);
 
-  const label = {
-    sending: "Sending…",
-    done: "Purchased",
-  }[buyState] ?? { upcoming: "Starts soon", sold_out: "Sold out", ended: "Sale ended" }[current] ?? "Buy now";
+  const label =
+    {
+      sending: "Sending…",
+      done: "Purchased",
+    }[buyState] ??
+    { upcoming: "Starts soon", sold_out: "Sold out", ended: "Sale ended" }[current] ??
+    "Buy now";
   setText(ui.buy, label);
   ui.buy.disabled = current !== "active" || buyState !== "ready";
 
@@ -193,7 +196,8 @@ async function readSale() {
 function schedulePoll(delayMs) {
   clearTimeout(pollTimer);
   pollTimer = setTimeout(() => {
-    if (document.hidden) pollMissedWhileHidden = true; // a hidden tab adds nothing to the crowd
+    if (document.hidden)
+      pollMissedWhileHidden = true; // a hidden tab adds nothing to the crowd
     else readSale();
   }, delayMs);
 }

@@ -61,11 +61,7 @@ export class Checklist {
     const failed = this.failed;
     const total = this.records.reduce((sum, r) => sum + (r.durationMs ?? 0), 0);
     const ran = this.records.filter((r) => r.status !== "SKIP").length;
-    lines.push(
-      failed
-        ? `FAILED at check "${failed.name}": ${failed.detail}`
-        : `PASSED: ${ran} checks in ${formatDuration(total)}`,
-    );
+    lines.push(failed ? `FAILED at check "${failed.name}": ${failed.detail}` : `PASSED: ${ran} checks in ${formatDuration(total)}`);
     return lines.join("\n");
   }
 }

@@ -81,9 +81,7 @@ export class HttpClient {
           });
         });
       });
-      request.setTimeout(this.timeoutMs, () =>
-        request.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })),
-      );
+      request.setTimeout(this.timeoutMs, () => request.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
       request.on("error", (error) => reject(this.describe(error, url)));
       request.end(payload);
     });

@@ -114,7 +114,12 @@ export async function startThrowawayMariadb(): Promise<LocalServer> {
   ]);
   const url = `mysql://root@127.0.0.1:${port}`;
   try {
-    await waitUntil(() => mysqlAnswers(url), server, `mariadbd on :${port}`, () => tail(path.join(dir, "error.log")));
+    await waitUntil(
+      () => mysqlAnswers(url),
+      server,
+      `mariadbd on :${port}`,
+      () => tail(path.join(dir, "error.log")),
+    );
   } catch (error) {
     await stopServer(server);
     rmSync(dir, { recursive: true, force: true });

@@ -83,7 +83,9 @@ export class DeployedStack {
   publicUrl(): string {
     const value = this.outputs.public_url;
     if (typeof value !== "string" || value === "") {
-      throw new UsageError(`stack ${this.name} has no "public_url" output (outputs: ${Object.keys(this.outputs).join(", ") || "none"}); pass --url`);
+      throw new UsageError(
+        `stack ${this.name} has no "public_url" output (outputs: ${Object.keys(this.outputs).join(", ") || "none"}); pass --url`,
+      );
     }
     return value;
   }

@@ -30,7 +30,10 @@ export const SCHEMA_FILE = join(SCHEMA_DIR, "alicloud@~%3E%201.289.json");
 /** The document `terraform providers schema -json` prints, plus `provider_versions`. */
 export interface ProviderSchemaFile {
   format_version: "1.0";
-  provider_schemas: Record<string, { provider: JsonSchema; resource_schemas: Record<string, JsonSchema>; data_source_schemas: Record<string, JsonSchema> }>;
+  provider_schemas: Record<
+    string,
+    { provider: JsonSchema; resource_schemas: Record<string, JsonSchema>; data_source_schemas: Record<string, JsonSchema> }
+  >;
   provider_versions: Record<string, string>;
 }
 
@@ -73,7 +76,9 @@ function main(argv: string[]): void {
   const schema = extractSchema({ path, rev: rev === "worktree" ? undefined : rev }, subset);
   writeFileSync(SCHEMA_FILE, JSON.stringify(schema, null, 1) + "\n");
   const block = schema.provider_schemas[subset.provider];
-  console.log(`wrote ${SCHEMA_FILE}: ${Object.keys(block.resource_schemas).length} resources, ${Object.keys(block.data_source_schemas).length} data sources`);
+  console.log(
+    `wrote ${SCHEMA_FILE}: ${Object.keys(block.resource_schemas).length} resources, ${Object.keys(block.data_source_schemas).length} data sources`,
+  );
 }
 
 if (require.main === module) {

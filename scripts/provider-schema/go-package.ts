@@ -24,9 +24,11 @@ export function readPackageFiles(source: ProviderSource, dir: string): Map<strin
     for (const name of readdirSync(root).filter(isPackageFile).sort()) files.set(`${dir}/${name}`, readFileSync(join(root, name), "utf8"));
     return files;
   }
-  const git = (args: string[], input?: string) =>
-    execFileSync("git", ["-C", source.path, ...args], { input, maxBuffer: 1 << 30 });
-  const listing = git(["ls-tree", source.rev, `${dir}/`]).toString("utf8").trim().split("\n");
+  const git = (args: string[], input?: string) => execFileSync("git", ["-C", source.path, ...args], { input, maxBuffer: 1 << 30 });
+  const listing = git(["ls-tree", source.rev, `${dir}/`])
+    .toString("utf8")
+    .trim()
+    .split("\n");
   const blobs: { path: string; sha: string }[] = [];
   for (const row of listing) {
     const [meta, path] = row.split("\t");

@@ -17,15 +17,79 @@ export interface Token {
 export class GoSyntaxError extends Error {}
 
 const OPERATORS = [
-  "<<=", ">>=", "&^=", "...", "&&", "||", "<-", "++", "--", "==", "!=", "<=", ">=", ":=",
-  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<", ">>", "&^",
-  "+", "-", "*", "/", "%", "&", "|", "^", "<", ">", "=", "!", "(", ")", "[", "]", "{", "}", ",", ";", ".", ":", "~",
+  "<<=",
+  ">>=",
+  "&^=",
+  "...",
+  "&&",
+  "||",
+  "<-",
+  "++",
+  "--",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  ":=",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "|=",
+  "^=",
+  "<<",
+  ">>",
+  "&^",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "&",
+  "|",
+  "^",
+  "<",
+  ">",
+  "=",
+  "!",
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  ";",
+  ".",
+  ":",
+  "~",
 ];
 
 /** Keywords after which a newline does not end the statement (Go spec, "Semicolons"). */
 const NON_TERMINATING_KEYWORDS = new Set([
-  "case", "chan", "const", "default", "defer", "else", "for", "func", "go", "goto", "if",
-  "import", "interface", "map", "package", "range", "select", "struct", "switch", "type", "var",
+  "case",
+  "chan",
+  "const",
+  "default",
+  "defer",
+  "else",
+  "for",
+  "func",
+  "go",
+  "goto",
+  "if",
+  "import",
+  "interface",
+  "map",
+  "package",
+  "range",
+  "select",
+  "struct",
+  "switch",
+  "type",
+  "var",
 ]);
 
 function endsStatement(token: Token): boolean {
@@ -54,7 +118,18 @@ function decodeInterpreted(body: string, file: string, line: number): string {
       continue;
     }
     const e = body[++i];
-    const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\\": "\\", '"': '"', "'": "'" };
+    const simple: Record<string, string> = {
+      n: "\n",
+      t: "\t",
+      r: "\r",
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      v: "\v",
+      "\\": "\\",
+      '"': '"',
+      "'": "'",
+    };
     if (e in simple) out += simple[e];
     else if (e === "x") {
       out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16));
@@ -111,7 +186,9 @@ export function tokenize(src: string, file: string): Token[] {
       push("ident", src.slice(i, j), line);
       i = j;
     } else if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(src[i + 1] ?? ""))) {
-      const m = /^(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?)(i?)/.exec(src.slice(i, i + 64));
+      const m = /^(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?)(i?)/.exec(
+        src.slice(i, i + 64),
+      );
       if (!m || m[0] === "") throw new GoSyntaxError(`${file}:${line}: bad number`);
       const text = m[1];
       const kind: TokenKind = m[2] ? "imag" : /^0[xXbBoO]/.test(text) || !/[.eE]/.test(text) ? "int" : "float";
@@ -189,10 +266,25 @@ export type Expr = Where &
   );
 
 const BINARY_PRECEDENCE: Record<string, number> = {
-  "||": 1, "&&": 2,
-  "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
-  "+": 4, "-": 4, "|": 4, "^": 4,
-  "*": 5, "/": 5, "%": 5, "<<": 5, ">>": 5, "&": 5, "&^": 5,
+  "||": 1,
+  "&&": 2,
+  "==": 3,
+  "!=": 3,
+  "<": 3,
+  "<=": 3,
+  ">": 3,
+  ">=": 3,
+  "+": 4,
+  "-": 4,
+  "|": 4,
+  "^": 4,
+  "*": 5,
+  "/": 5,
+  "%": 5,
+  "<<": 5,
+  ">>": 5,
+  "&": 5,
+  "&^": 5,
 };
 
 /** A cursor over one file's tokens. */

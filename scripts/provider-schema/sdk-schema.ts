@@ -75,11 +75,31 @@ interface SdkResource {
 
 /** Schema fields that do not change the core schema. */
 const SCHEMA_FIELDS_WITHOUT_EFFECT = new Set([
-  "ForceNew", "ValidateFunc", "DiffSuppressFunc", "Default", "ConflictsWith", "Set", "StateFunc",
-  "AtLeastOneOf", "ExactlyOneOf", "RequiredWith", "Removed", "InputDefault", "ComputedWhen", "PromoteSingle",
+  "ForceNew",
+  "ValidateFunc",
+  "DiffSuppressFunc",
+  "Default",
+  "ConflictsWith",
+  "Set",
+  "StateFunc",
+  "AtLeastOneOf",
+  "ExactlyOneOf",
+  "RequiredWith",
+  "Removed",
+  "InputDefault",
+  "ComputedWhen",
+  "PromoteSingle",
 ]);
 const RESOURCE_FIELDS_WITHOUT_EFFECT = new Set([
-  "Create", "Read", "Update", "Delete", "Exists", "Importer", "CustomizeDiff", "StateUpgraders", "MigrateState",
+  "Create",
+  "Read",
+  "Update",
+  "Delete",
+  "Exists",
+  "Importer",
+  "CustomizeDiff",
+  "StateUpgraders",
+  "MigrateState",
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +136,8 @@ export class SchemaReader {
     if (expr.k === "call" && expr.fn.k === "ident") {
       const fn = this.pkg.funcs.get(expr.fn.name);
       if (fn) {
-        if (fn.params.length !== expr.args.length) this.fail(expr, `call of ${fn.name} with ${expr.args.length} arguments for ${fn.params.length} parameters`);
+        if (fn.params.length !== expr.args.length)
+          this.fail(expr, `call of ${fn.name} with ${expr.args.length} arguments for ${fn.params.length} parameters`);
         const bindings = new Map<string, Bound>(fn.params.map((p, i) => [p, { expr: expr.args[i], scope }]));
         return this.resolve(this.pkg.returnExpr(fn), { bindings }, depth + 1);
       }
@@ -143,7 +164,8 @@ export class SchemaReader {
       }
       case "call":
         if (isSelector(e.fn, "fmt", "Sprintf") && e.args.length > 0) return this.sprintf(e, scope);
-        if (e.fn.k === "ident" && e.args.length === 1 && (this.pkg.types.has(e.fn.name) || e.fn.name === "string")) return this.str(e.args[0], scope);
+        if (e.fn.k === "ident" && e.args.length === 1 && (this.pkg.types.has(e.fn.name) || e.fn.name === "string"))
+          return this.str(e.args[0], scope);
         break;
     }
     return this.fail(e, "expected a string we can evaluate");
@@ -167,7 +189,12 @@ export class SchemaReader {
     const { expr: e, scope } = this.resolve(e0, s0);
     if (e.k === "int") return e.value;
     if (e.k === "unary" && e.op === "-") return -this.int(e.x, scope);
-    if (e.k === "call" && e.fn.k === "ident" && e.args.length === 1 && (this.pkg.types.has(e.fn.name) || /^u?int(8|16|32|64)?$/.test(e.fn.name))) {
+    if (
+      e.k === "call" &&
+      e.fn.k === "ident" &&
+      e.args.length === 1 &&
+      (this.pkg.types.has(e.fn.name) || /^u?int(8|16|32|64)?$/.test(e.fn.name))
+    ) {
       return this.int(e.args[0], scope);
     }
     return this.fail(e, "expected an integer we can evaluate");
@@ -181,7 +208,8 @@ export class SchemaReader {
 
   private valueType(e0: Expr, s0: Scope | null): ValueType {
     const { expr: e } = this.resolve(e0, s0);
-    if (e.k === "selector" && e.x.k === "ident" && e.x.name === "schema" && VALUE_TYPES.includes(e.name as ValueType)) return e.name as ValueType;
+    if (e.k === "selector" && e.x.k === "ident" && e.x.name === "schema" && VALUE_TYPES.includes(e.name as ValueType))
+      return e.name as ValueType;
     return this.fail(e, "expected a schema.ValueType");
   }
 
@@ -200,11 +228,25 @@ export class SchemaReader {
 
   readSchema(e0: Expr, s0: Scope | null, elided = false): SdkSchema {
     const { expr: e, scope } = this.resolve(e0, s0);
-    if (e.k !== "composite" || !(isType(e.type, "schema.Schema") || (elided && e.type === null))) this.fail(e, "expected a schema.Schema literal");
+    if (e.k !== "composite" || !(isType(e.type, "schema.Schema") || (elided && e.type === null)))
+      this.fail(e, "expected a schema.Schema literal");
     const f = this.fields(
       e,
       scope,
-      new Set(["Type", "Optional", "Required", "Computed", "Sensitive", "Deprecated", "Description", "Elem", "MinItems", "MaxItems", "ConfigMode", "DefaultFunc"]),
+      new Set([
+        "Type",
+        "Optional",
+        "Required",
+        "Computed",
+        "Sensitive",
+        "Deprecated",
+        "Description",
+        "Elem",
+        "MinItems",
+        "MaxItems",
+        "ConfigMode",
+        "DefaultFunc",
+      ]),
       SCHEMA_FIELDS_WITHOUT_EFFECT,
     );
     const get = <T>(name: string, read: (b: Bound) => T, fallback: T): T => {
@@ -246,7 +288,11 @@ export class SchemaReader {
    */
   private defaultFuncGivesValue(b: Bound): boolean {
     const { expr, scope } = this.resolve(b.expr, b.scope);
-    if (expr.k === "call" && (isSelector(expr.fn, "schema", "EnvDefaultFunc") || isSelector(expr.fn, "schema", "MultiEnvDefaultFunc")) && expr.args.length === 2) {
+    if (
+      expr.k === "call" &&
+      (isSelector(expr.fn, "schema", "EnvDefaultFunc") || isSelector(expr.fn, "schema", "MultiEnvDefaultFunc")) &&
+      expr.args.length === 2
+    ) {
       const fallback = this.resolve(expr.args[1], scope).expr;
       return !(fallback.k === "ident" && fallback.name === "nil");
     }
@@ -277,7 +323,12 @@ export class SchemaReader {
   readResource(e0: Expr, s0: Scope | null): SdkResource {
     const { expr: e, scope } = this.resolve(e0, s0);
     if (e.k !== "composite" || !isType(e.type, "schema.Resource")) this.fail(e, "expected a schema.Resource literal");
-    const f = this.fields(e, scope, new Set(["Schema", "Timeouts", "SchemaVersion", "Description", "DeprecationMessage"]), RESOURCE_FIELDS_WITHOUT_EFFECT);
+    const f = this.fields(
+      e,
+      scope,
+      new Set(["Schema", "Timeouts", "SchemaVersion", "Description", "DeprecationMessage"]),
+      RESOURCE_FIELDS_WITHOUT_EFFECT,
+    );
     const schemaField = f.get("Schema");
     const r: SdkResource = {
       schema: schemaField ? this.readSchemaMap(schemaField.expr, schemaField.scope) : new Map(),
@@ -292,7 +343,8 @@ export class SchemaReader {
 
   private readTimeouts(b: Bound): NonNullable<SdkResource["timeouts"]> {
     const { expr, scope } = this.resolve(b.expr, b.scope);
-    if (expr.k !== "composite" || !isType(expr.type, "schema.ResourceTimeout")) this.fail(expr, "expected a schema.ResourceTimeout literal");
+    if (expr.k !== "composite" || !isType(expr.type, "schema.ResourceTimeout"))
+      this.fail(expr, "expected a schema.ResourceTimeout literal");
     const operations = { Create: "create", Read: "read", Update: "update", Delete: "delete", Default: "default" } as const;
     const f = this.fields(expr, scope, new Set(Object.keys(operations)), new Set());
     const out: NonNullable<SdkResource["timeouts"]> = new Set();
@@ -312,24 +364,34 @@ export class SchemaReader {
     const variable = p.expectIdent();
     p.expectOp(":=");
     const literal = p.parseExpr();
-    for (let depth = 1; depth > 0; ) {
+    for (let depth = 1; depth > 0;) {
       const t = p.next();
       if (t.kind === "op" && "([{".includes(t.text)) depth++;
       if (t.kind === "op" && ")]}".includes(t.text)) depth--;
       if (t.kind === "ident" && t.text === variable && p.isOp(".")) {
         const field = p.tokens[p.pos + 1].text;
-        if (["Schema", "ResourcesMap", "DataSourcesMap"].includes(field)) p.fail(`${constructor} changes ${variable}.${field} after building it`);
+        if (["Schema", "ResourcesMap", "DataSourcesMap"].includes(field))
+          p.fail(`${constructor} changes ${variable}.${field} after building it`);
       }
     }
     const { expr, scope } = this.resolve(literal, null);
     if (expr.k !== "composite" || !isType(expr.type, "schema.Provider")) this.fail(expr, "expected a schema.Provider literal");
-    const f = this.fields(expr, scope, new Set(["Schema", "ResourcesMap", "DataSourcesMap"]), new Set(["ConfigureFunc", "TerraformVersion", "MetaReset"]));
+    const f = this.fields(
+      expr,
+      scope,
+      new Set(["Schema", "ResourcesMap", "DataSourcesMap"]),
+      new Set(["ConfigureFunc", "TerraformVersion", "MetaReset"]),
+    );
     const entries = (name: string) => {
       const b = f.get(name);
       if (!b || b.expr.k !== "composite") this.fail(expr, `provider ${name} is not a map literal`);
       return new Map(b.expr.elts.map((elt) => [this.str(elt.key!, scope), elt.value]));
     };
-    return { schema: this.readSchemaMap(f.get("Schema")!.expr, scope), resources: entries("ResourcesMap"), dataSources: entries("DataSourcesMap") };
+    return {
+      schema: this.readSchemaMap(f.get("Schema")!.expr, scope),
+      resources: entries("ResourcesMap"),
+      dataSources: entries("DataSourcesMap"),
+    };
   }
 }
 
@@ -409,7 +471,18 @@ function schemaMapToBlock(m: Map<string, SdkSchema>): CoreBlock {
 }
 
 function stringSchema(): SdkSchema {
-  return { type: "TypeString", optional: false, required: false, computed: false, sensitive: false, deprecated: "", description: "", minItems: 0, maxItems: 0, configMode: "auto" };
+  return {
+    type: "TypeString",
+    optional: false,
+    required: false,
+    computed: false,
+    sensitive: false,
+    deprecated: "",
+    description: "",
+    minItems: 0,
+    maxItems: 0,
+    configMode: "auto",
+  };
 }
 
 function toAttribute(s: SdkSchema): CoreAttribute {
@@ -419,7 +492,15 @@ function toAttribute(s: SdkSchema): CoreAttribute {
     required = false;
     optional = true;
   }
-  return { type: ctyType(s), description: s.description, deprecated: s.deprecated !== "", required, optional, computed: s.computed, sensitive: s.sensitive };
+  return {
+    type: ctyType(s),
+    description: s.description,
+    deprecated: s.deprecated !== "",
+    required,
+    optional,
+    computed: s.computed,
+    sensitive: s.sensitive,
+  };
 }
 
 function toNestedBlock(s: SdkSchema): CoreNestedBlock {
@@ -477,12 +558,28 @@ function resourceToBlock(r: SdkResource): CoreBlock {
   block.description = r.description;
   block.deprecated = r.deprecationMessage !== "";
   if (!block.attributes.has("id")) {
-    block.attributes.set("id", { type: "string", description: "", deprecated: false, required: false, optional: true, computed: true, sensitive: false });
+    block.attributes.set("id", {
+      type: "string",
+      description: "",
+      deprecated: false,
+      required: false,
+      optional: true,
+      computed: true,
+      sensitive: false,
+    });
   }
   if (r.timeouts && !block.attributes.has("timeouts") && !block.blockTypes.has("timeouts")) {
     const timeouts: CoreBlock = { attributes: new Map(), blockTypes: new Map(), description: "", deprecated: false };
     for (const op of r.timeouts) {
-      timeouts.attributes.set(op, { type: "string", description: "", deprecated: false, required: false, optional: true, computed: false, sensitive: false });
+      timeouts.attributes.set(op, {
+        type: "string",
+        description: "",
+        deprecated: false,
+        required: false,
+        optional: true,
+        computed: false,
+        sensitive: false,
+      });
     }
     block.blockTypes.set("timeouts", { nesting: "single", block: timeouts, minItems: 0, maxItems: 0 });
   }

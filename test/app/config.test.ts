@@ -17,13 +17,28 @@ describe("loadConfig", () => {
     expect(config.orderQueue).toBe("redis");
     expect(config.logLevel).toBe("info");
     expect(config.workers).toBeGreaterThanOrEqual(1);
-    expect(config.redis).toEqual({ host: "127.0.0.1", port: 6379, db: 0, tls: false, keyPrefix: "seckill:", username: undefined, password: undefined });
+    expect(config.redis).toEqual({
+      host: "127.0.0.1",
+      port: 6379,
+      db: 0,
+      tls: false,
+      keyPrefix: "seckill:",
+      username: undefined,
+      password: undefined,
+    });
     expect(config.mysql).toEqual({ host: "db.internal", port: 3307, user: "seckill", password: "p@ss", database: "seckill" });
   });
 
   it("takes the Redis key prefix, database and TLS from REDIS_URL", () => {
     const config = loadConfig({ ...valid, REDIS_URL: "rediss://:secret@r-abc.redis.rds.aliyuncs.com:6380/2?keyPrefix=shop1:" });
-    expect(config.redis).toMatchObject({ host: "r-abc.redis.rds.aliyuncs.com", port: 6380, db: 2, tls: true, password: "secret", keyPrefix: "shop1:" });
+    expect(config.redis).toMatchObject({
+      host: "r-abc.redis.rds.aliyuncs.com",
+      port: 6380,
+      db: 2,
+      tls: true,
+      password: "secret",
+      keyPrefix: "shop1:",
+    });
   });
 
   it("names every missing required variable", () => {

@@ -46,7 +46,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   api = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  writer = new OrderWriter({ redis: background, pool: resources.pool, keyPrefix: resources.keyPrefix, consumer: "http-test", logger: logs.logger, idleDelayMs: 20 });
+  writer = new OrderWriter({
+    redis: background,
+    pool: resources.pool,
+    keyPrefix: resources.keyPrefix,
+    consumer: "http-test",
+    logger: logs.logger,
+    idleDelayMs: 20,
+  });
   writer.start();
 });
 
@@ -126,7 +133,16 @@ describe("POST /admin/sales", () => {
       body: JSON.stringify({ itemName: "手机 Phone", stock: 3, startsAt, endsAt, priceCents: 199900 }),
     });
     expect(answer.status).toBe(201);
-    expect(answer.json).toEqual({ id: expect.stringMatching(/^[0-9a-f]{16}$/), itemName: "手机 Phone", stock: 3, remaining: 3, startsAt, endsAt, status: "active", priceCents: 199900 });
+    expect(answer.json).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      itemName: "手机 Phone",
+      stock: 3,
+      remaining: 3,
+      startsAt,
+      endsAt,
+      status: "active",
+      priceCents: 199900,
+    });
     const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT item_name, stock, sold FROM sales WHERE id = ?", [answer.json.id]);
     expect(rows).toEqual([{ item_name: "手机 Phone", stock: 3, sold: 0 }]);
     const read = await api.get(`/api/sales/${answer.json.id}`);
@@ -177,7 +193,13 @@ describe("GET /api/sales/:saleId", () => {
     expect((await api.get(`/api/sales/${ended.id}`)).json).toMatchObject({ status: "ended" });
     expect((await api.get(`/api/sales/${soldOut.id}`)).json).toMatchObject({ status: "sold_out", remaining: 0 });
     expect((await api.get(`/api/sales/${active.id}`)).json).toEqual({
-      id: active.id, itemName: "Phone", stock: 5, remaining: 4, startsAt: active.startsAt, endsAt: active.endsAt, status: "active",
+      id: active.id,
+      itemName: "Phone",
+      stock: 5,
+      remaining: 4,
+      startsAt: active.startsAt,
+      endsAt: active.endsAt,
+      status: "active",
     });
   });
 
@@ -252,7 +274,9 @@ describe("POST /api/sales/:saleId/orders", () => {
   it("echoes a sane X-Request-Id and makes one up otherwise", async () => {
     const sale = await createSale();
     expect((await order(sale.id, "alice", undefined, { "x-request-id": "trace-123" })).headers["x-request-id"]).toBe("trace-123");
-    expect((await order(sale.id, "bob", undefined, { "x-request-id": "x".repeat(200) })).headers["x-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+    expect((await order(sale.id, "bob", undefined, { "x-request-id": "x".repeat(200) })).headers["x-request-id"]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-z]+$/,
+    );
   });
 });
 
@@ -328,7 +352,12 @@ describe("bad input never causes a 5xx", () => {
   const cases: [string, () => [string, string, { headers?: Record<string, string>; body?: string | string[] }], number, string][] = [
     ["no Authorization header", () => ["POST", orders(), {}], 401, "unauthorized"],
     ["a Basic Authorization header", () => ["POST", orders(), { headers: { authorization: `Basic ${token}` } }], 401, "unauthorized"],
-    ["a token signed with another secret", () => ["POST", orders(), { headers: bearer(mintUserToken("tester", "x".repeat(40))) }], 401, "unauthorized"],
+    [
+      "a token signed with another secret",
+      () => ["POST", orders(), { headers: bearer(mintUserToken("tester", "x".repeat(40))) }],
+      401,
+      "unauthorized",
+    ],
     ["a token with a tampered userId", () => ["POST", orders(), { headers: bearer(`admin${token.slice(6)}`) }], 401, "unauthorized"],
     ["a token that is only a dot", () => ["POST", orders(), { headers: bearer(".") }], 401, "unauthorized"],
     ["a 10 KB token", () => ["POST", orders(), { headers: bearer("x".repeat(10_000)) }], 401, "unauthorized"],
@@ -339,21 +368,70 @@ describe("bad input never causes a 5xx", () => {
     ["a path-traversal sale id", () => ["GET", "/api/sales/..%2F..%2Fadmin", {}], 404, "not_found"],
     ["a broken percent-encoding", () => ["GET", "/api/orders/%E0%A4%A", { headers: bearer(token) }], 400, "bad_request"],
     ["a malformed order id", () => ["GET", "/api/orders/not-an-order", { headers: bearer(token) }], 404, "not_found"],
-    ["a declared body over 4 KB", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: `{"pad":"${"x".repeat(5000)}"}` }], 413, "payload_too_large"],
-    ["a chunked body over 4 KB", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: ["{", `"pad":"${"x".repeat(3000)}`, `${"x".repeat(3000)}"}`] }], 413, "payload_too_large"],
+    [
+      "a declared body over 4 KB",
+      () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: `{"pad":"${"x".repeat(5000)}"}` }],
+      413,
+      "payload_too_large",
+    ],
+    [
+      "a chunked body over 4 KB",
+      () => [
+        "POST",
+        orders(),
+        { headers: { ...bearer(token), ...json }, body: ["{", `"pad":"${"x".repeat(3000)}`, `${"x".repeat(3000)}"}`] },
+      ],
+      413,
+      "payload_too_large",
+    ],
     ["malformed JSON", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "{nope" }], 400, "malformed_json"],
-    ["a non-empty JSON object", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: '{"quantity":5}' }], 400, "invalid_body"],
+    [
+      "a non-empty JSON object",
+      () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: '{"quantity":5}' }],
+      400,
+      "invalid_body",
+    ],
     ["a JSON array", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "[]" }], 400, "invalid_body"],
     ["JSON null", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "null" }], 400, "invalid_body"],
-    ["a form body", () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "application/x-www-form-urlencoded" }, body: "a=1" }], 415, "unsupported_media_type"],
-    ["{} as text/plain", () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "text/plain" }, body: "{}" }], 415, "unsupported_media_type"],
+    [
+      "a form body",
+      () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "application/x-www-form-urlencoded" }, body: "a=1" }],
+      415,
+      "unsupported_media_type",
+    ],
+    [
+      "{} as text/plain",
+      () => ["POST", orders(), { headers: { ...bearer(token), "content-type": "text/plain" }, body: "{}" }],
+      415,
+      "unsupported_media_type",
+    ],
     ["a body without a content type", () => ["POST", orders(), { headers: bearer(token), body: "{}" }], 415, "unsupported_media_type"],
-    ["invalid UTF-8 as JSON", () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "\u00ff\u00fe" }], 400, "malformed_json"],
+    [
+      "invalid UTF-8 as JSON",
+      () => ["POST", orders(), { headers: { ...bearer(token), ...json }, body: "\u00ff\u00fe" }],
+      400,
+      "malformed_json",
+    ],
     ["admin: malformed JSON", () => ["POST", "/admin/sales", { headers: { ...admin, ...json }, body: "{nope" }], 400, "malformed_json"],
-    ["admin: a body over 4 KB", () => ["POST", "/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify({ itemName: "x".repeat(5000) }) }], 413, "payload_too_large"],
-    ["admin: a form body", () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/x-www-form-urlencoded" }, body: "stock=1" }], 415, "unsupported_media_type"],
+    [
+      "admin: a body over 4 KB",
+      () => ["POST", "/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify({ itemName: "x".repeat(5000) }) }],
+      413,
+      "payload_too_large",
+    ],
+    [
+      "admin: a form body",
+      () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/x-www-form-urlencoded" }, body: "stock=1" }],
+      415,
+      "unsupported_media_type",
+    ],
     ["admin: no body", () => ["POST", "/admin/sales", { headers: { ...admin, ...json } }], 400, "invalid_request"],
-    ["admin: an unsupported charset", () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/json; charset=klingon" }, body: "{}" }], 415, "unsupported_media_type"],
+    [
+      "admin: an unsupported charset",
+      () => ["POST", "/admin/sales", { headers: { ...admin, "content-type": "application/json; charset=klingon" }, body: "{}" }],
+      415,
+      "unsupported_media_type",
+    ],
     ["an unknown route", () => ["GET", "/wp-admin", {}], 404, "not_found"],
     ["GET on the order route", () => ["GET", orders(), { headers: bearer(token) }], 404, "not_found"],
     ["DELETE on a sale", () => ["DELETE", `/api/sales/${saleId}`, {}], 404, "not_found"],
@@ -369,7 +447,12 @@ describe("bad input never causes a 5xx", () => {
   it.each([
     ["a malformed request line", "NOT HTTP AT ALL\r\n\r\n", 400, "bad_request"],
     ["an invalid Content-Length", "POST /api/sales/x/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "bad_request"],
-    ["headers over Node's 16 KB limit", `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${"x".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
+    [
+      "headers over Node's 16 KB limit",
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${"x".repeat(20_000)}\r\n\r\n`,
+      431,
+      "headers_too_large",
+    ],
   ])("%s → %d %s (answered in JSON even though no handler sees it)", async (_what, raw, status, error) => {
     const response = await rawExchange(raw);
     const [head, body] = response.split("\r\n\r\n");

@@ -33,7 +33,11 @@ async function startLiveSettings() {
   const { logger, lines } = captureLogs();
   const settings = new Settings();
   const live = new NacosLiveSettings({
-    connection: { serverAddr: nacos.address, group }, settings, logger, defaults: { settings: DEFAULT_SETTINGS, logLevel: "info" }, snapshotDir,
+    connection: { serverAddr: nacos.address, group },
+    settings,
+    logger,
+    defaults: { settings: DEFAULT_SETTINGS, logLevel: "info" },
+    snapshotDir,
   });
   running.push(live);
   await live.start();

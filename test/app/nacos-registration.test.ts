@@ -17,7 +17,12 @@ afterEach(async () => {
 });
 
 function registration(port = 8080) {
-  const r = new NacosRegistration({ serverAddr: nacos.address, group: GROUP }, { service: "seckill", ip: "10.1.2.3", port }, pino({ level: "silent" }), 50);
+  const r = new NacosRegistration(
+    { serverAddr: nacos.address, group: GROUP },
+    { service: "seckill", ip: "10.1.2.3", port },
+    pino({ level: "silent" }),
+    50,
+  );
   registrations.push(r);
   return r;
 }

@@ -77,7 +77,16 @@ describe("the order writer", () => {
   it("takes over entries a dead consumer had read but never acknowledged", async () => {
     const sale = await newSale(50);
     await reserveFor(sale, 20);
-    await redis.xreadgroup("GROUP", ORDER_WRITER_GROUP, "dead-host", "COUNT", 20, "STREAMS", saleKeys(resources.keyPrefix, sale.id).orders, ">");
+    await redis.xreadgroup(
+      "GROUP",
+      ORDER_WRITER_GROUP,
+      "dead-host",
+      "COUNT",
+      20,
+      "STREAMS",
+      saleKeys(resources.keyPrefix, sale.id).orders,
+      ">",
+    );
     expect(await pendingCount(sale)).toBe(20);
     const { logs } = startWriter({ claimIdleMs: 100 });
     await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 20, "20 confirmed orders");
@@ -88,7 +97,16 @@ describe("the order writer", () => {
   it("after a restart under the same consumer name, finishes the entries it had read before dying", async () => {
     const sale = await newSale(50);
     await reserveFor(sale, 15);
-    await redis.xreadgroup("GROUP", ORDER_WRITER_GROUP, "writer-a", "COUNT", 15, "STREAMS", saleKeys(resources.keyPrefix, sale.id).orders, ">");
+    await redis.xreadgroup(
+      "GROUP",
+      ORDER_WRITER_GROUP,
+      "writer-a",
+      "COUNT",
+      15,
+      "STREAMS",
+      saleKeys(resources.keyPrefix, sale.id).orders,
+      ">",
+    );
     startWriter({ claimIdleMs: HOUR });
     await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 15, "15 confirmed orders");
     await waitUntil(async () => (await pendingCount(sale)) === 0, "no pending entries");

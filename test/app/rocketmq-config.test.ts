@@ -36,7 +36,11 @@ describe("RocketMQ and Nacos configuration", () => {
   test("credentials are optional and come as a pair; the namespace may be empty (open-source RocketMQ)", () => {
     const config = loadConfig({ ...rocketmq, ROCKETMQ_NAMESPACE: "", ROCKETMQ_USERNAME: "user", ROCKETMQ_PASSWORD: "secret" });
 
-    expect(config.rocketmq?.connection).toEqual({ endpoints: rocketmq.ROCKETMQ_ENDPOINTS, namespace: "", credentials: { username: "user", password: "secret" } });
+    expect(config.rocketmq?.connection).toEqual({
+      endpoints: rocketmq.ROCKETMQ_ENDPOINTS,
+      namespace: "",
+      credentials: { username: "user", password: "secret" },
+    });
   });
 
   test("without ORDER_QUEUE=rocketmq and NACOS_SERVER_ADDR there is no RocketMQ and no Nacos (environment defaults)", () => {

@@ -31,7 +31,10 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   broker = await RocketMqBrokerDouble.listen({
-    topics: [TOPIC], consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }], minInvisibleMs: 100, minLongPollingMs: 100,
+    topics: [TOPIC],
+    consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }],
+    minInvisibleMs: 100,
+    minLongPollingMs: 100,
   });
   producer = new RocketMqProducer({ ...clientOptions({ endpoints: broker.endpoint, namespace: "" }, quiet), topic: TOPIC });
   await producer.startup();
@@ -50,7 +53,9 @@ afterAll(async () => {
 async function simpleConsumer(group = GROUP): Promise<RocketMqSimpleConsumer> {
   const consumer = new RocketMqSimpleConsumer({
     ...clientOptions({ endpoints: broker.endpoint, namespace: "" }, quiet),
-    consumerGroup: group, subscriptions: new Map([[TOPIC, "*"]]), awaitDuration: 300,
+    consumerGroup: group,
+    subscriptions: new Map([[TOPIC, "*"]]),
+    awaitDuration: 300,
   });
   await consumer.startup();
   cleanups.push(() => consumer.shutdown());
@@ -60,7 +65,11 @@ async function simpleConsumer(group = GROUP): Promise<RocketMqSimpleConsumer> {
 async function startOrderConsumer(pool: Pool = resources.pool) {
   const logs = captureLogs();
   const orderConsumer = new RocketMqOrderConsumer({
-    consumer: await simpleConsumer(), pool, logger: logs.logger, invisibleDurationMs: 1000, retryDelayMs: () => 200,
+    consumer: await simpleConsumer(),
+    pool,
+    logger: logs.logger,
+    invisibleDurationMs: 1000,
+    retryDelayMs: () => 200,
   });
   orderConsumer.start();
   cleanups.push(() => orderConsumer.stop());
@@ -75,7 +84,12 @@ async function newSale(stock: number): Promise<Sale> {
   return sale;
 }
 
-const order = (sale: Sale, n: number): OrderEvent => ({ orderId: `${sale.id}-${n}`, saleId: sale.id, userId: `buyer${n}`, reservedAt: Date.now() });
+const order = (sale: Sale, n: number): OrderEvent => ({
+  orderId: `${sale.id}-${n}`,
+  saleId: sale.id,
+  userId: `buyer${n}`,
+  reservedAt: Date.now(),
+});
 const send = (event: OrderEvent) => producer.send({ topic: TOPIC, keys: [event.orderId], body: orderMessageBody(event) });
 const sendRaw = (body: string) => producer.send({ topic: TOPIC, keys: ["not-an-order"], body: Buffer.from(body) });
 
@@ -113,7 +127,8 @@ describe("RocketMQ order consumer", () => {
     await doomed.receive(1, 500); // the group's first receive fixes its position on the topic
     await send(order(sale, 1));
     let received;
-    do received = await doomed.receive(1, 500); while (received.length === 0);
+    do received = await doomed.receive(1, 500);
+    while (received.length === 0);
     await writeOrderBatch(resources.pool, [JSON.parse(received[0].body.toString())]);
     await doomed.shutdown(); // gone without acking
 
@@ -128,7 +143,10 @@ describe("RocketMQ order consumer", () => {
   test("while MySQL is unreachable messages wait; once it is back every order is confirmed and none is dead-lettered", async () => {
     const proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
     const pool = createMysqlPool({ ...resources.config().mysql, port: proxy.port }, 2);
-    cleanups.push(() => proxy.close(), () => pool.end());
+    cleanups.push(
+      () => proxy.close(),
+      () => pool.end(),
+    );
     const { logs } = await startOrderConsumer(pool);
     const sale = await newSale(20);
 
@@ -169,7 +187,11 @@ describe("RocketMQ order consumer", () => {
   });
 
   test("a consumer group the broker does not know fails the start with the broker's reason", async () => {
-    const orderConsumer = new RocketMqOrderConsumer({ consumer: await simpleConsumer("no-such-group"), pool: resources.pool, logger: quiet });
+    const orderConsumer = new RocketMqOrderConsumer({
+      consumer: await simpleConsumer("no-such-group"),
+      pool: resources.pool,
+      logger: quiet,
+    });
     orderConsumer.start();
     cleanups.push(() => orderConsumer.stop());
 

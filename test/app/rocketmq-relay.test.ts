@@ -38,7 +38,10 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   broker = await RocketMqBrokerDouble.listen({
-    topics: [TOPIC], consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }], minInvisibleMs: 100, minLongPollingMs: 100,
+    topics: [TOPIC],
+    consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }],
+    minInvisibleMs: 100,
+    minLongPollingMs: 100,
   });
 });
 
@@ -64,11 +67,20 @@ async function startProducer(): Promise<RocketMqProducer> {
 /** The order consumer, started first: its group's first receive fixes where the group starts reading the topic. */
 async function startOrderConsumer() {
   const consumer = new RocketMqSimpleConsumer({
-    ...clientOptions(connection(), quiet), consumerGroup: GROUP, subscriptions: new Map([[TOPIC, "*"]]), awaitDuration: 300,
+    ...clientOptions(connection(), quiet),
+    consumerGroup: GROUP,
+    subscriptions: new Map([[TOPIC, "*"]]),
+    awaitDuration: 300,
   });
   await consumer.startup();
   cleanups.push(() => consumer.shutdown());
-  const orderConsumer = new RocketMqOrderConsumer({ consumer, pool: resources.pool, logger: quiet, invisibleDurationMs: 1000, retryDelayMs: () => 200 });
+  const orderConsumer = new RocketMqOrderConsumer({
+    consumer,
+    pool: resources.pool,
+    logger: quiet,
+    invisibleDurationMs: 1000,
+    retryDelayMs: () => 200,
+  });
   orderConsumer.start();
   cleanups.push(() => orderConsumer.stop());
   await orderConsumer.ready;
@@ -78,8 +90,14 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
   const logs = captureLogs();
   const relay = new RocketMqRelay({ producer: await startProducer(), topic: TOPIC, logger: logs.logger, backoffMs: 20 });
   const writer = new OrderWriter({
-    redis, pool: resources.pool, keyPrefix: resources.keyPrefix, consumer: options.consumer ?? "relay-a", logger: logs.logger,
-    destination: relay, idleDelayMs: 20, claimIdleMs: options.claimIdleMs,
+    redis,
+    pool: resources.pool,
+    keyPrefix: resources.keyPrefix,
+    consumer: options.consumer ?? "relay-a",
+    logger: logs.logger,
+    destination: relay,
+    idleDelayMs: 20,
+    claimIdleMs: options.claimIdleMs,
   });
   writer.start();
   cleanups.push(() => writer.stop());
@@ -135,7 +153,10 @@ describe("relay from the Redis outbox to RocketMQ", () => {
 
     await broker.stop();
     await reserve(sale, 30, "late");
-    await waitUntil(() => logs.lines.some((line) => line.msg.startsWith("sending an order to RocketMQ failed")), "the relay to hit the outage");
+    await waitUntil(
+      () => logs.lines.some((line) => line.msg.startsWith("sending an order to RocketMQ failed")),
+      "the relay to hit the outage",
+    );
     expect(await streamLength(sale)).toBe(30);
     await broker.resume();
 
@@ -150,7 +171,17 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const orderIds = await reserve(sale, 5);
     // The dead relay: read the entries as "relay-dead", sent them, never acknowledged.
     const keys = saleKeys(resources.keyPrefix, sale.id);
-    const [[, entries]] = (await redis.call("XREADGROUP", "GROUP", ORDER_WRITER_GROUP, "relay-dead", "COUNT", 100, "STREAMS", keys.orders, ">")) as [string, [string, string[]][]][];
+    const [[, entries]] = (await redis.call(
+      "XREADGROUP",
+      "GROUP",
+      ORDER_WRITER_GROUP,
+      "relay-dead",
+      "COUNT",
+      100,
+      "STREAMS",
+      keys.orders,
+      ">",
+    )) as [string, [string, string[]][]][];
     const events = entries.map(([, fields]) => parseOrderEvent(fields)) as OrderEvent[];
     await new RocketMqRelay({ producer: await startProducer(), topic: TOPIC, logger: quiet }).deliver(events);
 
@@ -174,6 +205,8 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     await expect(relay.deliver([event])).rejects.toBeDefined();
 
     expect(relay.isTransient()).toBe(true);
-    expect(logs.lines.filter((line) => line.msg.startsWith("sending an order to RocketMQ failed")).map((line) => line.attempt)).toEqual([1, 2]);
+    expect(logs.lines.filter((line) => line.msg.startsWith("sending an order to RocketMQ failed")).map((line) => line.attempt)).toEqual([
+      1, 2,
+    ]);
   });
 });

@@ -56,18 +56,20 @@ afterAll(async () => {
 
 async function startService(): Promise<{ service: ServiceProcess; api: ApiClient; port: number }> {
   const port = await freePort();
-  const service = await ServiceProcess.start(resources.env({
-    PORT: String(port),
-    WORKERS: "2",
-    ORDER_QUEUE: "rocketmq",
-    ROCKETMQ_ENDPOINTS: broker.endpoint,
-    ROCKETMQ_NAMESPACE: NAMESPACE,
-    ROCKETMQ_TOPIC: TOPIC,
-    ROCKETMQ_CONSUMER_GROUP: GROUP,
-    NACOS_SERVER_ADDR: nacos.address,
-    NACOS_GROUP: nacosGroup,
-    TMPDIR: serviceTmpdir,
-  }));
+  const service = await ServiceProcess.start(
+    resources.env({
+      PORT: String(port),
+      WORKERS: "2",
+      ORDER_QUEUE: "rocketmq",
+      ROCKETMQ_ENDPOINTS: broker.endpoint,
+      ROCKETMQ_NAMESPACE: NAMESPACE,
+      ROCKETMQ_TOPIC: TOPIC,
+      ROCKETMQ_CONSUMER_GROUP: GROUP,
+      NACOS_SERVER_ADDR: nacos.address,
+      NACOS_GROUP: nacosGroup,
+      TMPDIR: serviceTmpdir,
+    }),
+  );
   const api = new ApiClient(service.baseUrl, 64);
   cleanups.push(async () => {
     api.close();
@@ -90,12 +92,20 @@ describe("the service with ORDER_QUEUE=rocketmq and Nacos", () => {
     const saleId = await createSale(api, 20);
 
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => order(api, saleId, `buyer-${i}`)));
-    const accepted = answers.filter((a) => a.status === 202).map((a) => a.json.orderId as string).sort();
+    const accepted = answers
+      .filter((a) => a.status === 202)
+      .map((a) => a.json.orderId as string)
+      .sort();
     expect(accepted).toHaveLength(20);
 
     await waitUntil(async () => (await orderIdsInMysql(saleId)).length === 20, "20 orders confirmed in MySQL");
     expect(await orderIdsInMysql(saleId)).toEqual(accepted);
-    expect(broker.messages(TOPIC).map((m) => m.keys[0]).sort()).toEqual(accepted);
+    expect(
+      broker
+        .messages(TOPIC)
+        .map((m) => m.keys[0])
+        .sort(),
+    ).toEqual(accepted);
     await waitUntil(async () => (await resources.redis.xlen(saleKeys(resources.keyPrefix, saleId).orders)) === 0, "an empty outbox");
     expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({ stock: 20, reserved: 20, confirmed: 20, pending: 0 });
   });
@@ -116,13 +126,20 @@ describe("the service with ORDER_QUEUE=rocketmq and Nacos", () => {
     expect((await order(api, saleId, "early")).status).toBe(202);
 
     publishSettings({ ordersEnabled: false });
-    await waitUntil(async () => {
-      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => order(api, saleId, `paused-${i}`)));
-      return answers.every((a) => a.status === 503 && a.json.error === "orders_paused");
-    }, "every worker to refuse new orders", PROPAGATION_MS);
+    await waitUntil(
+      async () => {
+        const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => order(api, saleId, `paused-${i}`)));
+        return answers.every((a) => a.status === 503 && a.json.error === "orders_paused");
+      },
+      "every worker to refuse new orders",
+      PROPAGATION_MS,
+    );
 
     publishSettings("{ordersEnabled: true");
-    await waitUntil(() => service.count("rejected live settings from Nacos; keeping the last good ones") >= 2, "both workers to reject the document");
+    await waitUntil(
+      () => service.count("rejected live settings from Nacos; keeping the last good ones") >= 2,
+      "both workers to reject the document",
+    );
     expect((await order(api, saleId, "still-paused")).status).toBe(503);
 
     publishSettings({ ordersEnabled: true });

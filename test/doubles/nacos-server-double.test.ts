@@ -111,7 +111,9 @@ describe("Nacos server test double with the service's registration (v1 naming AP
     await instance.register();
 
     expect(nacos.instances("seckill", GROUP).map((i) => [i.ip, i.port, i.healthy])).toEqual([["10.0.0.7", 8080, true]]);
-    const listed = await fetch(`http://${nacos.address}/nacos/v1/ns/instance/list?serviceName=${GROUP}%40%40seckill&namespaceId=public`).then((r) => r.json());
+    const listed = await fetch(
+      `http://${nacos.address}/nacos/v1/ns/instance/list?serviceName=${GROUP}%40%40seckill&namespaceId=public`,
+    ).then((r) => r.json());
     expect(listed.hosts.map((h: { ip: string; port: number }) => `${h.ip}:${h.port}`)).toEqual(["10.0.0.7:8080"]);
 
     await instance.deregister();
@@ -130,10 +132,15 @@ describe("Nacos server test double with the service's registration (v1 naming AP
 });
 
 describe("Nacos server test double heartbeat semantics", () => {
-  const beat = (ip: string, port: number) => fetch(
-    `http://${nacos.address}/nacos/v1/ns/instance/beat?${new URLSearchParams({
-      namespaceId: "public", serviceName: `${GROUP}@@seckill`, beat: JSON.stringify({ ip, port, cluster: "DEFAULT" }),
-    })}`, { method: "PUT" }).then((res) => res.json());
+  const beat = (ip: string, port: number) =>
+    fetch(
+      `http://${nacos.address}/nacos/v1/ns/instance/beat?${new URLSearchParams({
+        namespaceId: "public",
+        serviceName: `${GROUP}@@seckill`,
+        beat: JSON.stringify({ ip, port, cluster: "DEFAULT" }),
+      })}`,
+      { method: "PUT" },
+    ).then((res) => res.json());
 
   test("a beat for an instance the server forgot registers it again", async () => {
     expect(await beat("10.0.0.8", 8080)).toMatchObject({ code: 10200, clientBeatInterval: 5000 });

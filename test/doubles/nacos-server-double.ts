@@ -151,8 +151,12 @@ export class NacosServerDouble {
         return this.longPoll(param("Listening-Configs"), req, res, reply);
       case "POST /nacos/v1/ns/instance":
         this.register(param("namespaceId") || "public", param("serviceName"), {
-          ip: param("ip"), port: Number(param("port")), clusterName: param("clusterName") || "DEFAULT",
-          weight: Number(param("weight") || 1), enabled: param("enable") !== "false", ephemeral: param("ephemeral") !== "false",
+          ip: param("ip"),
+          port: Number(param("port")),
+          clusterName: param("clusterName") || "DEFAULT",
+          weight: Number(param("weight") || 1),
+          enabled: param("enable") !== "false",
+          ephemeral: param("ephemeral") !== "false",
           metadata: param("metadata") ? JSON.parse(param("metadata")) : {},
         });
         return reply(200, "ok");
@@ -160,9 +164,19 @@ export class NacosServerDouble {
         this.services.get(serviceKey(param("namespaceId") || "public", param("serviceName")))?.delete(`${param("ip")}:${param("port")}`);
         return reply(200, "ok");
       case "PUT /nacos/v1/ns/instance/beat":
-        return reply(200, JSON.stringify(this.beat(param("namespaceId") || "public", param("serviceName"), JSON.parse(param("beat")))), "application/json");
+        return reply(
+          200,
+          JSON.stringify(this.beat(param("namespaceId") || "public", param("serviceName"), JSON.parse(param("beat")))),
+          "application/json",
+        );
       case "GET /nacos/v1/ns/instance/list":
-        return reply(200, JSON.stringify(this.serviceInfo(param("namespaceId") || "public", param("serviceName"), param("clusters"), param("healthyOnly") === "true")), "application/json");
+        return reply(
+          200,
+          JSON.stringify(
+            this.serviceInfo(param("namespaceId") || "public", param("serviceName"), param("clusters"), param("healthyOnly") === "true"),
+          ),
+          "application/json",
+        );
       case "GET /nacos/v1/ns/operator/metrics":
         return reply(200, JSON.stringify({ status: "UP" }), "application/json");
       default:
@@ -172,14 +186,18 @@ export class NacosServerDouble {
   }
 
   private longPoll(listening: string, req: http.IncomingMessage, res: http.ServerResponse, reply: (status: number, text: string) => void) {
-    const watched = listening.split(LINE).filter(Boolean).map((line) => {
-      const [dataId, group, clientMd5, tenant = ""] = line.split(WORD);
-      return { dataId, group, clientMd5, tenant };
-    });
-    const changed = () => watched
-      .filter((w) => md5(this.config(w.dataId, w.group, w.tenant)) !== w.clientMd5)
-      .map((w) => [w.dataId, w.group, ...(w.tenant ? [w.tenant] : [])].join(WORD) + LINE)
-      .join("");
+    const watched = listening
+      .split(LINE)
+      .filter(Boolean)
+      .map((line) => {
+        const [dataId, group, clientMd5, tenant = ""] = line.split(WORD);
+        return { dataId, group, clientMd5, tenant };
+      });
+    const changed = () =>
+      watched
+        .filter((w) => md5(this.config(w.dataId, w.group, w.tenant)) !== w.clientMd5)
+        .map((w) => [w.dataId, w.group, ...(w.tenant ? [w.tenant] : [])].join(WORD) + LINE)
+        .join("");
     const answer = () => reply(200, encodeURIComponent(changed()));
     if (changed() || req.headers["long-pulling-timeout-no-hangup"] === "true") return answer();
 
@@ -205,12 +223,21 @@ export class NacosServerDouble {
     service.set(`${instance.ip}:${instance.port}`, { ...instance, lastBeat: Date.now(), beats: 0 });
   }
 
-  private beat(namespaceId: string, groupedName: string, beat: { ip: string; port: number; cluster?: string; weight?: number; metadata?: Record<string, string> }) {
+  private beat(
+    namespaceId: string,
+    groupedName: string,
+    beat: { ip: string; port: number; cluster?: string; weight?: number; metadata?: Record<string, string> },
+  ) {
     const key = serviceKey(namespaceId, groupedName);
     if (!this.liveInstances(key).some((i) => i.ip === beat.ip && i.port === beat.port)) {
       this.register(namespaceId, groupedName, {
-        ip: beat.ip, port: beat.port, clusterName: beat.cluster || "DEFAULT", weight: beat.weight ?? 1,
-        enabled: true, ephemeral: true, metadata: beat.metadata ?? {},
+        ip: beat.ip,
+        port: beat.port,
+        clusterName: beat.cluster || "DEFAULT",
+        weight: beat.weight ?? 1,
+        enabled: true,
+        ephemeral: true,
+        metadata: beat.metadata ?? {},
       });
     }
     const stored = this.services.get(key)!.get(`${beat.ip}:${beat.port}`)!;
@@ -238,14 +265,31 @@ export class NacosServerDouble {
     const hosts = this.liveInstances(serviceKey(namespaceId, groupedName))
       .filter((i) => (!wanted || wanted.includes(i.clusterName)) && (!healthyOnly || i.healthy))
       .map((i) => ({
-        instanceId: `${i.ip}#${i.port}#${i.clusterName}#${groupedName}`, ip: i.ip, port: i.port, weight: i.weight,
-        healthy: i.healthy, enabled: i.enabled, ephemeral: i.ephemeral, clusterName: i.clusterName,
-        serviceName: groupedName, metadata: i.metadata,
-        instanceHeartBeatInterval: 5000, instanceHeartBeatTimeOut: 15000, ipDeleteTimeout: 30000,
+        instanceId: `${i.ip}#${i.port}#${i.clusterName}#${groupedName}`,
+        ip: i.ip,
+        port: i.port,
+        weight: i.weight,
+        healthy: i.healthy,
+        enabled: i.enabled,
+        ephemeral: i.ephemeral,
+        clusterName: i.clusterName,
+        serviceName: groupedName,
+        metadata: i.metadata,
+        instanceHeartBeatInterval: 5000,
+        instanceHeartBeatTimeOut: 15000,
+        ipDeleteTimeout: 30000,
       }));
     return {
-      name: groupedName, groupName, clusters, cacheMillis: 10000, hosts, lastRefTime: Date.now(),
-      checksum: md5(JSON.stringify(hosts)), allIPs: false, reachProtectionThreshold: false, valid: true,
+      name: groupedName,
+      groupName,
+      clusters,
+      cacheMillis: 10000,
+      hosts,
+      lastRefTime: Date.now(),
+      checksum: md5(JSON.stringify(hosts)),
+      allIPs: false,
+      reachProtectionThreshold: false,
+      valid: true,
     };
   }
 }

@@ -75,7 +75,8 @@ export async function startOversellingApp(secrets: { adminToken: string; userTok
       }
       if ((match = /^GET \/api\/orders\/([\w-]+)$/.exec(route))) {
         const order = orders.get(match[1]);
-        if (!order || order.userId !== buyerOf(req.headers.authorization)) return reply(404, { error: "not_found", message: "no such order" });
+        if (!order || order.userId !== buyerOf(req.headers.authorization))
+          return reply(404, { error: "not_found", message: "no such order" });
         return reply(200, { orderId: match[1], ...order, status: "confirmed" });
       }
       if ((match = /^GET \/admin\/sales\/(\w+)\/stats$/.exec(route))) {
@@ -97,5 +98,13 @@ export async function startOversellingApp(secrets: { adminToken: string; userTok
 
 function view(sale: DoubleSale) {
   const status = sale.sold >= sale.stock ? "sold_out" : "active";
-  return { id: sale.id, itemName: sale.itemName, stock: sale.stock, remaining: Math.max(0, sale.stock - sale.sold), startsAt: sale.startsAt, endsAt: sale.endsAt, status };
+  return {
+    id: sale.id,
+    itemName: sale.itemName,
+    stock: sale.stock,
+    remaining: Math.max(0, sale.stock - sale.sold),
+    startsAt: sale.startsAt,
+    endsAt: sale.endsAt,
+    status,
+  };
 }

@@ -24,15 +24,21 @@ afterEach(async () => {
 
 async function broker(options: Partial<RocketMqBrokerDoubleOptions> = {}) {
   const b = await RocketMqBrokerDouble.listen({
-    topics: [TOPIC], consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }],
-    minInvisibleMs: 100, minLongPollingMs: 100, ...options,
+    topics: [TOPIC],
+    consumerGroups: [{ name: GROUP, maxRetryTimes: 2 }],
+    minInvisibleMs: 100,
+    minLongPollingMs: 100,
+    ...options,
   });
   brokers.push(b);
   return b;
 }
 
-const connection = (b: RocketMqBrokerDouble, extra: Partial<RocketMqConnection> = {}): RocketMqConnection =>
-  ({ endpoints: b.endpoint, namespace: "", ...extra });
+const connection = (b: RocketMqBrokerDouble, extra: Partial<RocketMqConnection> = {}): RocketMqConnection => ({
+  endpoints: b.endpoint,
+  namespace: "",
+  ...extra,
+});
 
 async function producer(b: RocketMqBrokerDouble, extra: Partial<RocketMqConnection> = {}) {
   const p = new RocketMqProducer({ ...clientOptions(connection(b, extra), logger), topic: TOPIC });
@@ -43,7 +49,10 @@ async function producer(b: RocketMqBrokerDouble, extra: Partial<RocketMqConnecti
 
 async function consumer(b: RocketMqBrokerDouble, group = GROUP, extra: Partial<RocketMqConnection> = {}) {
   const c = new RocketMqSimpleConsumer({
-    ...clientOptions(connection(b, extra), logger), consumerGroup: group, subscriptions: new Map([[TOPIC, "*"]]), awaitDuration: 300,
+    ...clientOptions(connection(b, extra), logger),
+    consumerGroup: group,
+    subscriptions: new Map([[TOPIC, "*"]]),
+    awaitDuration: 300,
   });
   clients.push(c);
   await c.startup();
@@ -53,11 +62,12 @@ async function consumer(b: RocketMqBrokerDouble, group = GROUP, extra: Partial<R
 /** Receives until `count` messages arrived (each receive long-polls up to awaitDuration). */
 async function receiveAtLeast(c: RocketMqSimpleConsumer, count: number): Promise<MessageView[]> {
   const got: MessageView[] = [];
-  while (got.length < count) got.push(...await c.receive(16, INVISIBLE_MS));
+  while (got.length < count) got.push(...(await c.receive(16, INVISIBLE_MS)));
   return got;
 }
 
-const send = (p: RocketMqProducer, key: string) => p.send({ topic: TOPIC, keys: [key], tag: "order", body: Buffer.from(`{"orderId":"${key}"}`) });
+const send = (p: RocketMqProducer, key: string) =>
+  p.send({ topic: TOPIC, keys: [key], tag: "order", body: Buffer.from(`{"orderId":"${key}"}`) });
 
 describe("RocketMQ broker test double with the real Node client", () => {
   test("delivers a sent message with its key, tag, body and first delivery attempt", async () => {
@@ -251,7 +261,9 @@ describe("RocketMQ broker test double with the real Node client", () => {
     const answer = await c.getRpcClientManager().heartbeat(new Endpoints(b.endpoint), heartbeat, 3000);
 
     expect(answer.getStatus()?.getCode()).toBe(Code.OK);
-    expect([...b.clients.values()]).toEqual([{ clientId: c.clientId, clientType: "SIMPLE_CONSUMER", group: GROUP, heartbeats: 1, terminated: false }]);
+    expect([...b.clients.values()]).toEqual([
+      { clientId: c.clientId, clientType: "SIMPLE_CONSUMER", group: GROUP, heartbeats: 1, terminated: false },
+    ]);
   });
 
   test("a heartbeat from a client the broker has no settings for (it terminated) is refused as unrecognized", async () => {
@@ -279,7 +291,13 @@ describe("RocketMQ broker test double with the real Node client", () => {
 
     expect(b.unimplementedCalls).toEqual([]);
     expect([...b.rpcCalls.keys()].sort()).toEqual([
-      "AckMessage", "ChangeInvisibleDuration", "NotifyClientTermination", "QueryRoute", "ReceiveMessage", "SendMessage", "Telemetry",
+      "AckMessage",
+      "ChangeInvisibleDuration",
+      "NotifyClientTermination",
+      "QueryRoute",
+      "ReceiveMessage",
+      "SendMessage",
+      "Telemetry",
     ]);
   });
 });

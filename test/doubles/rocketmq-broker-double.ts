@@ -167,9 +167,15 @@ class Store {
     this.arrivals.setMaxListeners(0);
     for (const t of options.topics) {
       const spec = typeof t === "string" ? { name: t } : t;
-      this.topics.set(qualify(namespace, spec.name), new TopicState({
-        messageType: "NORMAL", readQueueNums: 8, writeQueueNums: 8, ...spec,
-      }));
+      this.topics.set(
+        qualify(namespace, spec.name),
+        new TopicState({
+          messageType: "NORMAL",
+          readQueueNums: 8,
+          writeQueueNums: 8,
+          ...spec,
+        }),
+      );
     }
     for (const g of options.consumerGroups) {
       const spec = typeof g === "string" ? { name: g } : g;
@@ -202,7 +208,11 @@ export class RocketMqBrokerDouble {
     this.store = new Store(this.namespace, options);
     const protoDir = path.join(path.dirname(require.resolve("rocketmq-client-nodejs/package.json")), "proto");
     const definition = protoLoader.loadSync("apache/rocketmq/v2/service.proto", {
-      includeDirs: [protoDir], longs: Number, enums: String, defaults: true, oneofs: true,
+      includeDirs: [protoDir],
+      longs: Number,
+      enums: String,
+      defaults: true,
+      oneofs: true,
     });
     const pkg = grpc.loadPackageDefinition(definition) as any;
     this.service = pkg.apache.rocketmq.v2.MessagingService.service;
@@ -278,8 +288,8 @@ export class RocketMqBrokerDouble {
     }
     server.addService(this.service, handlers);
     this.portInUse = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound)));
+      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
     this.server = server;
   }
 
@@ -337,7 +347,9 @@ export class RocketMqBrokerDouble {
   private requireGroup(resource: Pb, ctx: RequestContext): string {
     const name = this.resourceName(resource, ctx);
     if (!this.store.groups.has(name)) {
-      throw new RpcError(status("CONSUMER_GROUP_NOT_FOUND", `consumer group ${resource?.name} does not exist in namespace '${ctx.namespace}'`));
+      throw new RpcError(
+        status("CONSUMER_GROUP_NOT_FOUND", `consumer group ${resource?.name} does not exist in namespace '${ctx.namespace}'`),
+      );
     }
     return name;
   }
@@ -354,8 +366,13 @@ export class RocketMqBrokerDouble {
     const topic = this.requireTopic(req.topic, ctx);
     const messageQueues = this.brokerNames().flatMap((brokerName) =>
       topic.queueLayout().map(({ id, permission }) => ({
-        topic: req.topic, id, permission, broker: this.broker(brokerName), acceptMessageTypes: [topic.spec.messageType],
-      })));
+        topic: req.topic,
+        id,
+        permission,
+        broker: this.broker(brokerName),
+        acceptMessageTypes: [topic.spec.messageType],
+      })),
+    );
     return { status: status(CODE_OK), messageQueues };
   }
 
@@ -363,7 +380,13 @@ export class RocketMqBrokerDouble {
     const topic = this.requireTopic(req.topic, ctx);
     this.requireGroup(req.group, ctx);
     const assignments = this.brokerNames().map((brokerName) => ({
-      messageQueue: { topic: req.topic, id: -1, permission: "READ_WRITE", broker: this.broker(brokerName), acceptMessageTypes: [topic.spec.messageType] },
+      messageQueue: {
+        topic: req.topic,
+        id: -1,
+        permission: "READ_WRITE",
+        broker: this.broker(brokerName),
+        acceptMessageTypes: [topic.spec.messageType],
+      },
     }));
     return { status: status(CODE_OK), assignments };
   }
@@ -373,7 +396,10 @@ export class RocketMqBrokerDouble {
     const close = () => call.end();
     this.openCalls.add(close);
     const forget = () => this.openCalls.delete(close);
-    call.on("end", () => { forget(); call.end(); });
+    call.on("end", () => {
+      forget();
+      call.end();
+    });
     call.on("error", forget);
     call.on("cancelled", forget);
     call.on("data", (command: Pb) => {
@@ -407,7 +433,12 @@ export class RocketMqBrokerDouble {
         maxAttempts: (group?.maxRetryTimes ?? DEFAULT_MAX_RETRY_TIMES) + 1,
         exponentialBackoff: { initial: fromMillis(1000), max: fromMillis(7200_000), multiplier: 2 },
       },
-      subscription: { ...settings.subscription, fifo: false, receiveBatchSize: MAX_BATCH, longPollingTimeout: fromMillis(this.maxLongPollingMs) },
+      subscription: {
+        ...settings.subscription,
+        fifo: false,
+        receiveBatchSize: MAX_BATCH,
+        longPollingTimeout: fromMillis(this.maxLongPollingMs),
+      },
     };
   }
 
@@ -420,7 +451,13 @@ export class RocketMqBrokerDouble {
   private heartbeat(req: Pb, ctx: RequestContext): Pb {
     const settings = this.requireSettings(ctx);
     const group = settings.clientType === "PRODUCER" ? undefined : this.requireGroup(req.group, ctx);
-    const record = this.clients.get(ctx.clientId) ?? { clientId: ctx.clientId, clientType: settings.clientType, group, heartbeats: 0, terminated: false };
+    const record = this.clients.get(ctx.clientId) ?? {
+      clientId: ctx.clientId,
+      clientType: settings.clientType,
+      group,
+      heartbeats: 0,
+      terminated: false,
+    };
     record.heartbeats++;
     this.clients.set(ctx.clientId, record);
     return { status: status(CODE_OK) };
@@ -453,7 +490,9 @@ export class RocketMqBrokerDouble {
     const props = message.systemProperties;
     if (!props.messageId) throw new RpcError(status("ILLEGAL_MESSAGE_ID", "message id is empty"));
     if (props.messageType !== topic.spec.messageType) {
-      throw new RpcError(status("MESSAGE_PROPERTY_CONFLICT_WITH_TYPE", `topic ${topic.spec.name} accepts ${topic.spec.messageType} messages`));
+      throw new RpcError(
+        status("MESSAGE_PROPERTY_CONFLICT_WITH_TYPE", `topic ${topic.spec.name} accepts ${topic.spec.messageType} messages`),
+      );
     }
     if (message.body.length > MAX_BODY_BYTES) throw new RpcError(status("MESSAGE_BODY_TOO_LARGE"));
     const queueId = topic.takeWriteQueue();
@@ -478,9 +517,15 @@ export class RocketMqBrokerDouble {
     return { status: status(CODE_OK), messageId: stored.messageId, offset: stored.queueOffset };
   }
 
-  private get minInvisibleMs() { return this.options.minInvisibleMs ?? 10_000; }
-  private get minLongPollingMs() { return this.options.minLongPollingMs ?? 5_000; }
-  private get maxLongPollingMs() { return this.options.maxLongPollingMs ?? 20_000; }
+  private get minInvisibleMs() {
+    return this.options.minInvisibleMs ?? 10_000;
+  }
+  private get minLongPollingMs() {
+    return this.options.minLongPollingMs ?? 5_000;
+  }
+  private get maxLongPollingMs() {
+    return this.options.maxLongPollingMs ?? 20_000;
+  }
 
   private async receiveMessage(call: grpc.ServerWritableStream<Pb, Pb>) {
     this.count("ReceiveMessage");
@@ -491,7 +536,10 @@ export class RocketMqBrokerDouble {
     };
     let cancelled = false;
     let wake: (() => void) | undefined;
-    const cancel = () => { cancelled = true; wake?.(); };
+    const cancel = () => {
+      cancelled = true;
+      wake?.();
+    };
     call.on("cancelled", cancel);
     this.openCalls.add(cancel);
     try {
@@ -505,7 +553,9 @@ export class RocketMqBrokerDouble {
       if (req.filterExpression?.type === "SQL") throw new RpcError(status("ILLEGAL_FILTER_EXPRESSION", "SQL92 filtering is not enabled"));
       const invisibleMs = toMillis(req.invisibleDuration);
       if (invisibleMs < this.minInvisibleMs || invisibleMs > MAX_INVISIBLE_MS) {
-        throw new RpcError(status("ILLEGAL_INVISIBLE_TIME", `invisible duration must be within [${this.minInvisibleMs}, ${MAX_INVISIBLE_MS}] ms`));
+        throw new RpcError(
+          status("ILLEGAL_INVISIBLE_TIME", `invisible duration must be within [${this.minInvisibleMs}, ${MAX_INVISIBLE_MS}] ms`),
+        );
       }
       const pollMs = this.pollingTime(req, call.getDeadline());
       const tags = this.tagFilter(req.filterExpression?.expression);
@@ -550,8 +600,11 @@ export class RocketMqBrokerDouble {
     return pollMs;
   }
 
-  private tagFilter(expression: string | undefined): ((tag?: string) => boolean) {
-    const tags = (expression ?? "*").split("||").map((t) => t.trim()).filter(Boolean);
+  private tagFilter(expression: string | undefined): (tag?: string) => boolean {
+    const tags = (expression ?? "*")
+      .split("||")
+      .map((t) => t.trim())
+      .filter(Boolean);
     return (tag) => tags.includes("*") || (tag !== undefined && tags.includes(tag));
   }
 
@@ -671,7 +724,7 @@ export class RocketMqBrokerDouble {
       }
     });
     const codes = new Set(entries.map((e: Pb) => e.status.code));
-    return { status: codes.size > 1 ? status("MULTIPLE_RESULTS") : entries[0]?.status ?? status(CODE_OK), entries };
+    return { status: codes.size > 1 ? status("MULTIPLE_RESULTS") : (entries[0]?.status ?? status(CODE_OK)), entries };
   }
 
   private changeInvisibleDuration(req: Pb, ctx: RequestContext): Pb {

@@ -163,7 +163,11 @@ describe("schema extraction (terraform-plugin-sdk v1 core_schema rules)", () => 
   });
 
   it("makes computed-only and ConfigModeAttr Resource elems attributes of object collections", () => {
-    expect(attributes.endpoints).toEqual({ type: ["list", ["object", { address: "string", ports: ["set", "number"] }]], ...plain, computed: true });
+    expect(attributes.endpoints).toEqual({
+      type: ["list", ["object", { address: "string", ports: ["set", "number"] }]],
+      ...plain,
+      computed: true,
+    });
     expect(attributes.as_attribute).toEqual({ type: ["list", ["object", { v: "bool" }]], ...plain, optional: true });
   });
 
@@ -171,7 +175,10 @@ describe("schema extraction (terraform-plugin-sdk v1 core_schema rules)", () => 
     expect(attributes.id).toEqual({ type: "string", ...plain, optional: true, computed: true });
     expect(blocks.timeouts).toEqual({
       nesting_mode: "single",
-      block: { attributes: { create: { type: "string", ...plain, optional: true }, delete: { type: "string", ...plain, optional: true } }, ...plain },
+      block: {
+        attributes: { create: { type: "string", ...plain, optional: true }, delete: { type: "string", ...plain, optional: true } },
+        ...plain,
+      },
     });
   });
 
@@ -189,7 +196,10 @@ describe("schema extraction (terraform-plugin-sdk v1 core_schema rules)", () => 
   });
 
   it("fails on a helper whose body is more than a return statement", () => {
-    const broken = FIXTURE.replace("return &schema.Schema{Type: schema.TypeMap, Optional: true}", "s := &schema.Schema{Type: schema.TypeMap, Optional: true}\n\treturn s");
+    const broken = FIXTURE.replace(
+      "return &schema.Schema{Type: schema.TypeMap, Optional: true}",
+      "s := &schema.Schema{Type: schema.TypeMap, Optional: true}\n\treturn s",
+    );
     expect(() => readFixture(broken).thing()).toThrow(/func tagsSchema: only a body that is a single return statement is understood/);
   });
 });
@@ -197,7 +207,8 @@ describe("schema extraction (terraform-plugin-sdk v1 core_schema rules)", () => 
 // Needs a clone of aliyun/terraform-provider-alicloud; set ALICLOUD_PROVIDER_SOURCE to its path.
 const providerSource = process.env.ALICLOUD_PROVIDER_SOURCE;
 const withProviderSource = providerSource ? describe : describe.skip;
-if (!providerSource) console.info("skipped: regenerating the vendored schema needs ALICLOUD_PROVIDER_SOURCE=<clone of terraform-provider-alicloud>");
+if (!providerSource)
+  console.info("skipped: regenerating the vendored schema needs ALICLOUD_PROVIDER_SOURCE=<clone of terraform-provider-alicloud>");
 
 withProviderSource("vendored schema regeneration", () => {
   it("reproduces the committed schema file from the pinned provider commit", () => {

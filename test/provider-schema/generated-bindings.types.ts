@@ -21,7 +21,12 @@ export function argumentsTheSchemaLacksDoNotCompile(scope: Construct): void {
   });
 
   // @ts-expect-error instance_type is required by alicloud_redis_tair_instance
-  new RedisTairInstance(scope, "missing-required", { instanceClass: "tair.rdb.2g", vpcId: "vpc-1", vswitchId: "vsw-1", zoneId: "cn-hangzhou-h" });
+  new RedisTairInstance(scope, "missing-required", {
+    instanceClass: "tair.rdb.2g",
+    vpcId: "vpc-1",
+    vswitchId: "vsw-1",
+    zoneId: "cn-hangzhou-h",
+  });
 
   new AlbRule(scope, "wrong-shapes", {
     listenerId: "lsn-1",

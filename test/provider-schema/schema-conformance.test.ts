@@ -59,7 +59,9 @@ describe("schemaViolations", () => {
   });
 
   it("reports a missing required argument and a missing required block", () => {
-    const synth = terraformJson({ alicloud_alb_rule: { r: { listener_id: "lsn-1", priority: 1, rule_actions: [{ order: 1, type: "ForwardGroup" }] } } });
+    const synth = terraformJson({
+      alicloud_alb_rule: { r: { listener_id: "lsn-1", priority: 1, rule_actions: [{ order: 1, type: "ForwardGroup" }] } },
+    });
     expect(schemaViolations(synth)).toEqual([
       "resource.alicloud_alb_rule.r.rule_name: required argument is missing",
       "resource.alicloud_alb_rule.r.rule_conditions: required block is missing (min_items 1)",
@@ -148,6 +150,8 @@ describe("schemaViolations", () => {
         },
       },
     });
-    expect(schemaViolations(synth)).toEqual(["resource.alicloud_ess_scaling_configuration.c.dynamic.data_disk.content.sise: unknown argument or block"]);
+    expect(schemaViolations(synth)).toEqual([
+      "resource.alicloud_ess_scaling_configuration.c.dynamic.data_disk.content.sise: unknown argument or block",
+    ]);
   });
 });

@@ -9,18 +9,52 @@ const schema = file.provider_schemas[PROVIDER];
 
 /** What the stacks build on; the subset may grow, never lose one of these. */
 const STACK_RESOURCES = [
-  "alicloud_vpc", "alicloud_vswitch", "alicloud_nat_gateway", "alicloud_eip_address", "alicloud_eip_association",
-  "alicloud_snat_entry", "alicloud_security_group", "alicloud_security_group_rule", "alicloud_alb_load_balancer",
-  "alicloud_alb_server_group", "alicloud_alb_listener", "alicloud_alb_rule", "alicloud_ess_scaling_group",
-  "alicloud_ess_scaling_configuration", "alicloud_ess_scaling_rule", "alicloud_ess_scheduled_task",
-  "alicloud_ess_server_group_attachment", "alicloud_ram_role", "alicloud_ram_policy", "alicloud_ram_role_policy_attachment",
-  "alicloud_redis_tair_instance", "alicloud_polardb_cluster", "alicloud_polardb_database", "alicloud_polardb_account",
-  "alicloud_polardb_account_privilege", "alicloud_rocketmq_instance", "alicloud_rocketmq_topic",
-  "alicloud_rocketmq_consumer_group", "alicloud_mse_cluster", "alicloud_alidns_record", "alicloud_oss_bucket",
-  "alicloud_oss_bucket_acl", "alicloud_oss_bucket_policy", "alicloud_oss_bucket_public_access_block",
-  "alicloud_oss_bucket_server_side_encryption", "alicloud_oss_bucket_object", "alicloud_cdn_domain_new",
+  "alicloud_vpc",
+  "alicloud_vswitch",
+  "alicloud_nat_gateway",
+  "alicloud_eip_address",
+  "alicloud_eip_association",
+  "alicloud_snat_entry",
+  "alicloud_security_group",
+  "alicloud_security_group_rule",
+  "alicloud_alb_load_balancer",
+  "alicloud_alb_server_group",
+  "alicloud_alb_listener",
+  "alicloud_alb_rule",
+  "alicloud_ess_scaling_group",
+  "alicloud_ess_scaling_configuration",
+  "alicloud_ess_scaling_rule",
+  "alicloud_ess_scheduled_task",
+  "alicloud_ess_server_group_attachment",
+  "alicloud_ram_role",
+  "alicloud_ram_policy",
+  "alicloud_ram_role_policy_attachment",
+  "alicloud_redis_tair_instance",
+  "alicloud_polardb_cluster",
+  "alicloud_polardb_database",
+  "alicloud_polardb_account",
+  "alicloud_polardb_account_privilege",
+  "alicloud_rocketmq_instance",
+  "alicloud_rocketmq_topic",
+  "alicloud_rocketmq_consumer_group",
+  "alicloud_mse_cluster",
+  "alicloud_alidns_record",
+  "alicloud_oss_bucket",
+  "alicloud_oss_bucket_acl",
+  "alicloud_oss_bucket_policy",
+  "alicloud_oss_bucket_public_access_block",
+  "alicloud_oss_bucket_server_side_encryption",
+  "alicloud_oss_bucket_object",
+  "alicloud_cdn_domain_new",
 ];
-const STACK_DATA_SOURCES = ["alicloud_images", "alicloud_zones", "alicloud_mse_clusters", "alicloud_account", "alicloud_alb_zones", "alicloud_instance_types"];
+const STACK_DATA_SOURCES = [
+  "alicloud_images",
+  "alicloud_zones",
+  "alicloud_mse_clusters",
+  "alicloud_account",
+  "alicloud_alb_zones",
+  "alicloud_instance_types",
+];
 
 const resource = (type: string) => schema.resource_schemas[type].block;
 /** The block type reached by following nested block names from a block. */
@@ -82,7 +116,10 @@ describe("vendored alicloud provider schema", () => {
       }
     };
     walk(schema.provider.block, "provider", check);
-    for (const [kind, schemas] of [["resource", schema.resource_schemas], ["data", schema.data_source_schemas]] as const) {
+    for (const [kind, schemas] of [
+      ["resource", schema.resource_schemas],
+      ["data", schema.data_source_schemas],
+    ] as const) {
       for (const [type, s] of Object.entries<any>(schemas)) {
         expect(Number.isInteger(s.version)).toBe(true);
         walk(s.block, `${kind}.${type}`, check);
@@ -176,7 +213,8 @@ describe("vendored alicloud provider schema", () => {
 
     it("provider: region, profile and credentials are optional; assume_role is one block with a required role_arn", () => {
       const provider = schema.provider.block;
-      for (const name of ["region", "access_key", "secret_key", "profile", "security_token"]) expect(provider.attributes[name].optional).toBe(true);
+      for (const name of ["region", "access_key", "secret_key", "profile", "security_token"])
+        expect(provider.attributes[name].optional).toBe(true);
       expect(provider.attributes.id).toBeUndefined();
       expect(provider.block_types.assume_role).toMatchObject({ nesting_mode: "set", max_items: 1 });
       expect(provider.block_types.assume_role.block.attributes.role_arn.required).toBe(true);

@@ -29,7 +29,12 @@ function build(what: string, command: string, args: readonly string[]): void {
 }
 
 /** Runs the built tool (dist/<tool>.js) with only the given environment, from `cwd`. */
-export function runTool(tool: "smoke" | "demo", args: readonly string[], env: Record<string, string> = {}, cwd = PROJECT_DIR): Promise<CliRun> {
+export function runTool(
+  tool: "smoke" | "demo",
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd = PROJECT_DIR,
+): Promise<CliRun> {
   const child = spawn(process.execPath, [path.join(PROJECT_DIR, "dist", `${tool}.js`), ...args], {
     cwd,
     env: { PATH: process.env.PATH, ...env },

@@ -39,7 +39,17 @@ describe("the demo's verdict", () => {
   const crowd: CrowdResult = {
     clicks: 11,
     requests: 11,
-    outcomes: { reserved: 11, already_purchased: 0, sold_out: 0, rate_limited: 0, lb_rejected: 0, unavailable: 0, server_error: 0, unexpected: 0, no_answer: 0 },
+    outcomes: {
+      reserved: 11,
+      already_purchased: 0,
+      sold_out: 0,
+      rate_limited: 0,
+      lb_rejected: 0,
+      unavailable: 0,
+      server_error: 0,
+      unexpected: 0,
+      no_answer: 0,
+    },
     reservations: [],
     firstAnswer: {},
     clicksGivenUp: 0,

@@ -2,7 +2,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { RunningApp, startApp } from "../../scripts/lib/local-app";
-import { createScratch, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, freePort, Scratch, startThrowawayRedis } from "../../scripts/lib/local-services";
+import {
+  createScratch,
+  DEFAULT_MYSQL_URL,
+  DEFAULT_REDIS_URL,
+  freePort,
+  Scratch,
+  startThrowawayRedis,
+} from "../../scripts/lib/local-services";
 import { startOversellingApp } from "../doubles/overselling-app";
 import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
 import { loadEnvConfig } from "../../stacks/config";
@@ -37,7 +44,16 @@ describe("against the real service on the local Redis and MariaDB (own database 
       const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale], secrets);
 
       expect(run.stdout).toMatch(/^PASSED: 8 checks/m);
-      for (const check of ["healthz", "readyz", "create-sale", "flash-crowd", "exactly-stock-sold", "one-unit-per-buyer", "orders-confirmed", "stats-agree"]) {
+      for (const check of [
+        "healthz",
+        "readyz",
+        "create-sale",
+        "flash-crowd",
+        "exactly-stock-sold",
+        "one-unit-per-buyer",
+        "orders-confirmed",
+        "stats-agree",
+      ]) {
         expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
       }
       expect(run.stdout).toMatch(/^  SKIP  rate-limit .*not asked for/m);
@@ -48,7 +64,11 @@ describe("against the real service on the local Redis and MariaDB (own database 
     test("--rate-limit passes when the load balancer answers 503 above the limit", async () => {
       const alb = await startRateLimitingProxy(app.baseUrl, 40);
       try {
-        const run = await runTool("smoke", ["--url", alb.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "40", "--rate-limit-seconds", "2"], secrets);
+        const run = await runTool(
+          "smoke",
+          ["--url", alb.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "40", "--rate-limit-seconds", "2"],
+          secrets,
+        );
 
         expect(run.stdout).toMatch(/^  PASS  rate-limit .*× 503 from the load balancer/m);
         expect(run.code).toBe(0);
@@ -66,7 +86,12 @@ describe("against the real service on the local Redis and MariaDB (own database 
       try {
         deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl });
 
-        const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "4", "--buyers", "8", "--rate-limit", "--rate-limit-seconds", "2"], secrets, projectDir);
+        const run = await runTool(
+          "smoke",
+          ["--stack", "seckill-dev", "--stock", "4", "--buyers", "8", "--rate-limit", "--rate-limit-seconds", "2"],
+          secrets,
+          projectDir,
+        );
 
         expect(run.stderr).toContain(`on the order endpoint (per-IP limit ${perIpQps}/s from envs/dev.tfvars): the ALB answers 503`);
         expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
@@ -79,9 +104,15 @@ describe("against the real service on the local Redis and MariaDB (own database 
     }, 90_000);
 
     test("--rate-limit fails when nothing answers 503 above the limit", async () => {
-      const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"], secrets);
+      const run = await runTool(
+        "smoke",
+        ["--url", app.baseUrl, ...smallSale, "--rate-limit", "--rate-limit-qps", "20", "--rate-limit-seconds", "2"],
+        secrets,
+      );
 
-      expect(run.stdout).toMatch(/^FAILED at check "rate-limit": no 503 from the load balancer at \d+ req\/s: is the TrafficLimit rule on the order path\?/m);
+      expect(run.stdout).toMatch(
+        /^FAILED at check "rate-limit": no 503 from the load balancer at \d+ req\/s: is the TrafficLimit rule on the order path\?/m,
+      );
       expect(run.code).toBe(1);
     });
   });
@@ -118,7 +149,10 @@ test("fails at healthz, naming the address, when nothing listens there", async (
 });
 
 test("fails at exactly-stock-sold when the service hands out more units than it has", async () => {
-  const oversellingApp = await startOversellingApp({ adminToken: secrets.SECKILL_ADMIN_TOKEN, userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET });
+  const oversellingApp = await startOversellingApp({
+    adminToken: secrets.SECKILL_ADMIN_TOKEN,
+    userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET,
+  });
   try {
     const run = await runTool("smoke", ["--url", oversellingApp.baseUrl, "--stock", "20"], secrets);
 
@@ -138,7 +172,10 @@ describe("--stack seckill-<env>", () => {
   afterEach(() => rmSync(projectDir, { recursive: true, force: true }));
 
   test("reads the public URL and the secrets from the deployed stack's outputs", async () => {
-    const oversellingApp = await startOversellingApp({ adminToken: secrets.SECKILL_ADMIN_TOKEN, userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET });
+    const oversellingApp = await startOversellingApp({
+      adminToken: secrets.SECKILL_ADMIN_TOKEN,
+      userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET,
+    });
     try {
       deployedStack(projectDir, "seckill-dev", {
         public_url: oversellingApp.baseUrl,
@@ -193,7 +230,9 @@ function deployedStack(projectDir: string, stack: string, outputs: Record<string
   const statePath = path.join(projectDir, `terraform.${stack}.tfstate`);
   writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: statePath } } } }));
   if (outputs) {
-    const stateOutputs = Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, { value, type: "string", sensitive: name !== "public_url" }]));
+    const stateOutputs = Object.fromEntries(
+      Object.entries(outputs).map(([name, value]) => [name, { value, type: "string", sensitive: name !== "public_url" }]),
+    );
     writeFileSync(statePath, JSON.stringify({ version: 4, outputs: stateOutputs, resources: [] }));
   }
 }

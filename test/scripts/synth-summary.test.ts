@@ -31,19 +31,25 @@ describe("synth summary", () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test("names the stack and where its Terraform JSON went", () => {
-    expect(summary.split("\n")[0]).toBe(`seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`);
+    expect(summary.split("\n")[0]).toBe(
+      `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
+    );
     expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 21 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
-    expect(summary).toMatch(/^ {2}network +16 {2}eip_address 1, eip_association 1, nat_gateway 1, security_group 1, security_group_rule 3, snat_entry 2, vpc 1, vswitch 6$/m);
+    expect(summary).toMatch(
+      /^ {2}network +16 {2}eip_address 1, eip_association 1, nat_gateway 1, security_group 1, security_group_rule 3, snat_entry 2, vpc 1, vswitch 6$/m,
+    );
     expect(summary).toMatch(/^ {2}compute +7 {2}.*ess_scheduled_task 2.*data\.images 1$/m);
   });
 
   test("shows the sizes that matter on sale day", () => {
     expect(summary).toContain("ALB        Standard, HTTP:80, deletion protection on");
     expect(summary).toContain("Limits     seckill-prod-orders 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)");
-    expect(summary).toContain("Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000");
+    expect(summary).toContain(
+      "Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000",
+    );
     expect(summary).toContain("Sales      2026-12-12T11:30Z double12-prewarm → 24; 2026-12-12T14:30Z double12-scalein → 4");
     expect(summary).toContain("Tair       tair.rdb.8g × 1 shard(s), PayAsYouGo, cn-hangzhou-j + cn-hangzhou-k");
     expect(summary).toContain("PolarDB    polar.mysql.x4.large × 2 nodes, PostPaid, hot standby ON, deletion lock 1");
@@ -52,7 +58,9 @@ describe("synth summary", () => {
   });
 
   test("lists the sale page's tier, and says when the page is not published", () => {
-    expect(summary).toMatch(/^ {2}sale-page +7 {2}oss_bucket 1, oss_bucket_acl 1, oss_bucket_object 3, oss_bucket_public_access_block 1, data\.account 1$/m);
+    expect(summary).toMatch(
+      /^ {2}sale-page +7 {2}oss_bucket 1, oss_bucket_acl 1, oss_bucket_object 3, oss_bucket_public_access_block 1, data\.account 1$/m,
+    );
     expect(summary).toContain("Page       3 objects in a private bucket, not published (no sale_page_record_name)");
   });
 
@@ -70,7 +78,9 @@ describe("synth summary", () => {
     const app = new App({ outdir });
     new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"));
     app.synth();
-    expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain("Sales      no scheduled pre-warm (no sale window ahead)");
+    expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain(
+      "Sales      no scheduled pre-warm (no sale window ahead)",
+    );
     expect(summary).toMatch(/^ {2}State {6}local .*terraform\.seckill-prod\.tfstate$/m);
   });
 });

@@ -23,7 +23,9 @@ function synthError(stack: SeckillStack): string {
 }
 
 function resourceOf(stack: SeckillStack, type: string): TerraformResource {
-  return stack.node.findAll().find((node): node is TerraformResource => node instanceof TerraformResource && node.terraformResourceType === type)!;
+  return stack.node
+    .findAll()
+    .find((node): node is TerraformResource => node instanceof TerraformResource && node.terraformResourceType === type)!;
 }
 
 function openRule(stack: SeckillStack, id: string, portRange: string, cidrIp = "0.0.0.0/0"): void {
@@ -42,7 +44,9 @@ describe("guard rails", () => {
     test("a rule opening SSH to 0.0.0.0/0 fails synth", async () => {
       const stack = await stackOf(MINIMAL_TFVARS);
       openRule(stack, "ssh-from-anywhere", "22/22");
-      expect(synthError(stack)).toMatch(/\[seckill-test\] .*seckill-test\/ssh-from-anywhere: ingress tcp 22\/22 is open to 0\.0\.0\.0\/0; only the ALB listener ports \(80\) may be open to the internet/);
+      expect(synthError(stack)).toMatch(
+        /\[seckill-test\] .*seckill-test\/ssh-from-anywhere: ingress tcp 22\/22 is open to 0\.0\.0\.0\/0; only the ALB listener ports \(80\) may be open to the internet/,
+      );
     });
 
     test("a rule opening the app port to 0.0.0.0/0 fails synth", async () => {
@@ -75,7 +79,9 @@ describe("guard rails", () => {
   describe("data stores whitelist the app vSwitches, never the internet or the whole VPC", () => {
     test("0.0.0.0/0 in data_store_extra_whitelist fails synth for Tair and PolarDB", async () => {
       const message = synthError(await stackOf(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["0.0.0.0/0"]\n`));
-      expect(message).toContain("seckill-test/cache/tair: security_ips whitelists 0.0.0.0/0, the whole internet; allow the app vSwitch CIDRs only");
+      expect(message).toContain(
+        "seckill-test/cache/tair: security_ips whitelists 0.0.0.0/0, the whole internet; allow the app vSwitch CIDRs only",
+      );
       expect(message).toContain('seckill-test/database/cluster: db_cluster_ip_array "seckillapp" whitelists 0.0.0.0/0, the whole internet');
     });
 
@@ -89,7 +95,12 @@ describe("guard rails", () => {
     test("a bastion address is allowed next to the app vSwitches", async () => {
       const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}data_store_extra_whitelist = ["10.8.0.5", "192.168.10.0/24"]\n`));
       expect(s.one("alicloud_redis_tair_instance").security_ips).toBe("10.0.0.0/20,10.0.16.0/20,10.8.0.5,192.168.10.0/24");
-      expect(s.one("alicloud_polardb_cluster").db_cluster_ip_array[0].security_ips).toEqual(["10.0.0.0/20", "10.0.16.0/20", "10.8.0.5", "192.168.10.0/24"]);
+      expect(s.one("alicloud_polardb_cluster").db_cluster_ip_array[0].security_ips).toEqual([
+        "10.0.0.0/20",
+        "10.0.16.0/20",
+        "10.8.0.5",
+        "192.168.10.0/24",
+      ]);
     });
 
     test("a RocketMQ instance whitelisting the whole VPC fails synth", async () => {
@@ -104,13 +115,17 @@ describe("guard rails", () => {
         msgProcessSpec: "rmq.s1.micro",
         messageRetentionHours: 24,
       });
-      expect(synthError(stack)).toContain("seckill-test/rogue-messaging/instance: ip_whitelists whitelists 10.0.0.0/16, which covers the whole VPC");
+      expect(synthError(stack)).toContain(
+        "seckill-test/rogue-messaging/instance: ip_whitelists whitelists 10.0.0.0/16, which covers the whole VPC",
+      );
     });
 
     test("PolarDB's deprecated top-level security_ips fails synth", async () => {
       const stack = await stackOf(MINIMAL_TFVARS);
       resourceOf(stack, "alicloud_polardb_cluster").addOverride("security_ips", ["10.0.0.0/20"]);
-      expect(synthError(stack)).toContain("seckill-test/database/cluster: top-level security_ips is deprecated; whitelist through db_cluster_ip_array");
+      expect(synthError(stack)).toContain(
+        "seckill-test/database/cluster: top-level security_ips is deprecated; whitelist through db_cluster_ip_array",
+      );
     });
   });
 
@@ -118,19 +133,33 @@ describe("guard rails", () => {
     test("a Tair instance left on the provider's default (Subscription) fails synth", async () => {
       const stack = await stackOf(MINIMAL_TFVARS);
       resourceOf(stack, "alicloud_redis_tair_instance").addOverride("payment_type", undefined);
-      expect(synthError(stack)).toContain('seckill-test/cache/tair: payment_type is unset (the provider default is Subscription); Tair must be PayAsYouGo unless tfvars set data_store_billing = "Subscription"');
+      expect(synthError(stack)).toContain(
+        'seckill-test/cache/tair: payment_type is unset (the provider default is Subscription); Tair must be PayAsYouGo unless tfvars set data_store_billing = "Subscription"',
+      );
     });
 
     test("a prepaid PolarDB cluster fails synth", async () => {
       const stack = await stackOf(MINIMAL_TFVARS);
       resourceOf(stack, "alicloud_polardb_cluster").addOverride("pay_type", "PrePaid");
-      expect(synthError(stack)).toContain('seckill-test/database/cluster: pay_type is PrePaid; PolarDB must be PostPaid unless tfvars set data_store_billing = "Subscription"');
+      expect(synthError(stack)).toContain(
+        'seckill-test/database/cluster: pay_type is PrePaid; PolarDB must be PostPaid unless tfvars set data_store_billing = "Subscription"',
+      );
     });
 
     test('data_store_billing = "Subscription" permits prepaid data stores', async () => {
       const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}data_store_billing = "Subscription"\nsubscription_months = 12\n`));
-      expect(s.one("alicloud_redis_tair_instance")).toMatchObject({ payment_type: "Subscription", period: 12, auto_renew: "true", auto_renew_period: "1" });
-      expect(s.one("alicloud_polardb_cluster")).toMatchObject({ pay_type: "PrePaid", period: 12, renewal_status: "AutoRenewal", auto_renew_period: 1 });
+      expect(s.one("alicloud_redis_tair_instance")).toMatchObject({
+        payment_type: "Subscription",
+        period: 12,
+        auto_renew: "true",
+        auto_renew_period: "1",
+      });
+      expect(s.one("alicloud_polardb_cluster")).toMatchObject({
+        pay_type: "PrePaid",
+        period: 12,
+        renewal_status: "AutoRenewal",
+        auto_renew_period: 1,
+      });
     });
   });
 
@@ -139,7 +168,9 @@ describe("guard rails", () => {
 
     test("production without deletion protection fails synth, naming both resources", async () => {
       const message = synthError(await stackOf(unprotectedProduction));
-      expect(message).toContain("seckill-test/ingress/alb: a production ALB needs deletion protection (deletion_protection_enabled = true)");
+      expect(message).toContain(
+        "seckill-test/ingress/alb: a production ALB needs deletion protection (deletion_protection_enabled = true)",
+      );
       expect(message).toContain("seckill-test/database/cluster: a production PolarDB cluster needs deletion_lock = 1");
     });
 

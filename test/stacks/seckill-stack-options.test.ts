@@ -37,8 +37,10 @@ describe("a stack with every option set", () => {
   beforeAll(async () => {
     s = synthesize(await configFromTfvars(EVERY_OPTION, "opts"));
   });
-  const listener = (protocol: string): Block => s.resources("alicloud_alb_listener").find((candidate) => candidate.listener_protocol === protocol)!;
-  const rule = (name: string): Block => s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-opts-${name}`)!;
+  const listener = (protocol: string): Block =>
+    s.resources("alicloud_alb_listener").find((candidate) => candidate.listener_protocol === protocol)!;
+  const rule = (name: string): Block =>
+    s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-opts-${name}`)!;
 
   test("conforms to the vendored alicloud provider schema", () => {
     expect(schemaViolations(s.json)).toEqual([]);
@@ -52,16 +54,24 @@ describe("a stack with every option set", () => {
     expect(listener("HTTPS")).toMatchObject({
       listener_port: 443,
       certificates: [{ certificate_id: "8806512-cn-hangzhou" }],
-      default_actions: [{ type: "ForwardGroup", forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] } }],
+      default_actions: [
+        {
+          type: "ForwardGroup",
+          forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] },
+        },
+      ],
     });
-    for (const name of ["orders", "reads"]) expect(rule(name).listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_https-listener_[^.]+\.id\}$/);
+    for (const name of ["orders", "reads"])
+      expect(rule(name).listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_https-listener_[^.]+\.id\}$/);
   });
 
   test("and :80 redirects every request to HTTPS", () => {
     const redirect = rule("to-https");
     expect(redirect.listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_http-listener_[^.]+\.id\}$/);
     expect(redirect.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/*"] } }]);
-    expect(redirect.rule_actions).toEqual([{ order: 1, type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "301" } }]);
+    expect(redirect.rule_actions).toEqual([
+      { order: 1, type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "301" } },
+    ]);
     expect(s.stack.ingress.listenerPorts).toEqual([80, 443]);
   });
 
@@ -84,7 +94,8 @@ describe("a stack with every option set", () => {
         allow_credentials: "off",
       },
     };
-    const actionTypes = (block: Block) => [...block.rule_actions].sort((a: Block, b: Block) => a.order - b.order).map((action: Block) => action.type);
+    const actionTypes = (block: Block) =>
+      [...block.rule_actions].sort((a: Block, b: Block) => a.order - b.order).map((action: Block) => action.type);
 
     test("publishes the page through CDN on its host, HTTPS only, with a CNAME in the zone", () => {
       expect(s.one("alicloud_cdn_domain_new")).toMatchObject({
@@ -159,7 +170,11 @@ describe("a stack with every option set", () => {
 
   test("a third zone spreads every tier over three zones", () => {
     expect(s.resources("alicloud_vswitch")).toHaveLength(9);
-    expect(s.one("alicloud_alb_load_balancer").zone_mappings.map((mapping: Block) => mapping.zone_id)).toEqual(["cn-hangzhou-h", "cn-hangzhou-j", "cn-hangzhou-k"]);
+    expect(s.one("alicloud_alb_load_balancer").zone_mappings.map((mapping: Block) => mapping.zone_id)).toEqual([
+      "cn-hangzhou-h",
+      "cn-hangzhou-j",
+      "cn-hangzhou-k",
+    ]);
     expect(s.one("alicloud_ess_scaling_group").vswitch_ids).toHaveLength(3);
     expect(s.resources("alicloud_snat_entry")).toHaveLength(3);
     expect(s.resources("alicloud_security_group_rule")).toHaveLength(4);
@@ -190,10 +205,17 @@ describe("a stack with every option set", () => {
 describe("a sale page over HTTP on the zone apex", () => {
   let s: Synthesized;
   beforeAll(async () => {
-    s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "@"\n`, "apex"));
+    s = synthesize(
+      await configFromTfvars(
+        `${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "@"\n`,
+        "apex",
+      ),
+    );
   });
   const corsConfigs = () =>
-    s.resources("alicloud_alb_rule").flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors").map((action: Block) => action.cors_config));
+    s
+      .resources("alicloud_alb_rule")
+      .flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors").map((action: Block) => action.cors_config));
 
   test("the API allows the plain-HTTP origin of the apex", () => {
     expect(corsConfigs()).toHaveLength(3);
@@ -216,9 +238,15 @@ describe("a sale page over HTTP on the zone apex", () => {
 describe("regional differences", () => {
   test("a Developer Edition Nacos uses single_eni where MSE requires it", async () => {
     const s = synthesize(
-      await configFromTfvars(`region = "ap-southeast-1"\nzones = ["ap-southeast-1a", "ap-southeast-1b"]\nmse_edition = "mse_dev"\nmse_specification = "MSE_SC_1_2_200_c"\nmse_instance_count = 1\n`),
+      await configFromTfvars(
+        `region = "ap-southeast-1"\nzones = ["ap-southeast-1a", "ap-southeast-1b"]\nmse_edition = "mse_dev"\nmse_specification = "MSE_SC_1_2_200_c"\nmse_instance_count = 1\n`,
+      ),
     );
-    expect(s.one("alicloud_mse_cluster")).toMatchObject({ mse_version: "mse_dev", connection_type: "single_eni", cluster_specification: "MSE_SC_1_2_200_c" });
+    expect(s.one("alicloud_mse_cluster")).toMatchObject({
+      mse_version: "mse_dev",
+      connection_type: "single_eni",
+      cluster_specification: "MSE_SC_1_2_200_c",
+    });
   });
 
   test("elsewhere the connection type is left to MSE", async () => {

@@ -46,15 +46,26 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         .map(([name]) => `${type}.${name}`),
     );
     expect(untagged).toEqual([]);
-    expect(s.one("alicloud_polardb_cluster").tags).toMatchObject({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...s.config.tags });
+    expect(s.one("alicloud_polardb_cluster").tags).toMatchObject({
+      Project: "seckill",
+      Environment: envName,
+      ManagedBy: "cdktf",
+      ...s.config.tags,
+    });
   });
 
   describe("network", () => {
     test("one app, ALB and data vSwitch per zone, with the configured CIDRs", () => {
       const vswitches = s.resources("alicloud_vswitch");
       expect(vswitches).toHaveLength(3 * zones().length);
-      for (const [tier, cidrs] of Object.entries({ app: appCidrs(), alb: s.config.network.albVswitchCidrs, data: s.config.network.dataVswitchCidrs })) {
-        const tierSwitches = zones().map((zone) => vswitches.find((vswitch) => vswitch.vswitch_name === `seckill-${envName}-${tier}-${zone}`));
+      for (const [tier, cidrs] of Object.entries({
+        app: appCidrs(),
+        alb: s.config.network.albVswitchCidrs,
+        data: s.config.network.dataVswitchCidrs,
+      })) {
+        const tierSwitches = zones().map((zone) =>
+          vswitches.find((vswitch) => vswitch.vswitch_name === `seckill-${envName}-${tier}-${zone}`),
+        );
         expect(tierSwitches.map((vswitch) => vswitch?.zone_id)).toEqual(zones());
         expect(tierSwitches.map((vswitch) => vswitch?.cidr_block)).toEqual(cidrs);
       }
@@ -64,8 +75,17 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
 
     test("instances reach the internet only through the NAT gateway's EIP, one SNAT entry per app vSwitch", () => {
       const nat = s.one("alicloud_nat_gateway");
-      expect(nat).toMatchObject({ nat_type: "Enhanced", network_type: "internet", payment_type: "PayAsYouGo", vpc_id: s.ref(s.stack.network.vpcId) });
-      expect(s.one("alicloud_eip_address")).toMatchObject({ payment_type: "PayAsYouGo", internet_charge_type: "PayByTraffic", bandwidth: String(s.config.network.natBandwidthMbps) });
+      expect(nat).toMatchObject({
+        nat_type: "Enhanced",
+        network_type: "internet",
+        payment_type: "PayAsYouGo",
+        vpc_id: s.ref(s.stack.network.vpcId),
+      });
+      expect(s.one("alicloud_eip_address")).toMatchObject({
+        payment_type: "PayAsYouGo",
+        internet_charge_type: "PayByTraffic",
+        bandwidth: String(s.config.network.natBandwidthMbps),
+      });
       expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
       const snat = s.resources("alicloud_snat_entry");
       expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
@@ -78,7 +98,14 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       const port = s.config.compute.appPort;
       expect(rules.map((rule) => rule.cidr_ip).sort()).toEqual([...s.config.network.albVswitchCidrs, ALB_HEALTH_CHECK_CIDR].sort());
       for (const rule of rules) {
-        expect(rule).toMatchObject({ type: "ingress", ip_protocol: "tcp", nic_type: "intranet", policy: "accept", port_range: `${port}/${port}`, security_group_id: s.ref(s.stack.network.appSecurityGroupId) });
+        expect(rule).toMatchObject({
+          type: "ingress",
+          ip_protocol: "tcp",
+          nic_type: "intranet",
+          policy: "accept",
+          port_range: `${port}/${port}`,
+          security_group_id: s.ref(s.stack.network.appSecurityGroupId),
+        });
       }
       expect(s.one("alicloud_security_group")).toMatchObject({ vpc_id: s.ref(s.stack.network.vpcId), inner_access_policy: "Drop" });
     });
@@ -93,14 +120,22 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         load_balancer_billing_config: { pay_type: "PayAsYouGo" },
         deletion_protection_enabled: s.config.deletionProtection,
       });
-      expect(alb.zone_mappings).toEqual(s.stack.network.albSubnets.map((subnet) => ({ zone_id: subnet.zoneId, vswitch_id: s.ref(subnet.vswitchId) })));
+      expect(alb.zone_mappings).toEqual(
+        s.stack.network.albSubnets.map((subnet) => ({ zone_id: subnet.zoneId, vswitch_id: s.ref(subnet.vswitchId) })),
+      );
       expect(alb.zone_mappings.length).toBeGreaterThanOrEqual(2);
       if (s.config.production) expect(alb.deletion_protection_enabled).toBe(true);
     });
 
     test("the server group health-checks GET /healthz, slow-starts, drains, and leaves its servers to the scaling group", () => {
       const group = s.one("alicloud_alb_server_group");
-      expect(group.health_check_config).toMatchObject({ health_check_enabled: true, health_check_protocol: "HTTP", health_check_method: "GET", health_check_path: "/healthz", health_check_codes: ["http_2xx"] });
+      expect(group.health_check_config).toMatchObject({
+        health_check_enabled: true,
+        health_check_protocol: "HTTP",
+        health_check_method: "GET",
+        health_check_path: "/healthz",
+        health_check_codes: ["http_2xx"],
+      });
       expect(group.slow_start_config).toMatchObject({ slow_start_enabled: true });
       expect(group.connection_drain_config).toMatchObject({ connection_drain_enabled: true });
       expect(group.lifecycle).toEqual({ ignore_changes: ["servers"] });
@@ -112,11 +147,17 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         listener_protocol: "HTTP",
         listener_port: 80,
         load_balancer_id: s.ref(s.stack.ingress.loadBalancerId),
-        default_actions: [{ type: "ForwardGroup", forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] } }],
+        default_actions: [
+          {
+            type: "ForwardGroup",
+            forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] },
+          },
+        ],
       });
     });
 
-    const rule = (name: string): Block => s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-${envName}-${name}`)!;
+    const rule = (name: string): Block =>
+      s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-${envName}-${name}`)!;
     const trafficLimit = (block: Block) => block.rule_actions.find((action: Block) => action.type === "TrafficLimit");
     const forward = (block: Block) => block.rule_actions.find((action: Block) => action.type === "ForwardGroup");
 
@@ -126,24 +167,34 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         { type: "Path", path_config: { values: ["/api/sales/*/orders"] } },
         { type: "Method", method_config: { values: ["POST"] } },
       ]);
-      expect(trafficLimit(orders).traffic_limit_config).toEqual({ qps: s.config.ingress.orderRateLimit.qps, per_ip_qps: s.config.ingress.orderRateLimit.perIpQps });
-      expect(forward(orders).forward_group_config).toEqual({ server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] });
+      expect(trafficLimit(orders).traffic_limit_config).toEqual({
+        qps: s.config.ingress.orderRateLimit.qps,
+        per_ip_qps: s.config.ingress.orderRateLimit.perIpQps,
+      });
+      expect(forward(orders).forward_group_config).toEqual({
+        server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }],
+      });
       expect(forward(orders).order).toBeGreaterThan(trafficLimit(orders).order);
     });
 
     test("reads get their own, higher limit, and the order rule is matched first", () => {
       const reads = rule("reads");
       expect(reads.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/api/sales/*", "/api/orders/*"] } }]);
-      expect(trafficLimit(reads).traffic_limit_config).toEqual({ qps: s.config.ingress.readRateLimit.qps, per_ip_qps: s.config.ingress.readRateLimit.perIpQps });
+      expect(trafficLimit(reads).traffic_limit_config).toEqual({
+        qps: s.config.ingress.readRateLimit.qps,
+        per_ip_qps: s.config.ingress.readRateLimit.perIpQps,
+      });
       expect(trafficLimit(reads).traffic_limit_config.qps).toBeGreaterThan(trafficLimit(rule("orders")).traffic_limit_config.qps);
       expect(forward(reads).order).toBeGreaterThan(trafficLimit(reads).order);
       expect(rule("orders").priority).toBeLessThan(reads.priority);
-      for (const block of [rule("orders"), reads]) expect(trafficLimit(block).traffic_limit_config.per_ip_qps).toBeLessThan(trafficLimit(block).traffic_limit_config.qps);
+      for (const block of [rule("orders"), reads])
+        expect(trafficLimit(block).traffic_limit_config.per_ip_qps).toBeLessThan(trafficLimit(block).traffic_limit_config.qps);
     });
   });
 
   describe("sale page", () => {
-    const pageObjects = () => s.resources("alicloud_oss_bucket_object").filter((object) => object.bucket === s.ref(s.stack.salePage.bucketName));
+    const pageObjects = () =>
+      s.resources("alicloud_oss_bucket_object").filter((object) => object.bucket === s.ref(s.stack.salePage.bucketName));
 
     test("sits in its own private, encrypted bucket named after the environment", () => {
       const [bucketAddress] = expressionsOf(s.ref(s.stack.salePage.bucketName));
@@ -157,7 +208,13 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
 
     test("the page and its assets are uploaded, the HTML calling this stack's public URL", () => {
       const keys = pageObjects().map((object) => object.key);
-      expect(keys).toEqual(expect.arrayContaining(["index.html", expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.js$/), expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.css$/)]));
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          "index.html",
+          expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.js$/),
+          expect.stringMatching(/^assets\/sale\.[0-9a-f]{12}\.css$/),
+        ]),
+      );
       const html = pageObjects().find((object) => object.key === "index.html")!.content;
       expect(html).toContain(`<meta name="seckill-api-base" content="${s.ref(s.stack.ingress.publicUrl)}">`);
     });
@@ -166,10 +223,14 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       const published = s.config.salePage.domain !== undefined;
       expect(s.resources("alicloud_cdn_domain_new")).toHaveLength(published ? 1 : 0);
       expect(s.resources("alicloud_alidns_record")).toHaveLength((published ? 1 : 0) + (s.config.ingress.dns ? 1 : 0));
-      const corsActions = s.resources("alicloud_alb_rule").flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors"));
+      const corsActions = s
+        .resources("alicloud_alb_rule")
+        .flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors"));
       expect(corsActions).toHaveLength(published ? 3 : 0);
       expect(s.json.output.sale_page_bucket.value).toBe(s.ref(s.stack.salePage.bucketName));
-      expect(Object.keys(s.json.output).filter((name) => ["sale_page_url", "sale_page_cdn_cname"].includes(name))).toHaveLength(published ? 2 : 0);
+      expect(Object.keys(s.json.output).filter((name) => ["sale_page_url", "sale_page_cdn_cname"].includes(name))).toHaveLength(
+        published ? 2 : 0,
+      );
     });
   });
 
@@ -245,7 +306,9 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       ]);
       expect(tasks).toHaveLength(expected.length);
       for (const task of expected) {
-        expect(tasks).toContainEqual(expect.objectContaining({ ...task, scaling_group_id: s.ref(s.stack.compute.scalingGroupId), task_enabled: true }));
+        expect(tasks).toContainEqual(
+          expect.objectContaining({ ...task, scaling_group_id: s.ref(s.stack.compute.scalingGroupId), task_enabled: true }),
+        );
       }
       for (const task of tasks) expect(task.launch_time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
     });
@@ -297,7 +360,11 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
 
     test("one utf8mb4 database and one account with ReadWrite on that database only", () => {
       expect(s.one("alicloud_polardb_database")).toMatchObject({ db_name: "seckill", character_set_name: "utf8mb4" });
-      expect(s.one("alicloud_polardb_account")).toMatchObject({ account_name: "seckill_app", account_type: "Normal", account_password: s.ref(s.stack.database.password) });
+      expect(s.one("alicloud_polardb_account")).toMatchObject({
+        account_name: "seckill_app",
+        account_type: "Normal",
+        account_password: s.ref(s.stack.database.password),
+      });
       expect(s.one("alicloud_polardb_account_privilege")).toMatchObject({
         account_privilege: "ReadWrite",
         account_name: s.ref(s.stack.database.username),
@@ -307,7 +374,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
 
     test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password", () => {
       expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password"]);
-      for (const variable of Object.values(s.json.variable ?? {})) expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
+      for (const variable of Object.values(s.json.variable ?? {}))
+        expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
       expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
       expect(s.ref(s.stack.database.password)).toMatch(/^\$\{coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\}$/);
       expect(s.resources("random_password")).toHaveLength(4);
@@ -321,7 +389,10 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         series_code: s.config.messaging.series,
         sub_series_code: s.config.messaging.subSeries,
         payment_type: "PayAsYouGo",
-        product_info: { msg_process_spec: s.config.messaging.msgProcessSpec, message_retention_time: s.config.messaging.messageRetentionHours },
+        product_info: {
+          msg_process_spec: s.config.messaging.msgProcessSpec,
+          message_retention_time: s.config.messaging.messageRetentionHours,
+        },
         network_info: {
           internet_info: { internet_spec: "disable", flow_out_type: "uninvolved" },
           vpc_info: { vpc_id: s.ref(s.stack.network.vpcId), vswitches: [{ vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId) }] },
@@ -332,12 +403,19 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
     });
 
     test("an order topic, a dead-letter topic, and the order writer's group with bounded retries", () => {
-      const topics = s.resources("alicloud_rocketmq_topic").map((topic) => topic.topic_name).sort();
+      const topics = s
+        .resources("alicloud_rocketmq_topic")
+        .map((topic) => topic.topic_name)
+        .sort();
       expect(topics).toEqual([`seckill-${envName}-orders`, `seckill-${envName}-orders-dlq`]);
       expect(s.one("alicloud_rocketmq_consumer_group")).toMatchObject({
         consumer_group_id: `seckill-${envName}-order-writer`,
         delivery_order_type: "Concurrently",
-        consume_retry_policy: { retry_policy: "DefaultRetryPolicy", max_retry_times: 16, dead_letter_target_topic: s.ref(s.stack.messaging.deadLetterTopic) },
+        consume_retry_policy: {
+          retry_policy: "DefaultRetryPolicy",
+          max_retry_times: 16,
+          dead_letter_target_topic: s.ref(s.stack.messaging.deadLetterTopic),
+        },
         // RocketMQ 5 remarks: letters, digits, underscores and Chinese characters only.
         remark: expect.stringMatching(/^[A-Za-z0-9_]+$/),
       });
@@ -398,7 +476,9 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         NACOS_SERVER_ADDR: s.ref(s.stack.registry.serverAddr),
       });
       const tair = expressionsOf(s.ref(s.stack.cache.host))[0];
-      expect(env.REDIS_URL).toMatch(/^redis:\/\/:\$\{urlencode\(coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_redis_tair_instance\.[^.]+\.connection_domain\}:\$\{alicloud_redis_tair_instance\.[^.]+\.port\}$/);
+      expect(env.REDIS_URL).toMatch(
+        /^redis:\/\/:\$\{urlencode\(coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_redis_tair_instance\.[^.]+\.connection_domain\}:\$\{alicloud_redis_tair_instance\.[^.]+\.port\}$/,
+      );
       expect(env.REDIS_URL).toContain(tair);
       expect(env.MYSQL_URL).toMatch(
         /^mysql:\/\/\$\{alicloud_polardb_account\.[^.]+\.account_name\}:\$\{urlencode\(coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_polardb_cluster\.[^.]+\.connection_string\}:\$\{alicloud_polardb_cluster\.[^.]+\.port\}\/\$\{alicloud_polardb_database\.[^.]+\.db_name\}$/,
@@ -430,7 +510,18 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(outputs.scaling_group_id.value).toBe(s.ref(s.stack.compute.scalingGroupId));
       expect(outputs.rocketmq_endpoint.value).toBe(s.ref(s.stack.messaging.vpcEndpoint));
       expect(outputs.nacos_server_addr.value).toBe(s.ref(s.stack.registry.serverAddr));
-      for (const name of ["alb_dns_name", "redis_host", "redis_port", "mysql_host", "mysql_port", "mysql_database", "mysql_user", "rocketmq_namespace", "rocketmq_topic", "rocketmq_consumer_group"]) {
+      for (const name of [
+        "alb_dns_name",
+        "redis_host",
+        "redis_port",
+        "mysql_host",
+        "mysql_port",
+        "mysql_database",
+        "mysql_user",
+        "rocketmq_namespace",
+        "rocketmq_topic",
+        "rocketmq_consumer_group",
+      ]) {
         expect(outputs[name]).toMatchObject({ sensitive: false });
       }
     });
@@ -441,8 +532,15 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         .map(([name]) => name)
         .sort();
       expect(sensitive).toEqual(["admin_token", "mysql_password", "redis_password", "user_token_secret"]);
-      const secretValues = [s.stack.cache.password, s.stack.database.password, s.stack.serviceEnv.SECKILL_ADMIN_TOKEN, s.stack.serviceEnv.SECKILL_USER_TOKEN_SECRET].map((value) => s.ref(value));
-      const leaking = Object.entries(s.json.output).filter(([, output]) => !output.sensitive && secretValues.some((secret) => String(output.value).includes(expressionsOf(secret)[0])));
+      const secretValues = [
+        s.stack.cache.password,
+        s.stack.database.password,
+        s.stack.serviceEnv.SECKILL_ADMIN_TOKEN,
+        s.stack.serviceEnv.SECKILL_USER_TOKEN_SECRET,
+      ].map((value) => s.ref(value));
+      const leaking = Object.entries(s.json.output).filter(
+        ([, output]) => !output.sensitive && secretValues.some((secret) => String(output.value).includes(expressionsOf(secret)[0])),
+      );
       expect(leaking).toEqual([]);
     });
   });

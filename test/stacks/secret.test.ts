@@ -31,7 +31,10 @@ test("the generated password draws on all four classes, with symbols the data st
   let work: string;
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "seckill-secret-"));
-    const config = { variable: { db_password: synthesizedSecret().variable }, output: { password: { value: "${var.db_password}", sensitive: true } } };
+    const config = {
+      variable: { db_password: synthesizedSecret().variable },
+      output: { password: { value: "${var.db_password}", sensitive: true } },
+    };
     writeFileSync(join(work, "main.tf.json"), JSON.stringify(config));
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -56,7 +56,9 @@ describe("StaticSite bucket", () => {
     expect(bucket.server_side_encryption_rule).toEqual({ sse_algorithm: "AES256" });
     expect(bucket.acl).toBeUndefined();
     expect(bucket.lifecycle).toEqual({ ignore_changes: ["acl"] });
-    expect(resources(out, "alicloud_oss_bucket_acl")).toEqual([{ bucket: expect.stringContaining("alicloud_oss_bucket."), acl: "private" }]);
+    expect(resources(out, "alicloud_oss_bucket_acl")).toEqual([
+      { bucket: expect.stringContaining("alicloud_oss_bucket."), acl: "private" },
+    ]);
     expect(resources(out, "alicloud_oss_bucket_public_access_block")).toEqual([
       { bucket: expect.stringContaining("alicloud_oss_bucket."), block_public_access: true },
     ]);
@@ -132,8 +134,7 @@ describe("StaticSite with a domain", () => {
   const { stack, site } = build({ domain: DOMAIN });
   const out = synth(stack);
   const [cdn] = resources(out, "alicloud_cdn_domain_new");
-  const cdnFunction = (name: string) =>
-    resources(out, "alicloud_cdn_domain_config").find((c) => c.function_name === name)?.function_args;
+  const cdnFunction = (name: string) => resources(out, "alicloud_cdn_domain_config").find((c) => c.function_name === name)?.function_args;
 
   test("puts a CDN domain in front of the bucket as its OSS origin, over HTTPS", () => {
     expect(cdn).toMatchObject({ domain_name: "sale.example.com", cdn_type: "web", scope: "domestic" });
@@ -168,7 +169,13 @@ describe("StaticSite with a domain", () => {
 
   test("points a CNAME in the zone at the CDN", () => {
     expect(resources(out, "alicloud_alidns_record")).toEqual([
-      { domain_name: "example.com", rr: "sale", type: "CNAME", value: expect.stringMatching(/^\$\{alicloud_cdn_domain_new\.\w+\.cname\}$/), ttl: 600 },
+      {
+        domain_name: "example.com",
+        rr: "sale",
+        type: "CNAME",
+        value: expect.stringMatching(/^\$\{alicloud_cdn_domain_new\.\w+\.cname\}$/),
+        ttl: 600,
+      },
     ]);
     expect(site.cdnCname).toBeDefined();
   });
@@ -295,9 +302,10 @@ describe("StaticSite refuses a page directory it cannot deploy", () => {
   test("a minimal page deploys", () => {
     page(`${deployable}<script type="module" src="app.js"></script>`, { "app.js": "x" });
     const out = synth(build({ pageDir: dir }).stack);
-    expect(resources(out, "alicloud_oss_bucket_object").map((o) => o.key).sort()).toEqual([
-      expect.stringMatching(/^assets\/app\.[0-9a-f]{12}\.js$/),
-      "index.html",
-    ]);
+    expect(
+      resources(out, "alicloud_oss_bucket_object")
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual([expect.stringMatching(/^assets\/app\.[0-9a-f]{12}\.js$/), "index.html"]);
   });
 });

@@ -11,10 +11,15 @@ import { loadEnvConfig } from "../../stacks/config";
 import { SeckillStack } from "../../stacks/seckill-stack";
 
 const providerAvailable = process.env.SECKILL_VALIDATE_WITH_PROVIDER === "1";
-const ENVS = fs.readdirSync("envs").filter((name) => name.endsWith(".tfvars")).map((name) => path.basename(name, ".tfvars"));
+const ENVS = fs
+  .readdirSync("envs")
+  .filter((name) => name.endsWith(".tfvars"))
+  .map((name) => path.basename(name, ".tfvars"));
 
 if (!providerAvailable) {
-  console.log("skipped: terraform validate against the real alicloud provider (set SECKILL_VALIDATE_WITH_PROVIDER=1 where terraform can install aliyun/alicloud)");
+  console.log(
+    "skipped: terraform validate against the real alicloud provider (set SECKILL_VALIDATE_WITH_PROVIDER=1 where terraform can install aliyun/alicloud)",
+  );
 }
 
 (providerAvailable ? describe : describe.skip)("every shipped environment against the real provider", () => {

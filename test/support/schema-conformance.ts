@@ -73,14 +73,19 @@ export function schemaViolations(synth: string | object, schema: ProviderSchema 
   }
 
   const providerConfigs = config.provider?.alicloud;
-  const usesProvider = providerConfigs !== undefined || ["resource", "data"].some((kind) => Object.keys(config[kind] ?? {}).some((t) => t.startsWith(PROVIDER_PREFIX)));
+  const usesProvider =
+    providerConfigs !== undefined ||
+    ["resource", "data"].some((kind) => Object.keys(config[kind] ?? {}).some((t) => t.startsWith(PROVIDER_PREFIX)));
   for (const [i, body] of (Array.isArray(providerConfigs) ? providerConfigs : providerConfigs ? [providerConfigs] : []).entries()) {
     checkBlock(schema.provider.block, body, `provider.alicloud[${i}]`, PROVIDER_META_ARGUMENTS, report);
   }
   const source = config.terraform?.required_providers?.alicloud?.source;
   if (usesProvider && source !== "aliyun/alicloud") {
     // cdktf writes required_providers only for stacks with an AlicloudProvider; without it Terraform looks for hashicorp/alicloud.
-    report("terraform.required_providers.alicloud", `source is ${JSON.stringify(source)}, not "aliyun/alicloud" (does the stack declare an AlicloudProvider?)`);
+    report(
+      "terraform.required_providers.alicloud",
+      `source is ${JSON.stringify(source)}, not "aliyun/alicloud" (does the stack declare an AlicloudProvider?)`,
+    );
   }
   return violations;
 }
@@ -110,7 +115,8 @@ function checkBlock(block: SchemaBlock, body: unknown, path: string, meta: Reado
     const attribute = attributes[key];
     const blockType = blockTypes[key];
     if (attribute) {
-      if (attribute.computed && !attribute.optional && !attribute.required) report(`${path}.${key}`, "is computed by the provider and cannot be set");
+      if (attribute.computed && !attribute.optional && !attribute.required)
+        report(`${path}.${key}`, "is computed by the provider and cannot be set");
       else if (value !== null) checkValue(attribute.type, value, `${path}.${key}`, report);
     } else if (blockType) {
       checkNestedBlocks(blockType, value, `${path}.${key}`, key in dynamicBlocks, report);
@@ -120,7 +126,8 @@ function checkBlock(block: SchemaBlock, body: unknown, path: string, meta: Reado
   for (const [key, value] of Object.entries(dynamicBlocks)) {
     const blockType = blockTypes[key];
     if (!blockType) report(`${path}.dynamic.${key}`, "unknown block");
-    else if (isObject(value) && isObject(value.content)) checkBlock(blockType.block, value.content, `${path}.dynamic.${key}.content`, new Set(), report);
+    else if (isObject(value) && isObject(value.content))
+      checkBlock(blockType.block, value.content, `${path}.dynamic.${key}.content`, new Set(), report);
   }
 
   for (const [key, attribute] of Object.entries(attributes)) {
@@ -153,8 +160,10 @@ function checkNestedBlocks(blockType: SchemaBlockType, value: unknown, path: str
   const bodies = Array.isArray(value) ? value : [value];
   bodies.forEach((body, i) => checkBlock(blockType.block, body, Array.isArray(value) ? `${path}[${i}]` : path, new Set(), report));
   if (alsoDynamic) return;
-  if (blockType.min_items && bodies.length < blockType.min_items) report(path, `needs at least ${blockType.min_items} block(s), got ${bodies.length}`);
-  if (blockType.max_items && bodies.length > blockType.max_items) report(path, `allows at most ${blockType.max_items} block(s), got ${bodies.length}`);
+  if (blockType.min_items && bodies.length < blockType.min_items)
+    report(path, `needs at least ${blockType.min_items} block(s), got ${bodies.length}`);
+  if (blockType.max_items && bodies.length > blockType.max_items)
+    report(path, `allows at most ${blockType.max_items} block(s), got ${bodies.length}`);
 }
 
 function checkValue(type: CtyType, value: unknown, path: string, report: Report): void {

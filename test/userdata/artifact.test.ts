@@ -30,7 +30,9 @@ describe("appArtifact", () => {
   });
 
   it("holds every package the bundle requires, at the project lockfile's version", () => {
-    expect(Object.keys(bundle.dependencies)).toEqual(expect.arrayContaining(["express", "ioredis", "mysql2", "pino", "prom-client", "zod"]));
+    expect(Object.keys(bundle.dependencies)).toEqual(
+      expect.arrayContaining(["express", "ioredis", "mysql2", "pino", "prom-client", "zod"]),
+    );
     const files = entriesOf(artifact.path);
     for (const [name, version] of Object.entries(bundle.dependencies)) {
       expect(version).toBe(lock.packages[`node_modules/${name}`].version);
@@ -41,7 +43,14 @@ describe("appArtifact", () => {
   });
 
   it("holds no development tooling and nothing the service does not require", () => {
-    const topLevel = new Set([...entriesOf(artifact.path).keys()].map((path) => path.split("/").slice(0, path.split("/")[1]?.startsWith("@") ? 3 : 2).join("/")));
+    const topLevel = new Set(
+      [...entriesOf(artifact.path).keys()].map((path) =>
+        path
+          .split("/")
+          .slice(0, path.split("/")[1]?.startsWith("@") ? 3 : 2)
+          .join("/"),
+      ),
+    );
     for (const name of ["typescript", "jest", "esbuild", "cdktf", "constructs", "tar", "autocannon"]) {
       expect(topLevel.has(`node_modules/${name}`)).toBe(false);
     }
@@ -99,7 +108,9 @@ describe("AppArtifactBucket", () => {
   it("gives a URL on the region's internal endpoint that waits for the object", () => {
     const url = Tokenization.resolve(store.artifactUrl, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) });
     expect(url).toMatch(
-      new RegExp(`^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.\\$\\{alicloud_oss_bucket\\.[\\w-]+\\.intranet_endpoint\\}/${only("alicloud_oss_bucket_object").key}$`),
+      new RegExp(
+        `^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.\\$\\{alicloud_oss_bucket\\.[\\w-]+\\.intranet_endpoint\\}/${only("alicloud_oss_bucket_object").key}$`,
+      ),
     );
   });
 });

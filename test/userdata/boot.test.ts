@@ -76,7 +76,15 @@ describe("the rendered boot script, run in a throwaway root", () => {
   it("completes every step and reports each one", () => {
     expect(firstRun.stderr).not.toContain("FAILED");
     expect(firstRun.status).toBe(0);
-    for (const step of ["service user", "kernel settings", "node.js", "service code", "service environment", "systemd unit", "start service"]) {
+    for (const step of [
+      "service user",
+      "kernel settings",
+      "node.js",
+      "service code",
+      "service environment",
+      "systemd unit",
+      "start service",
+    ]) {
       expect(firstRun.stdout).toContain(`seckill-boot: step: ${step}`);
     }
     console.log(`boot script, first run: ${firstRun.seconds.toFixed(1)} s; second run: ${secondRun.seconds.toFixed(1)} s`);
@@ -113,11 +121,15 @@ describe("the rendered boot script, run in a throwaway root", () => {
   it("writes the service environment root-only (0600), every value readable back unchanged", () => {
     const envFile = join(root, ENV_FILE);
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    const readBack = execFileSync("bash", ["-c", 'set -a; . "$1"; printf "%s\\n%s\\n%s" "$SECKILL_ADMIN_TOKEN" "$PORT" "$NODE_ENV"', "bash", envFile], {
-      encoding: "utf8",
-      env: {},
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const readBack = execFileSync(
+      "bash",
+      ["-c", 'set -a; . "$1"; printf "%s\\n%s\\n%s" "$SECKILL_ADMIN_TOKEN" "$PORT" "$NODE_ENV"', "bash", envFile],
+      {
+        encoding: "utf8",
+        env: {},
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     expect(readBack).toBe(`${adminToken}\n${port}\nproduction`);
   });
 
@@ -152,7 +164,12 @@ describe("the rendered boot script, run in a throwaway root", () => {
     const sale = await fetch(`http://127.0.0.1:${port}/admin/sales`, {
       method: "POST",
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ itemName: "boot test", stock: 3, startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() }),
+      body: JSON.stringify({
+        itemName: "boot test",
+        stock: 3,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
     });
     expect(sale.status).toBe(201);
     const saleId = ((await sale.json()) as { id: string }).id;
@@ -167,7 +184,9 @@ describe("the rendered boot script, run in a throwaway root", () => {
     expect(status).toBe("pending");
     // The order writer (a separate process of the service) confirms it in MySQL.
     await waitFor(async () => {
-      const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, { headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` } });
+      const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, {
+        headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` },
+      });
       return view.status === 200 && ((await view.json()) as { status: string }).status === "confirmed";
     }, 30_000);
   });
@@ -181,12 +200,18 @@ function startAsUnit(base: string): ChildProcess {
     if (!match) throw new Error(`the unit has no ${name}=`);
     return match[1];
   };
-  const command = directive("ExecStart").split(" ").map((word) => (word.startsWith("/") ? join(base, word) : word));
-  const child = spawn("bash", ["-c", 'set -a; . "$1"; set +a; shift; exec "$@"', "bash", join(base, directive("EnvironmentFile")), ...command], {
-    cwd: join(base, directive("WorkingDirectory")),
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const command = directive("ExecStart")
+    .split(" ")
+    .map((word) => (word.startsWith("/") ? join(base, word) : word));
+  const child = spawn(
+    "bash",
+    ["-c", 'set -a; . "$1"; set +a; shift; exec "$@"', "bash", join(base, directive("EnvironmentFile")), ...command],
+    {
+      cwd: join(base, directive("WorkingDirectory")),
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout?.on("data", (chunk) => (serviceOutput += chunk));
   child.stderr?.on("data", (chunk) => (serviceOutput += chunk));
   return child;

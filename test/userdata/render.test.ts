@@ -83,7 +83,9 @@ describe("the systemd unit", () => {
       mkdirSync(join(root, "etc/systemd/system"), { recursive: true });
       writeFileSync(join(root, "etc/systemd/system/seckill.service"), systemdUnit("dev", port));
       cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
-      const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${root}`, "/etc/systemd/system/seckill.service"], { encoding: "utf8" });
+      const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${root}`, "/etc/systemd/system/seckill.service"], {
+        encoding: "utf8",
+      });
       expect(verify.stderr + verify.stdout).toBe("");
       expect(verify.status).toBe(0);
     } finally {

@@ -46,7 +46,9 @@ describe("user data size", () => {
   it(`stays within ECS's ${USER_DATA_LIMIT_BYTES} bytes for every environment, each apply-time value ${APPLY_TIME_VALUE_BOUND} characters long`, () => {
     for (const config of configs) {
       const bound = userDataSizeBound(propsWithTokens(config));
-      console.log(`${config.envName}: at most ${bound} of ${USER_DATA_LIMIT_BYTES} bytes (gzip, before base64); margin ${USER_DATA_LIMIT_BYTES - bound} bytes`);
+      console.log(
+        `${config.envName}: at most ${bound} of ${USER_DATA_LIMIT_BYTES} bytes (gzip, before base64); margin ${USER_DATA_LIMIT_BYTES - bound} bytes`,
+      );
       expect(bound).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
     }
   });

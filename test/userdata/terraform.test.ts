@@ -35,7 +35,9 @@ const applyTimeValues = {
     work = mkdtempSync(join(tmpdir(), "seckill-tf-"));
     const app = new App({ outdir: work });
     const stack = new TerraformStack(app, "userdata");
-    const variables = Object.fromEntries(Object.keys(applyTimeValues).map((name) => [name, new TerraformVariable(stack, name, { type: "string" }).stringValue]));
+    const variables = Object.fromEntries(
+      Object.keys(applyTimeValues).map((name) => [name, new TerraformVariable(stack, name, { type: "string" }).stringValue]),
+    );
     const variable = (name: keyof typeof applyTimeValues) => variables[name];
     const withValues = (value: (name: keyof typeof applyTimeValues) => string, expression: (host: string) => string) => ({
       ...TEST_PROPS,
@@ -55,11 +57,20 @@ const applyTimeValues = {
     new TerraformOutput(stack, "user_data", { value: renderUserData(propsWithTokens) });
     sizeBound = userDataSizeBound(propsWithTokens);
     app.synth();
-    expectedScript = renderBootScript(withValues((name) => applyTimeValues[name], (host) => `${host.toUpperCase()},second:8080`));
+    expectedScript = renderBootScript(
+      withValues(
+        (name) => applyTimeValues[name],
+        (host) => `${host.toUpperCase()},second:8080`,
+      ),
+    );
 
     const dir = join(work, "stacks", "userdata");
     const terraform = (...args: string[]) => {
-      const run = spawnSync("terraform", args, { cwd: dir, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" } });
+      const run = spawnSync("terraform", args, {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" },
+      });
       if (run.status !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.stderr}`);
       return run.stdout;
     };

@@ -13,7 +13,14 @@ let bundle: string | undefined;
 export function serviceBundle(): string {
   if (bundle === undefined) {
     const outfile = path.join(REPO, "dist", "test-app", `main-${process.env.JEST_WORKER_ID ?? process.pid}.js`);
-    buildSync({ entryPoints: [path.join(REPO, "app/main.ts")], bundle: true, platform: "node", packages: "external", outfile, logLevel: "warning" });
+    buildSync({
+      entryPoints: [path.join(REPO, "app/main.ts")],
+      bundle: true,
+      platform: "node",
+      packages: "external",
+      outfile,
+      logLevel: "warning",
+    });
     bundle = outfile;
   }
   return bundle;

@@ -15,10 +15,16 @@ export async function createSale(api: ApiClient, stock: number): Promise<string>
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
     headers: { ...admin, "content-type": "application/json" },
-    body: JSON.stringify({ itemName: "Phone", stock, startsAt: new Date(now - HOUR).toISOString(), endsAt: new Date(now + HOUR).toISOString() }),
+    body: JSON.stringify({
+      itemName: "Phone",
+      stock,
+      startsAt: new Date(now - HOUR).toISOString(),
+      endsAt: new Date(now + HOUR).toISOString(),
+    }),
   });
   expect(answer.status).toBe(201);
   return answer.json.id;
 }
 
-export const order = (api: ApiClient, saleId: string, userId: string): Promise<Answer> => api.post(`/api/sales/${saleId}/orders`, { headers: user(userId) });
+export const order = (api: ApiClient, saleId: string, userId: string): Promise<Answer> =>
+  api.post(`/api/sales/${saleId}/orders`, { headers: user(userId) });
