@@ -3,7 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  moduleFileExtensions: ["ts", "js", "json", "lua"],
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }], "^.+\\.lua$": "<rootDir>/test/support/text-transform.js" },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   testTimeout: 60000,
 };

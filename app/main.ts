@@ -1,12 +1,13 @@
 import cluster, { type Worker } from "node:cluster";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConfigError, loadConfig, type Config } from "./config";
-import { createLogger, type Logger } from "./logger";
-import { serveClusterMetrics } from "./metrics";
-import type { NacosConnection } from "./nacos";
+import { ServiceConfigError, loadConfig, type Config } from "./platform/config";
+import { createLogger, type Logger } from "./platform/logger";
+import { serveClusterMetrics } from "./platform/metrics";
+import type { NacosConnection } from "./platform/nacos";
 import { startHttpWorker, startOrderWriter, type Running } from "./service";
-import { DEFAULT_SETTINGS, Settings } from "./settings";
-import { createMysqlPool, migrate } from "./storage";
+import { DEFAULT_SETTINGS, Settings } from "./live-settings/settings";
+import { createMysqlPool } from "./platform/mysql";
+import { migrate } from "./platform/migrations";
 
 /**
  * Entry point. The primary migrates the schema, then forks WORKERS HTTP workers (sharing PORT) and
@@ -85,7 +86,7 @@ async function migrateWithRetry(config: Config, logger: Logger): Promise<void> {
  * caller deregisters before the workers start draining. The Nacos client code loads only when Nacos is configured.
  */
 async function registerWhenListening(config: Config, nacos: NacosConnection, logger: Logger) {
-  const { instanceIp, NacosRegistration } = await import("./nacos");
+  const { instanceIp, NacosRegistration } = await import("./platform/nacos");
   const registration = new NacosRegistration(nacos, { service: "seckill", ip: instanceIp(), port: config.port }, logger);
   cluster.once("listening", () => void registration.register());
   return registration;
@@ -93,7 +94,7 @@ async function registerWhenListening(config: Config, nacos: NacosConnection, log
 
 /** Each worker follows the live settings itself (the order writer only uses their log level). */
 async function followLiveSettings(nacos: NacosConnection, settings: Settings, config: Config, logger: Logger) {
-  const { NacosLiveSettings } = await import("./live-settings");
+  const { NacosLiveSettings } = await import("./live-settings/nacos-live-settings");
   const live = new NacosLiveSettings({
     connection: nacos,
     settings,
@@ -107,7 +108,7 @@ async function followLiveSettings(nacos: NacosConnection, settings: Settings, co
 /** The order writer; with ORDER_QUEUE=rocketmq its RocketMQ code loads in this process only. */
 async function startOrderWriting(config: Config, logger: Logger): Promise<Running> {
   if (!config.rocketmq) return startOrderWriter(config, logger);
-  const { startRocketMqOrderWriter } = await import("./rocketmq-order-writer");
+  const { startRocketMqOrderWriter } = await import("./orders/rocketmq-order-writer");
   return startRocketMqOrderWriter(config, config.rocketmq, logger);
 }
 
@@ -139,7 +140,7 @@ function main(): void {
   try {
     config = loadConfig();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ServiceConfigError)) throw error;
     process.stderr.write(`seckill: ${error.message}\n`);
     process.exit(1);
   }

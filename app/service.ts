@@ -1,14 +1,14 @@
 import { once } from "node:events";
 import { hostname } from "node:os";
 import type { Server } from "node:http";
-import type { Config } from "./config";
-import { createHttpServer } from "./http";
-import type { Logger } from "./logger";
-import { OrderWriter } from "./order-writer";
-import { createRedis, logConnectionState } from "./redis";
-import { Reservations } from "./reservation";
-import { Settings } from "./settings";
-import { createMysqlPool } from "./storage";
+import type { Config } from "./platform/config";
+import { createHttpServer } from "./http/server";
+import type { Logger } from "./platform/logger";
+import { OrderWriter } from "./orders/order-writer";
+import { createRedis, logConnectionState } from "./platform/redis";
+import { Reservations } from "./sales/reservations";
+import { Settings } from "./live-settings/settings";
+import { createMysqlPool } from "./platform/mysql";
 
 export interface Running {
   /** Stops taking work, finishes what is in flight, closes connections. */

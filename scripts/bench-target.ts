@@ -6,8 +6,8 @@
 import { createServer } from "node:http";
 import { once } from "node:events";
 import express from "express";
-import { loadConfig } from "../app/config";
-import { createLogger } from "../app/logger";
+import { loadConfig } from "../app/platform/config";
+import { createLogger } from "../app/platform/logger";
 import { startHttpWorker, startOrderWriter, type Running } from "../app/service";
 
 async function helloHttp(port: number): Promise<Running> {

@@ -16,11 +16,13 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
-import { mintUserToken } from "../app/auth";
-import { loadConfig } from "../app/config";
-import { Reservations } from "../app/reservation";
-import { newSaleId, type Sale } from "../app/sale";
-import { createMysqlPool, insertSale, migrate } from "../app/storage";
+import { mintUserToken } from "../app/http/auth";
+import { loadConfig } from "../app/platform/config";
+import { Reservations } from "../app/sales/reservations";
+import { newSaleId, type Sale } from "../app/sales/sale";
+import { createMysqlPool } from "../app/platform/mysql";
+import { insertSale } from "../app/sales/sale-store";
+import { migrate } from "../app/platform/migrations";
 import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { createScratch, freePort, localMysql, localRedis, type Scratch } from "./lib/local-services";
 

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { SingleBar } from "cli-progress";
-import { mintUserToken } from "../app/auth";
+import { mintUserToken } from "../app/http/auth";
 import { Checklist, CheckFailed } from "./lib/checklist";
 import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { buyersWithSeveralUnits, CrowdResult, OrderOutcome, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { RowDataPacket } from "mysql2/promise";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/reservation";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/sales/reservations";
 import { freePort } from "../../scripts/lib/local-services";
 import { ApiClient, type Answer } from "./support/http-client";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { NacosConfigClient, NacosRegistration } from "../../app/nacos";
+import { NacosConfigClient, NacosRegistration } from "../../app/platform/nacos";
 import { NacosServerDouble } from "./nacos-server-double";
 
 const DATA_ID = "seckill.json";

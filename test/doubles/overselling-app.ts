@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { AddressInfo } from "node:net";
-import { adminTokenVerifier, userTokenVerifier } from "../../app/auth";
+import { adminTokenVerifier, userTokenVerifier } from "../../app/http/auth";
 
 interface DoubleSale {
   id: string;

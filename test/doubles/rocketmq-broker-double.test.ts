@@ -6,7 +6,7 @@ import pino from "pino";
 import { BadRequestException, Endpoints, MessageView } from "rocketmq-client-nodejs";
 import { ClientType, Code, Resource } from "rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb";
 import { HeartbeatRequest } from "rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb";
-import { RocketMqConnection, RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../app/rocketmq-client";
+import { RocketMqConnection, RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../app/orders/rocketmq-client";
 import { RocketMqBrokerDouble, RocketMqBrokerDoubleOptions } from "./rocketmq-broker-double";
 
 const logger = pino({ level: "silent" });

@@ -16,7 +16,7 @@ export function buildTool(tool: "smoke" | "demo"): void {
 
 /** Builds the service as `npm run app` does, into dist/app/main.js. */
 export function buildApp(): void {
-  build("the service", "npx", ["tsc", "-p", "app/tsconfig.json"]);
+  build("the service", "npm", ["run", "--silent", "build:app"]);
 }
 
 function build(what: string, command: string, args: readonly string[]): void {

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { mintUserToken } from "../../app/auth";
+import { mintUserToken } from "../../app/http/auth";
 import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
 import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { mintUserToken } from "../../app/auth";
+import { mintUserToken } from "../../app/http/auth";
 import { freePort } from "../../scripts/lib/local-services";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET, createTestResources, type TestResources } from "../app/support/resources";
 import { ServiceProcess } from "../app/support/service-process";

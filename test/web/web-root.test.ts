@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ConfigError, loadConfig } from "../../app/config";
+import { ServiceConfigError, loadConfig } from "../../app/platform/config";
 
 const REPO = resolve(__dirname, "..", "..");
 const env = {
@@ -40,7 +40,7 @@ describe("where the service finds the sale page (WEB_ROOT)", () => {
   });
 
   test("set to a directory without index.html, start-up fails naming WEB_ROOT", () => {
-    expect(() => loadConfig({ ...env, WEB_ROOT: elsewhere })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, WEB_ROOT: elsewhere })).toThrow(ServiceConfigError);
     expect(() => loadConfig({ ...env, WEB_ROOT: elsewhere })).toThrow(
       `WEB_ROOT must be a directory holding index.html, got "${elsewhere}"`,
     );

@@ -1,5 +1,5 @@
 import pino from "pino";
-import type { Logger } from "../../../app/logger";
+import type { Logger } from "../../../app/platform/logger";
 
 export interface CapturedLogs {
   readonly logger: Logger;

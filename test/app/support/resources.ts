@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import { type Pool } from "mysql2/promise";
-import { loadConfig, type Config } from "../../../app/config";
-import { createMysqlPool } from "../../../app/storage";
+import { loadConfig, type Config } from "../../../app/platform/config";
+import { createMysqlPool } from "../../../app/platform/mysql";
 import { createScratch } from "../../../scripts/lib/local-services";
 
 /** The Redis and MariaDB already running on this machine; each test run gets its own database and key prefix on them. */

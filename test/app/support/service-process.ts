@@ -18,6 +18,7 @@ export function serviceBundle(): string {
       bundle: true,
       platform: "node",
       packages: "external",
+      loader: { ".lua": "text" },
       outfile,
       logLevel: "warning",
     });

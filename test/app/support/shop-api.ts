@@ -1,4 +1,4 @@
-import { mintUserToken } from "../../../app/auth";
+import { mintUserToken } from "../../../app/http/auth";
 import { bearer, type Answer, type ApiClient } from "./http-client";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET } from "./resources";
 

@@ -1,13 +1,15 @@
 import Redis from "ioredis";
-import { OrderWriter, parseOrderEvent } from "../../app/order-writer";
-import { createRedis } from "../../app/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../app/reservation";
-import { newSaleId, type Sale } from "../../app/sale";
-import { countOrders, createMysqlPool, insertSale, migrate } from "../../app/storage";
-import { captureLogs } from "./support/log-capture";
-import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "./support/resources";
-import { TcpProxy } from "./support/tcp-proxy";
-import { waitUntil } from "./support/wait";
+import { OrderWriter, parseOrderEvent } from "../../../app/orders/order-writer";
+import { createRedis } from "../../../app/platform/redis";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { newSaleId, type Sale } from "../../../app/sales/sale";
+import { countOrders, insertSale } from "../../../app/sales/sale-store";
+import { createMysqlPool } from "../../../app/platform/mysql";
+import { migrate } from "../../../app/platform/migrations";
+import { captureLogs } from "../support/log-capture";
+import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
+import { TcpProxy } from "../support/tcp-proxy";
+import { waitUntil } from "../support/wait";
 
 const HOUR = 3_600_000;
 let resources: TestResources;

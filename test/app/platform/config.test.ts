@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { loadConfig } from "../../app/config";
-import { problemsOf } from "./support/config-problems";
-import { serviceBundle } from "./support/service-process";
+import { loadConfig } from "../../../app/platform/config";
+import { problemsOf } from "../support/config-problems";
+import { serviceBundle } from "../support/service-process";
 
 const valid = {
   REDIS_URL: "redis://127.0.0.1:6379",

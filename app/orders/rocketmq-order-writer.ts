@@ -4,15 +4,15 @@
  * client costs a process about 27 MB, which the HTTP workers have no use for.
  */
 import { hostname } from "node:os";
-import type { Config, RocketMqOrderQueue } from "./config";
-import type { Logger } from "./logger";
+import type { Config, RocketMqOrderQueue } from "../platform/config";
+import type { Logger } from "../platform/logger";
 import { OrderWriter } from "./order-writer";
-import { createRedis } from "./redis";
+import { createRedis } from "../platform/redis";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "./rocketmq-client";
 import { RocketMqOrderConsumer } from "./rocketmq-order-consumer";
 import { RocketMqRelay } from "./rocketmq-relay";
-import type { Running } from "./service";
-import { createMysqlPool } from "./storage";
+import type { Running } from "../service";
+import { createMysqlPool } from "../platform/mysql";
 
 /** Long enough for the proxy's minimum polling time (5 s) within the client's deadline, short enough not to hold up start-up. */
 const ORDER_CONSUMER_LONG_POLL_MS = 5000;

@@ -1,9 +1,9 @@
 /** The instance's registration in Nacos (service `seckill`, its IP and port), against the Nacos test double. */
 import { isIPv4 } from "node:net";
 import pino from "pino";
-import { instanceIp, NacosRegistration } from "../../app/nacos";
-import { NacosServerDouble, type NacosServerDoubleOptions } from "../doubles/nacos-server-double";
-import { waitUntil } from "./support/wait";
+import { instanceIp, NacosRegistration } from "../../../app/platform/nacos";
+import { NacosServerDouble, type NacosServerDoubleOptions } from "../../doubles/nacos-server-double";
+import { waitUntil } from "../support/wait";
 
 const GROUP = "staging";
 const FAST_BEATS: NacosServerDoubleOptions = { clientBeatIntervalMs: 50, heartBeatTimeoutMs: 300, ipDeleteTimeoutMs: 600 };

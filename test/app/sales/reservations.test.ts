@@ -1,7 +1,7 @@
 import Redis from "ioredis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../app/reservation";
-import { newSaleId, type Sale } from "../../app/sale";
-import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { newSaleId, type Sale } from "../../../app/sales/sale";
+import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
 
 const HOUR = 3_600_000;
 let resources: TestResources;

@@ -1,5 +1,5 @@
-import { UserRateLimiter } from "../../app/rate-limiter";
-import { DEFAULT_SETTINGS, Settings } from "../../app/settings";
+import { UserRateLimiter } from "../../../app/http/rate-limiter";
+import { DEFAULT_SETTINGS, Settings } from "../../../app/live-settings/settings";
 
 describe("UserRateLimiter", () => {
   it("allows each user the limit per one-second window", () => {

@@ -1,4 +1,4 @@
-import { adminTokenVerifier, mintUserToken, userTokenVerifier } from "../../app/auth";
+import { adminTokenVerifier, mintUserToken, userTokenVerifier } from "../../../app/http/auth";
 
 const SECRET = "user-token-secret-0123456789abcdef0123456789";
 const verify = userTokenVerifier(SECRET);

@@ -1,18 +1,11 @@
 import type { RowDataPacket } from "mysql2/promise";
-import { newSaleId, type Sale } from "../../app/sale";
-import {
-  countOrders,
-  createMysqlPool,
-  findOrder,
-  insertSale,
-  isTransientMysqlError,
-  migrate,
-  OversellError,
-  writeOrderBatch,
-  type OrderEvent,
-} from "../../app/storage";
-import { freePort } from "../../scripts/lib/local-services";
-import { createTestResources, type TestResources } from "./support/resources";
+import { newSaleId, type Sale } from "../../../app/sales/sale";
+import { countOrders, insertSale } from "../../../app/sales/sale-store";
+import { createMysqlPool, isTransientMysqlError } from "../../../app/platform/mysql";
+import { findOrder, OversellError, writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
+import { migrate } from "../../../app/platform/migrations";
+import { freePort } from "../../../scripts/lib/local-services";
+import { createTestResources, type TestResources } from "../support/resources";
 
 let resources: TestResources;
 

@@ -3,11 +3,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { LIVE_SETTINGS_DATA_ID, NacosLiveSettings } from "../../app/live-settings";
-import { DEFAULT_SETTINGS, Settings } from "../../app/settings";
-import { NacosServerDouble } from "../doubles/nacos-server-double";
-import { captureLogs } from "./support/log-capture";
-import { waitUntil } from "./support/wait";
+import { LIVE_SETTINGS_DATA_ID, NacosLiveSettings } from "../../../app/live-settings/nacos-live-settings";
+import { DEFAULT_SETTINGS, Settings } from "../../../app/live-settings/settings";
+import { NacosServerDouble } from "../../doubles/nacos-server-double";
+import { captureLogs } from "../support/log-capture";
+import { waitUntil } from "../support/wait";
 
 /** Nacos applies a change within this; the client's long poll is answered as soon as the config is published. */
 const PROPAGATION_MS = 2000;

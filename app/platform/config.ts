@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { NacosConnection } from "./nacos";
-import type { RocketMqConnection } from "./rocketmq-client";
+import type { RocketMqConnection } from "../orders/rocketmq-client";
 
 export interface RedisConnection {
   readonly host: string;
@@ -52,10 +52,10 @@ export interface Config {
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export class ConfigError extends Error {
+export class ServiceConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration: ${problems.join("; ")}`);
-    this.name = "ConfigError";
+    this.name = "ServiceConfigError";
   }
 }
 
@@ -244,11 +244,11 @@ const environment = z
     if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
   });
 
-/** Reads the service configuration; throws ConfigError naming every bad variable. */
+/** Reads the service configuration; throws ServiceConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
+    throw new ServiceConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
   }
   const vars = parsed.data;
   return {

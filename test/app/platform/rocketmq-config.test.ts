@@ -1,6 +1,6 @@
 /** The RocketMQ and Nacos part of the service configuration (ORDER_QUEUE=rocketmq, ROCKETMQ_*, NACOS_*). */
-import { loadConfig } from "../../app/config";
-import { problemsOf } from "./support/config-problems";
+import { loadConfig } from "../../../app/platform/config";
+import { problemsOf } from "../support/config-problems";
 
 const base = {
   REDIS_URL: "redis://127.0.0.1:6379",

@@ -6,13 +6,15 @@ import type { Pool } from "mysql2/promise";
 import { z } from "zod";
 import { adminTokenVerifier, userTokenVerifier } from "./auth";
 import { hotRoutes } from "./hot-routes";
-import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./http-reply";
-import type { Logger } from "./logger";
-import { collectMetrics, metricsContentType } from "./metrics";
-import type { Reservations } from "./reservation";
-import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "./sale";
-import type { Settings } from "./settings";
-import { countOrders, deleteUnusedSale, findOrder, insertSale, pingMysql } from "./storage";
+import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
+import type { Logger } from "../platform/logger";
+import { collectMetrics, metricsContentType } from "../platform/metrics";
+import type { Reservations } from "../sales/reservations";
+import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "../sales/sale";
+import type { Settings } from "../live-settings/settings";
+import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
+import { findOrder } from "../orders/order-store";
+import { pingMysql } from "../platform/mysql";
 
 export interface ServiceDeps {
   readonly adminToken: string;
@@ -194,14 +196,14 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const apiError = toApiError(error);
     const requestId = res.locals.requestId as string;
-    if (apiError[0] >= 500) logger.error({ err: error, requestId }, "request failed");
+    if (apiError.status >= 500) logger.error({ err: error, requestId }, "request failed");
     if (res.headersSent) {
       res.destroy();
       return;
     }
     // Do not read the rest of an oversized body just to keep the connection alive.
     if (apiError === ApiErrors.payloadTooLarge) res.set("connection", "close");
-    res.status(apiError[0]).type("application/json").send(errorBody(apiError));
+    res.status(apiError.status).type("application/json").send(errorBody(apiError));
   });
 
   return app;
@@ -255,7 +257,7 @@ function answerUnparsableRequest(error: Error & { code?: string }, socket: Duple
         : ApiErrors.badRequest;
   const body = errorBody(apiError);
   socket.end(
-    `HTTP/1.1 ${apiError[0]} ${STATUS_CODES[apiError[0]]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

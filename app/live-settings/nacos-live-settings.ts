@@ -6,9 +6,9 @@
  * validate is rejected with an error log and the last good settings stay.
  */
 import { z } from "zod";
-import { LOG_LEVELS, type LogLevel } from "./config";
-import type { Logger } from "./logger";
-import { NacosConfigClient, type NacosConnection } from "./nacos";
+import { LOG_LEVELS, type LogLevel } from "../platform/config";
+import type { Logger } from "../platform/logger";
+import { NacosConfigClient, type NacosConnection } from "../platform/nacos";
 import { liveSettings, type LiveSettings, type Settings } from "./settings";
 
 export const LIVE_SETTINGS_DATA_ID = "seckill.json";

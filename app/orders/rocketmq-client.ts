@@ -12,7 +12,7 @@
 import { EventEmitter } from "node:events";
 import { format } from "node:util";
 import { BaseClientOptions, Endpoints, ILogger, Producer, SimpleConsumer } from "rocketmq-client-nodejs";
-import type { Logger } from "./logger";
+import type { Logger } from "../platform/logger";
 
 export interface RocketMqConnection {
   /** host:port of the instance's gRPC endpoint (the VPC endpoint on Alibaba Cloud). */

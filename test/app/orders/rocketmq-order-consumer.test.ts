@@ -4,15 +4,18 @@
  */
 import type { Pool } from "mysql2/promise";
 import pino from "pino";
-import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../app/rocketmq-client";
-import { RocketMqOrderConsumer, orderMessageBody } from "../../app/rocketmq-order-consumer";
-import { newSaleId, type Sale } from "../../app/sale";
-import { countOrders, createMysqlPool, insertSale, migrate, writeOrderBatch, type OrderEvent } from "../../app/storage";
-import { RocketMqBrokerDouble } from "../doubles/rocketmq-broker-double";
-import { captureLogs } from "./support/log-capture";
-import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "./support/resources";
-import { TcpProxy } from "./support/tcp-proxy";
-import { waitUntil } from "./support/wait";
+import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
+import { RocketMqOrderConsumer, orderMessageBody } from "../../../app/orders/rocketmq-order-consumer";
+import { newSaleId, type Sale } from "../../../app/sales/sale";
+import { countOrders, insertSale } from "../../../app/sales/sale-store";
+import { createMysqlPool } from "../../../app/platform/mysql";
+import { migrate } from "../../../app/platform/migrations";
+import { writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
+import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
+import { captureLogs } from "../support/log-capture";
+import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
+import { TcpProxy } from "../support/tcp-proxy";
+import { waitUntil } from "../support/wait";
 
 const TOPIC = "seckill-orders";
 const GROUP = "seckill-order-writer";

@@ -1,11 +1,12 @@
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
-import type { Logger } from "./logger";
-import { orderDeadLetters, orderWriterBacklog, orderWriterBatchSize, orderWriterLagSeconds, ordersConfirmed } from "./metrics";
-import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "./reservation";
-import { USER_ID_PATTERN } from "./auth";
-import { saleIdOfOrder } from "./sale";
-import { isTransientMysqlError, writeOrderBatch, type OrderEvent } from "./storage";
+import type { Logger } from "../platform/logger";
+import { orderDeadLetters, orderWriterBacklog, orderWriterBatchSize, orderWriterLagSeconds, ordersConfirmed } from "../platform/metrics";
+import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "../sales/reservations";
+import { USER_ID_PATTERN } from "../http/auth";
+import { saleIdOfOrder } from "../sales/sale";
+import { isTransientMysqlError } from "../platform/mysql";
+import { writeOrderBatch, type OrderEvent } from "./order-store";
 
 /** Where the order writer delivers the events it reads: MySQL, or (ORDER_QUEUE=rocketmq) the relay to the queue. */
 export interface OrderDestination {

@@ -18,10 +18,11 @@ import {
   UnauthorizedException,
   type MessageView,
 } from "rocketmq-client-nodejs";
-import type { Logger } from "./logger";
+import type { Logger } from "../platform/logger";
 import { mysqlDestination, parseOrderEvent, type OrderDestination } from "./order-writer";
 import type { RocketMqSimpleConsumer } from "./rocketmq-client";
-import { pingMysql, type OrderEvent } from "./storage";
+import { pingMysql } from "../platform/mysql";
+import { type OrderEvent } from "./order-store";
 
 export interface RocketMqOrderConsumerOptions {
   /** A started SimpleConsumer subscribed to the order topic in the order writer's consumer group. */

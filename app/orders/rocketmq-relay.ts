@@ -6,11 +6,11 @@
  * consumer's idempotent write turns the duplicate into the same order.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "./logger";
-import { ordersRelayed } from "./metrics";
+import type { Logger } from "../platform/logger";
+import { ordersRelayed } from "../platform/metrics";
 import type { RocketMqProducer } from "./rocketmq-client";
 import { orderMessageBody } from "./rocketmq-order-consumer";
-import type { OrderEvent } from "./storage";
+import type { OrderEvent } from "./order-store";
 
 /** Tag of order messages, so other subscribers of the topic can filter by event type. */
 export const ORDER_RESERVED_TAG = "reserved";

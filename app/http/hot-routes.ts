@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { userTokenVerifier } from "./auth";
-import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./http-reply";
-import type { Logger } from "./logger";
-import { reservationOutcomes } from "./metrics";
+import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./reply";
+import type { Logger } from "../platform/logger";
+import { reservationOutcomes } from "../platform/metrics";
 import { UserRateLimiter } from "./rate-limiter";
-import type { Reservations, ReserveOutcome } from "./reservation";
-import { SALE_ID_PATTERN, saleView } from "./sale";
-import type { Settings } from "./settings";
+import type { Reservations, ReserveOutcome } from "../sales/reservations";
+import { SALE_ID_PATTERN, saleView } from "../sales/sale";
+import type { Settings } from "../live-settings/settings";
 
 export interface HotRouteDeps {
   readonly userTokenSecret: string;
@@ -43,8 +43,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   ) as Record<Outcome, () => void>;
 
   function fail(res: ServerResponse, count: (status: number) => void, error: ApiError, requestId: string, closeConnection = false) {
-    sendJson(res, error[0], ERROR_BODIES.get(error)!, requestId, closeConnection);
-    count(error[0]);
+    sendJson(res, error.status, ERROR_BODIES.get(error)!, requestId, closeConnection);
+    count(error.status);
   }
 
   /** Last resort for a bug in the handlers below: log it and answer 500 rather than crash the worker. */

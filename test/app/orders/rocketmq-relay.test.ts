@@ -4,19 +4,21 @@
  */
 import type Redis from "ioredis";
 import pino from "pino";
-import { OrderWriter } from "../../app/order-writer";
-import { createRedis } from "../../app/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/reservation";
-import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../app/rocketmq-client";
-import { RocketMqOrderConsumer } from "../../app/rocketmq-order-consumer";
-import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../app/rocketmq-relay";
-import { newSaleId, type Sale } from "../../app/sale";
-import { countOrders, insertSale, migrate, type OrderEvent } from "../../app/storage";
-import { parseOrderEvent } from "../../app/order-writer";
-import { RocketMqBrokerDouble } from "../doubles/rocketmq-broker-double";
-import { captureLogs } from "./support/log-capture";
-import { createTestResources, type TestResources } from "./support/resources";
-import { waitUntil } from "./support/wait";
+import { OrderWriter } from "../../../app/orders/order-writer";
+import { createRedis } from "../../../app/platform/redis";
+import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
+import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
+import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
+import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../../app/orders/rocketmq-relay";
+import { newSaleId, type Sale } from "../../../app/sales/sale";
+import { countOrders, insertSale } from "../../../app/sales/sale-store";
+import { migrate } from "../../../app/platform/migrations";
+import { type OrderEvent } from "../../../app/orders/order-store";
+import { parseOrderEvent } from "../../../app/orders/order-writer";
+import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
+import { captureLogs } from "../support/log-capture";
+import { createTestResources, type TestResources } from "../support/resources";
+import { waitUntil } from "../support/wait";
 
 const TOPIC = "seckill-orders";
 const GROUP = "seckill-order-writer";

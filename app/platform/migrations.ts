@@ -1,0 +1,61 @@
+import type { Pool, RowDataPacket } from "mysql2/promise";
+
+/** Each entry is one schema version; statements must be idempotent (a crash may interrupt a version). */
+const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE IF NOT EXISTS sales (
+       id CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+       item_name VARCHAR(200) NOT NULL,
+       stock INT UNSIGNED NOT NULL,
+       sold INT UNSIGNED NOT NULL DEFAULT 0,
+       price_cents BIGINT UNSIGNED NULL,
+       starts_at DATETIME(3) NOT NULL,
+       ends_at DATETIME(3) NOT NULL,
+       created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+       CONSTRAINT sales_sold_within_stock CHECK (sold <= stock)
+     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    `CREATE TABLE IF NOT EXISTS orders (
+       id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+       sale_id CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+       user_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+       reserved_at DATETIME(3) NOT NULL,
+       confirmed_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+       UNIQUE KEY orders_one_per_user (sale_id, user_id),
+       CONSTRAINT orders_sale FOREIGN KEY (sale_id) REFERENCES sales (id)
+     ) ENGINE=InnoDB`,
+  ],
+];
+
+/**
+ * Brings the schema to the newest version. Instances starting together serialise on a named lock
+ * (per database), so each version is applied once; running it again is a no-op.
+ * Returns the number of versions applied.
+ */
+export async function migrate(pool: Pool): Promise<number> {
+  const conn = await pool.getConnection();
+  const lockName = "CONCAT('seckill.migrate.', LEFT(DATABASE(), 40))";
+  try {
+    const [[lock]] = await conn.query<RowDataPacket[]>(`SELECT GET_LOCK(${lockName}, 60) AS acquired`);
+    if (lock.acquired !== 1) throw new Error("timed out waiting for the schema migration lock");
+    try {
+      await conn.query(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (
+           version INT UNSIGNED NOT NULL PRIMARY KEY,
+           applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+         ) ENGINE=InnoDB`,
+      );
+      const [[current]] = await conn.query<RowDataPacket[]>("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations");
+      let applied = 0;
+      for (let version = Number(current.version) + 1; version <= MIGRATIONS.length; version++) {
+        for (const statement of MIGRATIONS[version - 1]) await conn.query(statement);
+        await conn.query("INSERT INTO schema_migrations (version) VALUES (?)", [version]);
+        applied++;
+      }
+      return applied;
+    } finally {
+      await conn.query(`SELECT RELEASE_LOCK(${lockName})`);
+    }
+  } finally {
+    conn.release();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The Lua run inside Redis, in .lua files the bundle carries as text (esbuild's text loader; jest's text
+ * transform). Every key arrives in KEYS[] and shares the `{sale:<id>}` hash tag, as Redis Cluster and Tair
+ * proxy mode require; nothing builds a key name inside a script.
+ */
+import LOAD_SALE_SCRIPT from "./load-sale.lua";
+import RESERVE_SCRIPT from "./reserve.lua";
+
+export { LOAD_SALE_SCRIPT, RESERVE_SCRIPT };
+
+/** Reply codes of RESERVE_SCRIPT (first element of the reply array). */
+export const ReserveReply = {
+  unknownSale: 0,
+  reserved: 1,
+  alreadyPurchased: 2,
+  notStarted: 3,
+  ended: 4,
+  soldOut: 5,
+} as const;
