@@ -376,7 +376,7 @@ async function main(): Promise<number> {
     if (values["rate-limit-qps"] !== undefined) {
       rateLimit = { perIpQps: wholeNumberFlag("rate-limit-qps", values["rate-limit-qps"], 0), source: "--rate-limit-qps" };
     } else if (stack !== undefined) {
-      rateLimit = await stack.orderRateLimit();
+      rateLimit = stack.orderRateLimitPerIp();
     } else {
       throw new UsageError("--rate-limit with --url needs --rate-limit-qps <n>: the order endpoint's per-client-IP limit");
     }

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { API_PREFIX, ROUTES, albPathPattern } from "../contract/routes";
 import { AlbListener } from "../.gen/providers/alicloud/alb-listener";
 import { AlbLoadBalancer } from "../.gen/providers/alicloud/alb-load-balancer";
 import { AlbRule, AlbRuleRuleActions, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
@@ -8,11 +9,11 @@ import type { IngressConfig, RateLimit } from "./config";
 import type { Subnet } from "./network";
 
 /** The routes each rate limit covers (the app's HTTP contract). */
-export const ORDER_PATHS = ["/api/sales/*/orders"];
-export const READ_PATHS = ["/api/sales/*", "/api/orders/*"];
+export const ORDER_PATHS = [albPathPattern("placeOrder")];
+export const READ_PATHS = [albPathPattern("getSale"), albPathPattern("getOrder")];
 /** Where a cross-origin page's preflights go. */
-export const PREFLIGHT_PATHS = ["/api/*"];
-export const HEALTH_CHECK_PATH = "/healthz";
+export const PREFLIGHT_PATHS = [`${API_PREFIX}*`];
+export const HEALTH_CHECK_PATH = ROUTES.health.path;
 
 export interface IngressProps extends IngressConfig {
   readonly envName: string;

@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from "constructs";
 import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import type { ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
 import { AppArtifactBucket, renderUserData } from "../userdata";
 import { Cache } from "./cache";
@@ -43,7 +44,7 @@ export class SeckillStack extends TerraformStack {
   public readonly registry: Registry;
   public readonly compute: Compute;
   /** The environment every app instance gets through its user data (values are Terraform expressions). */
-  public readonly serviceEnv: Readonly<Record<string, string>>;
+  public readonly serviceEnv: ServiceEnvironment;
 
   constructor(scope: Construct, config: EnvConfig) {
     super(scope, `seckill-${config.envName}`);
@@ -139,6 +140,10 @@ export class SeckillStack extends TerraformStack {
       new TerraformOutput(this, id, { value, description, sensitive });
     output("public_url", ingress.publicUrl, "Where shoppers, the sale page and the smoke test reach the service");
     output("alb_dns_name", ingress.dnsName, "The ALB's DNS name (CNAME target)");
+    new TerraformOutput(this, "order_rate_limit_per_ip_qps", {
+      value: config.ingress.orderRateLimit.perIpQps,
+      description: "The ALB's per-client-IP limit on POST /api/sales/*/orders, requests per second (the smoke test pushes past it)",
+    });
     output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
     if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");
     if (salePage.cdnCname)

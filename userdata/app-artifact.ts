@@ -66,6 +66,7 @@ export function bundleApp(root = projectRoot()): AppBundle {
     format: "cjs",
     // Not minified: size does not matter in the artifact, readable stack traces in the journal do.
     packages: "external",
+    loader: { ".lua": "text" },
     legalComments: "none",
     charset: "ascii",
     metafile: true,

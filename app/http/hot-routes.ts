@@ -1,3 +1,4 @@
+import { ROUTES, routeLabel } from "../../contract/routes";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { userTokenVerifier } from "./auth";
 import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./reply";
@@ -15,8 +16,8 @@ export interface HotRouteDeps {
   readonly logger: Logger;
 }
 
-const SALES_PREFIX = "/api/sales/";
-const ORDERS_SUFFIX = "/orders";
+// Matched by hand, no router on the hot path: `<prefix><saleId>` (GET) and `<prefix><saleId><suffix>` (POST).
+const [SALES_PREFIX, ORDERS_SUFFIX] = ROUTES.placeOrder.path.split(":saleId");
 const REDIS_WARNING_INTERVAL_MS = 5000;
 
 /** Bodies that never change, serialised once. */
@@ -34,8 +35,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   const { reservations, settings, logger } = deps;
   const verifyUser = userTokenVerifier(deps.userTokenSecret);
   const limiter = new UserRateLimiter(() => settings.userOrderRateLimitPerSecond);
-  const countOrder = routeCounter("POST /api/sales/:saleId/orders");
-  const countSale = routeCounter("GET /api/sales/:saleId");
+  const countOrder = routeCounter(routeLabel("placeOrder"));
+  const countSale = routeCounter(routeLabel("getSale"));
   const outcomes = Object.fromEntries(
     ["reserved", "already_purchased", "not_started", "ended", "sold_out", "unknown_sale", "rate_limited", "paused", "unavailable"].map(
       (outcome) => [outcome, reservationOutcomes.incrementer({ outcome })],

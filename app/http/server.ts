@@ -1,5 +1,6 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { ROUTES } from "../../contract/routes";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
@@ -108,11 +109,11 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
   };
 
-  app.get("/healthz", (_req, res) => {
+  app.get(ROUTES.health.path, (_req, res) => {
     res.json({ status: "ok" });
   });
 
-  app.get("/readyz", async (_req, res) => {
+  app.get(ROUTES.readiness.path, async (_req, res) => {
     const checks = await Promise.allSettled([
       timeout(deps.redis.ping(), READINESS_TIMEOUT_MS),
       timeout(pingMysql(pool), READINESS_TIMEOUT_MS),
@@ -122,12 +123,12 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     else res.status(503).json({ status: "unavailable", failing });
   });
 
-  app.get("/metrics", requireAdmin, async (_req, res) => {
+  app.get(ROUTES.metrics.path, requireAdmin, async (_req, res) => {
     const text = await dependency(collectMetrics());
     res.type(metricsContentType).send(text);
   });
 
-  app.post("/admin/sales", requireAdmin, requireJson, express.json({ limit: MAX_BODY_BYTES }), async (req, res) => {
+  app.post(ROUTES.createSale.path, requireAdmin, requireJson, express.json({ limit: MAX_BODY_BYTES }), async (req, res) => {
     const parsed = createSaleBody.safeParse(req.body);
     if (!parsed.success) {
       const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
@@ -158,7 +159,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     res.status(201).json(saleView(sale, Date.now()));
   });
 
-  app.get("/admin/sales/:saleId/stats", requireAdmin, async (req, res) => {
+  app.get(ROUTES.saleStats.path, requireAdmin, async (req, res) => {
     const saleId = req.params.saleId as string;
     if (!SALE_ID_PATTERN.test(saleId)) throw new HttpError(ApiErrors.unknownSale);
     const sale = await dependency(reservations.readSale(saleId, Date.now()));
@@ -167,7 +168,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed });
   });
 
-  app.get("/api/orders/:orderId", async (req, res) => {
+  app.get(ROUTES.getOrder.path, async (req, res) => {
     const userId = verifyUser(req.headers.authorization);
     if (userId === undefined) throw new HttpError(ApiErrors.unauthorized);
     const orderId = req.params.orderId as string;

@@ -6,7 +6,7 @@
  * validate is rejected with an error log and the last good settings stay.
  */
 import { z } from "zod";
-import { LOG_LEVELS, type LogLevel } from "../platform/config";
+import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
 import type { Logger } from "../platform/logger";
 import { NacosConfigClient, type NacosConnection } from "../platform/nacos";
 import { liveSettings, type LiveSettings, type Settings } from "./settings";

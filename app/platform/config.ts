@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
+import type { ServiceEnvVar } from "../../contract/service-env";
 import type { NacosConnection } from "./nacos";
 import type { RocketMqConnection } from "../orders/rocketmq-client";
 
@@ -48,9 +50,6 @@ export interface Config {
   /** The sale page's directory, served at `/`; undefined on the ECS fleet, where the CDN serves the page. */
   readonly webRoot: string | undefined;
 }
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ServiceConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -209,40 +208,40 @@ function optionalName(pattern: RegExp, alphabet: string, max = 64) {
 const rocketMqName = optionalName(/^[A-Za-z0-9_%-]+$/, "letters, digits, _ % -");
 const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -", 128);
 
-const environment = z
-  .object({
-    PORT: integerIn(1, 65535, 8080),
-    REDIS_URL: redisUrl,
-    MYSQL_URL: mysqlUrl,
-    SECKILL_ADMIN_TOKEN: secret,
-    SECKILL_USER_TOKEN_SECRET: secret,
-    WORKERS: integerIn(1, 256, availableParallelism()),
-    ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
-    ROCKETMQ_ENDPOINTS: hostPort,
-    /** The instance id on Alibaba Cloud; empty for an open-source cluster. */
-    ROCKETMQ_NAMESPACE: rocketMqName,
-    ROCKETMQ_TOPIC: rocketMqName,
-    ROCKETMQ_CONSUMER_GROUP: rocketMqName,
-    ROCKETMQ_USERNAME: z.string().optional(),
-    ROCKETMQ_PASSWORD: z.string().optional(),
-    NACOS_SERVER_ADDR: hostPort,
-    NACOS_GROUP: nacosName,
-    NACOS_NAMESPACE: nacosName,
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-    WEB_ROOT: webRoot,
-  })
-  .superRefine((vars, ctx) => {
-    const needs = (variable: keyof typeof vars, because: string) => {
-      if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
-    };
-    if (vars.ORDER_QUEUE === "rocketmq") {
-      for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
-        needs(variable, "when ORDER_QUEUE=rocketmq");
-    }
-    if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
-    if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
-    if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
-  });
+/** One rule per variable of the contract: a variable the stacks set but the service ignores does not compile. */
+const variables = {
+  PORT: integerIn(1, 65535, 8080),
+  REDIS_URL: redisUrl,
+  MYSQL_URL: mysqlUrl,
+  SECKILL_ADMIN_TOKEN: secret,
+  SECKILL_USER_TOKEN_SECRET: secret,
+  WORKERS: integerIn(1, 256, availableParallelism()),
+  ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
+  ROCKETMQ_ENDPOINTS: hostPort,
+  ROCKETMQ_NAMESPACE: rocketMqName,
+  ROCKETMQ_TOPIC: rocketMqName,
+  ROCKETMQ_CONSUMER_GROUP: rocketMqName,
+  ROCKETMQ_USERNAME: z.string().optional(),
+  ROCKETMQ_PASSWORD: z.string().optional(),
+  NACOS_SERVER_ADDR: hostPort,
+  NACOS_GROUP: nacosName,
+  NACOS_NAMESPACE: nacosName,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  WEB_ROOT: webRoot,
+} satisfies Record<ServiceEnvVar, z.ZodType>;
+
+const environment = z.object(variables).superRefine((vars, ctx) => {
+  const needs = (variable: keyof typeof vars, because: string) => {
+    if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
+  };
+  if (vars.ORDER_QUEUE === "rocketmq") {
+    for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
+      needs(variable, "when ORDER_QUEUE=rocketmq");
+  }
+  if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
+  if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
+  if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
+});
 
 /** Reads the service configuration; throws ServiceConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

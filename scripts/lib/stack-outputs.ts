@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { loadEnvConfig } from "../../stacks/config";
 import { UsageError } from "./cli";
 
 /**
@@ -64,7 +63,7 @@ function terraformError(text: string): string {
 
 /**
  * What the smoke test needs from a deployed `seckill-<env>` stack: its public URL and secrets
- * (outputs), and the order endpoint's rate limit (the environment's tfvars, as synthesized).
+ * and the order endpoint's per-IP rate limit, all from its outputs.
  */
 export class DeployedStack {
   private outputsRead?: Record<string, unknown>;
@@ -96,14 +95,14 @@ export class DeployedStack {
     return typeof value === "string" && value !== "" ? value : undefined;
   }
 
-  /** The order endpoint's ALB limits from envs/<env>.tfvars, the file the stack was synthesized from. */
-  async orderRateLimit(): Promise<{ qps: number; perIpQps: number; source: string }> {
-    const env = /^seckill-(.+)$/.exec(this.name)?.[1];
-    const file = path.join(this.projectDir, "envs", `${env}.tfvars`);
-    if (env === undefined || !existsSync(file)) {
-      throw new UsageError(`no tfvars for stack ${this.name} (expected ${path.relative(this.projectDir, file)}): pass --rate-limit-qps`);
+  /** The order endpoint's per-client-IP ALB limit, as deployed: the `order_rate_limit_per_ip_qps` output. */
+  orderRateLimitPerIp(): { perIpQps: number; source: string } {
+    const value = this.outputs.order_rate_limit_per_ip_qps;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new UsageError(
+        `stack ${this.name} has no "order_rate_limit_per_ip_qps" output (deployed before it existed?): deploy again or pass --rate-limit-qps`,
+      );
     }
-    const { ingress } = await loadEnvConfig(file);
-    return { ...ingress.orderRateLimit, source: path.relative(this.projectDir, file) };
+    return { perIpQps: value, source: `the ${this.name} output order_rate_limit_per_ip_qps` };
   }
 }

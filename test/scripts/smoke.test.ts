@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RunningApp, startApp } from "../../scripts/lib/local-app";
@@ -12,8 +12,7 @@ import {
 } from "../../scripts/lib/local-services";
 import { startOversellingApp } from "../doubles/overselling-app";
 import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
-import { loadEnvConfig } from "../../stacks/config";
-import { buildApp, buildTool, PROJECT_DIR, runTool } from "./cli";
+import { buildApp, buildTool, runTool } from "./cli";
 
 const secrets = {
   SECKILL_ADMIN_TOKEN: "smoke-test-admin-token-0123456789abcdef",
@@ -77,14 +76,12 @@ describe("against the real service on the local Redis and MariaDB (own database 
       }
     });
 
-    test("--stack takes the per-IP order limit from envs/<env>.tfvars and rides out the load balancer's 503s", async () => {
+    test("--stack takes the per-IP order limit from the stack's outputs and rides out the load balancer's 503s", async () => {
       const projectDir = mkdtempSync(path.join(os.tmpdir(), "smoke-stack-"));
-      mkdirSync(path.join(projectDir, "envs"));
-      copyFileSync(path.join(PROJECT_DIR, "envs", "dev.tfvars"), path.join(projectDir, "envs", "dev.tfvars"));
-      const perIpQps = (await loadEnvConfig(path.join(projectDir, "envs", "dev.tfvars"))).ingress.orderRateLimit.perIpQps;
+      const perIpQps = 5;
       const alb = await startRateLimitingProxy(app.baseUrl, perIpQps);
       try {
-        deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl });
+        deployedStack(projectDir, "seckill-dev", { public_url: alb.baseUrl, order_rate_limit_per_ip_qps: perIpQps });
 
         const run = await runTool(
           "smoke",
@@ -93,7 +90,9 @@ describe("against the real service on the local Redis and MariaDB (own database 
           projectDir,
         );
 
-        expect(run.stderr).toContain(`on the order endpoint (per-IP limit ${perIpQps}/s from envs/dev.tfvars): the ALB answers 503`);
+        expect(run.stderr).toContain(
+          `on the order endpoint (per-IP limit ${perIpQps}/s from the seckill-dev output order_rate_limit_per_ip_qps): the ALB answers 503`,
+        );
         expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
         expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
         expect(run.code).toBe(0);
@@ -224,14 +223,17 @@ test("refuses --url and --stack together", async () => {
 });
 
 /** Lays out what `npm run synth` + `cdktf deploy` leave behind with the local backend; no state when `outputs` is undefined. */
-function deployedStack(projectDir: string, stack: string, outputs: Record<string, string> | undefined): void {
+function deployedStack(projectDir: string, stack: string, outputs: Record<string, string | number> | undefined): void {
   const stackDir = path.join(projectDir, "cdktf.out", "stacks", stack);
   mkdirSync(stackDir, { recursive: true });
   const statePath = path.join(projectDir, `terraform.${stack}.tfstate`);
   writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: statePath } } } }));
   if (outputs) {
     const stateOutputs = Object.fromEntries(
-      Object.entries(outputs).map(([name, value]) => [name, { value, type: "string", sensitive: name !== "public_url" }]),
+      Object.entries(outputs).map(([name, value]) => [
+        name,
+        { value, type: typeof value, sensitive: name !== "public_url" && typeof value === "string" },
+      ]),
     );
     writeFileSync(statePath, JSON.stringify({ version: 4, outputs: stateOutputs, resources: [] }));
   }

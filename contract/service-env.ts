@@ -1,0 +1,35 @@
+/**
+ * The service's environment: every variable it reads, with what an operator needs to know about it. The stacks
+ * set these in the user data (typed by {@link ServiceEnvironment}, so a misspelt name does not compile), the
+ * service parses them (app/platform/config.ts must give each one a rule), and the README's table is generated
+ * from here (`npm run docs`).
+ */
+import { LOG_LEVELS } from "./log-levels";
+
+export const SERVICE_ENV = {
+  PORT: "HTTP port (default 8080)",
+  REDIS_URL: "`redis://[:password@]host:port[/db][?keyPrefix=<prefix>]` (default prefix `seckill:`)",
+  MYSQL_URL: "`mysql://user:password@host:port/database`",
+  SECKILL_ADMIN_TOKEN: "admin API bearer token, at least 32 characters",
+  SECKILL_USER_TOKEN_SECRET: "HMAC-SHA256 key of buyer tokens (`<userId>.<base64url sig>`), at least 32 characters",
+  WORKERS: "HTTP worker processes (default: one per CPU)",
+  ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
+  ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",
+  ROCKETMQ_NAMESPACE: "RocketMQ namespace (the instance id on Alibaba Cloud; empty for an open-source cluster)",
+  ROCKETMQ_TOPIC: "order topic; required with `ORDER_QUEUE=rocketmq`",
+  ROCKETMQ_CONSUMER_GROUP: "the order writer's consumer group; required with `ORDER_QUEUE=rocketmq`",
+  ROCKETMQ_USERNAME: "RocketMQ user, when the instance wants credentials (with `ROCKETMQ_PASSWORD`)",
+  ROCKETMQ_PASSWORD: "RocketMQ password (with `ROCKETMQ_USERNAME`)",
+  NACOS_SERVER_ADDR: "MSE Nacos address (`host:port`); unset: environment defaults, no registration",
+  NACOS_GROUP: "Nacos config group and registration group (the environment name); required with `NACOS_SERVER_ADDR`",
+  NACOS_NAMESPACE: "Nacos namespace (default: the public one)",
+  LOG_LEVEL: `${LOG_LEVELS.map((level) => `\`${level}\``).join(", ")} (default \`info\`)`,
+  WEB_ROOT: "directory of the sale page served at `/` (default: `web/` in the working directory, when present)",
+} as const;
+
+export type ServiceEnvVar = keyof typeof SERVICE_ENV;
+
+/** What a deployment sets: any of the variables, each a string (a Terraform expression in the stacks). */
+export type ServiceEnvironment = { readonly [Name in ServiceEnvVar]?: string };
+
+export const SERVICE_ENV_VARS = Object.keys(SERVICE_ENV) as ServiceEnvVar[];
