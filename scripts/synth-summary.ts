@@ -6,30 +6,25 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-
-type Block = Record<string, any>;
-interface StackJson {
-  terraform?: { backend?: Record<string, Block> };
-  resource?: Record<string, Record<string, Block>>;
-  data?: Record<string, Record<string, Block>>;
-  output?: Record<string, Block>;
-  variable?: Record<string, Block>;
-}
+import {
+  constructPath,
+  resourcesOfType,
+  singleBlock,
+  type BlocksByType,
+  type TerraformBlock,
+  type TerraformJson,
+} from "../contract/terraform-json";
 
 /** The first construct below the stack (network, ingress, compute, ...), from cdktf's metadata path. */
-function tierOf(block: Block): string {
-  return String(block["//"]?.metadata?.path ?? "?").split("/")[1] ?? "?";
+function tierOf(block: TerraformBlock): string {
+  return (constructPath(block) ?? "?").split("/")[1] ?? "?";
 }
 
-function single(block: unknown): Block {
-  return ((Array.isArray(block) ? block[0] : block) ?? {}) as Block;
+function single(block: unknown): TerraformBlock {
+  return singleBlock(block) ?? {};
 }
 
-function all(json: StackJson, type: string): Block[] {
-  return Object.values(json.resource?.[type] ?? {});
-}
-
-function countsByTier(json: StackJson): string[] {
+function countsByTier(json: TerraformJson): string[] {
   const tiers = new Map<string, Map<string, number>>();
   for (const [kind, blocks] of [
     ["", json.resource],
@@ -51,19 +46,21 @@ function countsByTier(json: StackJson): string[] {
   });
 }
 
-function sizes(json: StackJson): string[] {
+function sizes(json: TerraformJson): string[] {
   const lines: string[] = [];
   const line = (label: string, text: string) => lines.push(`  ${label.padEnd(10)} ${text}`);
 
-  for (const alb of all(json, "alicloud_alb_load_balancer")) {
-    const listeners = all(json, "alicloud_alb_listener").map((listener) => `${listener.listener_protocol}:${listener.listener_port}`);
+  for (const alb of resourcesOfType(json, "alicloud_alb_load_balancer")) {
+    const listeners = resourcesOfType(json, "alicloud_alb_listener").map(
+      (listener) => `${listener.listener_protocol}:${listener.listener_port}`,
+    );
     line(
       "ALB",
       `${alb.load_balancer_edition}, ${listeners.join(" + ")}, deletion protection ${alb.deletion_protection_enabled === true ? "on" : "off"}`,
     );
   }
-  const limits = all(json, "alicloud_alb_rule").flatMap((rule) =>
-    (rule.rule_actions as Block[])
+  const limits = resourcesOfType(json, "alicloud_alb_rule").flatMap((rule) =>
+    (rule.rule_actions as TerraformBlock[])
       .filter((action) => action.type === "TrafficLimit")
       .map(
         (action) =>
@@ -71,12 +68,12 @@ function sizes(json: StackJson): string[] {
       ),
   );
   if (limits.length > 0) line("Limits", limits.join("; "));
-  const pageObjects = all(json, "alicloud_oss_bucket_object").filter((object) => tierOf(object) === "sale-page").length;
+  const pageObjects = resourcesOfType(json, "alicloud_oss_bucket_object").filter((object) => tierOf(object) === "sale-page").length;
   if (pageObjects > 0) {
-    const cdn = all(json, "alicloud_cdn_domain_new")[0];
+    const cdn = resourcesOfType(json, "alicloud_cdn_domain_new")[0];
     const corsOrigins = new Set(
-      all(json, "alicloud_alb_rule").flatMap((rule) =>
-        (rule.rule_actions as Block[])
+      resourcesOfType(json, "alicloud_alb_rule").flatMap((rule) =>
+        (rule.rule_actions as TerraformBlock[])
           .filter((action) => action.type === "Cors")
           .flatMap((action) => single(action.cors_config).allow_origin as string[]),
       ),
@@ -89,35 +86,35 @@ function sizes(json: StackJson): string[] {
         : `${pageObjects} objects in a private bucket, not published (no sale_page_record_name)`,
     );
   }
-  for (const group of all(json, "alicloud_ess_scaling_group")) {
-    const launch = all(json, "alicloud_ess_scaling_configuration")[0] ?? {};
-    const rule = all(json, "alicloud_ess_scaling_rule")[0];
+  for (const group of resourcesOfType(json, "alicloud_ess_scaling_group")) {
+    const launch = resourcesOfType(json, "alicloud_ess_scaling_configuration")[0] ?? {};
+    const rule = resourcesOfType(json, "alicloud_ess_scaling_rule")[0];
     const tracking = rule ? `, tracks ${rule.metric_name} ${rule.target_value}` : "";
     line(
       "Fleet",
       `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`,
     );
   }
-  const tasks = all(json, "alicloud_ess_scheduled_task").map(
+  const tasks = resourcesOfType(json, "alicloud_ess_scheduled_task").map(
     (task) => `${task.launch_time} ${String(task.scheduled_task_name).split("-").slice(2).join("-")} → ${task.desired_capacity}`,
   );
   line("Sales", tasks.length > 0 ? tasks.join("; ") : "no scheduled pre-warm (no sale window ahead)");
-  for (const tair of all(json, "alicloud_redis_tair_instance")) {
+  for (const tair of resourcesOfType(json, "alicloud_redis_tair_instance")) {
     line(
       "Tair",
       `${tair.instance_class} × ${tair.shard_count} shard(s), ${tair.payment_type}, ${tair.zone_id} + ${tair.secondary_zone_id}`,
     );
   }
-  for (const polardb of all(json, "alicloud_polardb_cluster")) {
+  for (const polardb of resourcesOfType(json, "alicloud_polardb_cluster")) {
     line(
       "PolarDB",
       `${polardb.db_node_class} × ${polardb.db_node_count} nodes, ${polardb.pay_type}, hot standby ${polardb.hot_standby_cluster}, deletion lock ${polardb.deletion_lock}`,
     );
   }
-  for (const rocketmq of all(json, "alicloud_rocketmq_instance")) {
+  for (const rocketmq of resourcesOfType(json, "alicloud_rocketmq_instance")) {
     line("RocketMQ", `${rocketmq.series_code}/${rocketmq.sub_series_code} ${single(rocketmq.product_info).msg_process_spec}`);
   }
-  for (const mse of all(json, "alicloud_mse_cluster")) {
+  for (const mse of resourcesOfType(json, "alicloud_mse_cluster")) {
     line("Nacos", `${mse.mse_version} ${mse.cluster_specification} × ${mse.instance_count}`);
   }
   const [backend, settings] = Object.entries(json.terraform?.backend ?? { local: {} })[0];
@@ -127,9 +124,8 @@ function sizes(json: StackJson): string[] {
 
 /** The summary of one synthesized stack (its cdk.tf.json). */
 export function summarizeStack(file: string): string {
-  const json = JSON.parse(readFileSync(file, "utf8")) as StackJson;
-  const count = (blocks?: Record<string, Record<string, Block>>) =>
-    Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+  const json = JSON.parse(readFileSync(file, "utf8")) as TerraformJson;
+  const count = (blocks?: BlocksByType) => Object.values(blocks ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
   const sensitive = Object.values(json.output ?? {}).filter((output) => output.sensitive).length;
   return [
     `${path.basename(path.dirname(file))}  →  ${path.relative(process.cwd(), file)}`,

@@ -5,6 +5,7 @@
  */
 import { IValidation } from "constructs";
 import { TerraformStack } from "cdktf";
+import { constructPath, singleBlock, type TerraformBlock, type TerraformJson } from "../contract/terraform-json";
 import type { DataStoreBilling } from "./config";
 import { cidrContains, parseCidr } from "./cidr";
 
@@ -17,12 +18,11 @@ export interface GuardRailContext {
   readonly dataStoreBilling: DataStoreBilling;
 }
 
-type ResourceConfig = Record<string, any>;
 interface Resource {
   readonly type: string;
   /** The construct path, for messages. */
   readonly path: string;
-  readonly config: ResourceConfig;
+  readonly config: TerraformBlock;
 }
 type Rule = (resources: readonly Resource[], context: GuardRailContext) => string[];
 
@@ -34,11 +34,6 @@ function isExpression(value: unknown): boolean {
 
 function ofType(resources: readonly Resource[], type: string): Resource[] {
   return resources.filter((resource) => resource.type === type);
-}
-
-/** Single nested blocks may appear as an object or a one-element list in Terraform JSON. */
-function single(block: unknown): ResourceConfig | undefined {
-  return (Array.isArray(block) ? block[0] : block) as ResourceConfig | undefined;
 }
 
 export const noPublicIngressExceptListenerPorts: Rule = (resources, { listenerPorts }) =>
@@ -76,7 +71,7 @@ export const dataStoresWhitelistNarrowly: Rule = (resources, { vpcCidr }) => [
   ),
   ...ofType(resources, "alicloud_polardb_cluster").flatMap(({ path, config }) => [
     ...(config.security_ips !== undefined ? [`${path}: top-level security_ips is deprecated; whitelist through db_cluster_ip_array`] : []),
-    ...((config.db_cluster_ip_array ?? []) as ResourceConfig[]).flatMap((group) =>
+    ...((config.db_cluster_ip_array ?? []) as TerraformBlock[]).flatMap((group) =>
       whitelistProblems(path, `db_cluster_ip_array "${group.db_cluster_ip_array_name}"`, group.security_ips ?? [], vpcCidr),
     ),
   ]),
@@ -109,7 +104,7 @@ export const productionDeletionProtection: Rule = (resources, { production }) =>
     : [
         ...ofType(resources, "alicloud_alb_load_balancer")
           .filter(
-            ({ config }) => config.deletion_protection_enabled !== true && single(config.deletion_protection_config)?.enabled !== true,
+            ({ config }) => config.deletion_protection_enabled !== true && singleBlock(config.deletion_protection_config)?.enabled !== true,
           )
           .map(({ path }) => `${path}: a production ALB needs deletion protection (deletion_protection_enabled = true)`),
         ...ofType(resources, "alicloud_polardb_cluster")
@@ -123,7 +118,7 @@ const PUBLIC_ACLS = ["public-read", "public-read-write"];
 export const ossBucketsPrivateAndEncrypted: Rule = (resources) => [
   ...ofType(resources, "alicloud_oss_bucket").flatMap(({ path, config }) => [
     ...(PUBLIC_ACLS.includes(config.acl) ? [`${path}: acl ${config.acl} makes the bucket public; keep it private`] : []),
-    ...(single(config.server_side_encryption_rule)?.sse_algorithm === undefined
+    ...(singleBlock(config.server_side_encryption_rule)?.sse_algorithm === undefined
       ? [`${path}: no server_side_encryption_rule; encrypt the bucket at rest`]
       : []),
   ]),
@@ -148,9 +143,9 @@ export class GuardRails implements IValidation {
   ) {}
 
   public validate(): string[] {
-    const synthesized = this.stack.toTerraform() as { resource?: Record<string, Record<string, ResourceConfig>> };
+    const synthesized = this.stack.toTerraform() as TerraformJson;
     const resources = Object.entries(synthesized.resource ?? {}).flatMap(([type, byName]) =>
-      Object.entries(byName).map(([name, config]) => ({ type, path: config["//"]?.metadata?.path ?? `${type}.${name}`, config })),
+      Object.entries(byName).map(([name, config]) => ({ type, path: constructPath(config) ?? `${type}.${name}`, config })),
     );
     return GUARD_RAILS.flatMap((rule) => rule(resources, this.context));
   }

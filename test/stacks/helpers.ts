@@ -3,31 +3,21 @@ import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from "cdktf
 import { parse } from "@cdktf/hcl2json";
 import { EnvConfig, validateEnvConfig } from "../../stacks/config";
 import { SeckillStack } from "../../stacks/seckill-stack";
+import { resourcesOfType, type TerraformBlock, type TerraformJson } from "../../contract/terraform-json";
 
 /** The clock the tests check sale windows against (the shipped windows lie within 90 days of it). */
 export const TEST_NOW = new Date("2026-11-25T00:00:00Z");
 
 export const MINIMAL_TFVARS = `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j", "cn-hangzhou-k"]\n`;
 
-export type Block = Record<string, any>;
-
-export interface TerraformJson {
-  provider: Record<string, Block[]>;
-  resource: Record<string, Record<string, Block>>;
-  data: Record<string, Record<string, Block>>;
-  output: Record<string, Block>;
-  variable?: Record<string, Block>;
-  terraform: Block;
-}
-
 export interface Synthesized {
   readonly config: EnvConfig;
   readonly stack: SeckillStack;
-  readonly json: TerraformJson;
+  readonly json: Required<TerraformJson>;
   /** Every resource of a type, in synthesized order. */
-  resources(type: string): Block[];
+  resources(type: string): TerraformBlock[];
   /** The single resource of a type (fails when there are none or several). */
-  one(type: string): Block;
+  one(type: string): TerraformBlock;
   /** A construct attribute as the synthesized Terraform writes it, e.g. `${alicloud_vpc.network_vpc_1234.id}`. */
   ref(value: unknown): string;
 }
@@ -39,8 +29,8 @@ export async function configFromTfvars(tfvars: string, envName = "test", now = T
 /** A stack in a fresh app, synthesized with validations (guard rails) on: throws when one fails. */
 export function synthesize(config: EnvConfig): Synthesized {
   const stack = new SeckillStack(Testing.app(), config);
-  const json = JSON.parse(Testing.synth(stack, true)) as TerraformJson;
-  const resources = (type: string) => Object.values(json.resource[type] ?? {});
+  const json = JSON.parse(Testing.synth(stack, true)) as Required<TerraformJson>;
+  const resources = (type: string) => resourcesOfType(json, type);
   return {
     config,
     stack,

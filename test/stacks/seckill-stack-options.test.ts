@@ -1,7 +1,8 @@
+import type { TerraformBlock } from "../../contract/terraform-json";
 /** What the optional tfvars keys change in a stack: HTTPS, DNS, the published sale page and CORS, remote state, a third zone, the CPU metric, past sales. */
 import { launchTime } from "../../stacks/compute";
 import { schemaViolations } from "../support/schema-conformance";
-import { Block, MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
+import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
 import { allowedValueViolations } from "./provider-allowed-values";
 
 const EVERY_OPTION = `
@@ -37,9 +38,9 @@ describe("a stack with every option set", () => {
   beforeAll(async () => {
     s = synthesize(await configFromTfvars(EVERY_OPTION, "opts"));
   });
-  const listener = (protocol: string): Block =>
+  const listener = (protocol: string): TerraformBlock =>
     s.resources("alicloud_alb_listener").find((candidate) => candidate.listener_protocol === protocol)!;
-  const rule = (name: string): Block =>
+  const rule = (name: string): TerraformBlock =>
     s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-opts-${name}`)!;
 
   test("conforms to the vendored alicloud provider schema", () => {
@@ -94,8 +95,10 @@ describe("a stack with every option set", () => {
         allow_credentials: "off",
       },
     };
-    const actionTypes = (block: Block) =>
-      [...block.rule_actions].sort((a: Block, b: Block) => a.order - b.order).map((action: Block) => action.type);
+    const actionTypes = (block: TerraformBlock) =>
+      [...block.rule_actions]
+        .sort((a: TerraformBlock, b: TerraformBlock) => a.order - b.order)
+        .map((action: TerraformBlock) => action.type);
 
     test("publishes the page through CDN on its host, HTTPS only, with a CNAME in the zone", () => {
       expect(s.one("alicloud_cdn_domain_new")).toMatchObject({
@@ -121,7 +124,7 @@ describe("a stack with every option set", () => {
 
     test.each(["orders", "reads"])("the %s rule answers the page's origin with CORS first, then limits, then forwards", (name) => {
       expect(actionTypes(rule(name))).toEqual(["Cors", "TrafficLimit", "ForwardGroup"]);
-      expect(rule(name).rule_actions.find((action: Block) => action.type === "Cors")).toEqual({ order: 1, ...EXPECTED_CORS });
+      expect(rule(name).rule_actions.find((action: TerraformBlock) => action.type === "Cors")).toEqual({ order: 1, ...EXPECTED_CORS });
     });
 
     test("ALB answers preflights itself: OPTIONS /api/* gets CORS and an empty 204, ahead of every other rule", () => {
@@ -143,9 +146,11 @@ describe("a stack with every option set", () => {
 
     test("every rule has one final action, with the highest order, and orders are distinct", () => {
       for (const block of s.resources("alicloud_alb_rule")) {
-        const orders = block.rule_actions.map((action: Block) => action.order);
+        const orders = block.rule_actions.map((action: TerraformBlock) => action.order);
         expect(new Set(orders).size).toBe(orders.length);
-        const finals = block.rule_actions.filter((action: Block) => ["ForwardGroup", "Redirect", "FixedResponse"].includes(action.type));
+        const finals = block.rule_actions.filter((action: TerraformBlock) =>
+          ["ForwardGroup", "Redirect", "FixedResponse"].includes(action.type),
+        );
         expect(finals).toHaveLength(1);
         expect(finals[0].order).toBe(Math.max(...orders));
         // Standard edition: at most 5 actions per rule.
@@ -170,7 +175,7 @@ describe("a stack with every option set", () => {
 
   test("a third zone spreads every tier over three zones", () => {
     expect(s.resources("alicloud_vswitch")).toHaveLength(9);
-    expect(s.one("alicloud_alb_load_balancer").zone_mappings.map((mapping: Block) => mapping.zone_id)).toEqual([
+    expect(s.one("alicloud_alb_load_balancer").zone_mappings.map((mapping: TerraformBlock) => mapping.zone_id)).toEqual([
       "cn-hangzhou-h",
       "cn-hangzhou-j",
       "cn-hangzhou-k",
@@ -215,7 +220,9 @@ describe("a sale page over HTTP on the zone apex", () => {
   const corsConfigs = () =>
     s
       .resources("alicloud_alb_rule")
-      .flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors").map((action: Block) => action.cors_config));
+      .flatMap((rule) =>
+        rule.rule_actions.filter((action: TerraformBlock) => action.type === "Cors").map((action: TerraformBlock) => action.cors_config),
+      );
 
   test("the API allows the plain-HTTP origin of the apex", () => {
     expect(corsConfigs()).toHaveLength(3);

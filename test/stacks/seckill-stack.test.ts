@@ -1,10 +1,11 @@
+import type { TerraformBlock } from "../../contract/terraform-json";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { loadEnvConfig } from "../../stacks/config";
 import { launchTime } from "../../stacks/compute";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
-import { Block, Synthesized, TEST_NOW, expressionsOf, synthesize } from "./helpers";
+import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./helpers";
 import { allowedValueViolations } from "./provider-allowed-values";
 
 const ENVS = readdirSync("envs")
@@ -156,10 +157,10 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       });
     });
 
-    const rule = (name: string): Block =>
+    const rule = (name: string): TerraformBlock =>
       s.resources("alicloud_alb_rule").find((candidate) => candidate.rule_name === `seckill-${envName}-${name}`)!;
-    const trafficLimit = (block: Block) => block.rule_actions.find((action: Block) => action.type === "TrafficLimit");
-    const forward = (block: Block) => block.rule_actions.find((action: Block) => action.type === "ForwardGroup");
+    const trafficLimit = (block: TerraformBlock) => block.rule_actions.find((action: TerraformBlock) => action.type === "TrafficLimit");
+    const forward = (block: TerraformBlock) => block.rule_actions.find((action: TerraformBlock) => action.type === "ForwardGroup");
 
     test("POST /api/sales/*/orders is rate-limited with the tfvars values, then forwarded", () => {
       const orders = rule("orders");
@@ -225,7 +226,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(s.resources("alicloud_alidns_record")).toHaveLength((published ? 1 : 0) + (s.config.ingress.dns ? 1 : 0));
       const corsActions = s
         .resources("alicloud_alb_rule")
-        .flatMap((rule) => rule.rule_actions.filter((action: Block) => action.type === "Cors"));
+        .flatMap((rule) => rule.rule_actions.filter((action: TerraformBlock) => action.type === "Cors"));
       expect(corsActions).toHaveLength(published ? 3 : 0);
       expect(s.json.output.sale_page_bucket.value).toBe(s.ref(s.stack.salePage.bucketName));
       expect(Object.keys(s.json.output).filter((name) => ["sale_page_url", "sale_page_cdn_cname"].includes(name))).toHaveLength(

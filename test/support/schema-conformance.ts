@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TerraformJson } from "../../contract/terraform-json";
 
 type CtyType = string | [string, CtyType] | ["object", Record<string, CtyType>];
 
@@ -53,7 +54,7 @@ export function loadVendoredSchema(): ProviderSchema {
 
 /** Every way `synth` (a JSON string or parsed object) breaks the provider schema; empty when it conforms. */
 export function schemaViolations(synth: string | object, schema: ProviderSchema = loadVendoredSchema()): string[] {
-  const config = (typeof synth === "string" ? JSON.parse(synth) : synth) as Record<string, any>;
+  const config = (typeof synth === "string" ? JSON.parse(synth) : synth) as TerraformJson;
   const violations: string[] = [];
   const report = (path: string, message: string) => violations.push(`${path}: ${message}`);
 
@@ -61,7 +62,7 @@ export function schemaViolations(synth: string | object, schema: ProviderSchema 
     ["resource", schema.resource_schemas, RESOURCE_META_ARGUMENTS],
     ["data", schema.data_source_schemas, DATA_META_ARGUMENTS],
   ] as const) {
-    for (const [type, instances] of Object.entries<Record<string, unknown>>(config[kind] ?? {})) {
+    for (const [type, instances] of Object.entries(config[kind] ?? {})) {
       if (!type.startsWith(PROVIDER_PREFIX)) continue; // other providers bring their own bindings
       const typeSchema = schemas[type];
       for (const [name, body] of Object.entries(instances)) {
@@ -75,7 +76,7 @@ export function schemaViolations(synth: string | object, schema: ProviderSchema 
   const providerConfigs = config.provider?.alicloud;
   const usesProvider =
     providerConfigs !== undefined ||
-    ["resource", "data"].some((kind) => Object.keys(config[kind] ?? {}).some((t) => t.startsWith(PROVIDER_PREFIX)));
+    (["resource", "data"] as const).some((kind) => Object.keys(config[kind] ?? {}).some((t) => t.startsWith(PROVIDER_PREFIX)));
   for (const [i, body] of (Array.isArray(providerConfigs) ? providerConfigs : providerConfigs ? [providerConfigs] : []).entries()) {
     checkBlock(schema.provider.block, body, `provider.alicloud[${i}]`, PROVIDER_META_ARGUMENTS, report);
   }
