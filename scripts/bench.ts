@@ -23,32 +23,9 @@ import { newSaleId, type Sale } from "../app/sales/sale";
 import { createMysqlPool } from "../app/platform/mysql";
 import { insertSale } from "../app/sales/sale-store";
 import { migrate } from "../app/platform/migrations";
+import autocannon from "autocannon";
 import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { createScratch, freePort, localMysql, localRedis, type Scratch } from "./lib/local-services";
-
-// autocannon ships no type declarations; this is the part of its API the bench uses.
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  setupRequest?: (request: AutocannonRequest) => AutocannonRequest;
-}
-interface AutocannonOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  pipelining?: number;
-  requests?: AutocannonRequest[];
-}
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-const autocannon = require("autocannon") as (options: AutocannonOptions) => Promise<AutocannonResult>;
 
 const USAGE = `Usage: npm run bench -- [options]
 

@@ -210,19 +210,20 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   return app;
 }
 
+/** What body-parser's errors (by `type`) mean to a client. */
+const BODY_PARSER_ERRORS: Readonly<Record<string, ApiError>> = {
+  "entity.too.large": ApiErrors.payloadTooLarge,
+  "entity.parse.failed": ApiErrors.malformedJson,
+  "charset.unsupported": ApiErrors.unsupportedMediaType,
+  "encoding.unsupported": ApiErrors.unsupportedMediaType,
+};
+
 /** Maps anything thrown in a handler (ours, body-parser's, Express's) to an API error; never leaks a stack. */
 function toApiError(error: unknown): ApiError {
   if (error instanceof HttpError) return error.apiError;
   const { type, status } = (error ?? {}) as { type?: string; status?: number };
-  switch (type) {
-    case "entity.too.large":
-      return ApiErrors.payloadTooLarge;
-    case "entity.parse.failed":
-      return ApiErrors.malformedJson;
-    case "charset.unsupported":
-    case "encoding.unsupported":
-      return ApiErrors.unsupportedMediaType;
-  }
+  const bodyError = type === undefined ? undefined : BODY_PARSER_ERRORS[type];
+  if (bodyError) return bodyError;
   if (typeof status === "number" && status >= 400 && status < 500) return ApiErrors.badRequest;
   return ApiErrors.internal;
 }

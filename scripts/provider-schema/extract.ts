@@ -49,7 +49,7 @@ export function extractSchema(source: ProviderSource, subset: Subset): ProviderS
       try {
         out[name] = resourceSchemaJson(reader.readResource(constructor, null));
       } catch (error) {
-        throw new Error(`${kind} ${name}: ${(error as Error).message}`);
+        throw new Error(`${kind} ${name}: ${(error as Error).message}`, { cause: error });
       }
     }
     return out;

@@ -471,6 +471,8 @@ export class Parser {
         if (["map", "interface", "struct", "chan"].includes(t.text)) return { ...where, k: "type", type: this.parseType() };
         this.pos++;
         return { ...where, k: "ident", name: t.text };
+      default: // ";" or the end of the file: no operand here
+        break;
     }
     return this.fail("expected an expression");
   }

@@ -167,6 +167,8 @@ export class SchemaReader {
         if (e.fn.k === "ident" && e.args.length === 1 && (this.pkg.types.has(e.fn.name) || e.fn.name === "string"))
           return this.str(e.args[0], scope);
         break;
+      default: // any other expression has no string value the schema could need
+        break;
     }
     return this.fail(e, "expected a string we can evaluate");
   }

@@ -24,7 +24,7 @@ function build(what: string, command: string, args: readonly string[]): void {
     execFileSync(command, args, { cwd: PROJECT_DIR, encoding: "utf8", stdio: "pipe" });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`building ${what} failed:\n${stdout ?? ""}${stderr ?? ""}`);
+    throw new Error(`building ${what} failed:\n${stdout ?? ""}${stderr ?? ""}`, { cause: error });
   }
 }
 

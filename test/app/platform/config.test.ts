@@ -1,7 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { loadConfig } from "../../../app/platform/config";
 import { problemsOf } from "../support/config-problems";
-import { serviceBundle } from "../support/service-process";
 
 const valid = {
   REDIS_URL: "redis://127.0.0.1:6379",
@@ -74,18 +72,5 @@ describe("loadConfig", () => {
     const problems = problemsOf({ ...valid, [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${variable} `));
-  });
-});
-
-describe("the service entry point", () => {
-  it("exits non-zero naming the variable when the configuration is invalid", () => {
-    const result = spawnSync(process.execPath, [serviceBundle()], {
-      env: { PATH: process.env.PATH, ...valid, MYSQL_URL: "mysql://nodb@127.0.0.1:3306" },
-      encoding: "utf8",
-      timeout: 20_000,
-    });
-    expect(result.status).not.toBe(0);
-    expect(result.status).not.toBeNull();
-    expect(result.stderr).toContain("MYSQL_URL");
   });
 });

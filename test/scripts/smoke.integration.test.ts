@@ -55,7 +55,7 @@ describe("against the real service on the local Redis and MariaDB (own database 
       ]) {
         expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
       }
-      expect(run.stdout).toMatch(/^  SKIP  rate-limit .*not asked for/m);
+      expect(run.stdout).toMatch(/^ {2}SKIP {2}rate-limit .*not asked for/m);
       expect(run.stderr).toMatch(/▸ flash-crowd: 30 buyers click "buy" twice each/);
       expect(run.code).toBe(0);
     });
@@ -69,7 +69,7 @@ describe("against the real service on the local Redis and MariaDB (own database 
           secrets,
         );
 
-        expect(run.stdout).toMatch(/^  PASS  rate-limit .*× 503 from the load balancer/m);
+        expect(run.stdout).toMatch(/^ {2}PASS {2}rate-limit .*× 503 from the load balancer/m);
         expect(run.code).toBe(0);
       } finally {
         await alb.close();
@@ -93,7 +93,7 @@ describe("against the real service on the local Redis and MariaDB (own database 
         expect(run.stderr).toContain(
           `on the order endpoint (per-IP limit ${perIpQps}/s from the seckill-dev output order_rate_limit_per_ip_qps): the ALB answers 503`,
         );
-        expect(run.stdout).toMatch(/^  PASS  flash-crowd .* retried after 429\/ALB 503/m);
+        expect(run.stdout).toMatch(/^ {2}PASS {2}flash-crowd .* retried after 429\/ALB 503/m);
         expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
         expect(run.code).toBe(0);
       } finally {
@@ -143,7 +143,7 @@ test("fails at healthz, naming the address, when nothing listens there", async (
   const run = await runTool("smoke", ["--url", url], secrets);
 
   expect(run.stdout).toContain(`FAILED at check "healthz": nothing listens at ${url} (connection refused)`);
-  expect(run.stdout).toMatch(/^  SKIP  readyz .*not run: "healthz" failed/m);
+  expect(run.stdout).toMatch(/^ {2}SKIP {2}readyz .*not run: "healthz" failed/m);
   expect(run.code).toBe(1);
 });
 
@@ -185,7 +185,7 @@ describe("--stack seckill-<env>", () => {
       const run = await runTool("smoke", ["--stack", "seckill-dev", "--stock", "5"], {}, projectDir);
 
       expect(run.stderr).toContain(`Smoke test of ${oversellingApp.baseUrl}`);
-      expect(run.stdout).toMatch(/^  PASS  create-sale /m);
+      expect(run.stdout).toMatch(/^ {2}PASS {2}create-sale /m);
     } finally {
       await oversellingApp.close();
     }

@@ -1,10 +1,11 @@
+import { spawnSync } from "node:child_process";
 import http from "node:http";
 import type { RowDataPacket } from "mysql2/promise";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../app/sales/reservations";
 import { freePort } from "../../scripts/lib/local-services";
 import { ApiClient, type Answer } from "./support/http-client";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
-import { ServiceProcess } from "./support/service-process";
+import { ServiceProcess, serviceBundle } from "./support/service-process";
 import { admin, createSale, order, user } from "./support/shop-api";
 import { TcpProxy } from "./support/tcp-proxy";
 import { waitUntil } from "./support/wait";
@@ -204,5 +205,24 @@ describe("the seckill service", () => {
     expect(await service.exited).toEqual({ code: 0, signal: null });
     expect(service.count("all workers stopped")).toBe(1);
     await expect(api.get("/healthz")).rejects.toThrow(/ECONNREFUSED|ECONNRESET/);
+  });
+});
+
+describe("the service entry point", () => {
+  it("exits non-zero naming the variable when the configuration is invalid", () => {
+    const result = spawnSync(process.execPath, [serviceBundle()], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: "redis://127.0.0.1:6379",
+        MYSQL_URL: "mysql://nodb@127.0.0.1:3306",
+        SECKILL_ADMIN_TOKEN: "a".repeat(32),
+        SECKILL_USER_TOKEN_SECRET: "s".repeat(32),
+      },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    expect(result.stderr).toContain("MYSQL_URL");
   });
 });
