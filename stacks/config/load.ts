@@ -8,9 +8,10 @@ import { readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { z } from "zod";
+import { ConfigIssue, formatIssues } from "../../contract/config-issues";
 import { EnvConfig, toEnvConfig } from "./env-config";
-import { Problem, crossFieldProblems } from "./rules";
-import { saleWindowSchema, stateBackendSchema, tfvarsSchema } from "./schema";
+import { tfvarsSchemaWithRules } from "./rules";
+import { TFVARS_DEFAULTS, saleWindowSchema, stateBackendSchema, tfvarsSchema } from "./schema";
 
 /** A tfvars file that fails validation; `problems` has one line per bad key. */
 export class ConfigError extends Error {
@@ -25,23 +26,20 @@ export class ConfigError extends Error {
 
 export const ENV_NAME = /^[a-z][a-z0-9]{1,11}$/;
 
-function describe(problem: Problem): string {
-  const shown = problem.value === undefined ? "(missing)" : JSON.stringify(problem.value);
-  return `${problem.key} = ${shown}: expected ${problem.allowed}`;
-}
-
-function keyPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>(
-    (acc, segment) => (typeof segment === "number" ? `${acc}[${segment}]` : acc ? `${acc}.${String(segment)}` : String(segment)),
-    "",
-  );
-}
-
-function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {
-  return segments.reduce<unknown>(
+/** The value at a path of parsed tfvars (undefined where the file has none). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
     (value, segment) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[segment] : undefined),
-    raw,
+    input,
   );
+}
+
+/**
+ * Every key as the rules judged it: the file's own value, or the schema's default where the file has none. A broken
+ * rule may be about a default (rocketmq_spec after rocketmq_series changed), and its problem line shows that value.
+ */
+function withDefaults(raw: unknown): unknown {
+  return raw !== null && typeof raw === "object" && !Array.isArray(raw) ? { ...TFVARS_DEFAULTS, ...raw } : raw;
 }
 
 function editDistance(a: string, b: string): number {
@@ -56,49 +54,32 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-function unknownKeyProblem(raw: unknown, parent: readonly PropertyKey[], key: string, knownKeys: readonly string[]): Problem {
-  const closest = knownKeys.find((known) => editDistance(known, key) <= 2);
-  return {
-    key: keyPath([...parent, key]),
-    value: valueAt(raw, [...parent, key]),
-    allowed: closest ? `no such key (did you mean "${closest}"?)` : "no such key (terraform.tfvars.example lists every key)",
-  };
+/** zod reports every unknown key of an object in one issue; each gets its own, suggesting the key it may be a typo of. */
+function unknownKeyIssues(issue: z.core.$ZodIssueUnrecognizedKeys): ConfigIssue[] {
+  const shape =
+    issue.path.length === 0 ? tfvarsSchema.shape : issue.path[0] === "state_backend" ? stateBackendSchema.shape : saleWindowSchema.shape;
+  return issue.keys.map((key) => {
+    const closest = Object.keys(shape).find((known) => editDistance(known, key) <= 2);
+    return {
+      path: [...issue.path, key],
+      message: closest ? `no such key (did you mean "${closest}"?)` : "no such key (terraform.tfvars.example lists every key)",
+    };
+  });
 }
 
 /** tfvars are read at synth time: hcl2json hands expressions back as "${...}" strings, which would be taken literally. */
-function expressionProblems(value: unknown, segments: PropertyKey[] = []): Problem[] {
+function expressionIssues(value: unknown, path: readonly PropertyKey[] = []): ConfigIssue[] {
   if (typeof value === "string" && value.includes("${")) {
-    return [
-      {
-        key: keyPath(segments),
-        value,
-        allowed: "a literal value (tfvars are read at synth time; expressions, variables and functions are not evaluated)",
-      },
-    ];
+    return [{ path, message: "a literal value (tfvars are read at synth time; expressions, variables and functions are not evaluated)" }];
   }
-  if (Array.isArray(value)) return value.flatMap((item, index) => expressionProblems(item, [...segments, index]));
+  if (Array.isArray(value)) return value.flatMap((item, index) => expressionIssues(item, [...path, index]));
   if (value !== null && typeof value === "object") {
-    return Object.entries(value).flatMap(([key, item]) => expressionProblems(item, [...segments, key]));
+    return Object.entries(value).flatMap(([key, item]) => expressionIssues(item, [...path, key]));
   }
   return [];
 }
 
-function schemaProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Problem[] {
-  return issues.flatMap((issue): Problem[] => {
-    if (issue.code === "unrecognized_keys") {
-      const shape =
-        issue.path.length === 0
-          ? tfvarsSchema.shape
-          : issue.path[0] === "state_backend"
-            ? stateBackendSchema.shape
-            : saleWindowSchema.shape;
-      return issue.keys.map((key) => unknownKeyProblem(raw, issue.path, key, Object.keys(shape)));
-    }
-    return [{ key: keyPath(issue.path), value: valueAt(raw, issue.path), allowed: issue.message }];
-  });
-}
-
-/** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the rules above; throws {@link ConfigError}. */
+/** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the schema and its rules; throws {@link ConfigError}. */
 export function validateEnvConfig(
   raw: unknown,
   options: { readonly envName: string; readonly sourceFile: string; readonly now: Date },
@@ -109,14 +90,16 @@ export function validateEnvConfig(
       `environment name ${JSON.stringify(envName)} (from the file name): expected 2-12 characters of a-z and 0-9, starting with a letter`,
     ]);
   }
-  const literalProblems = expressionProblems(raw);
-  if (literalProblems.length > 0) throw new ConfigError(sourceFile, literalProblems.map(describe));
-  const parsed = tfvarsSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(sourceFile, schemaProblems(raw, parsed.error.issues).map(describe));
-  const tfvars = parsed.data;
-  const problems = crossFieldProblems(tfvars, now);
-  if (problems.length > 0) throw new ConfigError(sourceFile, problems.map(describe));
-  return toEnvConfig(tfvars, envName, sourceFile, now);
+  const judged = withDefaults(raw);
+  const problemLines = (issues: readonly ConfigIssue[]) => formatIssues(issues, { valueAt: (path) => valueAt(judged, path) });
+  const literalIssues = expressionIssues(raw);
+  if (literalIssues.length > 0) throw new ConfigError(sourceFile, problemLines(literalIssues));
+  const parsed = tfvarsSchemaWithRules(now).safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? unknownKeyIssues(issue) : [issue]));
+    throw new ConfigError(sourceFile, problemLines(issues));
+  }
+  return toEnvConfig(parsed.data, envName, sourceFile, now);
 }
 
 /** Reads and validates one tfvars file; the environment name comes from the file name. */

@@ -170,6 +170,14 @@ export const tfvarsSchema = z
 
 export type Tfvars = z.infer<typeof tfvarsSchema>;
 
+/** The value the schema gives each key a file leaves out, for the keys that have one. */
+export const TFVARS_DEFAULTS: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(tfvarsSchema.shape).flatMap(([key, schema]) => {
+    const unset = schema.safeParse(undefined);
+    return unset.success && unset.data !== undefined ? [[key, unset.data]] : [];
+  }),
+);
+
 /** Every key an envs/<env>.tfvars may set (terraform.tfvars.example documents each). */
 export const TFVARS_KEYS: readonly string[] = Object.keys(tfvarsSchema.shape);
 
