@@ -25,6 +25,6 @@ export type {
   ScalingMetric,
   StateBackendConfig,
 } from "./env-config";
-export { ConfigError, ENV_NAME, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "./load";
+export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "./load";
 export { MAX_SCHEDULE_AHEAD_DAYS } from "./rules";
 export { TFVARS_KEYS } from "./schema";

@@ -14,13 +14,13 @@ import { tfvarsSchemaWithRules } from "./rules";
 import { TFVARS_DEFAULTS, saleWindowSchema, stateBackendSchema, tfvarsSchema } from "./schema";
 
 /** A tfvars file that fails validation; `problems` has one line per bad key. */
-export class ConfigError extends Error {
+export class TfvarsError extends Error {
   constructor(
     readonly sourceFile: string,
     readonly problems: readonly string[],
   ) {
     super(`${sourceFile}: invalid configuration\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
-    this.name = "ConfigError";
+    this.name = "TfvarsError";
   }
 }
 
@@ -79,25 +79,25 @@ function expressionIssues(value: unknown, path: readonly PropertyKey[] = []): Co
   return [];
 }
 
-/** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the schema and its rules; throws {@link ConfigError}. */
+/** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the schema and its rules; throws {@link TfvarsError}. */
 export function validateEnvConfig(
   raw: unknown,
   options: { readonly envName: string; readonly sourceFile: string; readonly now: Date },
 ): EnvConfig {
   const { envName, sourceFile, now } = options;
   if (!ENV_NAME.test(envName)) {
-    throw new ConfigError(sourceFile, [
+    throw new TfvarsError(sourceFile, [
       `environment name ${JSON.stringify(envName)} (from the file name): expected 2-12 characters of a-z and 0-9, starting with a letter`,
     ]);
   }
   const judged = withDefaults(raw);
   const problemLines = (issues: readonly ConfigIssue[]) => formatIssues(issues, { valueAt: (path) => valueAt(judged, path) });
   const literalIssues = expressionIssues(raw);
-  if (literalIssues.length > 0) throw new ConfigError(sourceFile, problemLines(literalIssues));
+  if (literalIssues.length > 0) throw new TfvarsError(sourceFile, problemLines(literalIssues));
   const parsed = tfvarsSchemaWithRules(now).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? unknownKeyIssues(issue) : [issue]));
-    throw new ConfigError(sourceFile, problemLines(issues));
+    throw new TfvarsError(sourceFile, problemLines(issues));
   }
   return toEnvConfig(parsed.data, envName, sourceFile, now);
 }
@@ -110,7 +110,7 @@ export async function loadEnvConfig(file: string, now: Date = new Date()): Promi
   try {
     raw = await parse(sourceFile, await readFile(file, "utf8"));
   } catch (error) {
-    throw new ConfigError(sourceFile, [`not valid HCL: ${(error as Error).message}`]);
+    throw new TfvarsError(sourceFile, [`not valid HCL: ${(error as Error).message}`]);
   }
   return validateEnvConfig(raw, { envName, sourceFile, now });
 }
