@@ -26,5 +26,4 @@ export type {
   StateBackendConfig,
 } from "./env-config";
 export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "./load";
-export { MAX_SCHEDULE_AHEAD_DAYS } from "./rules";
-export { TFVARS_KEYS } from "./schema";
+export { MAX_SCHEDULE_AHEAD_DAYS, TFVARS_KEYS } from "./schema";

@@ -5,10 +5,8 @@
 import { z } from "zod";
 import { keyPath } from "../../contract/config-issues";
 import { PRIVATE_RANGES, cidrContains, cidrsOverlap, parseCidr } from "../cidr";
-import { Tfvars, tfvarsSchema, vswitchCidrs } from "./schema";
+import { MAX_SCHEDULE_AHEAD_DAYS, Tfvars, tfvarsSchema, vswitchCidrs } from "./schema";
 
-/** ESS refuses scheduled tasks launching more than 90 days after they are created. */
-export const MAX_SCHEDULE_AHEAD_DAYS = 90;
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 const MSE_DEVELOPER_SPECIFICATIONS: readonly string[] = ["MSE_SC_1_2_60_c", "MSE_SC_2_4_60_c", "MSE_SC_1_2_200_c", "MSE_SC_2_4_200_c"];
