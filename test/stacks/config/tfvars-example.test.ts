@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { parse } from "@cdktf/hcl2json";
 import { validateEnvConfig } from "../../../stacks/config";
 import { TFVARS_DEFAULTS, tfvarsDocs, tfvarsSchema } from "../../../stacks/config/schema";
@@ -31,6 +32,11 @@ function examples(): Record<string, unknown> {
 }
 
 describe("terraform.tfvars.example", () => {
+  test("the committed file is what the schema renders", async () => {
+    const committed = await readFile("terraform.tfvars.example", "utf8");
+    if (committed !== rendered) throw new Error("terraform.tfvars.example is out of date: run npm run tfvars:example");
+  });
+
   test("it sets the required keys to their example and every other key to the schema's default; the rest are commented out", async () => {
     const { region, zones } = examples();
     expect(await parse("terraform.tfvars.example", rendered)).toEqual({ region, zones, ...TFVARS_DEFAULTS });
