@@ -2,12 +2,13 @@
 import type { StaticSiteDomain } from "../static-site";
 import { Tfvars, vswitchCidrs } from "./schema";
 
-export type ScalingMetric = "alb_qps" | "cpu";
-export type DataStoreBilling = "PayAsYouGo" | "Subscription";
-export type RocketMqSeries = "standard" | "professional" | "ultimate";
-export type RocketMqSubSeries = "cluster_ha" | "single_node";
-export type MseEdition = "mse_dev" | "mse_pro";
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+// The schema declares the choices; a value added there needs no second edit here.
+export type ScalingMetric = Tfvars["scaling_metric"];
+export type DataStoreBilling = Tfvars["data_store_billing"];
+export type RocketMqSeries = Tfvars["rocketmq_series"];
+export type RocketMqSubSeries = Tfvars["rocketmq_sub_series"];
+export type MseEdition = Tfvars["mse_edition"];
+export type LogLevel = Tfvars["log_level"];
 
 export interface NetworkConfig {
   readonly vpcCidr: string;
@@ -27,7 +28,7 @@ export interface RateLimit {
 }
 
 export interface IngressConfig {
-  readonly albEdition: "Standard" | "StandardWithWaf";
+  readonly albEdition: Tfvars["alb_edition"];
   /** Certificate (SSL Certificates Service) for an HTTPS :443 listener; :80 then redirects. */
   readonly certificateId?: string;
   readonly orderRateLimit: RateLimit;
