@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { App } from "cdktf";
-import { ConfigError, loadAllEnvConfigs } from "./stacks/config";
+import { TfvarsError, loadAllEnvConfigs } from "./stacks/config";
 import { SeckillStack } from "./stacks/seckill-stack";
 
 async function main(): Promise<void> {
@@ -16,6 +16,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof TfvarsError ? error.message : error);
   process.exitCode = 1;
 });

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
-import { ConfigError, loadEnvConfig } from "../stacks/config";
+import { TfvarsError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
 import { projectRoot } from "./app-artifact";
 import { AppArtifactBucket } from "./artifact-bucket";
@@ -61,6 +61,6 @@ function withPlaceholders(stack: TerraformStack, text: string): string {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${error instanceof TfvarsError || error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

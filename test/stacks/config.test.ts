@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "@cdktf/hcl2json";
-import { ConfigError, EnvConfig, TFVARS_KEYS, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "../../stacks/config";
+import { EnvConfig, TFVARS_KEYS, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "../../stacks/config";
 
 const FILE = "envs/test.tfvars";
 const NOW = new Date("2026-11-25T00:00:00Z");
@@ -12,12 +12,12 @@ async function configFrom(tfvars: string, envName = "test"): Promise<EnvConfig> 
   return validateEnvConfig(await parse(FILE, tfvars), { envName, sourceFile: FILE, now: NOW });
 }
 
-/** The ConfigError the tfvars raise (fails the test when they are accepted). */
-async function problemsOf(tfvars: string, envName = "test"): Promise<ConfigError> {
+/** The TfvarsError the tfvars raise (fails the test when they are accepted). */
+async function problemsOf(tfvars: string, envName = "test"): Promise<TfvarsError> {
   try {
     await configFrom(tfvars, envName);
   } catch (error) {
-    if (error instanceof ConfigError) return error;
+    if (error instanceof TfvarsError) return error;
     throw error;
   }
   throw new Error(`accepted:\n${tfvars}`);

@@ -1,0 +1,29 @@
+/**
+ * Per-environment configuration: `envs/<env>.tfvars` → validated, typed {@link EnvConfig}. The schema declares every
+ * key (schema.ts), the rules between keys refine it (rules.ts), env-config.ts maps a valid file onto the model the
+ * stacks build from, and load.ts reads the files.
+ */
+export type {
+  AppConfig,
+  CacheConfig,
+  ComputeConfig,
+  DataStoreBilling,
+  DataStoreConfig,
+  DatabaseConfig,
+  EnvConfig,
+  IngressConfig,
+  LogLevel,
+  MessagingConfig,
+  MseEdition,
+  NetworkConfig,
+  RateLimit,
+  RegistryConfig,
+  RocketMqSeries,
+  RocketMqSubSeries,
+  SalePageConfig,
+  SaleWindow,
+  ScalingMetric,
+  StateBackendConfig,
+} from "./env-config";
+export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "./load";
+export { MAX_SCHEDULE_AHEAD_DAYS, TFVARS_KEYS } from "./schema";
