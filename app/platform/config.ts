@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { formatIssues } from "../../contract/config-issues";
 import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
 import type { ServiceEnvVar } from "../../contract/service-env";
 import type { NacosConnection } from "./nacos";
@@ -247,7 +248,7 @@ const environment = z.object(variables).superRefine((vars, ctx) => {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
-    throw new ServiceConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
+    throw new ServiceConfigError(formatIssues(parsed.error.issues));
   }
   const vars = parsed.data;
   return {

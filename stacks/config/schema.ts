@@ -4,7 +4,14 @@
  * problem line reads `key = value: expected <message>`.
  */
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
 import { parseCidr, cidrSubnet, formatCidr } from "../cidr";
+
+/** The service's log levels, but for "silent": a fleet that logs nothing cannot be operated. */
+const FLEET_LOG_LEVELS = LOG_LEVELS.filter((level) => level !== "silent") as [
+  Exclude<LogLevel, "silent">,
+  ...Exclude<LogLevel, "silent">[],
+];
 
 /** MSE `cluster_specification` values accepted by provider 1.289.0 (resource_alicloud_mse_cluster.go). */
 const MSE_SPECIFICATIONS = [
@@ -454,9 +461,12 @@ export const tfvarsSchema = z
       .default(3)
       .register(tfvarsDocs, { section: "registry", description: "Nacos nodes: 1 for mse_dev, an odd count from 3 to 15 for mse_pro." }),
 
-    log_level: oneOf(["fatal", "error", "warn", "info", "debug", "trace"])
+    log_level: oneOf(FLEET_LOG_LEVELS)
       .default("info")
-      .register(tfvarsDocs, { section: "app", description: 'The app\'s log level: "fatal", "error", "warn", "info", "debug" or "trace".' }),
+      .register(tfvarsDocs, {
+        section: "app",
+        description: `The app's log level: ${FLEET_LOG_LEVELS.map((level) => JSON.stringify(level)).join(", ")}.`,
+      }),
     workers: wholeNumber(1, 64).optional().register(tfvarsDocs, {
       section: "app",
       description: "Worker processes per instance, 1-64.",
