@@ -347,19 +347,30 @@ async function withBar<T>(
   }
 }
 
-async function main(): Promise<number> {
-  const values = parseFlags(USAGE, {
-    url: { type: "string" },
-    stack: { type: "string" },
-    stock: { type: "string" },
-    buyers: { type: "string" },
-    concurrency: { type: "string" },
-    "confirm-timeout": { type: "string" },
-    "rate-limit": { type: "boolean" },
-    "rate-limit-qps": { type: "string" },
-    "rate-limit-seconds": { type: "string" },
-  });
-  if (values === undefined) return 0;
+/** What the command line and the environment ask for: a sale to run, or undefined after --help. */
+export type SmokeRequest = Omit<SmokeOptions, "progress" | "bars">;
+
+/**
+ * Reads the flags, then the stack's outputs (with --stack, under `projectDir`) and the secrets from `env`; a missing
+ * or contradictory setting is a UsageError that says what to pass.
+ */
+export function smokeRequestFrom(args: readonly string[], env: NodeJS.ProcessEnv, projectDir = process.cwd()): SmokeRequest | undefined {
+  const values = parseFlags(
+    USAGE,
+    {
+      url: { type: "string" },
+      stack: { type: "string" },
+      stock: { type: "string" },
+      buyers: { type: "string" },
+      concurrency: { type: "string" },
+      "confirm-timeout": { type: "string" },
+      "rate-limit": { type: "boolean" },
+      "rate-limit-qps": { type: "string" },
+      "rate-limit-seconds": { type: "string" },
+    },
+    args,
+  );
+  if (values === undefined) return undefined;
   if ((values.url === undefined) === (values.stack === undefined)) {
     throw new UsageError(`give exactly one of --url <base-url> or --stack seckill-<env>\n\n${USAGE}`);
   }
@@ -367,10 +378,20 @@ async function main(): Promise<number> {
   const buyers = wholeNumberFlag("buyers", values.buyers, stock * 3);
   if (buyers <= stock)
     throw new UsageError(`--buyers (${buyers}) must be more than --stock (${stock}): the crowd has to outnumber the units`);
-  const stack = values.stack === undefined ? undefined : new DeployedStack(values.stack);
+  const stack = values.stack === undefined ? undefined : new DeployedStack(values.stack, projectDir);
   const baseUrl = values.url ?? stack!.publicUrl();
-  const adminToken = secret("SECKILL_ADMIN_TOKEN", "the service's admin bearer token", stack, "admin_token");
-  const userTokenSecret = secret("SECKILL_USER_TOKEN_SECRET", "the key buyer tokens are signed with", stack, "user_token_secret");
+  const secret = (variable: string, purpose: string, outputName: string): string => {
+    const value = env[variable] || stack?.output(outputName);
+    if (value) return value;
+    throw new UsageError(
+      `${variable} is not set: ${purpose}. ` +
+        (stack
+          ? `Stack ${stack.name} has no "${outputName}" output either.`
+          : `With --stack it is read from the stack's "${outputName}" output.`),
+    );
+  };
+  const adminToken = secret("SECKILL_ADMIN_TOKEN", "the service's admin bearer token", "admin_token");
+  const userTokenSecret = secret("SECKILL_USER_TOKEN_SECRET", "the key buyer tokens are signed with", "user_token_secret");
   let rateLimit: SmokeOptions["rateLimit"];
   if (values["rate-limit"]) {
     if (values["rate-limit-qps"] !== undefined) {
@@ -381,10 +402,7 @@ async function main(): Promise<number> {
       throw new UsageError("--rate-limit with --url needs --rate-limit-qps <n>: the order endpoint's per-client-IP limit");
     }
   }
-
-  const progress = (line: string) => process.stderr.write(`${line}\n`);
-  progress(`Smoke test of ${baseUrl}`);
-  const checks = await runSmoke({
+  return {
     baseUrl,
     adminToken,
     userTokenSecret,
@@ -394,23 +412,17 @@ async function main(): Promise<number> {
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 120) * 1000,
     rateLimit,
     rateLimitSeconds: wholeNumberFlag("rate-limit-seconds", values["rate-limit-seconds"], 5),
-    progress,
-    bars: process.stderr.isTTY === true,
-  });
-  process.stdout.write(`\n${checks.report(`Smoke test of ${baseUrl}: ${stock} units, ${buyers} buyers`)}\n`);
-  return checks.failed ? 1 : 0;
+  };
 }
 
-/** From the environment; with --stack, from the stack's sensitive output when the environment has none. */
-function secret(variable: string, purpose: string, stack: DeployedStack | undefined, outputName: string): string {
-  const value = process.env[variable] || stack?.output(outputName);
-  if (value) return value;
-  throw new UsageError(
-    `${variable} is not set: ${purpose}. ` +
-      (stack
-        ? `Stack ${stack.name} has no "${outputName}" output either.`
-        : `With --stack it is read from the stack's "${outputName}" output.`),
-  );
+async function main(): Promise<number> {
+  const request = smokeRequestFrom(process.argv.slice(2), process.env);
+  if (request === undefined) return 0;
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  progress(`Smoke test of ${request.baseUrl}`);
+  const checks = await runSmoke({ ...request, progress, bars: process.stderr.isTTY === true });
+  process.stdout.write(`\n${checks.report(`Smoke test of ${request.baseUrl}: ${request.stock} units, ${request.buyers} buyers`)}\n`);
+  return checks.failed ? 1 : 0;
 }
 
 if (require.main === module) runMain(main);

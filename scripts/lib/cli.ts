@@ -45,10 +45,16 @@ type FlagValues<T extends Record<string, { type: "string" | "boolean" }>> = {
 export function parseFlags<const T extends Record<string, { type: "string" | "boolean" }>>(
   usage: string,
   options: T,
+  args: readonly string[] = process.argv.slice(2),
 ): FlagValues<T> | undefined {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ options: { ...options, help: { type: "boolean" } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { ...options, help: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       throw new UsageError(`${(error as Error).message}\n\n${usage}`);
