@@ -18,13 +18,13 @@ export interface GuardRailContext {
   readonly dataStoreBilling: DataStoreBilling;
 }
 
-interface Resource {
+export interface GuardRailResource {
   readonly type: string;
   /** The construct path, for messages. */
   readonly path: string;
   readonly config: TerraformBlock;
 }
-type Rule = (resources: readonly Resource[], context: GuardRailContext) => string[];
+type Rule = (resources: readonly GuardRailResource[], context: GuardRailContext) => string[];
 
 const ANYWHERE = ["0.0.0.0/0", "0.0.0.0"];
 
@@ -32,7 +32,7 @@ function isExpression(value: unknown): boolean {
   return typeof value === "string" && value.includes("${");
 }
 
-function ofType(resources: readonly Resource[], type: string): Resource[] {
+function ofType(resources: readonly GuardRailResource[], type: string): GuardRailResource[] {
   return resources.filter((resource) => resource.type === type);
 }
 
