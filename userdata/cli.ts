@@ -10,8 +10,9 @@ import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { TfvarsError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
-import { projectRoot } from "./app-artifact";
-import { AppArtifactBucket } from "./artifact-bucket";
+import { appArtifact } from "../build/app-artifact";
+import { projectRoot } from "../build/project-root";
+import { AppArtifactBucket } from "../stacks/app-artifact-bucket";
 import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "./index";
 
 async function main(args: string[]): Promise<void> {
@@ -29,13 +30,15 @@ async function main(args: string[]): Promise<void> {
     throw new Error(`no environment "${envNames[0]}": envs/${envNames[0]}.tfvars does not exist (environments: ${known.join(", ")})`);
   }
   const config = await loadEnvConfig(tfvars);
-  const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config);
+  const artifact = appArtifact();
+  const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config, { artifact });
   const props: UserDataProps = {
     envName: config.envName,
     appPort: config.compute.appPort,
     nodeMirror: config.app.nodeMirror,
     artifactUrl: artifactBucketOf(stack).artifactUrl,
-    serviceEnv: stack.serviceEnv,
+    artifactSha256: artifact.sha256,
+    serviceEnv: stack.userDataProps.serviceEnv,
   };
   const script = withPlaceholders(stack, renderBootScript(props));
   const bound = userDataSizeBound(props);

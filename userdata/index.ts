@@ -6,7 +6,7 @@
  * - In the user data (ECS takes at most 16 KB, measured before base64): the script, the systemd unit, kernel
  *   settings, the service environment, and the URL and SHA-256 of the app artifact.
  * - From the stack's private OSS bucket (AppArtifactBucket: internal endpoint, no credentials, readable only from
- *   the VPC): the app artifact (appArtifact()), our code bundled by esbuild plus its production dependencies
+ *   the VPC): the app artifact (build/app-artifact.ts), our code bundled by esbuild plus its production dependencies
  *   installed from the lockfile. Our code alone does not fit next to the script: the complete service minifies to
  *   about 44 KB, 15 KB even as brotli; and the lockfile needed to install the dependencies on boot adds 2-5 KB
  *   more. One download from inside the region also boots faster than npm fetching a hundred packages.
@@ -29,12 +29,9 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
-import { appArtifact } from "./app-artifact";
 import { bootScript, ScriptPiece } from "./boot-script";
 
-export { appArtifact, type AppArtifact } from "./app-artifact";
 export { NODE_VERSION } from "./boot-script";
-export { AppArtifactBucket, type AppArtifactBucketProps } from "./artifact-bucket";
 
 export interface UserDataProps {
   /** Environment name, shown in the script and the unit description. */
@@ -44,10 +41,12 @@ export interface UserDataProps {
   /** Node.js release mirror laid out like nodejs.org/dist: `<mirror>/v<version>/node-v<version>-linux-x64.tar.xz` and `SHASUMS256.txt`. */
   readonly nodeMirror: string;
   /**
-   * Where instances download appArtifact(): AppArtifactBucket.artifactUrl, the object in the stack's private OSS
+   * Where instances download the app artifact: AppArtifactBucket.artifactUrl, the object in the stack's private OSS
    * bucket through the region's internal endpoint. Must start with a literal https:// (or file://); the rest may be tokens.
    */
   readonly artifactUrl: string;
+  /** Hex SHA-256 of the app artifact (AppArtifact.sha256): instances install that file and no other. */
+  readonly artifactSha256: string;
   /** The service's environment (REDIS_URL, MYSQL_URL, secrets, ...). Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
@@ -120,7 +119,7 @@ export function renderBootScript(props: UserDataProps): string {
 }
 
 function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, artifactUrl } = props;
+  const { envName, appPort, nodeMirror, artifactUrl, artifactSha256 } = props;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
     throw new Error(`userdata: envName "${envName}" must be 1-32 of [a-z0-9-], starting with a letter`);
   }
@@ -129,7 +128,8 @@ function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
   }
   checkUrl("nodeMirror", nodeMirror);
   checkUrlText("artifactUrl", artifactUrl);
-  return bootScript({ envName, appPort, nodeMirror, artifactUrl, serviceEnv: completeServiceEnv(props), artifact: appArtifact() });
+  if (!/^[0-9a-f]{64}$/.test(artifactSha256)) throw new Error(`userdata: artifactSha256 "${artifactSha256}" must be 64 hex digits`);
+  return bootScript({ envName, appPort, nodeMirror, artifactUrl, artifactSha256, serviceEnv: completeServiceEnv(props) });
 }
 
 const URL_TEXT = /^[A-Za-z0-9._~:/?=&%@+-]*$/;

@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { mintUserToken } from "../../app/http/auth";
 import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
-import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
+import { appArtifact } from "../../build/app-artifact";
+import { NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
 import { runBootScript, ScriptRun, treeState } from "./support";
 
@@ -42,11 +43,13 @@ beforeAll(async () => {
   mkdirSync(root);
   scratch = await createScratch("redis://127.0.0.1:6379", "mysql://root@127.0.0.1:3306", "t");
   port = await freePort();
+  const artifact = appArtifact();
   const script = (renderedScript = renderBootScript({
     envName: "boottest",
     appPort: port,
     nodeMirror: `file://${nodeMirror(join(work, "mirror"))}`,
-    artifactUrl: `file://${appArtifact().path}`,
+    artifactUrl: `file://${artifact.path}`,
+    artifactSha256: artifact.sha256,
     serviceEnv: {
       REDIS_URL: scratch.redisUrl,
       MYSQL_URL: scratch.mysqlUrl,

@@ -44,7 +44,7 @@ describe("renderBootScript", () => {
   it("pins Node.js by the release's SHASUMS256.txt and the app artifact by its SHA-256", () => {
     expect(script).toContain("NODE_MIRROR='https://mirrors.aliyun.com/nodejs-release'");
     expect(script).toMatch(/sha256sum -c --quiet -\)\n/);
-    expect(script).toMatch(/^ARTIFACT_SHA256=[0-9a-f]{64}$/m);
+    expect(script).toMatch(new RegExp(`^ARTIFACT_SHA256=${TEST_PROPS.artifactSha256}$`, "m"));
     expect(script).toContain(`ARTIFACT_URL='${TEST_PROPS.artifactUrl}'`);
   });
 
@@ -59,6 +59,7 @@ describe("renderBootScript", () => {
     ["a Node mirror with a quote", { nodeMirror: "https://mirror'/node" }, /nodeMirror/],
     ["a Node mirror without a scheme", { nodeMirror: "mirrors.aliyun.com/nodejs-release" }, /nodeMirror/],
     ["an artifact URL with a space", { artifactUrl: "https://bucket/a b.tgz" }, /artifactUrl/],
+    ["an artifact SHA-256 that is not 64 hex digits", { artifactSha256: "abc" }, /artifactSha256 "abc"/],
   ];
   it.each(badProps)("refuses %s, naming the problem", (_name, change, message) => {
     expect(() => renderBootScript({ ...TEST_PROPS, ...change })).toThrow(message);

@@ -9,6 +9,7 @@ export const TEST_PROPS = {
   appPort: 8080,
   nodeMirror: "https://mirrors.aliyun.com/nodejs-release",
   artifactUrl: "https://seckill-test-app-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz",
+  artifactSha256: "5".repeat(64),
   serviceEnv: {
     REDIS_URL: "redis://127.0.0.1:6379",
     MYSQL_URL: "mysql://root:@127.0.0.1:3306/seckill",
