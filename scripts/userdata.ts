@@ -8,12 +8,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
-import { TfvarsError, loadEnvConfig } from "../stacks/config";
-import { SeckillStack } from "../stacks/seckill-stack";
 import { appArtifact } from "../build/app-artifact";
 import { projectRoot } from "../build/project-root";
-import { AppArtifactBucket } from "../stacks/app-artifact-bucket";
-import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "./index";
+import { TfvarsError, loadEnvConfig } from "../stacks/config";
+import { SeckillStack } from "../stacks/seckill-stack";
+import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, userDataSizeBound } from "../userdata";
 
 async function main(args: string[]): Promise<void> {
   const raw = args.includes("--raw");
@@ -30,29 +29,15 @@ async function main(args: string[]): Promise<void> {
     throw new Error(`no environment "${envNames[0]}": envs/${envNames[0]}.tfvars does not exist (environments: ${known.join(", ")})`);
   }
   const config = await loadEnvConfig(tfvars);
-  const artifact = appArtifact();
-  const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config, { artifact });
-  const props: UserDataProps = {
-    envName: config.envName,
-    appPort: config.compute.appPort,
-    nodeMirror: config.app.nodeMirror,
-    artifactUrl: artifactBucketOf(stack).artifactUrl,
-    artifactSha256: artifact.sha256,
-    serviceEnv: stack.userDataProps.serviceEnv,
-  };
-  const script = withPlaceholders(stack, renderBootScript(props));
-  const bound = userDataSizeBound(props);
+  const app = new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") });
+  const stack = new SeckillStack(app, config, { artifact: appArtifact() });
+  const script = withPlaceholders(stack, renderBootScript(stack.userDataProps));
+  const bound = userDataSizeBound(stack.userDataProps);
   process.stderr.write(
     `${stack.node.id}: script ${script.length} bytes; user data at most ${bound} bytes gzipped with every apply-time value ` +
       `${APPLY_TIME_VALUE_BOUND} characters long; ECS limit ${USER_DATA_LIMIT_BYTES}, margin ${USER_DATA_LIMIT_BYTES - bound}\n`,
   );
   process.stdout.write(raw ? gzipSync(script) : script);
-}
-
-function artifactBucketOf(stack: TerraformStack): AppArtifactBucket {
-  const bucket = stack.node.findAll().find((construct): construct is AppArtifactBucket => construct instanceof AppArtifactBucket);
-  if (!bucket) throw new Error(`${stack.node.id} declares no AppArtifactBucket, so its instances have no app to download`);
-  return bucket;
 }
 
 /** The text with each token replaced by `<<terraform: expression>>`. */
