@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderBootScript, UserDataProps } from "../../userdata";
 import { systemdUnit } from "../../userdata/boot-script";
-import { runBootScript, TEST_PROPS } from "./support";
+import { runBootScript, TEST_PROPS } from "./support/boot";
 
 describe("renderBootScript", () => {
   const script = renderBootScript(TEST_PROPS);

@@ -16,7 +16,7 @@ import { createScratch, freePort, Scratch } from "../../scripts/lib/local-servic
 import { appArtifact } from "../../build/app-artifact";
 import { NODE_VERSION, renderBootScript } from "../../userdata";
 import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
-import { runBootScript, ScriptRun, treeState } from "./support";
+import { runBootScript, ScriptRun, treeState } from "./support/boot";
 
 jest.setTimeout(240_000);
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { renderBootScript, renderUserData, USER_DATA_LIMIT_BYTES, userDataSizeBound } from "../../userdata";
-import { TEST_PROPS } from "./support";
+import { TEST_PROPS } from "./support/boot";
 
 jest.setTimeout(120_000);
 
