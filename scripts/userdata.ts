@@ -31,7 +31,7 @@ async function main(args: string[]): Promise<void> {
   const config = await loadEnvConfig(tfvars);
   const app = new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") });
   const stack = new SeckillStack(app, config, { artifact: appArtifact() });
-  const script = withPlaceholders(stack, renderBootScript(stack.userDataProps));
+  const script = renderBootScript(stack.userDataProps, (token) => placeholder(stack, token));
   const bound = userDataSizeBound(stack.userDataProps);
   process.stderr.write(
     `${stack.node.id}: script ${script.length} bytes; user data at most ${bound} bytes gzipped with every apply-time value ` +
@@ -40,12 +40,11 @@ async function main(args: string[]): Promise<void> {
   process.stdout.write(raw ? gzipSync(script) : script);
 }
 
-/** The text with each token replaced by `<<terraform: expression>>`. */
-function withPlaceholders(stack: TerraformStack, text: string): string {
-  return text.replace(/\$\{TfToken\[[^\]]*\]\}/g, (marker) => {
-    const expression = String(Tokenization.resolve(marker, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
-    return `<<terraform: ${expression.replace(/^\$\{([\s\S]*)\}$/, "$1")}>>`;
-  });
+/** `<<terraform: expression>>` for a value Terraform fills in at apply time. */
+function placeholder(stack: TerraformStack, token: string): string {
+  const interpolation = String(Tokenization.resolve(token, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+  // One token resolves to one interpolation, `${expression}`.
+  return `<<terraform: ${interpolation.slice("${".length, -"}".length)}>>`;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

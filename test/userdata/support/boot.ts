@@ -1,7 +1,13 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { NODE_VERSION } from "../../../userdata";
+
+/** Where boot.sh installs the service's files, as the instance sees them (a test run puts them under its root). */
+export const ENV_FILE = "/etc/seckill/seckill.env";
+export const UNIT_FILE = "/etc/systemd/system/seckill.service";
+export const SYSCTL_FILE = "/etc/sysctl.d/90-seckill.conf";
 
 /** Props with every value literal, as a test renders them. */
 export const TEST_PROPS = {
@@ -56,9 +62,43 @@ export function treeState(root: string): Record<string, string> {
       state[relative] = `dir ${mode}`;
       for (const child of readdirSync(absolute)) visit(join(relative, child));
     } else {
-      state[relative] = `file ${mode} ${createHash("sha256").update(readFileSync(absolute)).digest("hex")}`;
+      state[relative] = `file ${mode} ${sha256Of(absolute)}`;
     }
   };
   visit(".");
   return state;
+}
+
+const NODE_DIST = `node-v${NODE_VERSION}-linux-x64`;
+
+/** A Node.js NODE_VERSION release of `nodeBinary`, laid out as a mirror serves it, in `dir`. Returns the mirror's file:// URL. */
+export function nodeMirror(dir: string, nodeBinary: string): string {
+  const release = join(dir, `v${NODE_VERSION}`);
+  const staging = join(dir, "staging");
+  mkdirSync(join(staging, NODE_DIST, "bin"), { recursive: true });
+  mkdirSync(release, { recursive: true });
+  cpSync(nodeBinary, join(staging, NODE_DIST, "bin/node"));
+  const tarball = join(release, `${NODE_DIST}.tar.xz`);
+  execFileSync("tar", ["-cJf", tarball, "-C", staging, NODE_DIST], { env: { ...process.env, XZ_OPT: "-0 -T0" } });
+  rmSync(staging, { recursive: true, force: true });
+  writeFileSync(join(release, "SHASUMS256.txt"), `${sha256Of(tarball)}  ${NODE_DIST}.tar.xz\n`);
+  return `file://${dir}`;
+}
+
+/**
+ * Downloads that let the boot script run through in seconds: a "node" that only tells its version, and an app
+ * artifact holding a main.js that does nothing. For the steps around them, not for starting the service.
+ */
+export function standInDownloads(dir: string): { nodeMirror: string; artifactUrl: string; artifactSha256: string } {
+  mkdirSync(join(dir, "app"), { recursive: true });
+  const fakeNode = join(dir, "node");
+  writeFileSync(fakeNode, `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
+  writeFileSync(join(dir, "app", "main.js"), "// stand-in\n");
+  const artifact = join(dir, "app.tgz");
+  execFileSync("tar", ["-czf", artifact, "-C", join(dir, "app"), "main.js"]);
+  return { nodeMirror: nodeMirror(join(dir, "mirror"), fakeNode), artifactUrl: `file://${artifact}`, artifactSha256: sha256Of(artifact) };
+}
+
+function sha256Of(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
