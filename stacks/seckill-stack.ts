@@ -3,7 +3,9 @@ import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, T
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
-import { AppArtifactBucket, renderUserData } from "../userdata";
+import type { AppArtifact } from "../build/app-artifact";
+import { renderUserData, type UserDataProps } from "../userdata";
+import { AppArtifactBucket } from "./app-artifact-bucket";
 import { Cache } from "./cache";
 import { Compute } from "./compute";
 import type { EnvConfig } from "./config";
@@ -28,6 +30,11 @@ class DefaultTags implements IAspect {
   }
 }
 
+export interface SeckillStackProps {
+  /** The service build the instances run (appArtifact(), built once by main.ts for every stack). */
+  readonly artifact: AppArtifact;
+}
+
 /**
  * One environment of the flash-sale architecture (stack `seckill-<env>`), read top to bottom like the diagram:
  * sale page (OSS behind CDN) calling the ALB (rate limits, CORS) → auto-scaled ECS fleet → Tair (stock) → RocketMQ
@@ -45,8 +52,13 @@ export class SeckillStack extends TerraformStack {
   public readonly compute: Compute;
   /** The environment every app instance gets through its user data (values are Terraform expressions). */
   public readonly serviceEnv: ServiceEnvironment;
+  /**
+   * What every app instance's user data is rendered from (renderUserData's input, serviceEnv among it); values
+   * Terraform only knows at apply time are tokens. `npm run userdata` prints the script from it.
+   */
+  public readonly userDataProps: UserDataProps;
 
-  constructor(scope: Construct, config: EnvConfig) {
+  constructor(scope: Construct, config: EnvConfig, props: SeckillStackProps) {
     super(scope, `seckill-${config.envName}`);
     const envName = config.envName;
     new AlicloudProvider(this, "alicloud", { region: config.region });
@@ -118,20 +130,22 @@ export class SeckillStack extends TerraformStack {
       LOG_LEVEL: config.app.logLevel,
     };
 
-    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", { envName, vpcId: network.vpcId });
+    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", { artifact: props.artifact, envName, vpcId: network.vpcId });
+    this.userDataProps = {
+      envName,
+      appPort: config.compute.appPort,
+      nodeMirror: config.app.nodeMirror,
+      artifactUrl: appArtifacts.artifactUrl,
+      artifactSha256: props.artifact.sha256,
+      serviceEnv: this.serviceEnv,
+    };
     this.compute = new Compute(this, "compute", {
       envName,
       ...config.compute,
       appSubnets: network.appSubnets,
       appSecurityGroupId: network.appSecurityGroupId,
       serverGroupId: ingress.serverGroupId,
-      userData: renderUserData({
-        envName,
-        appPort: config.compute.appPort,
-        nodeMirror: config.app.nodeMirror,
-        artifactUrl: appArtifacts.artifactUrl,
-        serviceEnv: this.serviceEnv,
-      }),
+      userData: renderUserData(this.userDataProps),
       now: config.synthTime,
       bootDependsOn: [database.grant],
     });

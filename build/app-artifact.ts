@@ -1,3 +1,9 @@
+/**
+ * Building the service for the fleet: appArtifact() bundles app/ and packs it with its production dependencies into
+ * one content-addressed .tgz. main.ts runs it once, before any stack exists, and hands the result to every
+ * SeckillStack as a prop: no construct builds anything behind the synth's back, and stack tests pass a small
+ * stand-in instead of building the service.
+ */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -16,9 +22,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { builtinModules } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { create as createTar } from "tar";
+import { projectRoot } from "./project-root";
 
 /** Our own service code as one file, and the packages it requires. */
 export interface AppBundle {
@@ -38,24 +45,13 @@ export interface AppArtifact {
   readonly objectKey: string;
 }
 
-const PROJECT_NAME = "seckill-alicloud";
-
-/** The repository root, found from here whether this runs from source (ts-jest) or compiled/bundled into dist/. */
-export function projectRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === PROJECT_NAME) return dir;
-    if (dirname(dir) === dir) throw new Error(`userdata: cannot find the ${PROJECT_NAME} package.json above ${__dirname}`);
-  }
-}
-
 /**
- * Bundles app/main.ts with esbuild (synchronously: the renderer is called while CDKTF builds the stack).
+ * Bundles app/main.ts with esbuild.
  * Packages are left external; esbuild's metafile says which ones the bundle really requires.
  */
 export function bundleApp(root = projectRoot()): AppBundle {
   const entry = join(root, "app", "main.ts");
-  if (!existsSync(entry)) throw new Error(`userdata: the service entry point ${entry} does not exist`);
+  if (!existsSync(entry)) throw new Error(`app artifact: the service entry point ${entry} does not exist`);
   const result = buildSync({
     entryPoints: [entry],
     absWorkingDir: root,
@@ -79,7 +75,7 @@ export function bundleApp(root = projectRoot()): AppBundle {
   const dependencies: Record<string, string> = {};
   for (const name of requiredPackages(Object.values(result.metafile.outputs).flatMap((o) => o.imports))) {
     if (!manifest.dependencies?.[name]) {
-      throw new Error(`userdata: app/ imports "${name}", which is not in package.json "dependencies"`);
+      throw new Error(`app artifact: app/ imports "${name}", which is not in package.json "dependencies"`);
     }
     dependencies[name] = lockEntry(lock, `node_modules/${name}`).version;
   }
@@ -150,7 +146,7 @@ function installedDependencies(root: string, bundle: AppBundle, cacheDir: string
       execFileSync("npm", NPM_CI_ARGS, { cwd: work, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     } catch (error) {
       const stderr = ((error as { stderr?: string }).stderr ?? "").split("\n").slice(0, 12).join("\n");
-      throw new Error(`userdata: npm ${NPM_CI_ARGS.join(" ")} failed for the production dependencies:\n${stderr}`);
+      throw new Error(`app artifact: npm ${NPM_CI_ARGS.join(" ")} failed for the production dependencies:\n${stderr}`, { cause: error });
     }
     // npm's own record of the install names the registry it used; the artifact must not depend on that.
     rmSync(join(work, "node_modules", ".package-lock.json"), { force: true });
@@ -226,9 +222,9 @@ interface Lockfile {
 
 function lockEntry(lock: Lockfile, path: string): LockEntry {
   const entry = lock.packages[path];
-  if (!entry) throw new Error(`userdata: package-lock.json has no "${path}"; run npm install`);
+  if (!entry) throw new Error(`app artifact: package-lock.json has no "${path}"; run npm install`);
   if (entry.link)
-    throw new Error(`userdata: "${path}" is a link in package-lock.json; production dependencies must come from the registry`);
+    throw new Error(`app artifact: "${path}" is a link in package-lock.json; production dependencies must come from the registry`);
   return entry;
 }
 

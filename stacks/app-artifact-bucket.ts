@@ -6,9 +6,11 @@ import { OssBucketAcl } from "../.gen/providers/alicloud/oss-bucket-acl";
 import { OssBucketObject } from "../.gen/providers/alicloud/oss-bucket-object";
 import { OssBucketPolicy } from "../.gen/providers/alicloud/oss-bucket-policy";
 import { OssBucketPublicAccessBlock } from "../.gen/providers/alicloud/oss-bucket-public-access-block";
-import { appArtifact } from "./app-artifact";
+import type { AppArtifact } from "../build/app-artifact";
 
 export interface AppArtifactBucketProps {
+  /** The service build to upload (appArtifact(), run once by main.ts). */
+  readonly artifact: AppArtifact;
   /** Environment name; the bucket's name and tags carry it. */
   readonly envName: string;
   /** The instances' VPC: the only network the artifact can be read from. */
@@ -17,7 +19,7 @@ export interface AppArtifactBucketProps {
 }
 
 /**
- * The app artifact (appArtifact(): our bundle and its production dependencies) in a private OSS bucket. Instances
+ * The app artifact (our bundle and its production dependencies) in a private OSS bucket. Instances
  * read the object anonymously through the region's internal endpoint, and only from the stack's VPC (bucket policy
  * condition acs:SourceVpc): no credentials on the instance, no NAT traffic, nothing readable from outside the VPC.
  */
@@ -28,7 +30,7 @@ export class AppArtifactBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: AppArtifactBucketProps) {
     super(scope, id);
-    const artifact = appArtifact();
+    const { artifact } = props;
     const tags = { Environment: props.envName, ...props.tags };
     // Bucket names are global: the account id keeps them unique without a random suffix.
     const account = new DataAlicloudAccount(this, "account");
