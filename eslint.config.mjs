@@ -34,7 +34,10 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
       "@typescript-eslint/await-thenable": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
     },
   },
   // The layers, from the bottom: contract ← app; contract ← build ← userdata ← stacks ← main; scripts and tests use any.
@@ -46,7 +49,16 @@ export default tseslint.config(
   ...layer("scripts", ["app", "build", "contract", "stacks", "userdata", ".gen"]),
   {
     files: ["main.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [{ regex: "^\\./(app|scripts|test)(/|$)", message: "main.ts builds the stacks: it imports stacks/, build/ and contract/ only" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^\\./(app|scripts|test)(/|$)", message: "main.ts builds the stacks: it imports stacks/, build/ and contract/ only" },
+          ],
+        },
+      ],
+    },
   },
   {
     // Tests and doubles may reach for anything, and jest's matchers return values on purpose.
