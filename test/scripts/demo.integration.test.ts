@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { demoFailed, DemoResult, formatDemoReport } from "../../scripts/demo";
 import { CrowdResult } from "../../scripts/lib/crowd";
-import { buildTool, runTool } from "./cli";
+import { buildTool, runTool } from "./support/cli";
 
 describe("npm run demo at small scale", () => {
   beforeAll(() => buildTool("demo"), 120_000);

@@ -12,7 +12,7 @@ import {
 } from "../../scripts/lib/local-services";
 import { startOversellingApp } from "../doubles/overselling-app";
 import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
-import { buildApp, buildTool, runTool } from "./cli";
+import { buildApp, buildTool, runTool } from "./support/cli";
 
 const secrets = {
   SECKILL_ADMIN_TOKEN: "smoke-test-admin-token-0123456789abcdef",

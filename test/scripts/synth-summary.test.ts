@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { summarizeStack } from "../../scripts/synth-summary";
-import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/helpers";
+import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/support/synth";
 import { FIXTURE_ARTIFACT } from "../stacks/support/artifact";
 
 const TFVARS = `${MINIMAL_TFVARS}

@@ -6,7 +6,7 @@ import { OssBucket } from "../../.gen/providers/alicloud/oss-bucket";
 import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-rule";
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
-import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./helpers";
+import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_ARTIFACT } from "./support/artifact";
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {

@@ -2,8 +2,8 @@ import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { loadEnvConfig } from "../../stacks/config";
 import { loadVendoredSchema } from "../support/schema-conformance";
-import { ALLOWED_VALUES, AllowedValue, allowedValueViolations, literalsAt } from "./provider-allowed-values";
-import { TEST_NOW, configFromTfvars, synthesize } from "./helpers";
+import { ALLOWED_VALUES, AllowedValue, allowedValueViolations, literalsAt } from "./support/provider-allowed-values";
+import { TEST_NOW, configFromTfvars, synthesize } from "./support/synth";
 
 /** Options that bring in what the shipped environments leave out: HTTPS redirect, DNS, the published sale page with CORS, prepaid data stores, single_eni. */
 const OPTIONAL_RESOURCES = [

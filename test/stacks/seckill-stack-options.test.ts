@@ -2,8 +2,8 @@ import type { TerraformBlock } from "../../contract/terraform-json";
 /** What the optional tfvars keys change in a stack: HTTPS, DNS, the published sale page and CORS, remote state, a third zone, the CPU metric, past sales. */
 import { launchTime } from "../../stacks/compute";
 import { schemaViolations } from "../support/schema-conformance";
-import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./helpers";
-import { allowedValueViolations } from "./provider-allowed-values";
+import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./support/synth";
+import { allowedValueViolations } from "./support/provider-allowed-values";
 
 const EVERY_OPTION = `
 region = "cn-hangzhou"

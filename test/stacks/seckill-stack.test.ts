@@ -5,8 +5,8 @@ import { loadEnvConfig } from "../../stacks/config";
 import { launchTime } from "../../stacks/compute";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
-import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./helpers";
-import { allowedValueViolations } from "./provider-allowed-values";
+import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./support/synth";
+import { allowedValueViolations } from "./support/provider-allowed-values";
 
 const ENVS = readdirSync("envs")
   .filter((name) => name.endsWith(".tfvars"))

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../../app/platform/config";
 import { SERVICE_ENV_VARS } from "../../contract/service-env";
-import { configFromTfvars, expressionsOf, MINIMAL_TFVARS, synthesize, type Synthesized } from "./helpers";
+import { configFromTfvars, expressionsOf, MINIMAL_TFVARS, synthesize, type Synthesized } from "./support/synth";
 
 /** What Terraform puts where the stack's expressions are, by the attribute the expression reads. */
 const SAMPLES: ReadonlyArray<readonly [RegExp, string]> = [

@@ -1,10 +1,10 @@
 /** Builds and synthesizes SeckillStacks for the tests in this folder. */
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from "cdktf";
 import { parse } from "@cdktf/hcl2json";
-import { EnvConfig, validateEnvConfig } from "../../stacks/config";
-import { SeckillStack } from "../../stacks/seckill-stack";
-import { resourcesOfType, type TerraformBlock, type TerraformJson } from "../../contract/terraform-json";
-import { FIXTURE_ARTIFACT } from "./support/artifact";
+import { EnvConfig, validateEnvConfig } from "../../../stacks/config";
+import { SeckillStack } from "../../../stacks/seckill-stack";
+import { resourcesOfType, type TerraformBlock, type TerraformJson } from "../../../contract/terraform-json";
+import { FIXTURE_ARTIFACT } from "./artifact";
 
 /** The clock the tests check sale windows against (the shipped windows lie within 90 days of it). */
 export const TEST_NOW = new Date("2026-11-25T00:00:00Z");
