@@ -1,27 +1,21 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildSync } from "esbuild";
+import { bundleApp } from "../../../build/app-artifact";
 
 const REPO = path.resolve(__dirname, "../../..");
 let bundle: string | undefined;
 
 /**
- * Bundles app/main.ts the way the ECS image does (dependencies external), once per test file.
+ * The service bundled exactly as the ECS artifact carries it (build/app-artifact.ts bundleApp), once per test file.
  * It goes under dist/ so the external dependencies resolve from the repository's node_modules.
  */
 export function serviceBundle(): string {
   if (bundle === undefined) {
     const outfile = path.join(REPO, "dist", "test-app", `main-${process.env.JEST_WORKER_ID ?? process.pid}.js`);
-    buildSync({
-      entryPoints: [path.join(REPO, "app/main.ts")],
-      bundle: true,
-      platform: "node",
-      packages: "external",
-      loader: { ".lua": "text" },
-      outfile,
-      logLevel: "warning",
-    });
+    mkdirSync(path.dirname(outfile), { recursive: true });
+    writeFileSync(outfile, bundleApp(REPO).mainJs);
     bundle = outfile;
   }
   return bundle;
