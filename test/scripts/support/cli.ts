@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 
 export interface CliRun {
   readonly code: number | null;
