@@ -147,6 +147,7 @@ export class SeckillStack extends TerraformStack {
       serverGroupId: ingress.serverGroupId,
       userData: renderUserData(this.userDataProps),
       now: config.synthTime,
+      deployDuringSale: config.deployDuringSale,
       bootDependsOn: [database.grant],
     });
 

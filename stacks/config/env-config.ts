@@ -121,8 +121,10 @@ export interface EnvConfig {
   readonly envName: string;
   /** The tfvars file, as given to the loader. */
   readonly sourceFile: string;
-  /** The clock the sale windows were checked against; scheduled tasks in the past are left out. */
+  /** The clock the sale windows were checked against; the sale schedule is planned from it. */
   readonly synthTime: Date;
+  /** The sale window the operator allows this deploy in anyway (stacks/sale-schedule.ts), if any. */
+  readonly deployDuringSale?: string;
   readonly region: string;
   readonly zones: readonly string[];
   readonly production: boolean;
@@ -141,13 +143,14 @@ export interface EnvConfig {
   readonly stateBackend?: StateBackendConfig;
 }
 
-export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: Date): EnvConfig {
+export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: Date, deployDuringSale?: string): EnvConfig {
   const cidrs = vswitchCidrs(tfvars);
   const backend = tfvars.state_backend;
   return {
     envName,
     sourceFile,
     synthTime: now,
+    deployDuringSale,
     region: tfvars.region,
     zones: tfvars.zones,
     production: tfvars.production,

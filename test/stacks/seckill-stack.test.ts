@@ -2,7 +2,7 @@ import type { TerraformBlock } from "../../contract/terraform-json";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { loadEnvConfig } from "../../stacks/config";
-import { launchTime } from "../../stacks/compute";
+import { launchTime } from "../../stacks/sale-schedule";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
 import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./support/synth";

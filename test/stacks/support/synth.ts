@@ -23,8 +23,13 @@ export interface Synthesized {
   ref(value: unknown): string;
 }
 
-export async function configFromTfvars(tfvars: string, envName = "test", now = TEST_NOW): Promise<EnvConfig> {
-  return validateEnvConfig(await parse(`envs/${envName}.tfvars`, tfvars), { envName, sourceFile: `envs/${envName}.tfvars`, now });
+export async function configFromTfvars(tfvars: string, envName = "test", now = TEST_NOW, deployDuringSale?: string): Promise<EnvConfig> {
+  return validateEnvConfig(await parse(`envs/${envName}.tfvars`, tfvars), {
+    envName,
+    sourceFile: `envs/${envName}.tfvars`,
+    now,
+    deployDuringSale,
+  });
 }
 
 /** A stack in a fresh app, synthesized with validations (guard rails) on: throws when one fails. */
