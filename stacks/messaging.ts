@@ -48,7 +48,7 @@ export class Messaging extends Construct {
       },
       ipWhitelists: [...props.appCidrs],
       aclInfo: { aclTypes: ["default"], defaultVpcAuthFree: true },
-      // The provider waits up to 35 min by default although its docs say 5.
+      // The provider waits up to 35 min by default (resource_alicloud_rocketmq_instance.go:24) although its docs say 5.
       timeouts: { create: "40m" },
     });
     this.instanceId = instance.id;
