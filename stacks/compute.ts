@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { Annotations, ITerraformDependable } from "cdktf";
-import { DataAlicloudImages } from "../.gen/providers/alicloud/data-alicloud-images";
 import { EssScalingConfiguration } from "../.gen/providers/alicloud/ess-scaling-configuration";
 import { EssScalingGroup } from "../.gen/providers/alicloud/ess-scaling-group";
 import { EssScalingRule } from "../.gen/providers/alicloud/ess-scaling-rule";
@@ -9,9 +8,6 @@ import { RamRole } from "../.gen/providers/alicloud/ram-role";
 import type { ComputeConfig } from "./config";
 import type { Subnet } from "./network";
 import { launchTime, saleSchedule } from "./sale-schedule";
-
-/** Alibaba Cloud Linux 3, x86_64, the newest system image (cloud-init runs the user data). */
-export const IMAGE_NAME_REGEX = "^aliyun_3_x64_20G_alibase_.*";
 
 /** CloudMonitor metric for each `scaling_metric`: ALB QPS per backend server, or average CPU %. */
 export const SCALING_METRICS = { alb_qps: "LoadBalancerRealServerAverageQps", cpu: "CpuUtilization" } as const;
@@ -77,12 +73,12 @@ export class Compute extends Construct {
     });
     this.scalingGroupId = group.id;
 
-    const image = new DataAlicloudImages(this, "image", { nameRegex: IMAGE_NAME_REGEX, owners: "system", mostRecent: true });
     new EssScalingConfiguration(this, "launch", {
       scalingGroupId: group.id,
       scalingConfigurationName: `${name}-app`,
       instanceName: `${name}-app`,
-      imageId: image.images.get(0).id,
+      // Pinned in tfvars: a newer system image reaches the fleet only through a reviewed change to that file.
+      imageId: props.imageId,
       instanceTypes: [...props.instanceTypes],
       securityGroupIds: [props.appSecurityGroupId],
       internetMaxBandwidthOut: 0,

@@ -1,6 +1,6 @@
 /** The typed model of one environment that the stacks build from, and how parsed tfvars map onto it. */
 import type { StaticSiteDomain } from "../static-site";
-import { Tfvars, vswitchCidrs } from "./schema";
+import { DEFAULT_IMAGE_ID, Tfvars, vswitchCidrs } from "./schema";
 
 // The schema declares the choices; a value added there needs no second edit here.
 export type ScalingMetric = Tfvars["scaling_metric"];
@@ -52,6 +52,8 @@ export interface SaleWindow {
 
 export interface ComputeConfig {
   readonly appPort: number;
+  /** The image every new instance boots from (tfvars image_id, or the default outside production). */
+  readonly imageId: string;
   /** Tried in order when a type is out of stock in a zone. */
   readonly instanceTypes: readonly string[];
   readonly systemDiskCategory: string;
@@ -186,6 +188,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
     },
     compute: {
       appPort: tfvars.app_port,
+      imageId: tfvars.image_id ?? DEFAULT_IMAGE_ID,
       instanceTypes: tfvars.instance_types,
       systemDiskCategory: tfvars.system_disk_category,
       systemDiskSizeGib: tfvars.system_disk_size_gib,

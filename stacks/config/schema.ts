@@ -121,6 +121,16 @@ export interface TfvarsKeyDoc {
 /** The documentation of each tfvars key, registered on the key's schema in {@link tfvarsSchema}. */
 export const tfvarsDocs = z.registry<TfvarsKeyDoc>();
 
+/**
+ * An Alibaba Cloud Linux 3 x86-64 system image (its id carries its build date) or a custom image. boot.sh needs
+ * cloud-init and x86-64, which both give.
+ */
+export const SYSTEM_IMAGE_ID = /^aliyun_3_x64_20G_alibase_\d{8}\.vhd$/;
+const IMAGE_ID = new RegExp(`${SYSTEM_IMAGE_ID.source}|^m-[a-z0-9]{8,30}$`);
+const IMAGE_ID_ALLOWED = 'a system image id "aliyun_3_x64_20G_alibase_<YYYYMMDD>.vhd" or a custom image id "m-…"';
+/** What a non-production environment boots from when its file names no image: the system image the stacks were last tested with. */
+export const DEFAULT_IMAGE_ID = "aliyun_3_x64_20G_alibase_20251030.vhd";
+
 /** ESS refuses scheduled tasks launching more than 90 days after they are created. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 90;
 const ROCKETMQ_INSTANCE = "the RocketMQ instance (unconsumed messages are lost)";
@@ -357,6 +367,17 @@ export const tfvarsSchema = z
       description: "How long after a sale window's ends_at the group scales back, 0-1440.",
       unit: "minutes",
     }),
+    image_id: text(IMAGE_ID, IMAGE_ID_ALLOWED)
+      .optional()
+      .register(tfvarsDocs, {
+        section: "compute",
+        description:
+          "The image new instances boot from: an Alibaba Cloud Linux 3 x86-64 system image, or a custom image built from one. " +
+          "Required in production, so the image changes only when this file does. `npm run synth` prints the newest system " +
+          "image next to it when it can ask ECS; `npm run preflight` says how old it is.",
+        whenUnset: `"${DEFAULT_IMAGE_ID}" (not in production)`,
+        example: DEFAULT_IMAGE_ID,
+      }),
 
     tair_instance_class: text(/^tair\.rdb\.[a-z0-9.]+$/, 'a Tair memory-enhanced class such as "tair.rdb.2g"')
       .default("tair.rdb.2g")

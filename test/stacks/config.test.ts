@@ -75,8 +75,24 @@ describe("tfvars config", () => {
   });
 
   test("production turns deletion protection on unless the file says otherwise", async () => {
-    expect((await configFrom(`${MINIMAL}production = true\n`)).deletionProtection).toBe(true);
-    expect((await configFrom(`${MINIMAL}production = true\ndeletion_protection = false\n`)).deletionProtection).toBe(false);
+    expect((await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\n`)).deletionProtection).toBe(
+      true,
+    );
+    expect(
+      (await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\ndeletion_protection = false\n`))
+        .deletionProtection,
+    ).toBe(false);
+  });
+
+  test("the image comes from image_id; outside production it defaults to the system image the stacks were tested with", async () => {
+    expect((await configFrom(`${MINIMAL}image_id = "m-bp1abcdefgh123456"\n`)).compute.imageId).toBe("m-bp1abcdefgh123456");
+    expect((await configFrom(MINIMAL)).compute.imageId).toBe("aliyun_3_x64_20G_alibase_20251030.vhd");
+    expect((await problemsOf(`${MINIMAL}production = true\n`)).problems).toEqual([
+      "image_id = (missing): expected an image id set in the file of a production environment (so the image changes only when the file does)",
+    ]);
+    expect((await problemsOf(`${MINIMAL}image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd"\n`)).problems).toEqual([
+      'image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd": expected a system image id "aliyun_3_x64_20G_alibase_<YYYYMMDD>.vhd" or a custom image id "m-…"',
+    ]);
   });
 
   test("the CPU metric defaults its target to 60 %", async () => {

@@ -165,7 +165,7 @@ describe("guard rails", () => {
   });
 
   describe("production has deletion protection on the ALB and PolarDB", () => {
-    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\ndeletion_protection = false\n`;
+    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndeletion_protection = false\n`;
 
     test("production without deletion protection fails synth, naming both resources", async () => {
       const message = synthError(await stackOf(unprotectedProduction));
@@ -187,7 +187,11 @@ describe("guard rails", () => {
     });
 
     test("a prepaid production cluster goes without a lock: Terraform cannot delete it, and the provider mishandles one", async () => {
-      const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}production = true\ndata_store_billing = "Subscription"\n`));
+      const s = synthesize(
+        await configFromTfvars(
+          `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndata_store_billing = "Subscription"\n`,
+        ),
+      );
       expect(s.one("alicloud_polardb_cluster").pay_type).toBe("PrePaid");
       expect(s.one("alicloud_polardb_cluster").deletion_lock).toBeUndefined();
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(true);

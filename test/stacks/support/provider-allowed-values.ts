@@ -570,12 +570,6 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
     rule: { oneOf: ["mse_dev", "mse_basic", "mse_pro", "mse_serverless"] },
     source: go("mse_cluster", 128),
   },
-  {
-    type: "data.alicloud_images",
-    path: "owners",
-    rule: { oneOf: ["system", "self", "others", "marketplace", ""] },
-    source: "alicloud/data_source_alicloud_images.go:40",
-  },
   // The app artifact bucket (AppArtifactBucket) and the sale page (StaticSite)
   {
     type: "alicloud_oss_bucket",
