@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import { App } from "cdktf";
 import { appArtifact } from "./build/app-artifact";
+import { nodeRuntime } from "./build/node-runtime";
 import { TfvarsError, loadAllEnvConfigs } from "./stacks/config";
 import { DEPLOY_DURING_SALE_VARIABLE, SaleWindowOpenError, saleSchedule } from "./stacks/sale-schedule";
 import { SeckillStack } from "./stacks/seckill-stack";
@@ -18,8 +19,9 @@ async function main(): Promise<void> {
   // A sale in progress stops synth before anything is built (each stack's Compute applies the same schedule).
   for (const config of configs) saleSchedule(config.envName, config.compute, config.synthTime, config.deployDuringSale);
   const artifact = appArtifact();
+  const runtime = nodeRuntime();
   const app = new App();
-  for (const config of configs) new SeckillStack(app, config, { artifact });
+  for (const config of configs) new SeckillStack(app, config, { artifact, runtime });
   app.synth();
 }
 

@@ -4,6 +4,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
 import type { AppArtifact } from "../build/app-artifact";
+import type { NodeRuntime } from "../build/node-runtime";
 import { renderUserData, type UserDataProps } from "../userdata";
 import { AppArtifactBucket } from "./app-artifact-bucket";
 import { Cache } from "./cache";
@@ -33,6 +34,8 @@ class DefaultTags implements IAspect {
 export interface SeckillStackProps {
   /** The service build the instances run (appArtifact(), built once by main.ts for every stack). */
   readonly artifact: AppArtifact;
+  /** The Node.js runtime the instances install (nodeRuntime(), fetched once by main.ts). */
+  readonly runtime: NodeRuntime;
 }
 
 /**
@@ -130,11 +133,18 @@ export class SeckillStack extends TerraformStack {
       LOG_LEVEL: config.app.logLevel,
     };
 
-    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", { artifact: props.artifact, envName, vpcId: network.vpcId });
+    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", {
+      artifact: props.artifact,
+      runtime: props.runtime,
+      region: config.region,
+      envName,
+      vpcId: network.vpcId,
+    });
     this.userDataProps = {
       envName,
       appPort: config.compute.appPort,
-      nodeMirror: config.app.nodeMirror,
+      runtimeUrl: appArtifacts.runtimeUrl,
+      runtimeSha256: props.runtime.sha256,
       artifactUrl: appArtifacts.artifactUrl,
       artifactSha256: props.artifact.sha256,
       serviceEnv: this.serviceEnv,

@@ -106,8 +106,6 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Worker processes per instance; unset = one per CPU. */
   readonly workers?: number;
-  /** Base URL of a Node.js release mirror (same layout as nodejs.org/dist). */
-  readonly nodeMirror: string;
 }
 
 export interface StateBackendConfig {
@@ -221,7 +219,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
       messageRetentionHours: tfvars.rocketmq_message_retention_hours,
     },
     registry: { edition: tfvars.mse_edition, specification: tfvars.mse_specification, instanceCount: tfvars.mse_instance_count },
-    app: { logLevel: tfvars.log_level, workers: tfvars.workers, nodeMirror: tfvars.node_mirror },
+    app: { logLevel: tfvars.log_level, workers: tfvars.workers },
     stateBackend: backend && {
       bucket: backend.bucket,
       prefix: backend.prefix ?? `seckill/${envName}`,

@@ -46,7 +46,6 @@ const cidr = text(/^[\d./]+$/, 'an IPv4 CIDR such as "10.0.0.0/16"').refine((val
   error: 'an IPv4 CIDR such as "10.0.0.0/16" (no host bits set)',
 });
 const cidrList = z.array(cidr, { error: "a list of IPv4 CIDRs, one per zone" });
-const url = text(/^https?:\/\/[^\s"'`$\\]+[^/\s]$/, "an http(s) URL without a trailing slash");
 const utcMinute = text(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?Z$/, 'a UTC time to the minute, "YYYY-MM-DDThh:mmZ"').refine(
   (value) => !Number.isNaN(Date.parse(value)),
   { error: 'a real UTC time to the minute, "YYYY-MM-DDThh:mmZ"' },
@@ -493,12 +492,6 @@ export const tfvarsSchema = z
       description: "Worker processes per instance, 1-64.",
       whenUnset: "unset (one per CPU)",
       example: 2,
-    }),
-    node_mirror: url.default("https://mirrors.aliyun.com/nodejs-release").register(tfvarsDocs, {
-      section: "app",
-      description:
-        "Node.js release mirror (laid out like nodejs.org/dist) the instances install Node from, through the NAT. (The app's npm " +
-        "dependencies come from the stack's private OSS bucket, read inside the VPC.)",
     }),
 
     state_backend: stateBackendSchema.optional().register(tfvarsDocs, {

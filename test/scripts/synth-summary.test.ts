@@ -5,7 +5,7 @@ import { App } from "cdktf";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { newestImageLines, summarizeStack } from "../../scripts/synth-summary";
 import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/support/synth";
-import { FIXTURE_ARTIFACT } from "../stacks/support/artifact";
+import { FIXTURE_BUILD } from "../stacks/support/artifact";
 
 const TFVARS = `${MINIMAL_TFVARS}
 production = true
@@ -26,7 +26,7 @@ describe("synth summary", () => {
   beforeAll(async () => {
     outdir = mkdtempSync(path.join(tmpdir(), "seckill-summary-"));
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"), FIXTURE_BUILD);
     app.synth();
     summary = summarizeStack(path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"));
   });
@@ -70,7 +70,7 @@ describe("synth summary", () => {
   test("shows where a published page is served and the origin the API allows", async () => {
     const app = new App({ outdir });
     const tfvars = `${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_cdn_scope = "global"\n`;
-    new SeckillStack(app, await configFromTfvars(tfvars, "shop"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(tfvars, "shop"), FIXTURE_BUILD);
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-shop", "cdk.tf.json"))).toContain(
       "Page       3 objects, CDN shop.example.com (global, HTTP), API CORS for http://shop.example.com",
@@ -85,7 +85,7 @@ describe("synth summary", () => {
 
   test("says so when no sale window lies ahead", async () => {
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"), FIXTURE_BUILD);
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain(
       "Sales      no scheduled pre-warm (no sale window ahead)",

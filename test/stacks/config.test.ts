@@ -54,7 +54,7 @@ describe("tfvars config", () => {
       dataStores: { billing: "PayAsYouGo", extraWhitelist: [] },
       messaging: { series: "standard", subSeries: "cluster_ha", msgProcessSpec: "rmq.s2.2xlarge", messageRetentionHours: 72 },
       registry: { edition: "mse_pro", specification: "MSE_SC_2_4_60_c", instanceCount: 3 },
-      app: { logLevel: "info", nodeMirror: "https://mirrors.aliyun.com/nodejs-release" },
+      app: { logLevel: "info" },
     });
     expect(config.ingress.certificateId).toBeUndefined();
     expect(config.ingress.dns).toBeUndefined();
@@ -392,11 +392,6 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
       "a whitelist entry that is no address",
       `${MINIMAL}data_store_extra_whitelist = ["bastion"]`,
       'data_store_extra_whitelist[0] = "bastion": expected an IPv4 address or CIDR',
-    ],
-    [
-      "a mirror with a trailing slash",
-      `${MINIMAL}node_mirror = "https://mirrors.aliyun.com/nodejs-release/"`,
-      'node_mirror = "https://mirrors.aliyun.com/nodejs-release/": expected an http(s) URL without a trailing slash',
     ],
     [
       "a state prefix starting with a slash",

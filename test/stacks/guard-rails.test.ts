@@ -7,10 +7,10 @@ import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
-import { FIXTURE_ARTIFACT } from "./support/artifact";
+import { FIXTURE_BUILD } from "./support/artifact";
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
-  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), { artifact: FIXTURE_ARTIFACT });
+  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
 }
 
 /** The guard-rail failure synth raises (the error lists every violation). */
@@ -179,7 +179,7 @@ describe("guard rails", () => {
       const outdir = mkdtempSync(path.join(tmpdir(), "seckill-guard-"));
       try {
         const app = new App({ outdir });
-        new SeckillStack(app, await configFromTfvars(unprotectedProduction), { artifact: FIXTURE_ARTIFACT });
+        new SeckillStack(app, await configFromTfvars(unprotectedProduction), FIXTURE_BUILD);
         expect(() => app.synth()).toThrow(/a production ALB needs deletion protection/);
       } finally {
         rmSync(outdir, { recursive: true, force: true });

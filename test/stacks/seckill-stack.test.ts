@@ -7,6 +7,7 @@ import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
 import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./support/synth";
 import { allowedValueViolations } from "./support/provider-allowed-values";
+import { renderBootScript } from "../../userdata";
 
 const ENVS = readdirSync("envs")
   .filter((name) => name.endsWith(".tfvars"))
@@ -489,6 +490,24 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
+    });
+
+    test("names no URL outside the VPC: the bucket's internal endpoint, this stack's endpoints and the instance itself", () => {
+      const script = renderBootScript(s.stack.userDataProps, () => "<terraform>");
+      const hosts = (script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? []).map(
+        (url) => url.replace(/^[^:]+:\/\/([^/@]*@)?/, "").split(/[:/]/)[0],
+      );
+      expect(hosts).toContain(`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`);
+      const allowed = [`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`, "<terraform>", "127.0.0.1", "100.100.100.200"];
+      expect(hosts.filter((host) => !allowed.includes(host))).toEqual([]);
+      // Every apply-time host is an attribute of this stack's own resources (Tair, PolarDB, RocketMQ, MSE, the bucket).
+      for (const key of ["REDIS_URL", "MYSQL_URL", "ROCKETMQ_ENDPOINTS", "NACOS_SERVER_ADDR"]) {
+        expect(
+          expressionsOf(s.ref(s.stack.serviceEnv[key])).every((expression) =>
+            /^(one\(|alicloud_|data\.alicloud_|urlencode|coalesce)/.test(expression),
+          ),
+        ).toBe(true);
+      }
     });
 
     test("the scaling configuration's user data carries every variable, each apply-time value quoted for bash", () => {
