@@ -100,6 +100,9 @@ function sizes(json: TerraformJson): string[] {
       `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`,
     );
   }
+  const nat = resourcesOfType(json, "alicloud_nat_gateway")[0];
+  const eip = resourcesOfType(json, "alicloud_eip_address")[0];
+  line("Egress", nat ? `NAT gateway, EIP capped at ${eip?.bandwidth} Mbit/s` : "none: instances reach only the VPC (nat_gateway = false)");
   for (const launch of resourcesOfType(json, "alicloud_ess_scaling_configuration")) {
     const built = imageBuildDate(String(launch.image_id));
     line("Image", `${launch.image_id} (pinned in tfvars${built ? `, built ${built.toISOString().slice(0, 10)}` : ""})`);

@@ -27,6 +27,8 @@ export interface ComputeProps extends ComputeConfig {
   readonly deployDuringSale?: string;
   /** Resources the instances need before they boot (for example database grants). */
   readonly bootDependsOn?: ITerraformDependable[];
+  /** What gives instances their way to the internet, when there is one (the SNAT entries): the group waits for it. */
+  readonly egress?: ITerraformDependable[];
 }
 
 /**
@@ -70,6 +72,8 @@ export class Compute extends Construct {
       albServerGroup: [{ albServerGroupId: props.serverGroupId, port: props.appPort, weight: 100 }],
       // Every scaling activity moves desired capacity; re-applying the configured value would undo a scale-out.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
+      // An instance launched before its SNAT entry exists would start without the way out it was given.
+      dependsOn: props.egress?.length ? props.egress : undefined,
     });
     this.scalingGroupId = group.id;
 

@@ -41,8 +41,8 @@ export interface SeckillStackProps {
 /**
  * One environment of the flash-sale architecture (stack `seckill-<env>`), read top to bottom like the diagram:
  * sale page (OSS behind CDN) calling the ALB (rate limits, CORS) → auto-scaled ECS fleet → Tair (stock) → RocketMQ
- * (order events) → PolarDB (orders), with MSE Nacos for live settings, all inside one VPC whose only way out is the
- * NAT gateway.
+ * (order events) → PolarDB (orders), with MSE Nacos for live settings, all inside one VPC that has no way out to the
+ * internet unless tfvars add a NAT gateway.
  */
 export class SeckillStack extends TerraformStack {
   public readonly network: Network;
@@ -159,6 +159,7 @@ export class SeckillStack extends TerraformStack {
       now: config.synthTime,
       deployDuringSale: config.deployDuringSale,
       bootDependsOn: [database.grant],
+      egress: network.egress,
     });
 
     const output = (id: string, value: string, description: string, sensitive = false) =>
@@ -174,7 +175,7 @@ export class SeckillStack extends TerraformStack {
     if (salePage.cdnCname)
       output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
     output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
-    output("nat_egress_ip", network.egressIp, "Public address the instances reach package mirrors from");
+    if (network.egressIp) output("nat_egress_ip", network.egressIp, "Public address the instances reach the internet from (nat_gateway)");
     output("redis_host", cache.host, "Tair private endpoint");
     output("redis_port", cache.port, "Tair port");
     output("mysql_host", database.host, "PolarDB private cluster endpoint");

@@ -16,6 +16,8 @@ export interface NetworkConfig {
   readonly appVswitchCidrs: readonly string[];
   readonly albVswitchCidrs: readonly string[];
   readonly dataVswitchCidrs: readonly string[];
+  /** A NAT gateway and EIP, the instances' way out; the fleet itself needs none. */
+  readonly natGateway: boolean;
   /** Bandwidth cap of the NAT gateway's EIP (pay by traffic), Mbit/s. */
   readonly natBandwidthMbps: number;
 }
@@ -161,6 +163,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
       appVswitchCidrs: cidrs.app,
       albVswitchCidrs: cidrs.alb,
       dataVswitchCidrs: cidrs.data,
+      natGateway: tfvars.nat_gateway,
       natBandwidthMbps: tfvars.nat_bandwidth_mbps,
     },
     ingress: {

@@ -201,6 +201,13 @@ export const tfvarsSchema = z
       description: "Bandwidth cap of the NAT gateway's EIP (instances' only way to the internet), 1-200, billed by traffic.",
       unit: "Mbit/s",
     }),
+    nat_gateway: bool.default(false).register(tfvarsDocs, {
+      section: "network",
+      description:
+        "A NAT gateway with an EIP, the instances' way to the internet (in the first zone only). Nothing the fleet runs needs " +
+        "it: instances boot from the stack's bucket and talk only to services inside the VPC. Turn it on for tools of your own " +
+        "that call out; nat_bandwidth_mbps caps it.",
+    }),
 
     alb_edition: oneOf(["Standard", "StandardWithWaf"])
       .default("Standard")

@@ -36,13 +36,11 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 21 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
-    expect(summary).toMatch(
-      /^ {2}network +16 {2}eip_address 1, eip_association 1, nat_gateway 1, security_group 1, security_group_rule 3, snat_entry 2, vpc 1, vswitch 6$/m,
-    );
+    expect(summary).toMatch(/^ {2}network +11 {2}security_group 1, security_group_rule 3, vpc 1, vswitch 6$/m);
     expect(summary).toMatch(/^ {2}compute +6 {2}.*ess_scheduled_task 2, ram_role 1$/m);
   });
 
@@ -54,6 +52,7 @@ describe("synth summary", () => {
     );
     expect(summary).toContain("Sales      2026-12-12T11:30Z double12-prewarm → 24; 2026-12-12T14:30Z double12-scalein → 4");
     expect(summary).toContain("Image      aliyun_3_x64_20G_alibase_20251030.vhd (pinned in tfvars, built 2025-10-30)");
+    expect(summary).toContain("Egress     none: instances reach only the VPC (nat_gateway = false)");
     expect(summary).toContain("Tair       tair.rdb.8g × 1 shard(s), PayAsYouGo, cn-hangzhou-j + cn-hangzhou-k");
     expect(summary).toContain("PolarDB    polar.mysql.x4.large × 2 nodes, PostPaid, hot standby ON, deletion lock 1");
     expect(summary).toContain("RocketMQ   standard/cluster_ha rmq.s2.2xlarge");

@@ -13,6 +13,8 @@ dns_record_name = "sale"
 sale_page_record_name    = "shop"
 sale_page_cdn_scope      = "global"
 sale_page_certificate_id = "8806513-cn-hangzhou"
+nat_gateway = true
+nat_bandwidth_mbps = 20
 app_port = 9000
 workers  = 4
 scaling_metric = "cpu"
@@ -181,6 +183,30 @@ describe("a stack with every option set", () => {
     expect(s.one("alicloud_ess_scaling_group").vswitch_ids).toHaveLength(3);
     expect(s.resources("alicloud_snat_entry")).toHaveLength(3);
     expect(s.resources("alicloud_security_group_rule")).toHaveLength(4);
+  });
+
+  test("a NAT gateway gives instances a way out through its EIP, one SNAT entry per app vSwitch, before the group launches any", () => {
+    expect(s.one("alicloud_nat_gateway")).toMatchObject({
+      nat_type: "Enhanced",
+      network_type: "internet",
+      payment_type: "PayAsYouGo",
+      vpc_id: s.ref(s.stack.network.vpcId),
+      vswitch_id: s.ref(s.stack.network.appSubnets[0].vswitchId),
+    });
+    expect(s.one("alicloud_eip_address")).toMatchObject({
+      payment_type: "PayAsYouGo",
+      internet_charge_type: "PayByTraffic",
+      bandwidth: "20",
+    });
+    expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
+    const snat = s.resources("alicloud_snat_entry");
+    expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
+    expect(snat.every((entry) => entry.snat_ip === s.ref(s.stack.network.egressIp) && entry.depends_on.length === 1)).toBe(true);
+    const snatAddresses = Object.keys(s.json.resource.alicloud_snat_entry).map((name) => `alicloud_snat_entry.${name}`);
+    expect(s.one("alicloud_ess_scaling_group").depends_on).toEqual(snatAddresses);
+    expect(s.one("alicloud_ess_scaling_group").depends_on).toHaveLength(3);
+    expect(s.json.output.nat_egress_ip.value).toBe(s.ref(s.stack.network.egressIp));
+    expect(s.one("alicloud_ess_scaling_configuration").internet_max_bandwidth_out).toBe(0);
   });
 
   test("the app port reaches the security group, the scaling group and the service environment", () => {

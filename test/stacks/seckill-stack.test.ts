@@ -75,26 +75,15 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(s.one("alicloud_vpc").cidr_block).toBe(s.config.network.vpcCidr);
     });
 
-    test("instances reach the internet only through the NAT gateway's EIP, one SNAT entry per app vSwitch", () => {
-      const nat = s.one("alicloud_nat_gateway");
-      expect(nat).toMatchObject({
-        nat_type: "Enhanced",
-        network_type: "internet",
-        payment_type: "PayAsYouGo",
-        vpc_id: s.ref(s.stack.network.vpcId),
-      });
-      expect(s.one("alicloud_eip_address")).toMatchObject({
-        payment_type: "PayAsYouGo",
-        internet_charge_type: "PayByTraffic",
-        bandwidth: String(s.config.network.natBandwidthMbps),
-      });
-      expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
-      const snat = s.resources("alicloud_snat_entry");
-      expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
-      expect(snat.every((entry) => entry.snat_ip === s.ref(s.stack.network.egressIp) && entry.depends_on.length === 1)).toBe(true);
+    test("instances have no way to the internet: no NAT gateway, no EIP, no public IP (nat_gateway defaults to false)", () => {
+      expect(s.config.network.natGateway).toBe(false);
+      for (const type of ["alicloud_nat_gateway", "alicloud_eip_address", "alicloud_eip_association", "alicloud_snat_entry"]) {
+        expect(s.resources(type)).toEqual([]);
+      }
+      expect(s.json.output.nat_egress_ip).toBeUndefined();
+      expect(s.one("alicloud_ess_scaling_group").depends_on).toBeUndefined();
       expect(s.one("alicloud_ess_scaling_configuration").internet_max_bandwidth_out).toBe(0);
     });
-
     test("instances accept only the app port, only from the ALB vSwitches and the health-check range", () => {
       const rules = s.resources("alicloud_security_group_rule");
       const port = s.config.compute.appPort;
@@ -501,7 +490,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       const allowed = [`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`, "<terraform>", "127.0.0.1", "100.100.100.200"];
       expect(hosts.filter((host) => !allowed.includes(host))).toEqual([]);
       // Every apply-time host is an attribute of this stack's own resources (Tair, PolarDB, RocketMQ, MSE, the bucket).
-      for (const key of ["REDIS_URL", "MYSQL_URL", "ROCKETMQ_ENDPOINTS", "NACOS_SERVER_ADDR"]) {
+      for (const key of ["REDIS_URL", "MYSQL_URL", "ROCKETMQ_ENDPOINTS", "NACOS_SERVER_ADDR"] as const) {
         expect(
           expressionsOf(s.ref(s.stack.serviceEnv[key])).every((expression) =>
             /^(one\(|alicloud_|data\.alicloud_|urlencode|coalesce)/.test(expression),
