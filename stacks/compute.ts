@@ -70,6 +70,11 @@ export class Compute extends Construct {
       removalPolicies: ["OldestScalingConfiguration", "NewestInstance"],
       defaultCooldown: 300,
       albServerGroup: [{ albServerGroupId: props.serverGroupId, port: props.appPort, weight: 100 }],
+      // An instance is replaced when ECS finds it down, and also when the ALB finds /healthz failing: a boot that failed
+      // leaves the service stopped (userdata/boot.sh), so the instance does not stay InService and useless. ESS takes
+      // load balancer results from ALB and NLB server groups, not from CLB (CreateScalingGroup HealthCheckTypes); the
+      // provider sends the list on create and update (resource_alicloud_ess_scaling_group.go:827, :583).
+      healthCheckTypes: ["ECS", "LOAD_BALANCER"],
       // Every scaling activity moves desired capacity; re-applying the configured value would undo a scale-out.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
       // An instance launched before its SNAT entry exists would start without the way out it was given.

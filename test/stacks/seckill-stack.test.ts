@@ -241,6 +241,16 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(s.resources("alicloud_ess_server_group_attachment")).toEqual([]);
     });
 
+    test("an instance the ALB finds unhealthy is replaced: the group checks ECS and the load balancer", () => {
+      const group = s.one("alicloud_ess_scaling_group");
+      expect(group.health_check_types).toEqual(["ECS", "LOAD_BALANCER"]);
+      // The provider refuses health_check_type next to health_check_types (ConflictsWith).
+      expect(group.health_check_type).toBeUndefined();
+      // ESS takes load balancer health from ALB server groups (not CLB): the group is attached to one.
+      expect(group.alb_server_group).toHaveLength(1);
+      expect(group.loadbalancer_ids).toBeUndefined();
+    });
+
     test("the scaling configuration launches Alibaba Cloud Linux 3 with the instance types, security group, disk and RAM role", () => {
       const launch = s.one("alicloud_ess_scaling_configuration");
       expect(launch).toMatchObject({
