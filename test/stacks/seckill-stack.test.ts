@@ -396,11 +396,18 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         },
         network_info: {
           internet_info: { internet_spec: "disable", flow_out_type: "uninvolved" },
-          vpc_info: { vpc_id: s.ref(s.stack.network.vpcId), vswitches: [{ vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId) }] },
+          vpc_info: { vpc_id: s.ref(s.stack.network.vpcId) },
         },
         ip_whitelists: appCidrs(),
         acl_info: { acl_types: ["default"], default_vpc_auth_free: true },
       });
+    });
+
+    test("a cluster_ha instance gets a data vSwitch in every zone, a single node the first one", () => {
+      const { vswitches } = s.one("alicloud_rocketmq_instance").network_info.vpc_info;
+      const dataSubnets = s.stack.network.dataSubnets.map((subnet) => ({ vswitch_id: s.ref(subnet.vswitchId) }));
+      expect(vswitches).toEqual(s.config.messaging.subSeries === "cluster_ha" ? dataSubnets : dataSubnets.slice(0, 1));
+      if (s.config.production) expect(vswitches).toHaveLength(2);
     });
 
     test("an order topic, a dead-letter topic, and the order writer's group with bounded retries", () => {
