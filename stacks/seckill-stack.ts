@@ -175,6 +175,10 @@ export class SeckillStack extends TerraformStack {
     if (salePage.cdnCname)
       output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
     output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
+    new TerraformOutput(this, "replacing_settings", {
+      value: config.replacingSettings,
+      description: "The tfvars values whose change replaces resources, as deployed (npm run preflight -- <env> --stack compares them)",
+    });
     if (network.egressIp) output("nat_egress_ip", network.egressIp, "Public address the instances reach the internet from (nat_gateway)");
     output("redis_host", cache.host, "Tair private endpoint");
     output("redis_port", cache.port, "Tair port");

@@ -1,6 +1,6 @@
 /** The typed model of one environment that the stacks build from, and how parsed tfvars map onto it. */
 import type { StaticSiteDomain } from "../static-site";
-import { DEFAULT_IMAGE_ID, Tfvars, vswitchCidrs } from "./schema";
+import { DEFAULT_IMAGE_ID, Tfvars, tfvarsDocs, tfvarsSchema, vswitchCidrs } from "./schema";
 
 // The schema declares the choices; a value added there needs no second edit here.
 export type ScalingMetric = Tfvars["scaling_metric"];
@@ -143,6 +143,25 @@ export interface EnvConfig {
   readonly registry: RegistryConfig;
   readonly app: AppConfig;
   readonly stateBackend?: StateBackendConfig;
+  /**
+   * Every key whose change replaces resources (its doc says `replaces`), with the value in effect: defaults and carved
+   * CIDRs included. The stack outputs it, so `npm run preflight --stack` can compare a new synth with what is deployed.
+   */
+  readonly replacingSettings: Readonly<Record<string, unknown>>;
+}
+
+function replacingSettings(tfvars: Tfvars, cidrs: ReturnType<typeof vswitchCidrs>): Record<string, unknown> {
+  const effective: Record<string, unknown> = {
+    ...tfvars,
+    app_vswitch_cidrs: cidrs.app,
+    alb_vswitch_cidrs: cidrs.alb,
+    data_vswitch_cidrs: cidrs.data,
+  };
+  return Object.fromEntries(
+    Object.entries(tfvarsSchema.shape)
+      .filter(([, schema]) => tfvarsDocs.get(schema)?.replaces !== undefined)
+      .map(([key]) => [key, effective[key]]),
+  );
 }
 
 export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: Date, deployDuringSale?: string): EnvConfig {
@@ -223,6 +242,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
     },
     registry: { edition: tfvars.mse_edition, specification: tfvars.mse_specification, instanceCount: tfvars.mse_instance_count },
     app: { logLevel: tfvars.log_level, workers: tfvars.workers },
+    replacingSettings: replacingSettings(tfvars, cidrs),
     stateBackend: backend && {
       bucket: backend.bucket,
       prefix: backend.prefix ?? `seckill/${envName}`,

@@ -133,6 +133,8 @@ export const DEFAULT_IMAGE_ID = "aliyun_3_x64_20G_alibase_20251030.vhd";
 /** ESS refuses scheduled tasks launching more than 90 days after they are created. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 90;
 const ROCKETMQ_INSTANCE = "the RocketMQ instance (unconsumed messages are lost)";
+const vswitchesOf = (tier: string) =>
+  `the ${tier} vSwitches whose CIDR changes, and everything in them (a vpc_cidr change moves the carved defaults too)`;
 const RATE_LIMITS = "1-100000; above it ALB answers 503";
 
 export const tfvarsSchema = z
@@ -182,18 +184,24 @@ export const tfvarsSchema = z
       section: "network",
       description: "The app tier's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /20 blocks from its start",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("app"),
       example: ["10.0.0.0/20", "10.0.16.0/20"],
     }),
     alb_vswitch_cidrs: cidrList.optional().register(tfvarsDocs, {
       section: "network",
       description: "The ALB's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /24 blocks in its top quarter (from 10.0.240.0/24 in 10.0.0.0/16)",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("alb"),
       example: ["10.0.240.0/24", "10.0.241.0/24"],
     }),
     data_vswitch_cidrs: cidrList.optional().register(tfvarsDocs, {
       section: "network",
       description: "The data tier's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /24 blocks in its top quarter (from 10.0.224.0/24 in 10.0.0.0/16)",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("data"),
       example: ["10.0.224.0/24", "10.0.225.0/24"],
     }),
     nat_bandwidth_mbps: wholeNumber(1, 200).default(50).register(tfvarsDocs, {

@@ -36,7 +36,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 21 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {

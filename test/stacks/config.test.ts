@@ -95,6 +95,21 @@ describe("tfvars config", () => {
     ]);
   });
 
+  test("the settings whose change replaces resources are kept with their values in effect, carved CIDRs included", async () => {
+    expect((await configFrom(MINIMAL)).replacingSettings).toEqual({
+      zones: ["cn-hangzhou-j", "cn-hangzhou-k"],
+      app_vswitch_cidrs: ["10.0.0.0/20", "10.0.16.0/20"],
+      alb_vswitch_cidrs: ["10.0.240.0/24", "10.0.241.0/24"],
+      data_vswitch_cidrs: ["10.0.224.0/24", "10.0.225.0/24"],
+      polardb_hot_standby: true,
+      rocketmq_series: "standard",
+      rocketmq_sub_series: "cluster_ha",
+      rocketmq_spec: "rmq.s2.2xlarge",
+      rocketmq_message_retention_hours: 72,
+      mse_edition: "mse_pro",
+    });
+  });
+
   test("the CPU metric defaults its target to 60 %", async () => {
     expect((await configFrom(`${MINIMAL}scaling_metric = "cpu"\n`)).compute.scalingTargetValue).toBe(60);
   });
