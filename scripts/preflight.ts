@@ -112,7 +112,7 @@ function saleWindowRow({ config, now }: PreflightInput): PreflightRow {
     return {
       check: "sale window",
       status: "LOOK",
-      detail: `${open.name} is open (fleet held at ${open.instances} until ${launchTime(scaleInAt)}): synth refuses a plan; see README "Deploying during a sale"`,
+      detail: `${open.name} is open (fleet held at ${open.instances} until ${launchTime(scaleInAt)}): synth refuses a plan (README: "Sale windows")`,
     };
   }
   const next = compute.saleWindows
