@@ -141,19 +141,23 @@ function imageRow({ synthesized, now }: PreflightInput): PreflightRow {
   };
 }
 
-function costRow({ config, synthesized }: PreflightInput): PreflightRow {
+function costRow({ config, synthesized, now }: PreflightInput): PreflightRow {
   const { compute } = config;
   const money = (value: number) => `${value.toFixed(1)} ${PRICE_TABLE.currency}/h`;
+  const instances = (count: number) => `${count} instance${count === 1 ? "" : "s"}`;
   const atRest = hourlyCost(synthesized, compute.desiredInstances);
-  const biggest = [...compute.saleWindows].sort((a, b) => b.instances - a.instances)[0];
+  // The biggest sale still to come (or running): one already over costs nothing more.
+  const biggest = compute.saleWindows
+    .filter((window) => windowTimes(window, compute).scaleInAt > now)
+    .sort((a, b) => b.instances - a.instances)[0];
   const during =
-    biggest && `, ≈ ${money(hourlyCost(synthesized, biggest.instances).total)} during ${biggest.name} (${biggest.instances} instances)`;
+    biggest && `, ≈ ${money(hourlyCost(synthesized, biggest.instances).total)} during ${biggest.name} (${instances(biggest.instances)})`;
   const unpriced = atRest.unpriced.length > 0 ? `; not priced: ${atRest.unpriced.join(", ")}` : "";
   return {
     check: "hourly cost",
     status: "ok",
     detail:
-      `≈ ${money(atRest.total)} at rest (${compute.desiredInstances} instances)${during ?? ""}${unpriced}. ` +
+      `≈ ${money(atRest.total)} at rest (${instances(compute.desiredInstances)})${during ?? ""}${unpriced}. ` +
       `An ${PRICE_TABLE.label}: price table of ${PRICE_TABLE.asOf} (${PRICE_TABLE.region}), from ${PRICE_TABLE.source}`,
   };
 }

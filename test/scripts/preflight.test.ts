@@ -87,7 +87,7 @@ describe.each(["dev", "prod"])("preflight of the shipped %s environment", (envNa
 
   test("estimates the hourly cost at rest and during the biggest sale, labelled with its date and source", () => {
     expect(row("hourly cost").detail).toMatch(
-      /^≈ \d+\.\d CNY\/h at rest \(\d+ instances\), ≈ \d+\.\d CNY\/h during \w+ \(\d+ instances\)\. /,
+      /^≈ \d+\.\d CNY\/h at rest \(\d+ instances?\), ≈ \d+\.\d CNY\/h during \w+ \(\d+ instances\)\. /,
     );
     expect(row("hourly cost").detail).toContain("An estimate: price table of 2026-12-07 (cn-hangzhou), from ECI per-vCPU/GiB list price");
     expect(row("hourly cost").detail).not.toContain("not priced");
@@ -152,9 +152,12 @@ describe("npm run preflight -- prod, from the files", () => {
     expect(code).toBe(1);
   });
 
-  test("during a sale window, says it is open", async () => {
+  test("during a sale window, says it is open; after the last one, prices no sale", async () => {
     const { text } = await runPreflight({ envName: "prod" }, project, { now: new Date("2026-12-12T13:00:00Z") });
     expect(text).toContain("double12 is open (fleet held at 24 until 2026-12-12T14:30Z): synth refuses a plan");
+    const after = await runPreflight({ envName: "prod" }, project, { now: new Date("2027-01-02T00:00:00Z") });
+    expect(after.text).toContain("none open, none ahead");
+    expect(after.text).toMatch(/at rest \(4 instances\)\. An estimate/);
   });
 
   test("with --stack, compares with the deployed stack's outputs", async () => {
