@@ -72,8 +72,9 @@ export class Compute extends Construct {
       albServerGroup: [{ albServerGroupId: props.serverGroupId, port: props.appPort, weight: 100 }],
       // An instance is replaced when ECS finds it down, and also when the ALB finds /healthz failing: a boot that failed
       // leaves the service stopped (userdata/boot.sh), so the instance does not stay InService and useless. ESS takes
-      // load balancer results from ALB and NLB server groups, not from CLB (CreateScalingGroup HealthCheckTypes); the
-      // provider sends the list on create and update (resource_alicloud_ess_scaling_group.go:827, :583).
+      // load balancer results from ALB and NLB server groups, only CLB's are not supported (ESS API 2022-02-22,
+      // CreateScalingGroup HealthCheckType(s); aliyun/alibabacloud-python-sdk ess-20220222 _create_scaling_group_request.py).
+      // The provider sends the list on create and update (resource_alicloud_ess_scaling_group.go:827, :583).
       healthCheckTypes: ["ECS", "LOAD_BALANCER"],
       // Every scaling activity moves desired capacity; re-applying the configured value would undo a scale-out.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
