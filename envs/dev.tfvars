@@ -13,7 +13,6 @@ min_instances        = 1
 max_instances        = 2
 scaling_metric       = "cpu"
 scaling_target_value = 70
-nat_bandwidth_mbps   = 10
 
 # A rehearsal sale (UTC). Windows already over are skipped at synth time.
 sale_windows = [

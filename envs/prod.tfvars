@@ -20,7 +20,8 @@ max_instances           = 40
 scaling_metric          = "alb_qps"
 scaling_target_value    = 1500
 instance_warmup_seconds = 180
-nat_bandwidth_mbps      = 100
+# The image every new instance boots from. Bump it in a reviewed change: `npm run synth` prints the newest one.
+image_id = "aliyun_3_x64_20G_alibase_20251030.vhd"
 
 # Sales (UTC). The group is pre-warmed to `instances` before each one and scaled back after it.
 # ESS accepts scheduled tasks at most 90 days ahead: add later sales closer to their date.

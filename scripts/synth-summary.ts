@@ -2,6 +2,9 @@
  * After `cdktf synth`: where each stack's Terraform JSON went and what it declares (counts by tier and type, and
  * the sizes that matter on sale day), read back from cdktf.out — the files Terraform will actually apply.
  *
+ * Then the newest Alibaba Cloud Linux 3 system image of each region next to the one each stack pins, when
+ * ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY let it ask ECS (bumping image_id stays a reviewed one-line change).
+ *
  * Usage: node dist/scripts/synth-summary.js [cdktf.out]
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -14,6 +17,8 @@ import {
   type TerraformBlock,
   type TerraformJson,
 } from "../contract/terraform-json";
+import { SYSTEM_IMAGE_ID } from "../stacks/config";
+import { accessKeyFromEnvironment, ecsEndpoint, imageBuildDate, newestSystemImage } from "./lib/ecs-images";
 
 /** The first construct below the stack (network, ingress, compute, ...), from cdktf's metadata path. */
 function tierOf(block: TerraformBlock): string {
@@ -95,6 +100,13 @@ function sizes(json: TerraformJson): string[] {
       `${(launch.instance_types ?? []).join("|")}, min ${group.min_size} / desired ${group.desired_capacity} / max ${group.max_size}${tracking}`,
     );
   }
+  const nat = resourcesOfType(json, "alicloud_nat_gateway")[0];
+  const eip = resourcesOfType(json, "alicloud_eip_address")[0];
+  line("Egress", nat ? `NAT gateway, EIP capped at ${eip?.bandwidth} Mbit/s` : "none: instances reach only the VPC (nat_gateway = false)");
+  for (const launch of resourcesOfType(json, "alicloud_ess_scaling_configuration")) {
+    const built = imageBuildDate(String(launch.image_id));
+    line("Image", `${launch.image_id} (pinned in tfvars${built ? `, built ${built.toISOString().slice(0, 10)}` : ""})`);
+  }
   const tasks = resourcesOfType(json, "alicloud_ess_scheduled_task").map(
     (task) => `${task.launch_time} ${String(task.scheduled_task_name).split("-").slice(2).join("-")} → ${task.desired_capacity}`,
   );
@@ -135,7 +147,35 @@ export function summarizeStack(file: string): string {
   ].join("\n");
 }
 
-function main(): void {
+/** The newest system image of each region the stacks run in, next to the images they pin; one line per region. */
+export async function newestImageLines(files: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const pinnedByRegion = new Map<string, string[]>();
+  for (const file of files) {
+    const json = JSON.parse(readFileSync(file, "utf8")) as TerraformJson;
+    const region = String(single(json.provider?.alicloud).region);
+    const pinned = resourcesOfType(json, "alicloud_ess_scaling_configuration").map(
+      (launch) => `${path.basename(path.dirname(file))} pins ${launch.image_id}`,
+    );
+    pinnedByRegion.set(region, [...(pinnedByRegion.get(region) ?? []), ...pinned]);
+  }
+  const accessKey = accessKeyFromEnvironment(env);
+  if (!accessKey) {
+    return ["Newest system image: not looked up (offline: set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY to ask ECS)"];
+  }
+  return Promise.all(
+    [...pinnedByRegion].map(async ([region, pinned]) => {
+      try {
+        const newest = await newestSystemImage({ endpoint: ecsEndpoint(region), region, accessKey, idPattern: SYSTEM_IMAGE_ID });
+        const found = newest ? `${newest.imageId} (${newest.creationTime})` : "none matches";
+        return `Newest system image in ${region}: ${found}; ${pinned.join(", ")}`;
+      } catch (error) {
+        return `Newest system image in ${region}: not looked up (${(error as Error).message})`;
+      }
+    }),
+  );
+}
+
+async function main(): Promise<void> {
   const outdir = process.argv[2] ?? "cdktf.out";
   const stacksDir = path.join(outdir, "stacks");
   const files = existsSync(stacksDir)
@@ -150,6 +190,7 @@ function main(): void {
     return;
   }
   console.log(files.map(summarizeStack).join("\n\n"));
+  console.log(`\n${(await newestImageLines(files)).join("\n")}`);
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { appArtifact } from "../build/app-artifact";
+import { nodeRuntime } from "../build/node-runtime";
 import { projectRoot } from "../build/project-root";
 import { TfvarsError, loadEnvConfig } from "../stacks/config";
 import { SeckillStack } from "../stacks/seckill-stack";
@@ -30,7 +31,7 @@ async function main(args: string[]): Promise<void> {
   }
   const config = await loadEnvConfig(tfvars);
   const app = new App({ outdir: join(projectRoot(), "dist", "userdata-cli.out") });
-  const stack = new SeckillStack(app, config, { artifact: appArtifact() });
+  const stack = new SeckillStack(app, config, { artifact: appArtifact(), runtime: nodeRuntime() });
   const script = renderBootScript(stack.userDataProps, (token) => placeholder(stack, token));
   const bound = userDataSizeBound(stack.userDataProps);
   process.stderr.write(

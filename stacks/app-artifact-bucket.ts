@@ -7,10 +7,15 @@ import { OssBucketObject } from "../.gen/providers/alicloud/oss-bucket-object";
 import { OssBucketPolicy } from "../.gen/providers/alicloud/oss-bucket-policy";
 import { OssBucketPublicAccessBlock } from "../.gen/providers/alicloud/oss-bucket-public-access-block";
 import type { AppArtifact } from "../build/app-artifact";
+import type { NodeRuntime } from "../build/node-runtime";
 
 export interface AppArtifactBucketProps {
   /** The service build to upload (appArtifact(), run once by main.ts). */
   readonly artifact: AppArtifact;
+  /** The Node.js runtime to upload next to it (nodeRuntime(), run once by main.ts). */
+  readonly runtime: NodeRuntime;
+  /** The bucket's region: instances read it through that region's internal endpoint. */
+  readonly region: string;
   /** Environment name; the bucket's name and tags carry it. */
   readonly envName: string;
   /** The instances' VPC: the only network the artifact can be read from. */
@@ -19,13 +24,17 @@ export interface AppArtifactBucketProps {
 }
 
 /**
- * The app artifact (our bundle and its production dependencies) in a private OSS bucket. Instances
- * read the object anonymously through the region's internal endpoint, and only from the stack's VPC (bucket policy
- * condition acs:SourceVpc): no credentials on the instance, no NAT traffic, nothing readable from outside the VPC.
+ * What an instance installs, in a private OSS bucket: the app artifact (our bundle and its production dependencies)
+ * and the Node.js runtime. Instances read the objects anonymously through the region's internal endpoint,
+ * `<bucket>.oss-<region>-internal.aliyuncs.com` (alibabacloud.com/help/en/oss/user-guide/oss-domain-names), and only
+ * from the stack's VPC (bucket policy condition acs:SourceVpc): no credentials on the instance, no internet, nothing
+ * readable from outside the VPC.
  */
 export class AppArtifactBucket extends Construct {
   /** For UserDataProps.artifactUrl. Referencing it makes the instances wait for the object and the policy. */
   public readonly artifactUrl: string;
+  /** For UserDataProps.runtimeUrl, likewise. */
+  public readonly runtimeUrl: string;
   public readonly bucketName: string;
 
   constructor(scope: Construct, id: string, props: AppArtifactBucketProps) {
@@ -63,16 +72,20 @@ export class AppArtifactBucket extends Construct {
         ],
       }),
     });
-    const file = new TerraformAsset(this, "artifact", { path: artifact.path, type: AssetType.FILE });
-    const object = new OssBucketObject(this, "artifact-object", {
-      bucket: bucket.bucket,
-      key: artifact.objectKey,
-      source: file.path,
-      contentType: "application/gzip",
-      dependsOn: [policy],
-    });
-    // The bucket name comes from the object (which waits for the policy), so whatever uses the URL waits until the
-    // artifact can be read.
-    this.artifactUrl = `https://${object.bucket}.${bucket.intranetEndpoint}/${artifact.objectKey}`;
+    const upload = (id: string, file: AppArtifact) => {
+      const asset = new TerraformAsset(this, id, { path: file.path, type: AssetType.FILE });
+      const object = new OssBucketObject(this, `${id}-object`, {
+        bucket: bucket.bucket,
+        key: file.objectKey,
+        source: asset.path,
+        contentType: "application/gzip",
+        dependsOn: [policy],
+      });
+      // The bucket name comes from the object (which waits for the policy), so whatever uses the URL waits until the
+      // object can be read.
+      return `https://${object.bucket}.oss-${props.region}-internal.aliyuncs.com/${file.objectKey}`;
+    };
+    this.artifactUrl = upload("artifact", artifact);
+    this.runtimeUrl = upload("runtime", props.runtime);
   }
 }

@@ -55,6 +55,9 @@ export class Cache extends Construct {
       securityIps: [...props.appCidrs, ...props.extraWhitelist].join(","),
       // Stock counters and buyer sets must never be evicted under memory pressure: fail writes instead.
       config: { "maxmemory-policy": "noeviction" },
+      // Creation takes up to an hour, the provider's default (resource_alicloud_redis_tair_instance.go:28-29): a create that
+      // ran a little long would leave a tainted instance for the next deploy to destroy.
+      timeouts: { create: "90m", update: "90m" },
     });
     this.instanceId = tair.id;
     this.host = tair.connectionDomain;

@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
-import { ITerraformDependable } from "cdktf";
-import { DataAlicloudImages } from "../.gen/providers/alicloud/data-alicloud-images";
+import { Annotations, ITerraformDependable } from "cdktf";
 import { EssScalingConfiguration } from "../.gen/providers/alicloud/ess-scaling-configuration";
 import { EssScalingGroup } from "../.gen/providers/alicloud/ess-scaling-group";
 import { EssScalingRule } from "../.gen/providers/alicloud/ess-scaling-rule";
@@ -8,9 +7,7 @@ import { EssScheduledTask } from "../.gen/providers/alicloud/ess-scheduled-task"
 import { RamRole } from "../.gen/providers/alicloud/ram-role";
 import type { ComputeConfig } from "./config";
 import type { Subnet } from "./network";
-
-/** Alibaba Cloud Linux 3, x86_64, the newest system image (cloud-init runs the user data). */
-export const IMAGE_NAME_REGEX = "^aliyun_3_x64_20G_alibase_.*";
+import { launchTime, saleSchedule } from "./sale-schedule";
 
 /** CloudMonitor metric for each `scaling_metric`: ALB QPS per backend server, or average CPU %. */
 export const SCALING_METRICS = { alb_qps: "LoadBalancerRealServerAverageQps", cpu: "CpuUtilization" } as const;
@@ -24,15 +21,14 @@ export interface ComputeProps extends ComputeConfig {
   readonly serverGroupId: string;
   /** The exact `user_data` value (the boot script, as userdata/ renders it). */
   readonly userData: string;
-  /** Scheduled tasks whose launch time is not after this are left out (ESS refuses past launch times). */
+  /** The synth time: the sale schedule is planned from it (stacks/sale-schedule.ts). */
   readonly now: Date;
+  /** The sale window the operator allows this deploy to happen in (DEPLOY_DURING_SALE_VARIABLE), if any. */
+  readonly deployDuringSale?: string;
   /** Resources the instances need before they boot (for example database grants). */
   readonly bootDependsOn?: ITerraformDependable[];
-}
-
-/** `YYYY-MM-DDThh:mmZ`, the only launch_time format ESS accepts. */
-export function launchTime(at: Date): string {
-  return `${at.toISOString().slice(0, 16)}Z`;
+  /** What gives instances their way to the internet, when there is one (the SNAT entries): the group waits for it. */
+  readonly egress?: ITerraformDependable[];
 }
 
 /**
@@ -47,6 +43,9 @@ export class Compute extends Construct {
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
     const name = `seckill-${props.envName}`;
+    // Throws during a sale window unless the operator named it: no plan then lowers the pre-warmed floor.
+    const schedule = saleSchedule(props.envName, props, props.now, props.deployDuringSale);
+    for (const note of schedule.notes) Annotations.of(this).addWarning(`deploying during a sale window: ${note}`);
 
     const role = new RamRole(this, "instance-role", {
       roleName: `${name}-ecs`,
@@ -61,26 +60,35 @@ export class Compute extends Construct {
 
     const group = new EssScalingGroup(this, "group", {
       scalingGroupName: `${name}-app`,
-      minSize: props.minInstances,
+      // Scheduled tasks move min and desired, never max (they all set max_value to max_instances).
+      minSize: schedule.minSize,
       maxSize: props.maxInstances,
-      desiredCapacity: props.desiredInstances,
+      desiredCapacity: schedule.desiredCapacity,
       vswitchIds: props.appSubnets.map((subnet) => subnet.vswitchId),
       multiAzPolicy: "BALANCE",
       // Scale-in removes the instances added last, keeping the long-warm base fleet.
       removalPolicies: ["OldestScalingConfiguration", "NewestInstance"],
       defaultCooldown: 300,
       albServerGroup: [{ albServerGroupId: props.serverGroupId, port: props.appPort, weight: 100 }],
+      // An instance is replaced when ECS finds it down, and also when the ALB finds /healthz failing: a boot that failed
+      // leaves the service stopped (userdata/boot.sh), so the instance does not stay InService and useless. ESS takes
+      // load balancer results from ALB and NLB server groups, only CLB's are not supported (ESS API 2022-02-22,
+      // CreateScalingGroup HealthCheckType(s); aliyun/alibabacloud-python-sdk ess-20220222 _create_scaling_group_request.py).
+      // The provider sends the list on create and update (resource_alicloud_ess_scaling_group.go:827, :583).
+      healthCheckTypes: ["ECS", "LOAD_BALANCER"],
       // Every scaling activity moves desired capacity; re-applying the configured value would undo a scale-out.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
+      // An instance launched before its SNAT entry exists would start without the way out it was given.
+      dependsOn: props.egress?.length ? props.egress : undefined,
     });
     this.scalingGroupId = group.id;
 
-    const image = new DataAlicloudImages(this, "image", { nameRegex: IMAGE_NAME_REGEX, owners: "system", mostRecent: true });
     new EssScalingConfiguration(this, "launch", {
       scalingGroupId: group.id,
       scalingConfigurationName: `${name}-app`,
       instanceName: `${name}-app`,
-      imageId: image.images.get(0).id,
+      // Pinned in tfvars: a newer system image reaches the fleet only through a reviewed change to that file.
+      imageId: props.imageId,
       instanceTypes: [...props.instanceTypes],
       securityGroupIds: [props.appSecurityGroupId],
       internetMaxBandwidthOut: 0,
@@ -106,38 +114,22 @@ export class Compute extends Construct {
       alarmDimension: props.scalingMetric === "alb_qps" ? { dimensionKey: "rulePool", dimensionValue: props.serverGroupId } : undefined,
     });
 
-    const minute = 60_000;
-    for (const window of props.saleWindows) {
-      const prewarmAt = new Date(window.startsAt.getTime() - props.prewarmLeadMinutes * minute);
-      const scaleInAt = new Date(window.endsAt.getTime() + props.scaleInDelayMinutes * minute);
-      const task = (phase: string, at: Date, description: string, min: number, desired: number) => {
-        if (at <= props.now) return;
-        new EssScheduledTask(this, `${window.name}-${phase}`, {
-          scheduledTaskName: `${name}-${window.name}-${phase}`,
-          description,
-          scalingGroupId: group.id,
-          launchTime: launchTime(at),
-          launchExpirationTime: 600,
-          minValue: min,
-          desiredCapacity: desired,
-          maxValue: props.maxInstances,
-          taskEnabled: true,
-        });
-      };
-      task(
-        "prewarm",
-        prewarmAt,
-        `Pre-warm to ${window.instances} instances for sale ${window.name} at ${launchTime(window.startsAt)}`,
-        window.instances,
-        window.instances,
-      );
-      task(
-        "scalein",
-        scaleInAt,
-        `Back to the normal size after sale ${window.name} ended at ${launchTime(window.endsAt)}`,
-        props.minInstances,
-        props.desiredInstances,
-      );
+    for (const task of schedule.tasks) {
+      const { window } = task;
+      new EssScheduledTask(this, `${window.name}-${task.phase}`, {
+        scheduledTaskName: `${name}-${window.name}-${task.phase}`,
+        description:
+          task.phase === "prewarm"
+            ? `Pre-warm to ${task.minSize} instances for sale ${window.name} at ${launchTime(window.startsAt)}`
+            : `Back to the normal size after sale ${window.name} ended at ${launchTime(window.endsAt)}`,
+        scalingGroupId: group.id,
+        launchTime: launchTime(task.at),
+        launchExpirationTime: 600,
+        minValue: task.minSize,
+        desiredCapacity: task.desiredCapacity,
+        maxValue: props.maxInstances,
+        taskEnabled: true,
+      });
     }
   }
 }

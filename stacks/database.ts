@@ -75,6 +75,10 @@ export class Database extends Construct {
       // skipping the rest of the update, endpoint read included: the lock is for pay-as-you-go clusters.
       deletionLock: subscription ? undefined : props.deletionProtection ? 1 : 0,
       backupRetentionPolicyOnClusterDeletion: props.deletionProtection ? "LATEST" : "NONE",
+      // Creation takes about 50 minutes, the provider's default for both (resource_alicloud_polardb_cluster.go:29-30). Create
+      // waits for Running under the *update* timeout (:599) and only then sets deletion_lock (:654, :1055): a timeout there
+      // taints a running cluster that never got its lock.
+      timeouts: { create: "120m", update: "120m" },
     });
     this.clusterId = cluster.id;
     this.host = cluster.connectionString;

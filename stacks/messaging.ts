@@ -35,6 +35,9 @@ export class Messaging extends Construct {
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
     const name = `seckill-${props.envName}`;
+    // A cluster_ha instance spreads its brokers over the zones of the vSwitches it gets: give it every data vSwitch so
+    // it survives a zone; a single node lives in one. The list is ForceNew (resource_alicloud_rocketmq_instance.go:168).
+    const subnets = props.subSeries === "cluster_ha" ? props.dataSubnets : props.dataSubnets.slice(0, 1);
     const instance = new RocketmqInstance(this, "instance", {
       instanceName: `${name}-rocketmq`,
       serviceCode: "rmq",
@@ -43,12 +46,12 @@ export class Messaging extends Construct {
       paymentType: "PayAsYouGo",
       productInfo: { msgProcessSpec: props.msgProcessSpec, messageRetentionTime: props.messageRetentionHours },
       networkInfo: {
-        vpcInfo: { vpcId: props.vpcId, vswitches: [{ vswitchId: props.dataSubnets[0].vswitchId }] },
+        vpcInfo: { vpcId: props.vpcId, vswitches: subnets.map((subnet) => ({ vswitchId: subnet.vswitchId })) },
         internetInfo: { internetSpec: "disable", flowOutType: "uninvolved" },
       },
       ipWhitelists: [...props.appCidrs],
       aclInfo: { aclTypes: ["default"], defaultVpcAuthFree: true },
-      // The provider waits up to 35 min by default although its docs say 5.
+      // The provider waits up to 35 min by default (resource_alicloud_rocketmq_instance.go:24) although its docs say 5.
       timeouts: { create: "40m" },
     });
     this.instanceId = instance.id;

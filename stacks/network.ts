@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { EipAddress } from "../.gen/providers/alicloud/eip-address";
 import { EipAssociation } from "../.gen/providers/alicloud/eip-association";
 import { NatGateway } from "../.gen/providers/alicloud/nat-gateway";
@@ -30,8 +31,8 @@ export interface NetworkProps extends NetworkConfig {
 }
 
 /**
- * VPC with app, ALB and data vSwitches in every zone; instances reach the internet (package mirrors) only through
- * the NAT gateway, never with a public IP of their own.
+ * VPC with app, ALB and data vSwitches in every zone. Instances never have a public IP of their own; only when tfvars
+ * ask for one, a NAT gateway (in the first zone) lets them reach the internet.
  */
 export class Network extends Construct {
   public readonly vpcId: string;
@@ -41,8 +42,10 @@ export class Network extends Construct {
   public readonly dataSubnets: readonly Subnet[];
   /** Instances join this group: the app port from the ALB vSwitches and the health-check range, nothing else. */
   public readonly appSecurityGroupId: string;
-  /** The address instances reach the internet from (for allowlists at package mirrors). */
-  public readonly egressIp: string;
+  /** The address instances reach the internet from, when there is a NAT gateway. */
+  public readonly egressIp?: string;
+  /** What must exist before instances can reach the internet: the SNAT entries (none without a NAT gateway). */
+  public readonly egress: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -65,37 +68,11 @@ export class Network extends Construct {
     this.albSubnets = subnets("alb", props.albVswitchCidrs);
     this.dataSubnets = subnets("data", props.dataVswitchCidrs);
 
-    const nat = new NatGateway(this, "nat", {
-      natGatewayName: `${name}-nat`,
-      vpcId: vpc.id,
-      vswitchId: this.appSubnets[0].vswitchId,
-      natType: "Enhanced",
-      networkType: "internet",
-      paymentType: "PayAsYouGo",
-      internetChargeType: "PayByLcu",
-    });
-    const eip = new EipAddress(this, "nat-eip", {
-      addressName: `${name}-nat`,
-      paymentType: "PayAsYouGo",
-      internetChargeType: "PayByTraffic",
-      bandwidth: String(props.natBandwidthMbps),
-    });
-    this.egressIp = eip.ipAddress;
-    const association = new EipAssociation(this, "nat-eip-association", {
-      allocationId: eip.id,
-      instanceId: nat.id,
-      instanceType: "Nat",
-    });
-    this.appSubnets.forEach(
-      (subnet) =>
-        new SnatEntry(this, `snat-${subnet.zoneId}`, {
-          snatEntryName: `${name}-app-${subnet.zoneId}`,
-          snatTableId: nat.snatTableIds,
-          sourceVswitchId: subnet.vswitchId,
-          snatIp: eip.ipAddress,
-          dependsOn: [association],
-        }),
-    );
+    if (props.natGateway) {
+      const egress = this.natGateway(name, vpc.id, props.natBandwidthMbps);
+      this.egressIp = egress.ip;
+      this.egress = egress.snatEntries;
+    }
 
     const appSecurityGroup = new SecurityGroup(this, "app-sg", {
       securityGroupName: `${name}-app`,
@@ -123,5 +100,40 @@ export class Network extends Construct {
         description: source.description,
       });
     }
+  }
+
+  /** A NAT gateway in the first app vSwitch, its EIP, and an SNAT entry for every app vSwitch. */
+  private natGateway(name: string, vpcId: string, bandwidthMbps: number): { ip: string; snatEntries: SnatEntry[] } {
+    const nat = new NatGateway(this, "nat", {
+      natGatewayName: `${name}-nat`,
+      vpcId,
+      vswitchId: this.appSubnets[0].vswitchId,
+      natType: "Enhanced",
+      networkType: "internet",
+      paymentType: "PayAsYouGo",
+      internetChargeType: "PayByLcu",
+    });
+    const eip = new EipAddress(this, "nat-eip", {
+      addressName: `${name}-nat`,
+      paymentType: "PayAsYouGo",
+      internetChargeType: "PayByTraffic",
+      bandwidth: String(bandwidthMbps),
+    });
+    const association = new EipAssociation(this, "nat-eip-association", {
+      allocationId: eip.id,
+      instanceId: nat.id,
+      instanceType: "Nat",
+    });
+    const snatEntries = this.appSubnets.map(
+      (subnet) =>
+        new SnatEntry(this, `snat-${subnet.zoneId}`, {
+          snatEntryName: `${name}-app-${subnet.zoneId}`,
+          snatTableId: nat.snatTableIds,
+          sourceVswitchId: subnet.vswitchId,
+          snatIp: eip.ipAddress,
+          dependsOn: [association],
+        }),
+    );
+    return { ip: eip.ipAddress, snatEntries };
   }
 }

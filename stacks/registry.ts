@@ -36,6 +36,8 @@ export class Registry extends Construct {
       vswitchId: props.dataSubnets[0].vswitchId,
       paymentType: "PayAsYouGo",
       connectionType: props.edition === "mse_dev" && SINGLE_ENI_REGIONS.includes(props.region) ? "single_eni" : undefined,
+      // A cluster takes up to 15 minutes, exactly the provider's default (resource_alicloud_mse_cluster.go:25-26).
+      timeouts: { create: "40m", update: "40m" },
     });
     this.clusterId = cluster.id;
     // alicloud_mse_cluster exports no address: the data source's details have it.

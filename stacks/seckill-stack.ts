@@ -4,6 +4,7 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
 import type { AppArtifact } from "../build/app-artifact";
+import type { NodeRuntime } from "../build/node-runtime";
 import { renderUserData, type UserDataProps } from "../userdata";
 import { AppArtifactBucket } from "./app-artifact-bucket";
 import { Cache } from "./cache";
@@ -33,13 +34,15 @@ class DefaultTags implements IAspect {
 export interface SeckillStackProps {
   /** The service build the instances run (appArtifact(), built once by main.ts for every stack). */
   readonly artifact: AppArtifact;
+  /** The Node.js runtime the instances install (nodeRuntime(), fetched once by main.ts). */
+  readonly runtime: NodeRuntime;
 }
 
 /**
  * One environment of the flash-sale architecture (stack `seckill-<env>`), read top to bottom like the diagram:
  * sale page (OSS behind CDN) calling the ALB (rate limits, CORS) → auto-scaled ECS fleet → Tair (stock) → RocketMQ
- * (order events) → PolarDB (orders), with MSE Nacos for live settings, all inside one VPC whose only way out is the
- * NAT gateway.
+ * (order events) → PolarDB (orders), with MSE Nacos for live settings, all inside one VPC that has no way out to the
+ * internet unless tfvars add a NAT gateway.
  */
 export class SeckillStack extends TerraformStack {
   public readonly network: Network;
@@ -130,11 +133,18 @@ export class SeckillStack extends TerraformStack {
       LOG_LEVEL: config.app.logLevel,
     };
 
-    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", { artifact: props.artifact, envName, vpcId: network.vpcId });
+    const appArtifacts = new AppArtifactBucket(this, "app-artifacts", {
+      artifact: props.artifact,
+      runtime: props.runtime,
+      region: config.region,
+      envName,
+      vpcId: network.vpcId,
+    });
     this.userDataProps = {
       envName,
       appPort: config.compute.appPort,
-      nodeMirror: config.app.nodeMirror,
+      runtimeUrl: appArtifacts.runtimeUrl,
+      runtimeSha256: props.runtime.sha256,
       artifactUrl: appArtifacts.artifactUrl,
       artifactSha256: props.artifact.sha256,
       serviceEnv: this.serviceEnv,
@@ -147,7 +157,9 @@ export class SeckillStack extends TerraformStack {
       serverGroupId: ingress.serverGroupId,
       userData: renderUserData(this.userDataProps),
       now: config.synthTime,
+      deployDuringSale: config.deployDuringSale,
       bootDependsOn: [database.grant],
+      egress: network.egress,
     });
 
     const output = (id: string, value: string, description: string, sensitive = false) =>
@@ -163,7 +175,11 @@ export class SeckillStack extends TerraformStack {
     if (salePage.cdnCname)
       output("sale_page_cdn_cname", salePage.cdnCname, "The sale page CDN domain's CNAME target (its DNS record points here)");
     output("scaling_group_id", this.compute.scalingGroupId, "ESS scaling group of the app fleet");
-    output("nat_egress_ip", network.egressIp, "Public address the instances reach package mirrors from");
+    new TerraformOutput(this, "replacing_settings", {
+      value: config.replacingSettings,
+      description: "The tfvars values whose change replaces resources, as deployed (npm run preflight -- <env> --stack compares them)",
+    });
+    if (network.egressIp) output("nat_egress_ip", network.egressIp, "Public address the instances reach the internet from (nat_gateway)");
     output("redis_host", cache.host, "Tair private endpoint");
     output("redis_port", cache.port, "Tair port");
     output("mysql_host", database.host, "PolarDB private cluster endpoint");

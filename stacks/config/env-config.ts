@@ -1,6 +1,6 @@
 /** The typed model of one environment that the stacks build from, and how parsed tfvars map onto it. */
 import type { StaticSiteDomain } from "../static-site";
-import { Tfvars, vswitchCidrs } from "./schema";
+import { DEFAULT_IMAGE_ID, Tfvars, tfvarsDocs, tfvarsSchema, vswitchCidrs } from "./schema";
 
 // The schema declares the choices; a value added there needs no second edit here.
 export type ScalingMetric = Tfvars["scaling_metric"];
@@ -16,6 +16,8 @@ export interface NetworkConfig {
   readonly appVswitchCidrs: readonly string[];
   readonly albVswitchCidrs: readonly string[];
   readonly dataVswitchCidrs: readonly string[];
+  /** A NAT gateway and EIP, the instances' way out; the fleet itself needs none. */
+  readonly natGateway: boolean;
   /** Bandwidth cap of the NAT gateway's EIP (pay by traffic), Mbit/s. */
   readonly natBandwidthMbps: number;
 }
@@ -52,6 +54,8 @@ export interface SaleWindow {
 
 export interface ComputeConfig {
   readonly appPort: number;
+  /** The image every new instance boots from (tfvars image_id, or the default outside production). */
+  readonly imageId: string;
   /** Tried in order when a type is out of stock in a zone. */
   readonly instanceTypes: readonly string[];
   readonly systemDiskCategory: string;
@@ -104,8 +108,6 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Worker processes per instance; unset = one per CPU. */
   readonly workers?: number;
-  /** Base URL of a Node.js release mirror (same layout as nodejs.org/dist). */
-  readonly nodeMirror: string;
 }
 
 export interface StateBackendConfig {
@@ -121,8 +123,10 @@ export interface EnvConfig {
   readonly envName: string;
   /** The tfvars file, as given to the loader. */
   readonly sourceFile: string;
-  /** The clock the sale windows were checked against; scheduled tasks in the past are left out. */
+  /** The clock the sale windows were checked against; the sale schedule is planned from it. */
   readonly synthTime: Date;
+  /** The sale window the operator allows this deploy in anyway (stacks/sale-schedule.ts), if any. */
+  readonly deployDuringSale?: string;
   readonly region: string;
   readonly zones: readonly string[];
   readonly production: boolean;
@@ -139,15 +143,35 @@ export interface EnvConfig {
   readonly registry: RegistryConfig;
   readonly app: AppConfig;
   readonly stateBackend?: StateBackendConfig;
+  /**
+   * Every key whose change replaces resources (its doc says `replaces`), with the value in effect: defaults and carved
+   * CIDRs included. The stack outputs it, so `npm run preflight --stack` can compare a new synth with what is deployed.
+   */
+  readonly replacingSettings: Readonly<Record<string, unknown>>;
 }
 
-export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: Date): EnvConfig {
+function replacingSettings(tfvars: Tfvars, cidrs: ReturnType<typeof vswitchCidrs>): Record<string, unknown> {
+  const effective: Record<string, unknown> = {
+    ...tfvars,
+    app_vswitch_cidrs: cidrs.app,
+    alb_vswitch_cidrs: cidrs.alb,
+    data_vswitch_cidrs: cidrs.data,
+  };
+  return Object.fromEntries(
+    Object.entries(tfvarsSchema.shape)
+      .filter(([, schema]) => tfvarsDocs.get(schema)?.replaces !== undefined)
+      .map(([key]) => [key, effective[key]]),
+  );
+}
+
+export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string, now: Date, deployDuringSale?: string): EnvConfig {
   const cidrs = vswitchCidrs(tfvars);
   const backend = tfvars.state_backend;
   return {
     envName,
     sourceFile,
     synthTime: now,
+    deployDuringSale,
     region: tfvars.region,
     zones: tfvars.zones,
     production: tfvars.production,
@@ -158,6 +182,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
       appVswitchCidrs: cidrs.app,
       albVswitchCidrs: cidrs.alb,
       dataVswitchCidrs: cidrs.data,
+      natGateway: tfvars.nat_gateway,
       natBandwidthMbps: tfvars.nat_bandwidth_mbps,
     },
     ingress: {
@@ -183,6 +208,7 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
     },
     compute: {
       appPort: tfvars.app_port,
+      imageId: tfvars.image_id ?? DEFAULT_IMAGE_ID,
       instanceTypes: tfvars.instance_types,
       systemDiskCategory: tfvars.system_disk_category,
       systemDiskSizeGib: tfvars.system_disk_size_gib,
@@ -215,7 +241,8 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
       messageRetentionHours: tfvars.rocketmq_message_retention_hours,
     },
     registry: { edition: tfvars.mse_edition, specification: tfvars.mse_specification, instanceCount: tfvars.mse_instance_count },
-    app: { logLevel: tfvars.log_level, workers: tfvars.workers, nodeMirror: tfvars.node_mirror },
+    app: { logLevel: tfvars.log_level, workers: tfvars.workers },
+    replacingSettings: replacingSettings(tfvars, cidrs),
     stateBackend: backend && {
       bucket: backend.bucket,
       prefix: backend.prefix ?? `seckill/${envName}`,

@@ -25,5 +25,5 @@ export type {
   ScalingMetric,
   StateBackendConfig,
 } from "./env-config";
-export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig } from "./load";
-export { MAX_SCHEDULE_AHEAD_DAYS, TFVARS_KEYS } from "./schema";
+export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig, type SynthOptions } from "./load";
+export { MAX_SCHEDULE_AHEAD_DAYS, SYSTEM_IMAGE_ID, TFVARS_KEYS } from "./schema";

@@ -79,12 +79,17 @@ function expressionIssues(value: unknown, path: readonly PropertyKey[] = []): Co
   return [];
 }
 
+/** What the operator tells a synth besides the files: the sale window a deploy may go ahead in anyway. */
+export interface SynthOptions {
+  readonly deployDuringSale?: string;
+}
+
 /** Validates parsed tfvars (as @cdktf/hcl2json returns them) against the schema and its rules; throws {@link TfvarsError}. */
 export function validateEnvConfig(
   raw: unknown,
-  options: { readonly envName: string; readonly sourceFile: string; readonly now: Date },
+  options: { readonly envName: string; readonly sourceFile: string; readonly now: Date; readonly deployDuringSale?: string },
 ): EnvConfig {
-  const { envName, sourceFile, now } = options;
+  const { envName, sourceFile, now, deployDuringSale } = options;
   if (!ENV_NAME.test(envName)) {
     throw new TfvarsError(sourceFile, [
       `environment name ${JSON.stringify(envName)} (from the file name): expected 2-12 characters of a-z and 0-9, starting with a letter`,
@@ -99,11 +104,11 @@ export function validateEnvConfig(
     const issues = parsed.error.issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? unknownKeyIssues(issue) : [issue]));
     throw new TfvarsError(sourceFile, problemLines(issues));
   }
-  return toEnvConfig(parsed.data, envName, sourceFile, now);
+  return toEnvConfig(parsed.data, envName, sourceFile, now, deployDuringSale);
 }
 
 /** Reads and validates one tfvars file; the environment name comes from the file name. */
-export async function loadEnvConfig(file: string, now: Date = new Date()): Promise<EnvConfig> {
+export async function loadEnvConfig(file: string, now: Date = new Date(), options: SynthOptions = {}): Promise<EnvConfig> {
   const sourceFile = path.relative(process.cwd(), file) || file;
   const envName = path.basename(file, ".tfvars");
   let raw: Record<string, unknown>;
@@ -112,12 +117,12 @@ export async function loadEnvConfig(file: string, now: Date = new Date()): Promi
   } catch (error) {
     throw new TfvarsError(sourceFile, [`not valid HCL: ${(error as Error).message}`]);
   }
-  return validateEnvConfig(raw, { envName, sourceFile, now });
+  return validateEnvConfig(raw, { envName, sourceFile, now, deployDuringSale: options.deployDuringSale });
 }
 
 /** Every `<dir>/*.tfvars`, in name order. */
-export async function loadAllEnvConfigs(dir: string, now: Date = new Date()): Promise<EnvConfig[]> {
+export async function loadAllEnvConfigs(dir: string, now: Date = new Date(), options: SynthOptions = {}): Promise<EnvConfig[]> {
   const files = (await readdir(dir)).filter((name) => name.endsWith(".tfvars")).sort();
   if (files.length === 0) throw new Error(`${dir}: no <env>.tfvars files found`);
-  return Promise.all(files.map((name) => loadEnvConfig(path.join(dir, name), now)));
+  return Promise.all(files.map((name) => loadEnvConfig(path.join(dir, name), now, options)));
 }

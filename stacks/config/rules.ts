@@ -66,6 +66,13 @@ function networkRules(tfvars: Tfvars, ctx: RuleContext): void {
 }
 
 function capacityRules(tfvars: Tfvars, ctx: RuleContext): void {
+  if (tfvars.production && tfvars.image_id === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["image_id"],
+      message: "an image id set in the file of a production environment (so the image changes only when the file does)",
+    });
+  }
   if (tfvars.max_instances < tfvars.min_instances) {
     ctx.addIssue({ code: "custom", path: ["max_instances"], message: `at least min_instances (${tfvars.min_instances})` });
   }

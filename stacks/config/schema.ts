@@ -46,7 +46,6 @@ const cidr = text(/^[\d./]+$/, 'an IPv4 CIDR such as "10.0.0.0/16"').refine((val
   error: 'an IPv4 CIDR such as "10.0.0.0/16" (no host bits set)',
 });
 const cidrList = z.array(cidr, { error: "a list of IPv4 CIDRs, one per zone" });
-const url = text(/^https?:\/\/[^\s"'`$\\]+[^/\s]$/, "an http(s) URL without a trailing slash");
 const utcMinute = text(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?Z$/, 'a UTC time to the minute, "YYYY-MM-DDThh:mmZ"').refine(
   (value) => !Number.isNaN(Date.parse(value)),
   { error: 'a real UTC time to the minute, "YYYY-MM-DDThh:mmZ"' },
@@ -121,9 +120,21 @@ export interface TfvarsKeyDoc {
 /** The documentation of each tfvars key, registered on the key's schema in {@link tfvarsSchema}. */
 export const tfvarsDocs = z.registry<TfvarsKeyDoc>();
 
+/**
+ * An Alibaba Cloud Linux 3 x86-64 system image (its id carries its build date) or a custom image. boot.sh needs
+ * cloud-init and x86-64, which both give.
+ */
+export const SYSTEM_IMAGE_ID = /^aliyun_3_x64_20G_alibase_\d{8}\.vhd$/;
+const IMAGE_ID = new RegExp(`${SYSTEM_IMAGE_ID.source}|^m-[a-z0-9]{8,30}$`);
+const IMAGE_ID_ALLOWED = 'a system image id "aliyun_3_x64_20G_alibase_<YYYYMMDD>.vhd" or a custom image id "m-…"';
+/** What a non-production environment boots from when its file names no image: the system image the stacks were last tested with. */
+export const DEFAULT_IMAGE_ID = "aliyun_3_x64_20G_alibase_20251030.vhd";
+
 /** ESS refuses scheduled tasks launching more than 90 days after they are created. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 90;
 const ROCKETMQ_INSTANCE = "the RocketMQ instance (unconsumed messages are lost)";
+const vswitchesOf = (tier: string) =>
+  `the ${tier} vSwitches whose CIDR changes, and everything in them (a vpc_cidr change moves the carved defaults too)`;
 const RATE_LIMITS = "1-100000; above it ALB answers 503";
 
 export const tfvarsSchema = z
@@ -173,24 +184,37 @@ export const tfvarsSchema = z
       section: "network",
       description: "The app tier's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /20 blocks from its start",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("app"),
       example: ["10.0.0.0/20", "10.0.16.0/20"],
     }),
     alb_vswitch_cidrs: cidrList.optional().register(tfvarsDocs, {
       section: "network",
       description: "The ALB's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /24 blocks in its top quarter (from 10.0.240.0/24 in 10.0.0.0/16)",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("alb"),
       example: ["10.0.240.0/24", "10.0.241.0/24"],
     }),
     data_vswitch_cidrs: cidrList.optional().register(tfvarsDocs, {
       section: "network",
       description: "The data tier's vSwitch CIDRs, one per zone, inside vpc_cidr, prefix /16 to /29, overlapping no other vSwitch.",
       whenUnset: "carved from vpc_cidr, /24 blocks in its top quarter (from 10.0.224.0/24 in 10.0.0.0/16)",
+      // cidr_block is ForceNew (resource_alicloud_vswitch.go:35).
+      replaces: vswitchesOf("data"),
       example: ["10.0.224.0/24", "10.0.225.0/24"],
     }),
     nat_bandwidth_mbps: wholeNumber(1, 200).default(50).register(tfvarsDocs, {
       section: "network",
       description: "Bandwidth cap of the NAT gateway's EIP (instances' only way to the internet), 1-200, billed by traffic.",
       unit: "Mbit/s",
+    }),
+    nat_gateway: bool.default(false).register(tfvarsDocs, {
+      section: "network",
+      description:
+        "A NAT gateway with an EIP, the instances' way to the internet (in the first zone only). Nothing the fleet runs needs " +
+        "it: instances boot from the stack's bucket and talk only to services inside the VPC. Turn it on for tools of your own " +
+        "that call out; nat_bandwidth_mbps caps it.",
     }),
 
     alb_edition: oneOf(["Standard", "StandardWithWaf"])
@@ -357,6 +381,17 @@ export const tfvarsSchema = z
       description: "How long after a sale window's ends_at the group scales back, 0-1440.",
       unit: "minutes",
     }),
+    image_id: text(IMAGE_ID, IMAGE_ID_ALLOWED)
+      .optional()
+      .register(tfvarsDocs, {
+        section: "compute",
+        description:
+          "The image new instances boot from: an Alibaba Cloud Linux 3 x86-64 system image, or a custom image built from one. " +
+          "Required in production, so the image changes only when this file does. `npm run synth` prints the newest system " +
+          "image next to it when it can ask ECS; `npm run preflight` says how old it is.",
+        whenUnset: `"${DEFAULT_IMAGE_ID}" (not in production)`,
+        example: DEFAULT_IMAGE_ID,
+      }),
 
     tair_instance_class: text(/^tair\.rdb\.[a-z0-9.]+$/, 'a Tair memory-enhanced class such as "tair.rdb.2g"')
       .default("tair.rdb.2g")
@@ -472,12 +507,6 @@ export const tfvarsSchema = z
       description: "Worker processes per instance, 1-64.",
       whenUnset: "unset (one per CPU)",
       example: 2,
-    }),
-    node_mirror: url.default("https://mirrors.aliyun.com/nodejs-release").register(tfvarsDocs, {
-      section: "app",
-      description:
-        "Node.js release mirror (laid out like nodejs.org/dist) the instances install Node from, through the NAT. (The app's npm " +
-        "dependencies come from the stack's private OSS bucket, read inside the VPC.)",
     }),
 
     state_backend: stateBackendSchema.optional().register(tfvarsDocs, {

@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { SeckillStack } from "../../stacks/seckill-stack";
-import { summarizeStack } from "../../scripts/synth-summary";
+import { newestImageLines, summarizeStack } from "../../scripts/synth-summary";
 import { MINIMAL_TFVARS, configFromTfvars } from "../stacks/support/synth";
-import { FIXTURE_ARTIFACT } from "../stacks/support/artifact";
+import { FIXTURE_BUILD } from "../stacks/support/artifact";
 
 const TFVARS = `${MINIMAL_TFVARS}
 production = true
+image_id = "aliyun_3_x64_20G_alibase_20251030.vhd"
 instance_types = ["ecs.c7.xlarge", "ecs.c6.xlarge"]
 min_instances = 4
 max_instances = 40
@@ -25,7 +26,7 @@ describe("synth summary", () => {
   beforeAll(async () => {
     outdir = mkdtempSync(path.join(tmpdir(), "seckill-summary-"));
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(TFVARS, "prod"), FIXTURE_BUILD);
     app.synth();
     summary = summarizeStack(path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"));
   });
@@ -39,10 +40,8 @@ describe("synth summary", () => {
   });
 
   test("counts resources by tier and type", () => {
-    expect(summary).toMatch(
-      /^ {2}network +16 {2}eip_address 1, eip_association 1, nat_gateway 1, security_group 1, security_group_rule 3, snat_entry 2, vpc 1, vswitch 6$/m,
-    );
-    expect(summary).toMatch(/^ {2}compute +7 {2}.*ess_scheduled_task 2.*data\.images 1$/m);
+    expect(summary).toMatch(/^ {2}network +11 {2}security_group 1, security_group_rule 3, vpc 1, vswitch 6$/m);
+    expect(summary).toMatch(/^ {2}compute +6 {2}.*ess_scheduled_task 2, ram_role 1$/m);
   });
 
   test("shows the sizes that matter on sale day", () => {
@@ -52,6 +51,8 @@ describe("synth summary", () => {
       "Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000",
     );
     expect(summary).toContain("Sales      2026-12-12T11:30Z double12-prewarm → 24; 2026-12-12T14:30Z double12-scalein → 4");
+    expect(summary).toContain("Image      aliyun_3_x64_20G_alibase_20251030.vhd (pinned in tfvars, built 2025-10-30)");
+    expect(summary).toContain("Egress     none: instances reach only the VPC (nat_gateway = false)");
     expect(summary).toContain("Tair       tair.rdb.8g × 1 shard(s), PayAsYouGo, cn-hangzhou-j + cn-hangzhou-k");
     expect(summary).toContain("PolarDB    polar.mysql.x4.large × 2 nodes, PostPaid, hot standby ON, deletion lock 1");
     expect(summary).toContain("RocketMQ   standard/cluster_ha rmq.s2.2xlarge");
@@ -68,16 +69,22 @@ describe("synth summary", () => {
   test("shows where a published page is served and the origin the API allows", async () => {
     const app = new App({ outdir });
     const tfvars = `${MINIMAL_TFVARS}dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_cdn_scope = "global"\n`;
-    new SeckillStack(app, await configFromTfvars(tfvars, "shop"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(tfvars, "shop"), FIXTURE_BUILD);
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-shop", "cdk.tf.json"))).toContain(
       "Page       3 objects, CDN shop.example.com (global, HTTP), API CORS for http://shop.example.com",
     );
   });
 
+  test("without an AccessKey, says the newest image was not looked up (the lookup itself: test/scripts/lib/ecs-images.test.ts)", async () => {
+    expect(await newestImageLines([path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json")], {})).toEqual([
+      "Newest system image: not looked up (offline: set ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY to ask ECS)",
+    ]);
+  });
+
   test("says so when no sale window lies ahead", async () => {
     const app = new App({ outdir });
-    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"), { artifact: FIXTURE_ARTIFACT });
+    new SeckillStack(app, await configFromTfvars(MINIMAL_TFVARS, "quiet"), FIXTURE_BUILD);
     app.synth();
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain(
       "Sales      no scheduled pre-warm (no sale window ahead)",

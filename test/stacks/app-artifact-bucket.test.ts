@@ -1,16 +1,24 @@
 import { DefaultTokenResolver, StringConcat, Testing, TerraformStack, Tokenization } from "cdktf";
 import { AppArtifactBucket } from "../../stacks/app-artifact-bucket";
-import { FIXTURE_ARTIFACT } from "./support/artifact";
+import { FIXTURE_ARTIFACT, FIXTURE_RUNTIME } from "./support/artifact";
 
 describe("AppArtifactBucket", () => {
   const stack = new TerraformStack(Testing.app(), "artifact");
-  const store = new AppArtifactBucket(stack, "artifact", { artifact: FIXTURE_ARTIFACT, envName: "dev", vpcId: "vpc-test123" });
+  const store = new AppArtifactBucket(stack, "artifact", {
+    artifact: FIXTURE_ARTIFACT,
+    runtime: FIXTURE_RUNTIME,
+    region: "cn-hangzhou",
+    envName: "dev",
+    vpcId: "vpc-test123",
+  });
   const synthesized = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, Record<string, unknown>>> };
   const only = (type: string) => {
     const resources = Object.values(synthesized.resource[type] ?? {});
     expect(resources).toHaveLength(1);
     return resources[0];
   };
+  const objects = () => Object.values(synthesized.resource.alicloud_oss_bucket_object);
+  const resolve = (value: string) => Tokenization.resolve(value, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) });
 
   it("keeps the bucket private, encrypted and closed to public access", () => {
     expect(only("alicloud_oss_bucket_acl").acl).toBe("private");
@@ -26,19 +34,22 @@ describe("AppArtifactBucket", () => {
     expect(policy.match(/"Effect"/g)).toHaveLength(1);
   });
 
-  it("uploads the artifact under its content-addressed key, after the policy exists", () => {
-    const object = only("alicloud_oss_bucket_object");
-    expect(object.key).toBe(`seckill/app-${FIXTURE_ARTIFACT.sha256}.tgz`);
-    expect(String(object.source)).toMatch(/assets\/.*\.tgz$/);
-    expect(object.depends_on).toEqual([expect.stringMatching(/^alicloud_oss_bucket_policy\./)]);
+  it("uploads the artifact and the Node.js runtime under content-addressed keys, after the policy exists", () => {
+    expect(objects().map((object) => object.key)).toEqual([
+      `seckill/app-${FIXTURE_ARTIFACT.sha256}.tgz`,
+      `seckill/node-v${FIXTURE_RUNTIME.version}-linux-x64-${FIXTURE_RUNTIME.sha256}.tgz`,
+    ]);
+    for (const object of objects()) {
+      expect(String(object.source)).toMatch(/assets\/.*\.tgz$/);
+      expect(object.depends_on).toEqual([expect.stringMatching(/^alicloud_oss_bucket_policy\./)]);
+    }
   });
 
-  it("gives a URL on the region's internal endpoint that waits for the object", () => {
-    const url = Tokenization.resolve(store.artifactUrl, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) });
-    expect(url).toMatch(
-      new RegExp(
-        `^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.\\$\\{alicloud_oss_bucket\\.[\\w-]+\\.intranet_endpoint\\}/${only("alicloud_oss_bucket_object").key}$`,
-      ),
-    );
+  it("gives URLs on the region's internal endpoint that wait for their objects", () => {
+    const [artifact, runtime] = objects().map((object) => object.key);
+    const onInternalEndpoint = (key: unknown) =>
+      new RegExp(`^https://\\$\\{alicloud_oss_bucket_object\\.[\\w-]+\\.bucket\\}\\.oss-cn-hangzhou-internal\\.aliyuncs\\.com/${key}$`);
+    expect(resolve(store.artifactUrl)).toMatch(onInternalEndpoint(artifact));
+    expect(resolve(store.runtimeUrl)).toMatch(onInternalEndpoint(runtime));
   });
 });

@@ -54,7 +54,7 @@ describe("tfvars config", () => {
       dataStores: { billing: "PayAsYouGo", extraWhitelist: [] },
       messaging: { series: "standard", subSeries: "cluster_ha", msgProcessSpec: "rmq.s2.2xlarge", messageRetentionHours: 72 },
       registry: { edition: "mse_pro", specification: "MSE_SC_2_4_60_c", instanceCount: 3 },
-      app: { logLevel: "info", nodeMirror: "https://mirrors.aliyun.com/nodejs-release" },
+      app: { logLevel: "info" },
     });
     expect(config.ingress.certificateId).toBeUndefined();
     expect(config.ingress.dns).toBeUndefined();
@@ -75,8 +75,39 @@ describe("tfvars config", () => {
   });
 
   test("production turns deletion protection on unless the file says otherwise", async () => {
-    expect((await configFrom(`${MINIMAL}production = true\n`)).deletionProtection).toBe(true);
-    expect((await configFrom(`${MINIMAL}production = true\ndeletion_protection = false\n`)).deletionProtection).toBe(false);
+    expect((await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\n`)).deletionProtection).toBe(
+      true,
+    );
+    expect(
+      (await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\ndeletion_protection = false\n`))
+        .deletionProtection,
+    ).toBe(false);
+  });
+
+  test("the image comes from image_id; outside production it defaults to the system image the stacks were tested with", async () => {
+    expect((await configFrom(`${MINIMAL}image_id = "m-bp1abcdefgh123456"\n`)).compute.imageId).toBe("m-bp1abcdefgh123456");
+    expect((await configFrom(MINIMAL)).compute.imageId).toBe("aliyun_3_x64_20G_alibase_20251030.vhd");
+    expect((await problemsOf(`${MINIMAL}production = true\n`)).problems).toEqual([
+      "image_id = (missing): expected an image id set in the file of a production environment (so the image changes only when the file does)",
+    ]);
+    expect((await problemsOf(`${MINIMAL}image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd"\n`)).problems).toEqual([
+      'image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd": expected a system image id "aliyun_3_x64_20G_alibase_<YYYYMMDD>.vhd" or a custom image id "m-…"',
+    ]);
+  });
+
+  test("the settings whose change replaces resources are kept with their values in effect, carved CIDRs included", async () => {
+    expect((await configFrom(MINIMAL)).replacingSettings).toEqual({
+      zones: ["cn-hangzhou-j", "cn-hangzhou-k"],
+      app_vswitch_cidrs: ["10.0.0.0/20", "10.0.16.0/20"],
+      alb_vswitch_cidrs: ["10.0.240.0/24", "10.0.241.0/24"],
+      data_vswitch_cidrs: ["10.0.224.0/24", "10.0.225.0/24"],
+      polardb_hot_standby: true,
+      rocketmq_series: "standard",
+      rocketmq_sub_series: "cluster_ha",
+      rocketmq_spec: "rmq.s2.2xlarge",
+      rocketmq_message_retention_hours: 72,
+      mse_edition: "mse_pro",
+    });
   });
 
   test("the CPU metric defaults its target to 60 %", async () => {
@@ -376,11 +407,6 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
       "a whitelist entry that is no address",
       `${MINIMAL}data_store_extra_whitelist = ["bastion"]`,
       'data_store_extra_whitelist[0] = "bastion": expected an IPv4 address or CIDR',
-    ],
-    [
-      "a mirror with a trailing slash",
-      `${MINIMAL}node_mirror = "https://mirrors.aliyun.com/nodejs-release/"`,
-      'node_mirror = "https://mirrors.aliyun.com/nodejs-release/": expected an http(s) URL without a trailing slash',
     ],
     [
       "a state prefix starting with a slash",

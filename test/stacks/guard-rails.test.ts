@@ -7,10 +7,10 @@ import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
-import { FIXTURE_ARTIFACT } from "./support/artifact";
+import { FIXTURE_BUILD } from "./support/artifact";
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
-  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), { artifact: FIXTURE_ARTIFACT });
+  return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
 }
 
 /** The guard-rail failure synth raises (the error lists every violation). */
@@ -165,7 +165,7 @@ describe("guard rails", () => {
   });
 
   describe("production has deletion protection on the ALB and PolarDB", () => {
-    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\ndeletion_protection = false\n`;
+    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndeletion_protection = false\n`;
 
     test("production without deletion protection fails synth, naming both resources", async () => {
       const message = synthError(await stackOf(unprotectedProduction));
@@ -179,7 +179,7 @@ describe("guard rails", () => {
       const outdir = mkdtempSync(path.join(tmpdir(), "seckill-guard-"));
       try {
         const app = new App({ outdir });
-        new SeckillStack(app, await configFromTfvars(unprotectedProduction), { artifact: FIXTURE_ARTIFACT });
+        new SeckillStack(app, await configFromTfvars(unprotectedProduction), FIXTURE_BUILD);
         expect(() => app.synth()).toThrow(/a production ALB needs deletion protection/);
       } finally {
         rmSync(outdir, { recursive: true, force: true });
@@ -187,7 +187,11 @@ describe("guard rails", () => {
     });
 
     test("a prepaid production cluster goes without a lock: Terraform cannot delete it, and the provider mishandles one", async () => {
-      const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}production = true\ndata_store_billing = "Subscription"\n`));
+      const s = synthesize(
+        await configFromTfvars(
+          `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndata_store_billing = "Subscription"\n`,
+        ),
+      );
       expect(s.one("alicloud_polardb_cluster").pay_type).toBe("PrePaid");
       expect(s.one("alicloud_polardb_cluster").deletion_lock).toBeUndefined();
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(true);

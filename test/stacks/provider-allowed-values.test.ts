@@ -16,6 +16,7 @@ sale_page_record_name = "shop"
 sale_page_certificate_id = "8806513-cn-hangzhou"
 data_store_billing = "Subscription"
 subscription_months = 12
+nat_gateway = true
 `,
   `region = "ap-southeast-1"
 zones = ["ap-southeast-1a", "ap-southeast-1b"]

@@ -1,6 +1,5 @@
 import type { TerraformBlock } from "../../contract/terraform-json";
 /** What the optional tfvars keys change in a stack: HTTPS, DNS, the published sale page and CORS, remote state, a third zone, the CPU metric, past sales. */
-import { launchTime } from "../../stacks/compute";
 import { schemaViolations } from "../support/schema-conformance";
 import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./support/synth";
 import { allowedValueViolations } from "./support/provider-allowed-values";
@@ -14,6 +13,8 @@ dns_record_name = "sale"
 sale_page_record_name    = "shop"
 sale_page_cdn_scope      = "global"
 sale_page_certificate_id = "8806513-cn-hangzhou"
+nat_gateway = true
+nat_bandwidth_mbps = 20
 app_port = 9000
 workers  = 4
 scaling_metric = "cpu"
@@ -23,7 +24,6 @@ prewarm_lead_minutes   = 60
 scale_in_delay_minutes = 15
 sale_windows = [
   { name = "over", starts_at = "2026-11-20T12:00Z", ends_at = "2026-11-20T14:00Z", instances = 6 },
-  { name = "running", starts_at = "2026-11-24T23:30Z", ends_at = "2026-11-25T02:00Z", instances = 6 },
   { name = "ahead", starts_at = "2026-12-12T12:00Z", ends_at = "2026-12-12T14:00Z", instances = 9 },
 ]
 state_backend = {
@@ -185,6 +185,30 @@ describe("a stack with every option set", () => {
     expect(s.resources("alicloud_security_group_rule")).toHaveLength(4);
   });
 
+  test("a NAT gateway gives instances a way out through its EIP, one SNAT entry per app vSwitch, before the group launches any", () => {
+    expect(s.one("alicloud_nat_gateway")).toMatchObject({
+      nat_type: "Enhanced",
+      network_type: "internet",
+      payment_type: "PayAsYouGo",
+      vpc_id: s.ref(s.stack.network.vpcId),
+      vswitch_id: s.ref(s.stack.network.appSubnets[0].vswitchId),
+    });
+    expect(s.one("alicloud_eip_address")).toMatchObject({
+      payment_type: "PayAsYouGo",
+      internet_charge_type: "PayByTraffic",
+      bandwidth: "20",
+    });
+    expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
+    const snat = s.resources("alicloud_snat_entry");
+    expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
+    expect(snat.every((entry) => entry.snat_ip === s.ref(s.stack.network.egressIp) && entry.depends_on.length === 1)).toBe(true);
+    const snatAddresses = Object.keys(s.json.resource.alicloud_snat_entry).map((name) => `alicloud_snat_entry.${name}`);
+    expect(s.one("alicloud_ess_scaling_group").depends_on).toEqual(snatAddresses);
+    expect(s.one("alicloud_ess_scaling_group").depends_on).toHaveLength(3);
+    expect(s.json.output.nat_egress_ip.value).toBe(s.ref(s.stack.network.egressIp));
+    expect(s.one("alicloud_ess_scaling_configuration").internet_max_bandwidth_out).toBe(0);
+  });
+
   test("the app port reaches the security group, the scaling group and the service environment", () => {
     for (const rule of s.resources("alicloud_security_group_rule")) expect(rule.port_range).toBe("9000/9000");
     expect(s.one("alicloud_ess_scaling_group").alb_server_group[0].port).toBe(9000);
@@ -196,12 +220,11 @@ describe("a stack with every option set", () => {
     expect(s.one("alicloud_ess_scaling_rule").alarm_dimension).toBeUndefined();
   });
 
-  test("scheduled tasks already due are left out: a running sale keeps only its scale-in, a past one none", () => {
+  test("a sale already over gets no scheduled tasks, one ahead gets its pre-warm and scale-in", () => {
     const tasks = s.resources("alicloud_ess_scheduled_task").map((task) => [task.scheduled_task_name, task.launch_time]);
     expect(tasks.sort()).toEqual([
       ["seckill-opts-ahead-prewarm", "2026-12-12T11:00Z"],
       ["seckill-opts-ahead-scalein", "2026-12-12T14:15Z"],
-      ["seckill-opts-running-scalein", launchTime(new Date("2026-11-25T02:15:00Z"))],
     ]);
     expect(TEST_NOW.toISOString()).toBe("2026-11-25T00:00:00.000Z");
   });

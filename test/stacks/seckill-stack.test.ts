@@ -2,11 +2,12 @@ import type { TerraformBlock } from "../../contract/terraform-json";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { loadEnvConfig } from "../../stacks/config";
-import { launchTime } from "../../stacks/compute";
+import { launchTime } from "../../stacks/sale-schedule";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
 import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./support/synth";
 import { allowedValueViolations } from "./support/provider-allowed-values";
+import { renderBootScript } from "../../userdata";
 
 const ENVS = readdirSync("envs")
   .filter((name) => name.endsWith(".tfvars"))
@@ -74,26 +75,15 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(s.one("alicloud_vpc").cidr_block).toBe(s.config.network.vpcCidr);
     });
 
-    test("instances reach the internet only through the NAT gateway's EIP, one SNAT entry per app vSwitch", () => {
-      const nat = s.one("alicloud_nat_gateway");
-      expect(nat).toMatchObject({
-        nat_type: "Enhanced",
-        network_type: "internet",
-        payment_type: "PayAsYouGo",
-        vpc_id: s.ref(s.stack.network.vpcId),
-      });
-      expect(s.one("alicloud_eip_address")).toMatchObject({
-        payment_type: "PayAsYouGo",
-        internet_charge_type: "PayByTraffic",
-        bandwidth: String(s.config.network.natBandwidthMbps),
-      });
-      expect(s.one("alicloud_eip_association")).toMatchObject({ instance_type: "Nat" });
-      const snat = s.resources("alicloud_snat_entry");
-      expect(snat.map((entry) => entry.source_vswitch_id)).toEqual(s.stack.network.appSubnets.map((subnet) => s.ref(subnet.vswitchId)));
-      expect(snat.every((entry) => entry.snat_ip === s.ref(s.stack.network.egressIp) && entry.depends_on.length === 1)).toBe(true);
+    test("instances have no way to the internet: no NAT gateway, no EIP, no public IP (nat_gateway defaults to false)", () => {
+      expect(s.config.network.natGateway).toBe(false);
+      for (const type of ["alicloud_nat_gateway", "alicloud_eip_address", "alicloud_eip_association", "alicloud_snat_entry"]) {
+        expect(s.resources(type)).toEqual([]);
+      }
+      expect(s.json.output.nat_egress_ip).toBeUndefined();
+      expect(s.one("alicloud_ess_scaling_group").depends_on).toBeUndefined();
       expect(s.one("alicloud_ess_scaling_configuration").internet_max_bandwidth_out).toBe(0);
     });
-
     test("instances accept only the app port, only from the ALB vSwitches and the health-check range", () => {
       const rules = s.resources("alicloud_security_group_rule");
       const port = s.config.compute.appPort;
@@ -251,10 +241,18 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(s.resources("alicloud_ess_server_group_attachment")).toEqual([]);
     });
 
+    test("an instance the ALB finds unhealthy is replaced: the group checks ECS and the load balancer", () => {
+      const group = s.one("alicloud_ess_scaling_group");
+      expect(group.health_check_types).toEqual(["ECS", "LOAD_BALANCER"]);
+      // The provider refuses health_check_type next to health_check_types (ConflictsWith).
+      expect(group.health_check_type).toBeUndefined();
+      // ESS takes load balancer health from ALB server groups (not CLB): the group is attached to one.
+      expect(group.alb_server_group).toHaveLength(1);
+      expect(group.loadbalancer_ids).toBeUndefined();
+    });
+
     test("the scaling configuration launches Alibaba Cloud Linux 3 with the instance types, security group, disk and RAM role", () => {
       const launch = s.one("alicloud_ess_scaling_configuration");
-      const image = Object.values(s.json.data.alicloud_images)[0];
-      expect(image).toMatchObject({ name_regex: "^aliyun_3_x64_20G_alibase_.*", owners: "system", most_recent: true });
       expect(launch).toMatchObject({
         scaling_group_id: s.ref(s.stack.compute.scalingGroupId),
         instance_types: s.config.compute.instanceTypes,
@@ -266,7 +264,9 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         active: true,
         enable: true,
       });
-      expect(launch.image_id).toMatch(/^\$\{data\.alicloud_images\.[^.]+\.images\[0\]\.id\}$/);
+      // The image comes from tfvars, never from a lookup of the newest one.
+      expect(launch.image_id).toBe(s.config.compute.imageId);
+      expect(s.json.data.alicloud_images).toBeUndefined();
       expect(launch.depends_on).toEqual([expect.stringMatching(/^alicloud_polardb_account_privilege\./)]);
       const trust = JSON.parse(s.one("alicloud_ram_role").assume_role_policy_document);
       expect(trust.Statement).toEqual([{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: ["ecs.aliyuncs.com"] } }]);
@@ -396,11 +396,18 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         },
         network_info: {
           internet_info: { internet_spec: "disable", flow_out_type: "uninvolved" },
-          vpc_info: { vpc_id: s.ref(s.stack.network.vpcId), vswitches: [{ vswitch_id: s.ref(s.stack.network.dataSubnets[0].vswitchId) }] },
+          vpc_info: { vpc_id: s.ref(s.stack.network.vpcId) },
         },
         ip_whitelists: appCidrs(),
         acl_info: { acl_types: ["default"], default_vpc_auth_free: true },
       });
+    });
+
+    test("a cluster_ha instance gets a data vSwitch in every zone, a single node the first one", () => {
+      const { vswitches } = s.one("alicloud_rocketmq_instance").network_info.vpc_info;
+      const dataSubnets = s.stack.network.dataSubnets.map((subnet) => ({ vswitch_id: s.ref(subnet.vswitchId) }));
+      expect(vswitches).toEqual(s.config.messaging.subSeries === "cluster_ha" ? dataSubnets : dataSubnets.slice(0, 1));
+      if (s.config.production) expect(vswitches).toHaveLength(2);
     });
 
     test("an order topic, a dead-letter topic, and the order writer's group with bounded retries", () => {
@@ -489,6 +496,24 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
+    });
+
+    test("names no URL outside the VPC: the bucket's internal endpoint, this stack's endpoints and the instance itself", () => {
+      const script = renderBootScript(s.stack.userDataProps, () => "<terraform>");
+      const hosts = (script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? []).map(
+        (url) => url.replace(/^[^:]+:\/\/([^/@]*@)?/, "").split(/[:/]/)[0],
+      );
+      expect(hosts).toContain(`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`);
+      const allowed = [`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`, "<terraform>", "127.0.0.1", "100.100.100.200"];
+      expect(hosts.filter((host) => !allowed.includes(host))).toEqual([]);
+      // Every apply-time host is an attribute of this stack's own resources (Tair, PolarDB, RocketMQ, MSE, the bucket).
+      for (const key of ["REDIS_URL", "MYSQL_URL", "ROCKETMQ_ENDPOINTS", "NACOS_SERVER_ADDR"] as const) {
+        expect(
+          expressionsOf(s.ref(s.stack.serviceEnv[key])).every((expression) =>
+            /^(one\(|alicloud_|data\.alicloud_|urlencode|coalesce)/.test(expression),
+          ),
+        ).toBe(true);
+      }
     });
 
     test("the scaling configuration's user data carries every variable, each apply-time value quoted for bash", () => {

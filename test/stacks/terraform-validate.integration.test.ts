@@ -9,7 +9,7 @@ import { Testing } from "cdktf";
 import "cdktf/lib/testing/adapters/jest";
 import { loadEnvConfig } from "../../stacks/config";
 import { SeckillStack } from "../../stacks/seckill-stack";
-import { FIXTURE_ARTIFACT } from "./support/artifact";
+import { FIXTURE_BUILD } from "./support/artifact";
 
 const providerAvailable = process.env.SECKILL_VALIDATE_WITH_PROVIDER === "1";
 const ENVS = fs
@@ -27,7 +27,7 @@ if (!providerAvailable) {
   test.each(ENVS)("envs/%s.tfvars synthesizes Terraform that terraform validate accepts", async (envName) => {
     const config = await loadEnvConfig(path.join("envs", `${envName}.tfvars`), new Date());
     // The remote state backend would need cloud credentials at init; validation needs none.
-    const stack = new SeckillStack(Testing.app(), { ...config, stateBackend: undefined }, { artifact: FIXTURE_ARTIFACT });
+    const stack = new SeckillStack(Testing.app(), { ...config, stateBackend: undefined }, FIXTURE_BUILD);
     expect(Testing.fullSynth(stack)).toBeValidTerraform();
   });
 });

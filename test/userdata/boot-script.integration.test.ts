@@ -44,12 +44,15 @@ describe("the rendered boot script", () => {
     expect(check.status).toBe(0);
   });
 
-  it("says which step failed, and exits non-zero", () => {
-    const broken = renderBootScript({ ...TEST_PROPS, nodeMirror: `file://${work}/no-such-mirror` });
+  it("says which step failed, leaves the service stopped, and exits non-zero", () => {
+    const broken = renderBootScript({ ...TEST_PROPS, runtimeUrl: `file://${work}/no-such-runtime.tgz` });
     mkdirSync(join(work, "failing"));
-    const run = runBootScript(broken, join(work, "failing", "root"));
+    const root = join(work, "failing", "root");
+    const run = runBootScript(broken, root);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/seckill-boot: FAILED in step: node\.js \(exit \d+, line \d+\)/);
+    expect(run.stderr).toContain("seckill-boot: step: leave the health check failing");
+    expect(run.stdout).toContain(`skipped under ${root}: systemctl disable --now --quiet seckill.service`);
     expect(run.stdout).not.toContain("step: service code");
   });
 });

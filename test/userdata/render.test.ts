@@ -26,7 +26,8 @@ describe("renderBootScript", () => {
       "ENV_NAME='test'",
       "APP_PORT='8080'",
       `NODE_VERSION='${NODE_VERSION}'`,
-      "NODE_MIRROR='https://mirrors.aliyun.com/nodejs-release'",
+      `RUNTIME_URL='${TEST_PROPS.runtimeUrl}'`,
+      `RUNTIME_SHA256='${TEST_PROPS.runtimeSha256}'`,
       `ARTIFACT_URL='${TEST_PROPS.artifactUrl}'`,
       `ARTIFACT_SHA256='${TEST_PROPS.artifactSha256}'`,
       "SERVICE_ENV=(",
@@ -54,12 +55,6 @@ describe("renderBootScript", () => {
     expect(headerOf(shown)).toContain("\n  'REDIS_URL=redis://<<host'\\''s>>:6379'\n");
   });
 
-  it("drops a trailing slash from the Node.js mirror", () => {
-    expect(headerOf(renderBootScript({ ...TEST_PROPS, nodeMirror: "https://npmmirror.com/mirrors/node/" }))).toContain(
-      "\nNODE_MIRROR='https://npmmirror.com/mirrors/node'\n",
-    );
-  });
-
   it("lets a serviceEnv PORT equal to appPort through, once", () => {
     const env = headerOf(renderBootScript({ ...TEST_PROPS, serviceEnv: { PORT: "8080" } }));
     expect(env.match(/'PORT=/g)).toHaveLength(1);
@@ -73,8 +68,9 @@ describe("renderBootScript", () => {
     ["a lower-case variable name", { serviceEnv: { redis_url: "x" } }, /serviceEnv key "redis_url"/],
     ["a value with a line break", { serviceEnv: { LOG_LEVEL: "info\nFOO=bar" } }, /serviceEnv LOG_LEVEL contains a line break/],
     ["a PORT that is not appPort", { serviceEnv: { PORT: "9090" } }, /serviceEnv PORT "9090" differs from appPort 8080/],
-    ["a Node mirror with a quote", { nodeMirror: "https://mirror'/node" }, /nodeMirror/],
-    ["a Node mirror without a scheme", { nodeMirror: "mirrors.aliyun.com/nodejs-release" }, /nodeMirror/],
+    ["a runtime URL with a quote", { runtimeUrl: "https://bucket'/node.tgz" }, /runtimeUrl/],
+    ["a runtime URL without a scheme", { runtimeUrl: "bucket.oss-cn-hangzhou-internal.aliyuncs.com/node.tgz" }, /runtimeUrl/],
+    ["a runtime SHA-256 that is not 64 hex digits", { runtimeSha256: "abc" }, /runtimeSha256 "abc"/],
     ["an artifact URL with a space", { artifactUrl: "https://bucket/a b.tgz" }, /artifactUrl/],
     ["an artifact SHA-256 that is not 64 hex digits", { artifactSha256: "abc" }, /artifactSha256 "abc"/],
   ];

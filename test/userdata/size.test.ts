@@ -24,11 +24,13 @@ const SERVICE_ENV_KEYS = [
 function propsWithTokens(config: EnvConfig): UserDataProps {
   const stack = new TerraformStack(new App(), `size-${config.envName}`);
   const token = (name: string) => new TerraformVariable(stack, name, { type: "string" }).stringValue;
+  const bucket = token("bucket");
   return {
     envName: config.envName,
     appPort: config.compute.appPort,
-    nodeMirror: config.app.nodeMirror,
-    artifactUrl: `https://${token("bucket")}.oss-${config.region}-internal.aliyuncs.com/seckill/app.tgz`,
+    runtimeUrl: `https://${bucket}.oss-${config.region}-internal.aliyuncs.com/seckill/node-v24.21.0-linux-x64-${"6".repeat(64)}.tgz`,
+    runtimeSha256: "6".repeat(64),
+    artifactUrl: `https://${bucket}.oss-${config.region}-internal.aliyuncs.com/seckill/app-${"5".repeat(64)}.tgz`,
     artifactSha256: "5".repeat(64),
     serviceEnv: Object.fromEntries(SERVICE_ENV_KEYS.map((key) => [key, token(key)])),
   };

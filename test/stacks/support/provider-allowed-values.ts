@@ -296,6 +296,12 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   { type: "alicloud_ess_scaling_group", path: "default_cooldown", rule: { between: [0, 86400] }, source: go("ess_scaling_group", 83) },
   {
     type: "alicloud_ess_scaling_group",
+    path: "health_check_types",
+    rule: { oneOf: ["ECS", "NONE", "LOAD_BALANCER"] },
+    source: doc("ess_scaling_group", 159),
+  },
+  {
+    type: "alicloud_ess_scaling_group",
     path: "multi_az_policy",
     rule: { oneOf: ["PRIORITY", "BALANCE", "COST_OPTIMIZED", "COMPOSABLE"] },
     source: go("ess_scaling_group", 156),
@@ -569,12 +575,6 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
     path: "mse_version",
     rule: { oneOf: ["mse_dev", "mse_basic", "mse_pro", "mse_serverless"] },
     source: go("mse_cluster", 128),
-  },
-  {
-    type: "data.alicloud_images",
-    path: "owners",
-    rule: { oneOf: ["system", "self", "others", "marketplace", ""] },
-    source: "alicloud/data_source_alicloud_images.go:40",
   },
   // The app artifact bucket (AppArtifactBucket) and the sale page (StaticSite)
   {

