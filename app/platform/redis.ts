@@ -2,7 +2,8 @@ import Redis from "ioredis";
 import type { RedisConnection } from "./config";
 import type { Logger } from "./logger";
 
-const REQUEST_COMMAND_TIMEOUT_MS = 1000;
+/** How long an HTTP worker's command may take; the buyer then hears 503. */
+export const REQUEST_COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * `requests`: for the HTTP workers. While Redis is unreachable, commands fail at once (the caller
@@ -19,7 +20,9 @@ export function createRedis(connection: RedisConnection, purpose: "requests" | "
     db: connection.db,
     tls: connection.tls ? {} : undefined,
     connectionName: `seckill-${purpose}`,
-    enableAutoPipelining: failFast,
+    // No auto-pipelining: it sends one pipeline at a time, and a command's timeout only starts when it is
+    // sent, so behind a stuck pipeline a command waited up to twice the timeout.
+    enableAutoPipelining: false,
     enableOfflineQueue: !failFast,
     autoResendUnfulfilledCommands: !failFast,
     maxRetriesPerRequest: failFast ? 0 : null,
