@@ -24,6 +24,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   const redis = createRedis(config.redis, "requests");
   logConnectionState(redis, logger);
   const pool = createMysqlPool(config.mysql, 4);
+  const readinessPool = createMysqlPool(config.mysql, 1);
   // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
   const connected = once(redis, "ready").catch(() => undefined);
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
@@ -33,6 +34,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     redis,
     reservations: new Reservations(redis, config.redis.keyPrefix),
     pool,
+    readinessPool,
     settings,
     logger,
     webRoot: config.webRoot,
@@ -50,7 +52,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       await closed;
       clearInterval(closeIdle);
       clearTimeout(deadline);
-      await Promise.allSettled([redis.quit(), pool.end()]);
+      await Promise.allSettled([redis.quit(), pool.end(), readinessPool.end()]);
       logger.info("HTTP worker stopped");
     },
   };

@@ -16,6 +16,7 @@ import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
 import { findOrder } from "../orders/order-store";
 import { pingMysql } from "../platform/mysql";
+import { withTimeout } from "../platform/timeout";
 
 export interface ServiceDeps {
   readonly adminToken: string;
@@ -23,7 +24,10 @@ export interface ServiceDeps {
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
+  /** For order lookups and admin requests. */
   readonly pool: Pool;
+  /** /readyz's own connection, so it never waits behind lookups in `pool`. */
+  readonly readinessPool: Pool;
   readonly settings: Settings;
   readonly logger: Logger;
   /** The sale page's directory, served at `/` after every API route; none on the ECS fleet. */
@@ -32,7 +36,8 @@ export interface ServiceDeps {
 
 /** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-const READINESS_TIMEOUT_MS = 1000;
+/** Readiness tolerates a slow dependency; only one that does not answer in this long fails it. */
+const READINESS_TIMEOUT_MS = 3000;
 
 const createSaleBody = z
   .strictObject({
@@ -51,16 +56,6 @@ async function dependency<T>(work: Promise<T>): Promise<T> {
   } catch (error) {
     throw new HttpError(ApiErrors.unavailable, { cause: error });
   }
-}
-
-function timeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Everything except the hot routes: health, admin, order lookup, metrics, and JSON 404s/errors. */
@@ -115,8 +110,8 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
 
   app.get(ROUTES.readiness.path, async (_req, res) => {
     const checks = await Promise.allSettled([
-      timeout(deps.redis.ping(), READINESS_TIMEOUT_MS),
-      timeout(pingMysql(pool), READINESS_TIMEOUT_MS),
+      withTimeout(deps.redis.ping(), READINESS_TIMEOUT_MS, "Redis PING"),
+      withTimeout(pingMysql(deps.readinessPool), READINESS_TIMEOUT_MS, "MySQL SELECT 1"),
     ]);
     const failing = (["redis", "mysql"] as const).filter((_, i) => checks[i].status === "rejected");
     if (failing.length === 0) res.json({ status: "ready" });

@@ -9,6 +9,8 @@ import { createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
+import { createMysqlPool } from "../../../app/platform/mysql";
+import type { Pool } from "mysql2/promise";
 import { ApiClient, bearer, type Answer } from "../support/http-client";
 import { captureLogs } from "../support/log-capture";
 import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
@@ -20,6 +22,7 @@ const json = { "content-type": "application/json" };
 
 let resources: TestResources;
 let redis: Redis;
+let readinessPool: Pool;
 let background: Redis;
 let server: Server;
 let writer: OrderWriter;
@@ -34,6 +37,7 @@ beforeAll(async () => {
   await migrate(resources.pool);
   const config = resources.config();
   redis = createRedis(config.redis, "requests");
+  readinessPool = createMysqlPool(config.mysql, 1);
   background = createRedis(config.redis, "background");
   server = createHttpServer({
     adminToken: ADMIN_TOKEN,
@@ -41,6 +45,7 @@ beforeAll(async () => {
     redis,
     reservations: new Reservations(redis, resources.keyPrefix),
     pool: resources.pool,
+    readinessPool,
     settings,
     logger: logs.logger,
   });
@@ -65,6 +70,7 @@ afterAll(async () => {
   api.close();
   await writer.stop();
   await new Promise((resolve) => server.close(resolve));
+  await readinessPool.end();
   redis.disconnect();
   background.disconnect();
   await resources.dispose();
