@@ -16,6 +16,7 @@ import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
 import { findOrder } from "../orders/order-store";
 import { pingMysql } from "../platform/mysql";
+import type { RedisHeartbeat } from "../platform/redis";
 import { withTimeout } from "../platform/timeout";
 
 export interface ServiceDeps {
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
+  /** Watches `redis`; /healthz fails while Redis stays silent. */
+  readonly redisHeartbeat: RedisHeartbeat;
   /** For order lookups and admin requests. */
   readonly pool: Pool;
   /** /readyz's own connection, so it never waits behind lookups in `pool`. */
@@ -38,6 +41,8 @@ export interface ServiceDeps {
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Readiness tolerates a slow dependency; only one that does not answer in this long fails it. */
 const READINESS_TIMEOUT_MS = 3000;
+/** How long Redis may stay silent before /healthz fails and the load balancer sends buyers to other instances. */
+const REDIS_SILENCE_TOLERATED_MS = 5000;
 
 const createSaleBody = z
   .strictObject({
@@ -104,8 +109,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
   };
 
+  // Fails only after Redis has been silent for a while: a blip must not take the instance out of the load balancer.
   app.get(ROUTES.health.path, (_req, res) => {
-    res.json({ status: "ok" });
+    if (deps.redisHeartbeat.silentForMs() < REDIS_SILENCE_TOLERATED_MS) res.json({ status: "ok" });
+    else res.status(503).json({ status: "unavailable", failing: ["redis"] });
   });
 
   app.get(ROUTES.readiness.path, async (_req, res) => {

@@ -109,6 +109,8 @@ export class OrderWriter {
         }
         consecutiveFailures = 0;
       } catch (error) {
+        // A read that timed out may still have handed entries to this consumer: look at its pending ones first.
+        for (const saleId of this.saleIds) this.mayHavePending.add(saleId);
         consecutiveFailures++;
         const level = this.destination.isTransient(error) ? "warn" : "error";
         this.options.logger[level](

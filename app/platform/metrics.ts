@@ -77,6 +77,11 @@ export const ordersRelayed = new Counter({
   help: "Order events the broker confirmed receiving from the relay (ORDER_QUEUE=rocketmq; resends after a crash included)",
 });
 
+export const redisForcedReconnects = new Counter({
+  name: "seckill_redis_forced_reconnects_total",
+  help: "Redis connections dropped and replaced because heartbeats kept timing out on them (a half-open connection)",
+});
+
 export const orderDeadLetters = new Counter({
   name: "seckill_order_dead_letters_total",
   help: "Order events moved to a dead-letter stream after repeated permanent failures",

@@ -126,9 +126,11 @@ describe("the seckill service", () => {
     await expectFullyConfirmed(saleId, 2);
   });
 
-  it("starts while Redis is unreachable, reports itself alive but not ready, and refuses orders with 503", async () => {
+  it("starts while Redis is unreachable, reports itself unhealthy and not ready, and refuses orders with 503", async () => {
     const { api } = await startService({ REDIS_URL: resources.redisUrl(await freePort()) });
-    expect((await api.get("/healthz")).status).toBe(200);
+    // Unhealthy once Redis has been silent for a few seconds, so the load balancer sends buyers elsewhere.
+    await waitUntil(async () => (await api.get("/healthz")).status === 503, "/healthz to fail");
+    expect((await api.get("/healthz")).json).toEqual({ status: "unavailable", failing: ["redis"] });
     const ready = await api.get("/readyz");
     expect([ready.status, ready.json]).toEqual([503, { status: "unavailable", failing: ["redis"] }]);
     const refused = await order(api, "0123456789abcdef", "alice");

@@ -5,7 +5,7 @@ import type { RowDataPacket } from "mysql2/promise";
 import { mintUserToken } from "../../../app/http/auth";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { createRedis } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
@@ -22,6 +22,7 @@ const json = { "content-type": "application/json" };
 
 let resources: TestResources;
 let redis: Redis;
+let redisHeartbeat: RedisHeartbeat;
 let readinessPool: Pool;
 let background: Redis;
 let server: Server;
@@ -37,6 +38,7 @@ beforeAll(async () => {
   await migrate(resources.pool);
   const config = resources.config();
   redis = createRedis(config.redis, "requests");
+  redisHeartbeat = new RedisHeartbeat(redis, logs.logger);
   readinessPool = createMysqlPool(config.mysql, 1);
   background = createRedis(config.redis, "background");
   server = createHttpServer({
@@ -44,6 +46,7 @@ beforeAll(async () => {
     userTokenSecret: USER_TOKEN_SECRET,
     redis,
     reservations: new Reservations(redis, resources.keyPrefix),
+    redisHeartbeat,
     pool: resources.pool,
     readinessPool,
     settings,
@@ -70,6 +73,7 @@ afterAll(async () => {
   api.close();
   await writer.stop();
   await new Promise((resolve) => server.close(resolve));
+  redisHeartbeat.stop();
   await readinessPool.end();
   redis.disconnect();
   background.disconnect();
