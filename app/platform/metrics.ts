@@ -77,6 +77,11 @@ export const ordersRelayed = new Counter({
   help: "Order events the broker confirmed receiving from the relay (ORDER_QUEUE=rocketmq; resends after a crash included)",
 });
 
+export const orderWriterSlowCycles = new Counter({
+  name: "seckill_order_writer_slow_cycles_total",
+  help: "Order-writer cycles that were still running after the watchdog's limit (stuck on Redis or MySQL)",
+});
+
 export const redisForcedReconnects = new Counter({
   name: "seckill_redis_forced_reconnects_total",
   help: "Redis connections dropped and replaced because heartbeats kept timing out on them (a half-open connection)",
