@@ -18,6 +18,12 @@ export async function findOrder(pool: Pool, orderId: string): Promise<{ saleId: 
   return rows.length === 0 ? undefined : { saleId: rows[0].sale_id, userId: rows[0].user_id };
 }
 
+/** The id of the buyer's confirmed order in the sale, if MySQL has one. */
+export async function findBuyerOrderId(pool: Pool, saleId: string, userId: string): Promise<string | undefined> {
+  const rows = await query<RowDataPacket[]>(pool, "SELECT id FROM orders WHERE sale_id = ? AND user_id = ?", [saleId, userId]);
+  return rows[0]?.id;
+}
+
 /** MySQL refused to count more units as sold than the sale has: Redis handed out too many. */
 export class OversellError extends Error {
   constructor(

@@ -1,11 +1,13 @@
 /**
- * Issue 12, case 9: a hot-path Redis timeout whose real bound was twice the configured one.
+ * Issue 12, case 9: order lookups without a per-buyer limit (one token drove thousands of MySQL SELECTs a
+ * second), and a hot-path Redis timeout whose real bound was twice the configured one.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { REQUEST_COMMAND_TIMEOUT_MS } from "../../../app/platform/redis";
 import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
-import { ServiceHarness } from "../support/service-harness";
-import { createSale, order } from "../support/shop-api";
+import { ServiceHarness, statusCounts } from "../support/service-harness";
+import { createSale, order, user } from "../support/shop-api";
+import type { Answer } from "../support/http-client";
 
 let resources: TestResources;
 let harness: ServiceHarness;
@@ -21,6 +23,35 @@ afterEach(async () => {
 
 afterAll(async () => {
   await resources.dispose();
+});
+
+test("one buyer hammering order lookups is held to a few a second; another buyer is not held back", async () => {
+  const { api } = await harness.startService();
+  const saleId = await createSale(api, 10);
+  const [greedy, patient] = await Promise.all([order(api, saleId, "greedy"), order(api, saleId, "patient")]);
+  await harness.expectFullyConfirmed(saleId, 2);
+
+  const seconds = 2;
+  const until = Date.now() + seconds * 1000;
+  const hammering: Answer[] = [];
+  const patientAnswers: Answer[] = [];
+  await Promise.all([
+    ...Array.from({ length: 20 }, async () => {
+      while (Date.now() < until) hammering.push(await api.get(`/api/orders/${greedy.json.orderId}`, user("greedy")));
+    }),
+    (async () => {
+      while (Date.now() < until) {
+        patientAnswers.push(await api.get(`/api/orders/${patient.json.orderId}`, user("patient")));
+        await sleep(250);
+      }
+    })(),
+  ]);
+
+  const served = hammering.filter((answer) => answer.status !== 429).length;
+  // A fixed one-second window per buyer: at most 5 in each window the hammering touched.
+  expect(served).toBeLessThanOrEqual(5 * (seconds + 1));
+  expect(statusCounts(patientAnswers)).toEqual({ 200: patientAnswers.length });
+  expect(hammering.find((answer) => answer.status === 429)?.headers["retry-after"]).toBe("1");
 });
 
 test("while Redis does not answer, no order waits longer than the configured timeout for its 503", async () => {
