@@ -29,11 +29,23 @@ export const ApiErrors = {
   ended: { status: 410, code: "ended", message: "the sale has ended" },
   payloadTooLarge: { status: 413, code: "payload_too_large", message: "the request body is larger than 4 KB" },
   unsupportedMediaType: { status: 415, code: "unsupported_media_type", message: "the request body must be application/json" },
-  rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down" },
+  rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down", retryAfterSeconds: 1 },
   lookupsRateLimited: { status: 429, code: "rate_limited", message: "too many order lookups; slow down", retryAfterSeconds: 1 },
   headersTooLarge: { status: 431, code: "headers_too_large", message: "the request headers are too large" },
   internal: { status: 500, code: "internal_error", message: "internal error" },
-  unavailable: { status: 503, code: "unavailable", message: "a backing service is unavailable; nothing was changed, try again" },
+  unavailable: {
+    status: 503,
+    code: "unavailable",
+    message: "a backing service is unavailable; nothing was changed, try again",
+    retryAfterSeconds: 1,
+  },
+  /** The reservation was sent but no answer came back: it may have taken a unit. Retrying is safe (one unit per buyer). */
+  outcomeUnknown: {
+    status: 503,
+    code: "outcome_unknown",
+    message: "no answer in time: your order may or may not have been placed; try again, or see GET /api/sales/:saleId/my-order",
+    retryAfterSeconds: 1,
+  },
   ordersPaused: { status: 503, code: "orders_paused", message: "new orders are paused; try again later" },
 } as const satisfies Record<string, ApiError>;
 
@@ -57,7 +69,14 @@ export function errorBody({ code, message }: ApiError, extra?: Record<string, st
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** Writes a complete JSON response in one call; `body` is already serialised. */
-export function sendJson(res: ServerResponse, status: number, body: string, requestId: string, closeConnection = false): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  closeConnection = false,
+  retryAfterSeconds?: number,
+): void {
   const headers = [
     "content-type",
     JSON_CONTENT_TYPE,
@@ -69,6 +88,7 @@ export function sendJson(res: ServerResponse, status: number, body: string, requ
     requestId,
   ];
   if (closeConnection) headers.push("connection", "close");
+  if (retryAfterSeconds !== undefined) headers.push("retry-after", String(retryAfterSeconds));
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -45,7 +45,7 @@ export const httpRequests = new TalliedCounter("seckill_http_requests_total", "H
 
 export const reservationOutcomes = new TalliedCounter(
   "seckill_reservation_outcomes_total",
-  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable)",
+  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable, outcome_unknown)",
   ["outcome"],
 );
 

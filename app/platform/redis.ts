@@ -10,6 +10,11 @@ const BACKGROUND_COMMAND_TIMEOUT_MS = 5000;
 /** Probes a connection after 10 s of silence, which also keeps NAT and load-balancer entries on the path alive. */
 const KEEP_ALIVE_MS = 10_000;
 
+/**
+ * What ioredis answers (without writing anything) when a command arrives while the connection is not
+ * ready and the offline queue is off. The only failure after which a command provably did not run.
+ */
+const NOT_SENT_MESSAGE = "Stream isn't writeable and enableOfflineQueue options is false";
 /** What ioredis rejects a command with once its commandTimeout has passed without an answer. */
 const TIMED_OUT_MESSAGE = "Command timed out";
 
@@ -40,6 +45,15 @@ export function createRedis(connection: RedisConnection, purpose: "requests" | "
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
+}
+
+/**
+ * True when a failed command was never written to Redis, so it certainly changed nothing. Any other
+ * failure (a timeout, a connection lost with the command in flight, an error reply) leaves it unknown
+ * whether a script ran.
+ */
+export function neverSent(error: unknown): boolean {
+  return error instanceof Error && error.message === NOT_SENT_MESSAGE;
 }
 
 /** Logs a lost connection once (not on every reconnect attempt), and its return. */

@@ -111,7 +111,11 @@ describe("the seckill service", () => {
     await redisProxy.cut();
 
     const refused = await Promise.all(Array.from({ length: 20 }, (_, i) => order(api, saleId, `during-${i}`)));
-    refused.forEach((answer) => expect([answer.status, answer.json.error]).toEqual([503, "unavailable"]));
+    // A request racing the reset may have been written before the worker saw the connection die: it cannot tell.
+    for (const answer of refused) {
+      expect(answer.status).toBe(503);
+      expect(["unavailable", "outcome_unknown"]).toContain(answer.json.error);
+    }
     expect((await api.get(`/api/sales/${saleId}`)).status).toBe(503);
     const ready = await api.get("/readyz");
     expect([ready.status, ready.json]).toEqual([503, { status: "unavailable", failing: ["redis"] }]);

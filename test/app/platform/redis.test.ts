@@ -1,13 +1,14 @@
 import { once } from "node:events";
 import type Redis from "ioredis";
-import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis, neverSent } from "../../../app/platform/redis";
 import { loadConfig } from "../../../app/platform/config";
+import { freePort } from "../../../scripts/lib/local-services";
 import { captureLogs } from "../support/log-capture";
 import { REDIS_HOST, REDIS_PORT } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
 
-/** The HTTP workers' Redis client, as they configure it, on a connection that misbehaves. */
+/** How ioredis fails a command in each situation, as the HTTP workers configure it, and what that proves. */
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -40,6 +41,41 @@ async function proxyToRedis(): Promise<TcpProxy> {
   return proxy;
 }
 
+const failureOf = (work: Promise<unknown>) =>
+  work.then(
+    () => {
+      throw new Error("expected the command to fail");
+    },
+    (error: unknown) => error,
+  );
+
+describe("a failed command counts as never sent", () => {
+  test("only when ioredis refused it without writing: no connection yet", async () => {
+    const client = requestsClient(await freePort());
+    const error = await failureOf(client.ping());
+    expect(error).toEqual(expect.objectContaining({ message: expect.stringMatching(/enableOfflineQueue/) }));
+    expect(neverSent(error)).toBe(true);
+  });
+
+  test("not when it timed out on a connection that went silent", async () => {
+    const proxy = await proxyToRedis();
+    const client = await connectedClient(proxy.port);
+    proxy.blackhole();
+    const error = await failureOf(client.ping());
+    expect(error).toEqual(expect.objectContaining({ message: "Command timed out" }));
+    expect(neverSent(error)).toBe(false);
+  });
+
+  test("not when the connection was lost with the command in flight", async () => {
+    const proxy = await proxyToRedis();
+    const client = await connectedClient(proxy.port);
+    proxy.freeze();
+    const inFlight = failureOf(client.ping());
+    await proxy.cut();
+    expect(neverSent(await inFlight)).toBe(false);
+  });
+});
+
 test("the heartbeat replaces a connection that went silent, which otherwise stays dead", async () => {
   const proxy = await proxyToRedis();
   const logs = captureLogs();
@@ -62,5 +98,5 @@ test("the heartbeat replaces a connection that went silent, which otherwise stay
   );
   await waitUntil(() => heartbeat.silentForMs() < 1500, "the heartbeat to hear Redis again");
   expect(logs.lines.map((line) => line.msg)).toContain("Redis stopped answering on an open connection; replacing it");
-  await expect(unwatched.ping()).rejects.toThrow("Command timed out");
+  expect(neverSent(await failureOf(unwatched.ping()))).toBe(false);
 });
