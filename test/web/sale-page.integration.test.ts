@@ -51,13 +51,34 @@ async function createSale(options: { stock: number; startsInMs: number }): Promi
   return ((await response.json()) as { id: string }).id;
 }
 
-/** Buys outside the page, as another shopper would. */
-async function buyDirectly(saleId: string, userId: string): Promise<void> {
+/** Orders outside the page, as another shopper would; returns the status. */
+async function orderDirectly(saleId: string, userId: string): Promise<number> {
   const response = await fetch(`${baseUrl}/api/sales/${saleId}/orders`, {
     method: "POST",
     headers: { authorization: `Bearer ${mintUserToken(userId, USER_TOKEN_SECRET)}` },
   });
-  expect(response.status).toBe(202);
+  return response.status;
+}
+
+async function buyDirectly(saleId: string, userId: string): Promise<void> {
+  expect(await orderDirectly(saleId, userId)).toBe(202);
+}
+
+/**
+ * The page's first order attempt reaches the service, which takes a unit, but its answer never reaches the
+ * page (the connection drops). Later attempts wait for `later` (resolved by the caller).
+ */
+async function loseTheFirstAnswer(page: Page, saleId: string, later: Promise<void>): Promise<void> {
+  let attempts = 0;
+  await page.route(`**/api/sales/${saleId}/orders`, async (route) => {
+    if (attempts++ > 0) {
+      await later;
+      await route.continue();
+      return;
+    }
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
 }
 
 const message = (page: Page) => page.locator("#message");
@@ -156,6 +177,38 @@ test("a sale that sells out while the page is open answers the click with sold o
   await waitForOutcome(page, "sold_out");
   await expect(message(page).textContent()).resolves.toBe("Sold out: every unit has been taken.");
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
+});
+
+test("a click whose answer was lost, in a sale that then sells out, shows the shopper's order and not sold out", async () => {
+  const saleId = await createSale({ stock: 1, startsInMs: 0 });
+  const page = await browser.open(saleId, "frank");
+  let soldOutKnown!: () => void;
+  await loseTheFirstAnswer(page, saleId, new Promise((resolve) => (soldOutKnown = resolve)));
+
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "checking");
+  // Another shopper hears sold out, so the service now answers 410 to everyone, frank included.
+  expect(await orderDirectly(saleId, "grace")).toBe(410);
+  soldOutKnown();
+
+  await waitForOutcome(page, "confirmed");
+  await expect(message(page).textContent()).resolves.toMatch(/^Confirmed! Your order \S+ is placed\.$/);
+  await expect(outcomes(page)).resolves.not.toContain("sold_out");
+  await expect(page.locator("#buy").textContent()).resolves.toBe("Purchased");
+});
+
+test("reloaded after a click whose answer was lost, the page finds the shopper's order by itself", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const page = await browser.open(saleId, "heidi");
+  await loseTheFirstAnswer(page, saleId, new Promise(() => undefined));
+
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "checking");
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.reload();
+
+  await waitForOutcome(page, "confirmed");
+  await expect(page.locator("#buy").textContent()).resolves.toBe("Purchased");
 });
 
 test("the token from the link is kept for later visits and wiped from the address bar", async () => {
