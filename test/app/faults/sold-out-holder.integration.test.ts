@@ -1,11 +1,14 @@
 /**
  * Issue 12, case 4: once a worker knows a sale is sold out it answers 410 without looking the buyer up,
  * which is true (no units left) but is no answer for a buyer whose earlier attempt had an unknown outcome
- * and who may hold a unit. The sale page asks GET /api/sales/:id/my-order before it tells such a buyer
- * "sold out".
+ * and who may hold a unit. Every client the project ships asks GET /api/sales/:id/my-order before it
+ * tells such a buyer "sold out".
  */
+import { mintUserToken } from "../../../app/http/auth";
+import { runCrowd } from "../../../scripts/lib/crowd";
+import { HttpClient } from "../../../scripts/lib/http-client";
 import { SalePageBrowser, outcomes } from "../../web/support/sale-page-browser";
-import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
+import { createTestResources, REDIS_HOST, REDIS_PORT, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
 import { ServiceHarness } from "../support/service-harness";
 import { createSale, order } from "../support/shop-api";
 import { waitUntil } from "../support/wait";
@@ -31,6 +34,41 @@ async function serviceBehindRedisProxy() {
   const { api, service } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
   return { api, service, redisProxy };
 }
+
+test("the demo crowd, through a latency spike, learns every unit its buyers hold and calls none of them sold out", async () => {
+  const { api, service, redisProxy } = await serviceBehindRedisProxy();
+  const client = new HttpClient(service.baseUrl, { maxSockets: 300 });
+  try {
+    const saleId = await createSale(api, 100);
+    redisProxy.slow(1200);
+    setTimeout(() => void redisProxy.restore(), 1500);
+    const crowd = await runCrowd({
+      client,
+      saleId,
+      buyerIds: Array.from({ length: 300 }, (_, i) => `crowd-${i}`),
+      mintToken: (userId) => mintUserToken(userId, USER_TOKEN_SECRET),
+      concurrency: 300,
+      retries: 20,
+    });
+
+    await redisProxy.delivered();
+    const holders = await harness.holders(saleId);
+    const learned = new Map(crowd.reservations.map(({ buyerId, orderId }) => [buyerId, orderId]));
+    const holdersNotTold = [...holders].filter(([buyer, orderId]) => learned.get(buyer) !== orderId).length;
+    expect({
+      holders: holders.size,
+      holdersNotTold,
+      unitsClaimedByNonHolders: [...learned.keys()].filter((b) => !holders.has(b)).length,
+    }).toEqual({
+      holders: 100,
+      holdersNotTold: 0,
+      unitsClaimedByNonHolders: 0,
+    });
+    await harness.expectFullyConfirmed(saleId, 100);
+  } finally {
+    client.close();
+  }
+});
 
 test("the sale page, after an attempt with an unknown outcome, shows the buyer's order and not sold out", async () => {
   const { api, service, redisProxy } = await serviceBehindRedisProxy();
