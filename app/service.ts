@@ -5,7 +5,7 @@ import type { Config } from "./platform/config";
 import { createHttpServer } from "./http/server";
 import type { Logger } from "./platform/logger";
 import { OrderWriter } from "./orders/order-writer";
-import { createRedis, logConnectionState } from "./platform/redis";
+import { RedisHeartbeat, createRedis, logConnectionState } from "./platform/redis";
 import { Reservations } from "./sales/reservations";
 import { Settings } from "./live-settings/settings";
 import { createMysqlPool } from "./platform/mysql";
@@ -23,7 +23,9 @@ const WRITER_STOP_GRACE_MS = 5000;
 export async function startHttpWorker(config: Config, logger: Logger, settings = new Settings()): Promise<Running & { server: Server }> {
   const redis = createRedis(config.redis, "requests");
   logConnectionState(redis, logger);
+  const redisHeartbeat = new RedisHeartbeat(redis, logger);
   const pool = createMysqlPool(config.mysql, 4);
+  const readinessPool = createMysqlPool(config.mysql, 1);
   // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
   const connected = once(redis, "ready").catch(() => undefined);
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
@@ -32,7 +34,9 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     userTokenSecret: config.userTokenSecret,
     redis,
     reservations: new Reservations(redis, config.redis.keyPrefix),
+    redisHeartbeat,
     pool,
+    readinessPool,
     settings,
     logger,
     webRoot: config.webRoot,
@@ -50,7 +54,8 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       await closed;
       clearInterval(closeIdle);
       clearTimeout(deadline);
-      await Promise.allSettled([redis.quit(), pool.end()]);
+      redisHeartbeat.stop();
+      await Promise.allSettled([redis.quit(), pool.end(), readinessPool.end()]);
       logger.info("HTTP worker stopped");
     },
   };
@@ -60,6 +65,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
 export function startOrderWriter(config: Config, logger: Logger): Running {
   const redis = createRedis(config.redis, "background");
   logConnectionState(redis, logger);
+  const redisHeartbeat = new RedisHeartbeat(redis, logger);
   const pool = createMysqlPool(config.mysql, 2);
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger });
   writer.start();
@@ -77,6 +83,7 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
         );
       }
       // Not QUIT, which would queue behind a reconnect that may never come.
+      redisHeartbeat.stop();
       redis.disconnect();
       await pool.end().catch(() => undefined);
       logger.info("order writer stopped");

@@ -7,6 +7,8 @@ export const ROUTES = {
   placeOrder: { method: "POST", path: "/api/sales/:saleId/orders" },
   getSale: { method: "GET", path: "/api/sales/:saleId" },
   getOrder: { method: "GET", path: "/api/orders/:orderId" },
+  /** The bearer's order in the sale: how a buyer whose attempt had an unknown outcome learns whether it took a unit. */
+  myOrder: { method: "GET", path: "/api/sales/:saleId/my-order" },
   health: { method: "GET", path: "/healthz" },
   readiness: { method: "GET", path: "/readyz" },
   metrics: { method: "GET", path: "/metrics" },

@@ -276,7 +276,7 @@ function crowdErrors(crowd: CrowdResult, statsProblem: string | undefined): stri
   const errors = (["unavailable", "server_error", "unexpected", "no_answer"] as const)
     .filter((outcome) => crowd.outcomes[outcome] > 0)
     .map((outcome) => `${crowd.outcomes[outcome]} × ${outcome.replace("_", " ")}, e.g. ${crowd.firstAnswer[outcome]}`);
-  if (crowd.clicksGivenUp > 0) errors.push(`${crowd.clicksGivenUp} clicks still rate limited after 20 retries`);
+  if (crowd.clicksGivenUp > 0) errors.push(`${crowd.clicksGivenUp} clicks still rate limited or without a known outcome after 20 retries`);
   if (statsProblem) errors.push(statsProblem);
   return errors;
 }
@@ -342,7 +342,8 @@ export function formatDemoReport(result: DemoResult): string {
     [
       "answers",
       `${thousands(o.reserved)} × 202 reserved, ${thousands(o.sold_out)} × 410 sold out, ${thousands(o.already_purchased)} × 409 already purchased` +
-        (o.rate_limited > 0 ? `, ${thousands(o.rate_limited)} × 429 retried` : ""),
+        (o.rate_limited > 0 ? `, ${thousands(o.rate_limited)} × 429 retried` : "") +
+        (o.outcome_unknown > 0 ? `, ${thousands(o.outcome_unknown)} × 503 outcome unknown retried` : ""),
     ],
     ["latency", formatLatencies(summarizeLatencies(crowd.latenciesMs))],
     ["last order confirmed", describeLastConfirmation(result.lastConfirmationMs)],

@@ -63,18 +63,18 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
 
   try {
     await checks.run("healthz", "GET /healthz answers 200 {status: ok}", async () => {
-      const answer = await expectJson(client, "GET", "/healthz", 200);
-      if ((answer.json as { status?: unknown }).status !== "ok") fail(`/healthz answered ${answered(answer)}`);
+      const answer = await send(client, "GET", "/healthz");
+      failIfUnreachable("healthz", answer);
+      if (answer.status !== 200 || (answer.json as { status?: unknown } | undefined)?.status !== "ok") {
+        fail(`/healthz answered ${answered(answer)}, expected 200 {"status":"ok"}`);
+      }
       serverNow = Date.parse(String(answer.headers.date)) || Date.now();
       return describeAnswer(answer);
     });
 
     await checks.run("readyz", "GET /readyz: the service reaches Redis and MySQL", async () => {
       const answer = await send(client, "GET", "/readyz");
-      const failing = (answer.json as { failing?: unknown } | undefined)?.failing;
-      if (answer.status === 503 && Array.isArray(failing)) {
-        fail(`the service cannot reach ${failing.join(" and ")} (/readyz answered ${answered(answer)})`);
-      }
+      failIfUnreachable("readyz", answer);
       if (answer.status !== 200 || (answer.json as { status?: unknown } | undefined)?.status !== "ready") {
         fail(`/readyz answered ${answered(answer)}, expected 200 {"status":"ready"}`);
       }
@@ -150,6 +150,20 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
     await checks.run("orders-confirmed", `every order reaches "confirmed" within ${formatDuration(options.confirmTimeoutMs)}`, async () => {
       const waited = await waitForConfirmation(client, crowd!.reservations, mint, options);
       return `${crowd!.reservations.length} orders confirmed, the last after ${formatDuration(waited)}`;
+    });
+
+    await checks.run("my-order", "GET /api/sales/:id/my-order shows a buyer their order, and answers 404 to one without", async () => {
+      const holder = crowd!.reservations[0];
+      const mine = await expectJson(client, "GET", `/api/sales/${saleId}/my-order`, 200, mint(holder.buyerId));
+      const { orderId, status } = mine.json as { orderId?: unknown; status?: unknown };
+      if (orderId !== holder.orderId || status !== "confirmed") {
+        fail(`my-order for ${holder.buyerId} answered ${answered(mine)}; expected order ${holder.orderId}, confirmed`);
+      }
+      const holders = new Set(crowd!.reservations.map((r) => r.buyerId));
+      const empty = Array.from({ length: options.buyers }, (_, i) => `${buyerPrefix}-${i}`).find((buyer) => !holders.has(buyer))!;
+      const none = await send(client, "GET", `/api/sales/${saleId}/my-order`, { bearer: mint(empty) });
+      if (none.status !== 404) fail(`my-order for ${empty}, who holds nothing, answered ${answered(none)}; expected 404`);
+      return `${holder.buyerId}: ${holder.orderId} confirmed; ${empty}: 404`;
     });
 
     await checks.run("stats-agree", "GET /admin/sales/:id/stats and the sale agree with what the buyers saw", async () => {
@@ -231,7 +245,8 @@ function assertEveryClickAnswered(crowd: CrowdResult): void {
   const problems = serverSideFailures(crowd);
   if (crowd.clicksGivenUp > 0) {
     problems.push(
-      `${crowd.clicksGivenUp} clicks were still rate limited after 20 retries (${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected}): lower --concurrency`,
+      `${crowd.clicksGivenUp} clicks were still rate limited, or still without a known outcome, after 20 retries ` +
+        `(${crowd.firstAnswer.rate_limited ?? crowd.firstAnswer.lb_rejected ?? crowd.firstAnswer.outcome_unknown}): lower --concurrency`,
     );
   }
   if (problems.length > 0) fail(problems.join("; "));
@@ -257,6 +272,7 @@ function describeCrowd(crowd: CrowdResult): string {
     `${crowd.requests} requests in ${formatDuration(crowd.elapsedMs)}: ${o.reserved} × 202, ` +
     `${o.already_purchased} × 409, ${o.sold_out} × 410` +
     (retried > 0 ? `, ${retried} retried after 429/ALB 503` : "") +
+    (o.outcome_unknown > 0 ? `, ${o.outcome_unknown} retried after 503 outcome_unknown` : "") +
     `; ${formatLatencies(summarizeLatencies(crowd.latenciesMs))}`
   );
 }
@@ -324,6 +340,14 @@ function fromLoadBalancer(answer: HttpAnswer): boolean {
 function answered(answer: HttpAnswer): string {
   const hint = answer.status === 503 ? "its rate limit, or no healthy instance behind it" : "no healthy instance behind it?";
   return fromLoadBalancer(answer) ? `${describeAnswer(answer)} (from the load balancer, not the service: ${hint})` : describeAnswer(answer);
+}
+
+/** /healthz and /readyz answer 503 naming what the service cannot reach. */
+function failIfUnreachable(path: string, answer: HttpAnswer): void {
+  const failing = (answer.json as { failing?: unknown } | undefined)?.failing;
+  if (answer.status === 503 && Array.isArray(failing)) {
+    fail(`the service cannot reach ${failing.join(" and ")} (/${path} answered ${answered(answer)})`);
+  }
 }
 
 function fail(message: string): never {

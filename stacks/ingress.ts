@@ -10,7 +10,7 @@ import type { Subnet } from "./network";
 
 /** The routes each rate limit covers (the app's HTTP contract). */
 export const ORDER_PATHS = [albPathPattern("placeOrder")];
-export const READ_PATHS = [albPathPattern("getSale"), albPathPattern("getOrder")];
+export const READ_PATHS = [albPathPattern("getSale"), albPathPattern("getOrder"), albPathPattern("myOrder")];
 /** Where a cross-origin page's preflights go. */
 export const PREFLIGHT_PATHS = [`${API_PREFIX}*`];
 export const HEALTH_CHECK_PATH = ROUTES.health.path;

@@ -1,6 +1,7 @@
 // The sale page: shows one flash sale and lets a signed-in shopper buy one unit.
 // It calls the service's HTTP contract (issue 4): GET /api/sales/:id, POST /api/sales/:id/orders,
-// GET /api/orders/:id. Loaded as a module, so it runs after the document is parsed, in strict mode.
+// GET /api/orders/:id, GET /api/sales/:id/my-order. Loaded as a module, so it runs after the document is
+// parsed, in strict mode.
 
 const TOKEN_KEY = "seckill.token";
 const CURRENCY = "CNY";
@@ -13,6 +14,8 @@ const START_SPREAD_MS = 2000; // pages re-read the sale within this window after
 const ORDER_POLL_MS = 1000;
 const ORDER_POLL_MAX_MS = 8000;
 const RETRY_PAUSE_MS = 3000; // rate limited or busy: the button comes back after about this long
+const ORDER_ANSWER_MS = 10000; // an order attempt unanswered this long may or may not have taken a unit
+const UNKNOWN_OUTCOME_KEY = "seckill.outcome-unknown"; // per tab, so a reload still remembers
 
 const ui = {
   main: document.querySelector("main"),
@@ -39,6 +42,7 @@ let buyState = "ready"; // ready | sending | paused | done
 let readFailures = 0;
 let pollTimer;
 let pollMissedWhileHidden = false;
+let unknownOutcomeThisLoad = false; // where sessionStorage is unavailable
 
 function readApiBase() {
   const configured = document.querySelector('meta[name="seckill-api-base"]').content.trim();
@@ -209,6 +213,33 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
+// An order attempt whose answer never came, or did not say what happened, may have taken a unit. Until the
+// page knows, it is remembered (in this tab, across reloads), because a 410 only says the sale has no units
+// left: it is no answer to "do I hold one?".
+function outcomeUnknown() {
+  try {
+    return sessionStorage.getItem(UNKNOWN_OUTCOME_KEY) === saleId;
+  } catch {
+    return unknownOutcomeThisLoad;
+  }
+}
+
+function rememberOutcomeUnknown(unknown) {
+  unknownOutcomeThisLoad = unknown;
+  try {
+    if (unknown) sessionStorage.setItem(UNKNOWN_OUTCOME_KEY, saleId);
+    else sessionStorage.removeItem(UNKNOWN_OUTCOME_KEY);
+  } catch {
+    // Storage disabled: remembered for this page load only.
+  }
+}
+
+function saysNothingAboutTheAttempt(response, body) {
+  // No answer at all; the service's own outcome_unknown; or the load balancer's word that the connection to
+  // the service broke (502) or timed out (504), after the service may have acted.
+  return !response || body.error === "outcome_unknown" || response.status === 502 || response.status === 504;
+}
+
 function pauseBuying(outcome, text) {
   say(outcome, text, "warn");
   buyState = "paused";
@@ -216,6 +247,23 @@ function pauseBuying(outcome, text) {
     buyState = "ready";
     render();
   }, jitter(RETRY_PAUSE_MS));
+}
+
+async function postOrder(token) {
+  try {
+    const response = await fetch(`${saleUrl()}/orders`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(ORDER_ANSWER_MS),
+    });
+    return { response, body: await response.json().catch(() => ({})) };
+  } catch {
+    return { response: null, body: {} };
+  }
+}
+
+function checking() {
+  say("checking", "No clear answer from the shop yet: checking whether your order went through…", "warn");
 }
 
 async function buy() {
@@ -226,32 +274,34 @@ async function buy() {
   }
   buyState = "sending";
   render();
-  let response;
-  let body;
-  try {
-    response = await fetch(`${saleUrl()}/orders`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    body = await response.json().catch(() => ({}));
-  } catch {
-    pauseBuying("unavailable", "The shop is very busy. Please try again in a moment.");
-    render();
-    return;
+  // After an unknown outcome the page tries again by itself: a second attempt never takes a second unit, and
+  // it ends in 202, in 409 with the order the first one took, or in a 410 the page then checks.
+  for (let delay = ORDER_POLL_MS; ; delay = Math.min(delay * 2, ORDER_POLL_MAX_MS)) {
+    const { response, body } = await postOrder(token);
+    if (saysNothingAboutTheAttempt(response, body)) rememberOutcomeUnknown(true);
+    // While an earlier outcome is unknown, "try later" is no answer either: keep trying.
+    else if (!outcomeUnknown() || !tryLater(response)) return settle(response, body, token);
+    checking();
+    await sleep(jitter(delay));
   }
+}
 
+const tryLater = (response) => response.status === 429 || response.status === 503;
+
+async function settle(response, body, token) {
   buyState = "ready";
   if (response.status === 202) {
-    buyState = "done";
     sale.remaining = Math.max(0, sale.remaining - 1); // the next read brings the exact count
-    say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
-    followOrder(body.orderId, token);
+    holdUnit(body.orderId, "pending", token);
+  } else if (body.error === "already_purchased" && outcomeUnknown()) {
+    holdUnit(body.orderId, "pending", token); // the attempt whose answer was lost took it
   } else if (body.error === "already_purchased") {
     buyState = "done";
     say("already_purchased", "Already purchased: you have an order for this sale (one per customer).", "warn");
   } else if (body.error === "sold_out" || body.error === "ended") {
     sale.status = body.error;
-    say(body.error, body.error === "sold_out" ? "Sold out: every unit has been taken." : "This sale has ended.", "bad");
+    if (outcomeUnknown()) await resolveUnknownOutcome(token);
+    else sayClosed();
   } else if (body.error === "not_started") {
     say("not_started", "The sale has not started yet. The button unlocks when the countdown ends.", "warn");
     readSale();
@@ -265,6 +315,45 @@ async function buy() {
     pauseBuying("unavailable", "The shop is very busy. Please try again in a moment.");
   }
   render();
+}
+
+function sayClosed() {
+  say(sale.status, sale.status === "sold_out" ? "Sold out: every unit has been taken." : "This sale has ended.", "bad");
+}
+
+function holdUnit(orderId, status, token) {
+  rememberOutcomeUnknown(false);
+  buyState = "done";
+  if (status === "confirmed") {
+    say("confirmed", `Confirmed! Your order ${orderId} is placed.`, "ok");
+    return;
+  }
+  say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
+  followOrder(orderId, token);
+}
+
+// Asks the service whether this buyer holds a unit: until it answers, nothing else is said.
+async function resolveUnknownOutcome(token) {
+  for (let delay = ORDER_POLL_MS; ; delay = Math.min(delay * 2, ORDER_POLL_MAX_MS)) {
+    try {
+      const response = await fetch(`${saleUrl()}/my-order`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+      if (response.ok) {
+        const order = await response.json();
+        holdUnit(order.orderId, order.status, token);
+        return;
+      }
+      if (response.status === 404) {
+        rememberOutcomeUnknown(false);
+        if (sale && (sale.status === "sold_out" || sale.status === "ended")) sayClosed();
+        else say("not_held", "Your earlier attempt did not go through. You can try again.", "warn");
+        return;
+      }
+    } catch {
+      // No answer either: ask again after a longer pause.
+    }
+    checking();
+    await sleep(jitter(delay));
+  }
 }
 
 // Reserved is not yet ordered: the order writer confirms it shortly. Poll gently until it does.
@@ -294,6 +383,16 @@ async function followOrder(orderId, token) {
 
 ui.buy.addEventListener("click", buy);
 
-if (saleId) readSale();
-else say("no_sale", "No sale selected. Please open this page from the shop's link.", "bad");
+if (saleId) {
+  readSale();
+  const token = buyerToken();
+  // Reloaded after an attempt whose outcome is unknown: find out before the shopper acts on a guess.
+  if (token && outcomeUnknown()) {
+    buyState = "sending";
+    resolveUnknownOutcome(token).then(() => {
+      if (buyState === "sending") buyState = "ready";
+      render();
+    });
+  }
+} else say("no_sale", "No sale selected. Please open this page from the shop's link.", "bad");
 tick();

@@ -4,6 +4,7 @@ import { userTokenVerifier } from "./auth";
 import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
 import { reservationOutcomes } from "../platform/metrics";
+import { neverSent } from "../platform/redis";
 import { UserRateLimiter } from "./rate-limiter";
 import type { Reservations, ReserveOutcome } from "../sales/reservations";
 import { SALE_ID_PATTERN, saleView } from "../sales/sale";
@@ -23,7 +24,7 @@ const REDIS_WARNING_INTERVAL_MS = 5000;
 /** Bodies that never change, serialised once. */
 const ERROR_BODIES = new Map<ApiError, string>(Object.values(ApiErrors).map((e) => [e, errorBody(e)]));
 
-type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable";
+type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable" | "outcome_unknown";
 
 /**
  * The two routes a sale's traffic hits: POST /api/sales/:saleId/orders and GET /api/sales/:saleId.
@@ -38,13 +39,22 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   const countOrder = routeCounter(routeLabel("placeOrder"));
   const countSale = routeCounter(routeLabel("getSale"));
   const outcomes = Object.fromEntries(
-    ["reserved", "already_purchased", "not_started", "ended", "sold_out", "unknown_sale", "rate_limited", "paused", "unavailable"].map(
-      (outcome) => [outcome, reservationOutcomes.incrementer({ outcome })],
-    ),
+    [
+      "reserved",
+      "already_purchased",
+      "not_started",
+      "ended",
+      "sold_out",
+      "unknown_sale",
+      "rate_limited",
+      "paused",
+      "unavailable",
+      "outcome_unknown",
+    ].map((outcome) => [outcome, reservationOutcomes.incrementer({ outcome })]),
   ) as Record<Outcome, () => void>;
 
   function fail(res: ServerResponse, count: (status: number) => void, error: ApiError, requestId: string, closeConnection = false) {
-    sendJson(res, error.status, ERROR_BODIES.get(error)!, requestId, closeConnection);
+    sendJson(res, error.status, ERROR_BODIES.get(error)!, requestId, closeConnection, error.retryAfterSeconds);
     count(error.status);
   }
 
@@ -87,7 +97,9 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
       outcome = await reservations.reserve(saleId, userId, now);
     } catch (error) {
       warnRedisUnavailable(error, requestId, saleId);
-      return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
+      // After a timeout or a connection lost in flight the script may have run: only say what is known.
+      if (neverSent(error)) return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
+      return refuse(res, ApiErrors.outcomeUnknown, "outcome_unknown", requestId);
     }
     outcomes[outcome.kind]();
     switch (outcome.kind) {

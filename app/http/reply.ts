@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { httpRequests } from "../platform/metrics";
 
-/** Every error the API returns: status, machine-readable code, human message. */
+export interface ApiError {
+  readonly status: number;
+  /** Machine-readable; clients branch on it. */
+  readonly code: string;
+  readonly message: string;
+  /** Sent as Retry-After: the error is worth retrying after that long. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Every error the API returns. */
 export const ApiErrors = {
   badRequest: { status: 400, code: "bad_request", message: "the request could not be understood" },
   invalidBody: { status: 400, code: "invalid_body", message: "the request body must be empty or {}" },
@@ -13,19 +22,32 @@ export const ApiErrors = {
   requestTimeout: { status: 408, code: "request_timeout", message: "the request took too long to arrive" },
   unknownSale: { status: 404, code: "not_found", message: "no such sale" },
   unknownOrder: { status: 404, code: "not_found", message: "no such order" },
+  noOrder: { status: 404, code: "not_found", message: "you hold no order in this sale" },
   alreadyPurchased: { status: 409, code: "already_purchased", message: "you already hold a unit of this sale" },
+  /** No units left in the sale; it says nothing about whether this buyer holds one (see my-order). */
   soldOut: { status: 410, code: "sold_out", message: "the sale is sold out" },
   ended: { status: 410, code: "ended", message: "the sale has ended" },
   payloadTooLarge: { status: 413, code: "payload_too_large", message: "the request body is larger than 4 KB" },
   unsupportedMediaType: { status: 415, code: "unsupported_media_type", message: "the request body must be application/json" },
-  rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down" },
+  rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down", retryAfterSeconds: 1 },
+  lookupsRateLimited: { status: 429, code: "rate_limited", message: "too many order lookups; slow down", retryAfterSeconds: 1 },
   headersTooLarge: { status: 431, code: "headers_too_large", message: "the request headers are too large" },
   internal: { status: 500, code: "internal_error", message: "internal error" },
-  unavailable: { status: 503, code: "unavailable", message: "a backing service is unavailable; nothing was changed, try again" },
+  unavailable: {
+    status: 503,
+    code: "unavailable",
+    message: "a backing service is unavailable; nothing was changed, try again",
+    retryAfterSeconds: 1,
+  },
+  /** The reservation was sent but no answer came back: it may have taken a unit. Retrying is safe (one unit per buyer). */
+  outcomeUnknown: {
+    status: 503,
+    code: "outcome_unknown",
+    message: "no answer in time: your order may or may not have been placed; try again, or see GET /api/sales/:saleId/my-order",
+    retryAfterSeconds: 1,
+  },
   ordersPaused: { status: 503, code: "orders_paused", message: "new orders are paused; try again later" },
-} as const satisfies Record<string, { readonly status: number; readonly code: string; readonly message: string }>;
-
-export type ApiError = (typeof ApiErrors)[keyof typeof ApiErrors];
+} as const satisfies Record<string, ApiError>;
 
 export const MAX_BODY_BYTES = 4096;
 
@@ -47,7 +69,14 @@ export function errorBody({ code, message }: ApiError, extra?: Record<string, st
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** Writes a complete JSON response in one call; `body` is already serialised. */
-export function sendJson(res: ServerResponse, status: number, body: string, requestId: string, closeConnection = false): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  closeConnection = false,
+  retryAfterSeconds?: number,
+): void {
   const headers = [
     "content-type",
     JSON_CONTENT_TYPE,
@@ -59,6 +88,7 @@ export function sendJson(res: ServerResponse, status: number, body: string, requ
     requestId,
   ];
   if (closeConnection) headers.push("connection", "close");
+  if (retryAfterSeconds !== undefined) headers.push("retry-after", String(retryAfterSeconds));
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -7,6 +7,7 @@ import type { Pool } from "mysql2/promise";
 import { z } from "zod";
 import { adminTokenVerifier, userTokenVerifier } from "./auth";
 import { hotRoutes } from "./hot-routes";
+import { UserRateLimiter } from "./rate-limiter";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
@@ -14,8 +15,10 @@ import type { Reservations } from "../sales/reservations";
 import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
-import { findOrder } from "../orders/order-store";
+import { findBuyerOrderId, findOrder } from "../orders/order-store";
 import { pingMysql } from "../platform/mysql";
+import type { RedisHeartbeat } from "../platform/redis";
+import { withTimeout } from "../platform/timeout";
 
 export interface ServiceDeps {
   readonly adminToken: string;
@@ -23,7 +26,12 @@ export interface ServiceDeps {
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
+  /** Watches `redis`; /healthz fails while Redis stays silent. */
+  readonly redisHeartbeat: RedisHeartbeat;
+  /** For order lookups and admin requests. */
   readonly pool: Pool;
+  /** /readyz's own connection, so it never waits behind lookups in `pool`. */
+  readonly readinessPool: Pool;
   readonly settings: Settings;
   readonly logger: Logger;
   /** The sale page's directory, served at `/` after every API route; none on the ECS fleet. */
@@ -32,7 +40,12 @@ export interface ServiceDeps {
 
 /** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-const READINESS_TIMEOUT_MS = 1000;
+/** Readiness tolerates a slow dependency; only one that does not answer in this long fails it. */
+const READINESS_TIMEOUT_MS = 3000;
+/** How long Redis may stay silent before /healthz fails and the load balancer sends buyers to other instances. */
+const REDIS_SILENCE_TOLERATED_MS = 5000;
+/** Order lookups per buyer per second in one worker: the page polls about once a second. */
+const LOOKUPS_PER_BUYER_PER_SECOND = 5;
 
 const createSaleBody = z
   .strictObject({
@@ -53,21 +66,12 @@ async function dependency<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-function timeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /** Everything except the hot routes: health, admin, order lookup, metrics, and JSON 404s/errors. */
 export function createExpressApp(deps: ServiceDeps): express.Express {
   const { reservations, pool, logger } = deps;
   const isAdmin = adminTokenVerifier(deps.adminToken);
   const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const lookupLimiter = new UserRateLimiter(() => LOOKUPS_PER_BUYER_PER_SECOND);
   const counters = new Map<string, (status: number) => void>();
   const countRoute = (route: string) => {
     let counter = counters.get(route);
@@ -109,14 +113,39 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
   };
 
+  /** The buyer making an order lookup, within their share of lookups. */
+  const lookingUpBuyer = (req: Request): string => {
+    const userId = verifyUser(req.headers.authorization);
+    if (userId === undefined) throw new HttpError(ApiErrors.unauthorized);
+    if (!lookupLimiter.allow(userId, Date.now())) throw new HttpError(ApiErrors.lookupsRateLimited);
+    return userId;
+  };
+
+  /**
+   * The buyer's order in a sale: Redis knows it from the reservation on, and MySQL says once it is confirmed.
+   * Asking Redis first keeps lookups of orders a buyer does not hold away from MySQL; MySQL alone still
+   * finds an order Redis lost.
+   */
+  async function buyersOrder(saleId: string, userId: string): Promise<{ orderId: string; status: "pending" | "confirmed" } | undefined> {
+    const held = await dependency(reservations.buyerOrderId(saleId, userId));
+    if (held !== null) {
+      const row = await dependency(findOrder(pool, held));
+      return { orderId: held, status: row?.userId === userId ? "confirmed" : "pending" };
+    }
+    const confirmed = await dependency(findBuyerOrderId(pool, saleId, userId));
+    return confirmed === undefined ? undefined : { orderId: confirmed, status: "confirmed" };
+  }
+
+  // Fails only after Redis has been silent for a while: a blip must not take the instance out of the load balancer.
   app.get(ROUTES.health.path, (_req, res) => {
-    res.json({ status: "ok" });
+    if (deps.redisHeartbeat.silentForMs() < REDIS_SILENCE_TOLERATED_MS) res.json({ status: "ok" });
+    else res.status(503).json({ status: "unavailable", failing: ["redis"] });
   });
 
   app.get(ROUTES.readiness.path, async (_req, res) => {
     const checks = await Promise.allSettled([
-      timeout(deps.redis.ping(), READINESS_TIMEOUT_MS),
-      timeout(pingMysql(pool), READINESS_TIMEOUT_MS),
+      withTimeout(deps.redis.ping(), READINESS_TIMEOUT_MS, "Redis PING"),
+      withTimeout(pingMysql(deps.readinessPool), READINESS_TIMEOUT_MS, "MySQL SELECT 1"),
     ]);
     const failing = (["redis", "mysql"] as const).filter((_, i) => checks[i].status === "rejected");
     if (failing.length === 0) res.json({ status: "ready" });
@@ -169,20 +198,23 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   });
 
   app.get(ROUTES.getOrder.path, async (req, res) => {
-    const userId = verifyUser(req.headers.authorization);
-    if (userId === undefined) throw new HttpError(ApiErrors.unauthorized);
+    const userId = lookingUpBuyer(req);
     const orderId = req.params.orderId as string;
     const saleId = saleIdOfOrder(orderId);
     if (saleId === undefined || !ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
-    const confirmed = await dependency(findOrder(pool, orderId));
-    if (confirmed !== undefined) {
-      if (confirmed.userId !== userId) throw new HttpError(ApiErrors.unknownOrder);
-      res.json({ orderId, saleId, userId, status: "confirmed" });
-      return;
-    }
-    const held = await dependency(reservations.buyerOrderId(saleId, userId));
-    if (held !== orderId) throw new HttpError(ApiErrors.unknownOrder);
-    res.json({ orderId, saleId, userId, status: "pending" });
+    const order = await buyersOrder(saleId, userId);
+    if (order?.orderId !== orderId) throw new HttpError(ApiErrors.unknownOrder);
+    res.json({ orderId, saleId, userId, status: order.status });
+  });
+
+  // How a buyer whose order attempt got no clear answer learns whether they hold a unit.
+  app.get(ROUTES.myOrder.path, async (req, res) => {
+    const userId = lookingUpBuyer(req);
+    const saleId = req.params.saleId as string;
+    if (!SALE_ID_PATTERN.test(saleId)) throw new HttpError(ApiErrors.noOrder);
+    const order = await buyersOrder(saleId, userId);
+    if (order === undefined) throw new HttpError(ApiErrors.noOrder);
+    res.json(order);
   });
 
   if (deps.webRoot !== undefined) {
@@ -204,6 +236,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     }
     // Do not read the rest of an oversized body just to keep the connection alive.
     if (apiError === ApiErrors.payloadTooLarge) res.set("connection", "close");
+    if (apiError.retryAfterSeconds !== undefined) res.set("retry-after", String(apiError.retryAfterSeconds));
     res.status(apiError.status).type("application/json").send(errorBody(apiError));
   });
 

@@ -1,4 +1,5 @@
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { Pool, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { query, transaction, type Session } from "../platform/mysql";
 
 /** One reserved unit as written to the order stream; everything a consumer needs to confirm it. */
 export interface OrderEvent {
@@ -9,11 +10,18 @@ export interface OrderEvent {
   readonly reservedAt: number;
 }
 
-const QUERY_TIMEOUT_MS = 30_000;
+/** A batch's statements: far longer than a healthy batch takes, short enough that a stalled connection is replaced within seconds. */
+const QUERY_TIMEOUT_MS = 10_000;
 
 export async function findOrder(pool: Pool, orderId: string): Promise<{ saleId: string; userId: string } | undefined> {
-  const [rows] = await pool.query<RowDataPacket[]>("SELECT sale_id, user_id FROM orders WHERE id = ?", [orderId]);
+  const rows = await query<RowDataPacket[]>(pool, "SELECT sale_id, user_id FROM orders WHERE id = ?", [orderId]);
   return rows.length === 0 ? undefined : { saleId: rows[0].sale_id, userId: rows[0].user_id };
+}
+
+/** The id of the buyer's confirmed order in the sale, if MySQL has one. */
+export async function findBuyerOrderId(pool: Pool, saleId: string, userId: string): Promise<string | undefined> {
+  const rows = await query<RowDataPacket[]>(pool, "SELECT id FROM orders WHERE sale_id = ? AND user_id = ?", [saleId, userId]);
+  return rows[0]?.id;
 }
 
 /** MySQL refused to count more units as sold than the sale has: Redis handed out too many. */
@@ -40,35 +48,28 @@ export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[])
     if (group) group.push(event);
     else bySale.set(event.saleId, [event]);
   }
-  const conn = await pool.getConnection();
-  let inserted = 0;
-  try {
-    await conn.beginTransaction();
-    for (const [saleId, group] of bySale) inserted += await insertOrders(conn, saleId, group);
-    await conn.commit();
-  } catch (error) {
-    await conn.rollback().catch(() => undefined);
-    throw error;
-  } finally {
-    conn.release();
-  }
+  const inserted = await transaction(pool, async (session) => {
+    let count = 0;
+    for (const [saleId, group] of bySale) count += await insertOrders(session, saleId, group);
+    return count;
+  });
   return { inserted, duplicates: events.length - inserted };
 }
 
-async function insertOrders(conn: PoolConnection, saleId: string, events: readonly OrderEvent[]): Promise<number> {
+async function insertOrders(session: Session, saleId: string, events: readonly OrderEvent[]): Promise<number> {
   const rows = events.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)]);
-  const [insert] = await conn.query<ResultSetHeader>({
-    sql: "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ? ON DUPLICATE KEY UPDATE id = id",
-    values: [rows],
-    timeout: QUERY_TIMEOUT_MS,
-  });
+  const insert = await session.query<ResultSetHeader>(
+    "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ? ON DUPLICATE KEY UPDATE id = id",
+    [rows],
+    QUERY_TIMEOUT_MS,
+  );
   const inserted = insert.affectedRows;
   if (inserted === 0) return 0;
-  const [update] = await conn.query<ResultSetHeader>({
-    sql: "UPDATE sales SET sold = sold + ? WHERE id = ? AND sold + ? <= stock",
-    values: [inserted, saleId, inserted],
-    timeout: QUERY_TIMEOUT_MS,
-  });
+  const update = await session.query<ResultSetHeader>(
+    "UPDATE sales SET sold = sold + ? WHERE id = ? AND sold + ? <= stock",
+    [inserted, saleId, inserted],
+    QUERY_TIMEOUT_MS,
+  );
   if (update.affectedRows !== 1) throw new OversellError(saleId, inserted);
   return inserted;
 }

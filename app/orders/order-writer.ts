@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
 import { orderDeadLetters, orderWriterBacklog, orderWriterBatchSize, orderWriterLagSeconds, ordersConfirmed } from "../platform/metrics";
+import { orderWriterSlowCycles } from "../platform/metrics";
 import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "../sales/reservations";
 import { USER_ID_PATTERN } from "../http/auth";
 import { saleIdOfOrder } from "../sales/sale";
@@ -45,6 +46,11 @@ export interface OrderWriterOptions {
   /** Permanent failures of one entry before it moves to the dead-letter stream. */
   readonly maxAttempts?: number;
   readonly idleDelayMs?: number;
+  /**
+   * A cycle still running after this long is logged and counted: something it waits on has stalled. The default,
+   * 3 s, is shorter than any statement or command timeout, so a stall is reported while it lasts.
+   */
+  readonly slowCycleMs?: number;
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -66,6 +72,7 @@ export class OrderWriter {
   private readonly claimIdleMs: number;
   private readonly maxAttempts: number;
   private readonly idleDelayMs: number;
+  private readonly slowCycleMs: number;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private wake: () => void = () => undefined;
@@ -82,6 +89,7 @@ export class OrderWriter {
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.idleDelayMs = options.idleDelayMs ?? 100;
+    this.slowCycleMs = options.slowCycleMs ?? 3000;
   }
 
   start(): void {
@@ -102,13 +110,17 @@ export class OrderWriter {
     while (this.running) {
       let progressed = false;
       try {
-        await this.refreshSales();
-        for (const saleId of this.saleIds) {
-          if (!this.running) break;
-          if (await this.drainOnce(saleId)) progressed = true;
-        }
+        await this.underWatchdog(async () => {
+          await this.refreshSales();
+          for (const saleId of this.saleIds) {
+            if (!this.running) break;
+            if (await this.drainOnce(saleId)) progressed = true;
+          }
+        });
         consecutiveFailures = 0;
       } catch (error) {
+        // A read that timed out may still have handed entries to this consumer: look at its pending ones first.
+        for (const saleId of this.saleIds) this.mayHavePending.add(saleId);
         consecutiveFailures++;
         const level = this.destination.isTransient(error) ? "warn" : "error";
         this.options.logger[level](
@@ -119,6 +131,19 @@ export class OrderWriter {
         continue;
       }
       if (!progressed) await this.sleep(this.idleDelayMs);
+    }
+  }
+
+  /** Runs one cycle; while it goes on past slowCycleMs it is logged and counted, once, so a stall never goes unseen. */
+  private async underWatchdog(cycle: () => Promise<void>): Promise<void> {
+    const watchdog = setTimeout(() => {
+      orderWriterSlowCycles.inc();
+      this.options.logger.warn({ runningForMs: this.slowCycleMs }, "order writer cycle is slow: Redis or MySQL may have stalled");
+    }, this.slowCycleMs);
+    try {
+      await cycle();
+    } finally {
+      clearTimeout(watchdog);
     }
   }
 

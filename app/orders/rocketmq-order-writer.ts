@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Config, RocketMqOrderQueue } from "../platform/config";
 import type { Logger } from "../platform/logger";
 import { OrderWriter } from "./order-writer";
-import { createRedis } from "../platform/redis";
+import { RedisHeartbeat, createRedis } from "../platform/redis";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "./rocketmq-client";
 import { RocketMqOrderConsumer } from "./rocketmq-order-consumer";
 import { RocketMqRelay } from "./rocketmq-relay";
@@ -24,6 +24,7 @@ const ORDER_CONSUMER_LONG_POLL_MS = 5000;
 export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOrderQueue, logger: Logger): Promise<Running> {
   const redis = createRedis(config.redis, "background");
   redis.on("error", (error: Error) => logger.warn({ err: error }, "Redis connection error; reconnecting"));
+  const redisHeartbeat = new RedisHeartbeat(redis, logger);
   const pool = createMysqlPool(config.mysql, 2);
   const clients = clientOptions(queue.connection, logger);
   const subscriptions = new Map([[queue.topic, "*"]]);
@@ -34,7 +35,10 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
     awaitDuration: ORDER_CONSUMER_LONG_POLL_MS,
   });
   const producer = new RocketMqProducer({ ...clients, topic: queue.topic });
-  const close = () => Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
+  const close = () => {
+    redisHeartbeat.stop();
+    return Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
+  };
   const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
   try {
     await consumerClient.startup();

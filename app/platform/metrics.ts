@@ -45,7 +45,7 @@ export const httpRequests = new TalliedCounter("seckill_http_requests_total", "H
 
 export const reservationOutcomes = new TalliedCounter(
   "seckill_reservation_outcomes_total",
-  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable)",
+  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable, outcome_unknown)",
   ["outcome"],
 );
 
@@ -75,6 +75,16 @@ export const ordersConfirmed = new Counter({
 export const ordersRelayed = new Counter({
   name: "seckill_orders_relayed_total",
   help: "Order events the broker confirmed receiving from the relay (ORDER_QUEUE=rocketmq; resends after a crash included)",
+});
+
+export const orderWriterSlowCycles = new Counter({
+  name: "seckill_order_writer_slow_cycles_total",
+  help: "Order-writer cycles that were still running after the watchdog's limit (stuck on Redis or MySQL)",
+});
+
+export const redisForcedReconnects = new Counter({
+  name: "seckill_redis_forced_reconnects_total",
+  help: "Redis connections dropped and replaced because heartbeats kept timing out on them (a half-open connection)",
 });
 
 export const orderDeadLetters = new Counter({

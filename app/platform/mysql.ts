@@ -1,5 +1,11 @@
-import mysql, { type Pool } from "mysql2/promise";
+import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
 import type { MysqlConnection } from "./config";
+import { withTimeout } from "./timeout";
+
+/** How long a statement may run unless its caller says otherwise; a dead or stalled server costs no more. */
+const STATEMENT_TIMEOUT_MS = 5000;
+/** How long waiting for a pooled connection (a free one, or a new one connecting) may take; mysql2 pools have no such bound. */
+const ACQUIRE_TIMEOUT_MS = 3000;
 
 export function createMysqlPool(connection: MysqlConnection, connectionLimit = 10): Pool {
   return mysql.createPool({
@@ -9,8 +15,10 @@ export function createMysqlPool(connection: MysqlConnection, connectionLimit = 1
     password: connection.password,
     database: connection.database,
     connectionLimit,
-    connectTimeout: 3000,
+    connectTimeout: 2000,
     enableKeepAlive: true,
+    // The operating system's default waits two hours before the first probe.
+    keepAliveInitialDelay: 10_000,
     timezone: "Z",
     charset: "utf8mb4_unicode_ci",
     // Without FOUND_ROWS, an upsert that changes nothing reports 0 affected rows, which is how a
@@ -19,8 +27,74 @@ export function createMysqlPool(connection: MysqlConnection, connectionLimit = 1
   });
 }
 
+/** One pooled connection as lent to a unit of work: every statement on it is bounded in time. */
+export interface Session {
+  query<T extends RowDataPacket[] | ResultSetHeader>(sql: string, values?: unknown[], timeoutMs?: number): Promise<T>;
+}
+
+/**
+ * Lends `work` one pooled connection. Getting it and every statement on it are bounded in time. When
+ * anything fails the connection is destroyed, not returned to the pool: after a timeout a statement may
+ * still run, a transaction may still be open or the peer may be gone, and the next borrower would inherit that.
+ */
+export async function withConnection<T>(pool: Pool, work: (session: Session) => Promise<T>): Promise<T> {
+  const conn = await acquire(pool);
+  const session: Session = {
+    query: async <R extends RowDataPacket[] | ResultSetHeader>(sql: string, values?: unknown[], timeoutMs = STATEMENT_TIMEOUT_MS) => {
+      const [result] = await conn.query<R>({ sql, values, timeout: timeoutMs });
+      return result;
+    },
+  };
+  let result: T;
+  try {
+    result = await work(session);
+  } catch (error) {
+    conn.destroy();
+    throw error;
+  }
+  conn.release();
+  return result;
+}
+
+/** One statement on a connection of its own (see withConnection). */
+export function query<T extends RowDataPacket[] | ResultSetHeader>(
+  pool: Pool,
+  sql: string,
+  values?: unknown[],
+  timeoutMs?: number,
+): Promise<T> {
+  return withConnection(pool, (session) => session.query<T>(sql, values, timeoutMs));
+}
+
+/**
+ * `work` in a transaction, START TRANSACTION and COMMIT bounded like every statement. On failure the
+ * connection is destroyed, which rolls the transaction back on the server (an explicit ROLLBACK could hang too).
+ */
+export function transaction<T>(pool: Pool, work: (session: Session) => Promise<T>): Promise<T> {
+  return withConnection(pool, async (session) => {
+    await session.query("START TRANSACTION");
+    const result = await work(session);
+    await session.query("COMMIT");
+    return result;
+  });
+}
+
+async function acquire(pool: Pool): Promise<PoolConnection> {
+  const acquiring = pool.getConnection();
+  try {
+    return await withTimeout(acquiring, ACQUIRE_TIMEOUT_MS, "getting a MySQL connection");
+  } catch (error) {
+    // Should the connection turn up after all, it goes back to the pool instead of leaking.
+    acquiring.then(
+      (conn) => conn.release(),
+      () => undefined,
+    );
+    throw error;
+  }
+}
+
 export async function pingMysql(pool: Pool): Promise<void> {
-  await pool.query("SELECT 1");
+  await query(pool, "SELECT 1");
 }
 
 const TRANSIENT_MYSQL_ERRORS = new Set([

@@ -46,6 +46,7 @@ describe("the demo's verdict", () => {
       rate_limited: 0,
       lb_rejected: 0,
       unavailable: 0,
+      outcome_unknown: 0,
       server_error: 0,
       unexpected: 0,
       no_answer: 0,

@@ -1,3 +1,4 @@
+import { API_PREFIX, ROUTES } from "../../contract/routes";
 import type { TerraformBlock } from "../../contract/terraform-json";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
@@ -168,9 +169,30 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(forward(orders).order).toBeGreaterThan(trafficLimit(orders).order);
     });
 
+    test("every API route meets the rule with its limit first: POST orders the orders rule, every GET the reads rule", () => {
+      // ALB tries rules by priority; a Path value's `*` matches any characters, `/` included (`/*` matches every path).
+      const matchesPath = (patterns: string[], path: string) =>
+        patterns.some((pattern) => new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`).test(path));
+      const meets = (block: TerraformBlock, method: string, path: string) =>
+        block.rule_conditions.every((condition: TerraformBlock) =>
+          condition.type === "Path" ? matchesPath(condition.path_config.values, path) : condition.method_config.values.includes(method),
+        );
+      const byPriority = [rule("orders"), rule("reads")].sort((a, b) => a.priority - b.priority);
+      for (const { method, path } of Object.values(ROUTES).filter((route) => route.path.startsWith(API_PREFIX))) {
+        const concrete = path.replace(/:[A-Za-z]+/g, "0123456789abcdef");
+        const first = byPriority.find((block) => meets(block, method, concrete));
+        expect({ route: `${method} ${path}`, rule: first?.rule_name }).toEqual({
+          route: `${method} ${path}`,
+          rule: `seckill-${envName}-${method === "POST" ? "orders" : "reads"}`,
+        });
+      }
+    });
+
     test("reads get their own, higher limit, and the order rule is matched first", () => {
       const reads = rule("reads");
-      expect(reads.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/api/sales/*", "/api/orders/*"] } }]);
+      expect(reads.rule_conditions).toEqual([
+        { type: "Path", path_config: { values: ["/api/sales/*", "/api/orders/*", "/api/sales/*/my-order"] } },
+      ]);
       expect(trafficLimit(reads).traffic_limit_config).toEqual({
         qps: s.config.ingress.readRateLimit.qps,
         per_ip_qps: s.config.ingress.readRateLimit.perIpQps,
@@ -572,3 +594,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
     });
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -3,61 +3,35 @@
  * MariaDB on this machine. Each run uses its own database and Redis key prefix and removes them.
  * Needs Debian's chromium at /usr/bin/chromium (.ci/browser-deps installs it).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { mintUserToken } from "../../app/http/auth";
 import { freePort } from "../../scripts/lib/local-services";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET, createTestResources, type TestResources } from "../app/support/resources";
 import { ServiceProcess } from "../app/support/service-process";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
-/** How long the browser may take to show an outcome (the order writer confirms within a second or two). */
-const OUTCOME_WAIT_MS = 20_000;
+import { OUTCOME_WAIT_MS, SalePageBrowser, outcomes, waitForOutcome } from "./support/sale-page-browser";
 
 let resources: TestResources;
 let service: ServiceProcess;
 let baseUrl: string;
-let profileDir: string;
-let browser: BrowserContext;
+let browser: SalePageBrowser;
 
 beforeAll(async () => {
   resources = await createTestResources();
   // Started from the repository root like `npm run app`: the service finds web/ there by itself.
   service = await ServiceProcess.start(resources.env({ PORT: String(await freePort()) }));
   baseUrl = service.baseUrl;
-  profileDir = mkdtempSync(join(tmpdir(), "sale-page-chromium-"));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 390, height: 844 },
-  });
+  browser = await SalePageBrowser.launch(baseUrl);
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   await service?.stop();
   await resources?.dispose();
 });
 
 afterEach(async () => {
-  // Every test starts signed out: the shop's token lives in the origin's localStorage.
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  await page.goto(`${baseUrl}/healthz`);
-  await page.evaluate("localStorage.clear()");
-  for (const open of browser.pages()) await open.close();
+  // Every test starts signed out.
+  await browser.signOut();
 });
 
 async function createSale(options: { stock: number; startsInMs: number }): Promise<string> {
@@ -77,38 +51,37 @@ async function createSale(options: { stock: number; startsInMs: number }): Promi
   return ((await response.json()) as { id: string }).id;
 }
 
-/** Buys outside the page, as another shopper would. */
-async function buyDirectly(saleId: string, userId: string): Promise<void> {
+/** Orders outside the page, as another shopper would; returns the status. */
+async function orderDirectly(saleId: string, userId: string): Promise<number> {
   const response = await fetch(`${baseUrl}/api/sales/${saleId}/orders`, {
     method: "POST",
     headers: { authorization: `Bearer ${mintUserToken(userId, USER_TOKEN_SECRET)}` },
   });
-  expect(response.status).toBe(202);
+  return response.status;
 }
 
-/** Records every outcome the page shows (the message's data-outcome), in order, in `window.outcomes`. */
-const RECORD_OUTCOMES = `
-  window.outcomes = [];
-  new MutationObserver(() => {
-    const outcome = document.getElementById("message")?.dataset.outcome;
-    if (outcome && window.outcomes[window.outcomes.length - 1] !== outcome) window.outcomes.push(outcome);
-  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-outcome"] });
-`;
-
-/** Opens the page the way the shop links to it, and waits until it shows the sale. */
-async function openSalePage(saleId: string, userId?: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.addInitScript({ content: RECORD_OUTCOMES });
-  const fragment = userId ? `#token=${mintUserToken(userId, USER_TOKEN_SECRET)}` : "";
-  await page.goto(`${baseUrl}/?sale=${saleId}${fragment}`);
-  await page.locator('main[aria-busy="false"]').waitFor();
-  return page;
+async function buyDirectly(saleId: string, userId: string): Promise<void> {
+  expect(await orderDirectly(saleId, userId)).toBe(202);
 }
 
-const outcomes = (page: Page) => page.evaluate<string[]>("window.outcomes");
+/**
+ * The page's first order attempt reaches the service, which takes a unit, but its answer never reaches the
+ * page (the connection drops). Later attempts wait for `later` (resolved by the caller).
+ */
+async function loseTheFirstAnswer(page: Page, saleId: string, later: Promise<void>): Promise<void> {
+  let attempts = 0;
+  await page.route(`**/api/sales/${saleId}/orders`, async (route) => {
+    if (attempts++ > 0) {
+      await later;
+      await route.continue();
+      return;
+    }
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
+}
+
 const message = (page: Page) => page.locator("#message");
-const waitForOutcome = (page: Page, outcome: string) =>
-  page.locator(`#message[data-outcome="${outcome}"]`).waitFor({ timeout: OUTCOME_WAIT_MS });
 
 describe("the service serves the page", () => {
   test("at / and its files next to it, revalidated on every load (local names are not content-hashed)", async () => {
@@ -137,7 +110,7 @@ describe("the service serves the page", () => {
 
 test("the page shows the sale's name, price and stock", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "reader");
+  const page = await browser.open(saleId, "reader");
   await expect(page.locator("h1").textContent()).resolves.toBe("Mechanical keyboard, 87 keys");
   await expect(page.locator("#price").textContent()).resolves.toMatch(/199\.00/);
   await expect(page.locator("#stock-text").textContent()).resolves.toBe("5 of 5 left");
@@ -145,7 +118,7 @@ test("the page shows the sale's name, price and stock", async () => {
 
 test("before the start the buy button is disabled and the countdown runs", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "early-bird");
+  const page = await browser.open(saleId, "early-bird");
   const button = page.locator("#buy");
   await expect(button.isDisabled()).resolves.toBe(true);
   await expect(button.textContent()).resolves.toBe("Starts soon");
@@ -160,7 +133,7 @@ test("before the start the buy button is disabled and the countdown runs", async
 
 test("at the start a click reserves a unit and the page follows the order to confirmed", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 5000 });
-  const page = await openSalePage(saleId, "alice");
+  const page = await browser.open(saleId, "alice");
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
 
   await page.locator("#buy:enabled").waitFor({ timeout: OUTCOME_WAIT_MS });
@@ -176,7 +149,7 @@ test("at the start a click reserves a unit and the page follows the order to con
 
 test("a second purchase by the same shopper says already purchased", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 0 });
-  const page = await openSalePage(saleId, "bob");
+  const page = await browser.open(saleId, "bob");
   await page.locator("#buy").click();
   await waitForOutcome(page, "reserved");
 
@@ -190,7 +163,7 @@ test("a second purchase by the same shopper says already purchased", async () =>
 test("a sold-out sale says so and offers no button", async () => {
   const saleId = await createSale({ stock: 1, startsInMs: 0 });
   await buyDirectly(saleId, "quick-shopper");
-  const page = await openSalePage(saleId, "carol");
+  const page = await browser.open(saleId, "carol");
   await expect(page.locator("#countdown-label").textContent()).resolves.toBe("Sold out: every unit has been taken.");
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
   await expect(page.locator("#buy").textContent()).resolves.toBe("Sold out");
@@ -198,7 +171,7 @@ test("a sold-out sale says so and offers no button", async () => {
 
 test("a sale that sells out while the page is open answers the click with sold out", async () => {
   const saleId = await createSale({ stock: 1, startsInMs: 0 });
-  const page = await openSalePage(saleId, "dave");
+  const page = await browser.open(saleId, "dave");
   await buyDirectly(saleId, "faster-shopper");
   await page.locator("#buy").click();
   await waitForOutcome(page, "sold_out");
@@ -206,23 +179,55 @@ test("a sale that sells out while the page is open answers the click with sold o
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
 });
 
+test("a click whose answer was lost, in a sale that then sells out, shows the shopper's order and not sold out", async () => {
+  const saleId = await createSale({ stock: 1, startsInMs: 0 });
+  const page = await browser.open(saleId, "frank");
+  let soldOutKnown!: () => void;
+  await loseTheFirstAnswer(page, saleId, new Promise((resolve) => (soldOutKnown = resolve)));
+
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "checking");
+  // Another shopper hears sold out, so the service now answers 410 to everyone, frank included.
+  expect(await orderDirectly(saleId, "grace")).toBe(410);
+  soldOutKnown();
+
+  await waitForOutcome(page, "confirmed");
+  await expect(message(page).textContent()).resolves.toMatch(/^Confirmed! Your order \S+ is placed\.$/);
+  await expect(outcomes(page)).resolves.not.toContain("sold_out");
+  await expect(page.locator("#buy").textContent()).resolves.toBe("Purchased");
+});
+
+test("reloaded after a click whose answer was lost, the page finds the shopper's order by itself", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const page = await browser.open(saleId, "heidi");
+  await loseTheFirstAnswer(page, saleId, new Promise(() => undefined));
+
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "checking");
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.reload();
+
+  await waitForOutcome(page, "confirmed");
+  await expect(page.locator("#buy").textContent()).resolves.toBe("Purchased");
+});
+
 test("the token from the link is kept for later visits and wiped from the address bar", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "erin");
+  const page = await browser.open(saleId, "erin");
   expect(page.url()).toBe(`${baseUrl}/?sale=${saleId}`);
   await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(mintUserToken("erin", USER_TOKEN_SECRET));
 });
 
 test("without a sign-in a click asks the shopper to sign in", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 0 });
-  const page = await openSalePage(saleId);
+  const page = await browser.open(saleId);
   await page.locator("#buy").click();
   await waitForOutcome(page, "unauthorized");
   await expect(message(page).textContent()).resolves.toMatch(/^Please sign in/);
 });
 
 test("an unknown sale says so", async () => {
-  const page = await browser.newPage();
+  const page = await browser.context.newPage();
   await page.goto(`${baseUrl}/?sale=0000000000000000`);
   await waitForOutcome(page, "unknown_sale");
   await expect(page.locator("h1").textContent()).resolves.toBe("Sale not found");

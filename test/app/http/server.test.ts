@@ -5,10 +5,12 @@ import type { RowDataPacket } from "mysql2/promise";
 import { mintUserToken } from "../../../app/http/auth";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { createRedis } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
+import { createMysqlPool } from "../../../app/platform/mysql";
+import type { Pool } from "mysql2/promise";
 import { ApiClient, bearer, type Answer } from "../support/http-client";
 import { captureLogs } from "../support/log-capture";
 import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
@@ -20,6 +22,8 @@ const json = { "content-type": "application/json" };
 
 let resources: TestResources;
 let redis: Redis;
+let redisHeartbeat: RedisHeartbeat;
+let readinessPool: Pool;
 let background: Redis;
 let server: Server;
 let writer: OrderWriter;
@@ -34,13 +38,17 @@ beforeAll(async () => {
   await migrate(resources.pool);
   const config = resources.config();
   redis = createRedis(config.redis, "requests");
+  redisHeartbeat = new RedisHeartbeat(redis, logs.logger);
+  readinessPool = createMysqlPool(config.mysql, 1);
   background = createRedis(config.redis, "background");
   server = createHttpServer({
     adminToken: ADMIN_TOKEN,
     userTokenSecret: USER_TOKEN_SECRET,
     redis,
     reservations: new Reservations(redis, resources.keyPrefix),
+    redisHeartbeat,
     pool: resources.pool,
+    readinessPool,
     settings,
     logger: logs.logger,
   });
@@ -65,6 +73,8 @@ afterAll(async () => {
   api.close();
   await writer.stop();
   await new Promise((resolve) => server.close(resolve));
+  redisHeartbeat.stop();
+  await readinessPool.end();
   redis.disconnect();
   background.disconnect();
   await resources.dispose();
@@ -280,28 +290,97 @@ describe("POST /api/sales/:saleId/orders", () => {
   });
 });
 
+/** Waits for the order writer to confirm the order in MySQL (polling the API would use up the buyer's lookups). */
+const confirmed = (orderId: string) =>
+  waitUntil(async () => {
+    const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT 1 FROM orders WHERE id = ?", [orderId]);
+    return rows.length === 1;
+  }, `order ${orderId} in MySQL`);
+
 describe("GET /api/orders/:orderId", () => {
   it("shows the buyer their order, pending until the order writer confirms it in MySQL", async () => {
     const sale = await createSale();
     await writer.stop();
+    let orderId: string;
     try {
-      const { orderId } = (await order(sale.id, "alice")).json;
+      orderId = (await order(sale.id, "alice")).json.orderId;
       const pending = await api.get(`/api/orders/${orderId}`, user("alice"));
       expect([pending.status, pending.json]).toEqual([200, { orderId, saleId: sale.id, userId: "alice", status: "pending" }]);
     } finally {
       writer.start();
     }
-    await waitUntil(async () => (await api.get(`/api/orders/${sale.id}-1`, user("alice"))).json.status === "confirmed", "confirmation");
+    await confirmed(orderId);
+    const answer = await api.get(`/api/orders/${orderId}`, user("alice"));
+    expect([answer.status, answer.json]).toEqual([200, { orderId, saleId: sale.id, userId: "alice", status: "confirmed" }]);
   });
 
   it("answers 404 for anyone else's order, pending or confirmed, and 401 without a token", async () => {
     const sale = await createSale();
     const { orderId } = (await order(sale.id, "alice")).json;
     expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
-    await waitUntil(async () => (await api.get(`/api/orders/${orderId}`, user("alice"))).json.status === "confirmed", "confirmation");
+    await confirmed(orderId);
     expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
     expectError(await api.get(`/api/orders/${orderId}`), 401, "unauthorized");
     expectError(await api.get(`/api/orders/${sale.id}-99`, user("alice")), 404, "not_found");
+  });
+
+  it("limits each buyer's lookups (429 with Retry-After) without holding back other buyers", async () => {
+    const sale = await createSale();
+    const { orderId } = (await order(sale.id, "eager")).json;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => api.get(`/api/orders/${orderId}`, user("eager"))));
+    const limited = burst.filter((answer) => answer.status === 429);
+    expect(burst.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    limited.forEach((answer) => expectError(answer, 429, "rate_limited"));
+    expect(limited[0].headers["retry-after"]).toBe("1");
+    expect((await api.get(`/api/sales/${sale.id}/my-order`, user("eager"))).status).toBe(429);
+    expect((await api.get(`/api/orders/${orderId}`, user("patient"))).status).toBe(404);
+  });
+});
+
+describe("GET /api/sales/:saleId/my-order", () => {
+  it("tells the buyer their order and its status: pending from Redis, then confirmed from MySQL", async () => {
+    const sale = await createSale();
+    await writer.stop();
+    let orderId: string;
+    try {
+      orderId = (await order(sale.id, "alice")).json.orderId;
+      const pending = await api.get(`/api/sales/${sale.id}/my-order`, user("alice"));
+      expect([pending.status, pending.json]).toEqual([200, { orderId, status: "pending" }]);
+    } finally {
+      writer.start();
+    }
+    await confirmed(orderId);
+    const answer = await api.get(`/api/sales/${sale.id}/my-order`, user("alice"));
+    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed" }]);
+  });
+
+  it("finds a confirmed order in MySQL when Redis no longer knows the buyer", async () => {
+    const sale = await createSale();
+    const { orderId } = (await order(sale.id, "alice")).json;
+    await confirmed(orderId);
+    await resources.redis.hdel(new Reservations(redis, resources.keyPrefix).keys(sale.id).buyers, "alice");
+    const answer = await api.get(`/api/sales/${sale.id}/my-order`, user("alice"));
+    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed" }]);
+  });
+
+  it("answers 404 to a buyer without an order, for an unknown sale, and 401 without a token", async () => {
+    const sale = await createSale();
+    await order(sale.id, "alice");
+    expectError(await api.get(`/api/sales/${sale.id}/my-order`, user("bob")), 404, "not_found");
+    expectError(await api.get("/api/sales/0123456789abcdef/my-order", user("alice")), 404, "not_found");
+    expectError(await api.get("/api/sales/not-a-sale/my-order", user("alice")), 404, "not_found");
+    expectError(await api.get(`/api/sales/${sale.id}/my-order`), 401, "unauthorized");
+  });
+
+  it("tells a buyer who holds the last unit their order even once the sale answers 410 sold_out", async () => {
+    const sale = await createSale({ stock: 1 });
+    const { orderId } = (await order(sale.id, "lucky")).json;
+    expectError(await order(sale.id, "late"), 410, "sold_out");
+    // The worker now knows the sale is sold out and answers 410 without asking Redis, even to the holder.
+    expectError(await order(sale.id, "lucky"), 410, "sold_out");
+    const answer = await api.get(`/api/sales/${sale.id}/my-order`, user("lucky"));
+    expect([answer.status, answer.json.orderId]).toEqual([200, orderId]);
   });
 });
 

@@ -6,6 +6,7 @@ import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { createMysqlPool } from "../../../app/platform/mysql";
 import { migrate } from "../../../app/platform/migrations";
+import { orderWriterSlowCycles } from "../../../app/platform/metrics";
 import { captureLogs } from "../support/log-capture";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
@@ -148,6 +149,29 @@ describe("the order writer", () => {
       await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 60, "60 confirmed orders");
       await waitUntil(async () => (await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)) === 0, "an empty order stream");
       expect(await redis.exists(saleKeys(resources.keyPrefix, sale.id).deadLetters)).toBe(0);
+    } finally {
+      await Promise.all(running.splice(0).map((writer) => writer.stop()));
+      await pool.end();
+      await proxy.close();
+    }
+  });
+
+  it("reports a cycle stalled on a silent MySQL (a warning and a metric), and confirms every order once it answers again", async () => {
+    const proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
+    const pool = createMysqlPool({ ...resources.config().mysql, port: proxy.port }, 2);
+    try {
+      const sale = await newSale(20);
+      const slowBefore = (await orderWriterSlowCycles.get()).values[0]?.value ?? 0;
+      proxy.blackhole();
+      await reserveFor(sale, 20);
+      const { logs } = startWriter({ pool, slowCycleMs: 300 });
+      await waitUntil(
+        () => logs.lines.some((line) => line.msg === "order writer cycle is slow: Redis or MySQL may have stalled"),
+        "the watchdog's warning",
+      );
+      expect((await orderWriterSlowCycles.get()).values[0].value).toBeGreaterThan(slowBefore);
+      await proxy.restore();
+      await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 20, "20 confirmed orders");
     } finally {
       await Promise.all(running.splice(0).map((writer) => writer.stop()));
       await pool.end();

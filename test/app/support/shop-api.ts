@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { mintUserToken } from "../../../app/http/auth";
 import { bearer, type Answer, type ApiClient } from "./http-client";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET } from "./resources";
@@ -28,3 +29,17 @@ export async function createSale(api: ApiClient, stock: number): Promise<string>
 
 export const order = (api: ApiClient, saleId: string, userId: string): Promise<Answer> =>
   api.post(`/api/sales/${saleId}/orders`, { headers: user(userId) });
+
+/**
+ * Orders as a buyer does who is told to try again (503 with Retry-After, 429): again after a moment,
+ * until another answer comes. A second attempt never takes a second unit, so this converges.
+ */
+export async function orderUntilAnswered(api: ApiClient, saleId: string, userId: string, timeoutMs = 30_000): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await order(api, saleId, userId);
+    if (answer.status !== 503 && answer.status !== 429) return answer;
+    if (Date.now() > deadline) throw new Error(`still ${answer.status} ${answer.text} for ${userId} after ${timeoutMs} ms`);
+    await sleep(250); // sooner than Retry-After asks, within the per-buyer limit: a test need not wait
+  }
+}

@@ -19,6 +19,7 @@ describe("classifyOrderAnswer reads an order answer the way the contract (issue 
     [429, '{"error":"rate_limited","message":"slow down"}', "rate_limited"],
     [503, "<html><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>", "lb_rejected"],
     [503, '{"error":"unavailable","message":"try again"}', "unavailable"],
+    [503, '{"error":"outcome_unknown","message":"may or may not"}', "outcome_unknown"],
     [500, '{"error":"internal","message":"boom"}', "server_error"],
     [502, "<html>502 Bad Gateway</html>", "server_error"],
     [410, '{"error":"ended","message":"the sale has ended"}', "unexpected"],
@@ -30,13 +31,13 @@ describe("classifyOrderAnswer reads an order answer the way the contract (issue 
   });
 });
 
-test("a buyer answered 202 twice holds two units; an order id given twice is repeated", () => {
+test("a buyer told of two units holds two; an order id given twice is repeated", () => {
   const reservations = [
-    { buyerId: "a", orderId: "s-1", at: 0 },
-    { buyerId: "b", orderId: "s-2", at: 0 },
-    { buyerId: "a", orderId: "s-3", at: 0 },
-    { buyerId: "c", orderId: "s-2", at: 0 },
-  ];
+    { buyerId: "a", orderId: "s-1", at: 0, learnedFrom: "202" },
+    { buyerId: "b", orderId: "s-2", at: 0, learnedFrom: "202" },
+    { buyerId: "a", orderId: "s-3", at: 0, learnedFrom: "my-order" },
+    { buyerId: "c", orderId: "s-2", at: 0, learnedFrom: "409" },
+  ] as const;
 
   expect(buyersWithSeveralUnits(reservations)).toEqual(["a"]);
   expect(repeatedOrderIds(reservations)).toEqual(["s-2"]);

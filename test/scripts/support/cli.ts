@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
+import { projectRoot } from "../../../build/project-root";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
+export const PROJECT_DIR = projectRoot();
 
 export interface CliRun {
   readonly code: number | null;
