@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import { z } from "zod";
-import { adminTokenVerifier, userTokenVerifier } from "./auth";
+import { adminTokenVerifier, userTokenVerifier, type UserTokenKeys } from "./auth";
 import { hotRoutes } from "./hot-routes";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
@@ -17,9 +17,8 @@ import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
 import { findOrder } from "../orders/order-store";
 import { pingMysql } from "../platform/mysql";
 
-export interface ServiceDeps {
+export interface ServiceDeps extends UserTokenKeys {
   readonly adminToken: string;
-  readonly userTokenSecret: string;
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
@@ -67,7 +66,7 @@ function timeout<T>(work: Promise<T>, ms: number): Promise<T> {
 export function createExpressApp(deps: ServiceDeps): express.Express {
   const { reservations, pool, logger } = deps;
   const isAdmin = adminTokenVerifier(deps.adminToken);
-  const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const verifyUser = userTokenVerifier(deps);
   const counters = new Map<string, (status: number) => void>();
   const countRoute = (route: string) => {
     let counter = counters.get(route);
