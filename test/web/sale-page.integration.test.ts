@@ -77,11 +77,14 @@ async function createSale(options: { stock: number; startsInMs: number }): Promi
   return ((await response.json()) as { id: string }).id;
 }
 
+/** What the shop's login hands a signed-in shopper. */
+const signIn = (userId: string) => mintUserToken(userId, USER_TOKEN_SECRET);
+
 /** Buys outside the page, as another shopper would. */
 async function buyDirectly(saleId: string, userId: string): Promise<void> {
   const response = await fetch(`${baseUrl}/api/sales/${saleId}/orders`, {
     method: "POST",
-    headers: { authorization: `Bearer ${mintUserToken(userId, USER_TOKEN_SECRET)}` },
+    headers: { authorization: `Bearer ${signIn(userId)}` },
   });
   expect(response.status).toBe(202);
 }
@@ -95,11 +98,11 @@ const RECORD_OUTCOMES = `
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-outcome"] });
 `;
 
-/** Opens the page the way the shop links to it, and waits until it shows the sale. */
-async function openSalePage(saleId: string, userId?: string): Promise<Page> {
+/** Opens the page the way the shop links to it (signed in with `token` when given), and waits until it shows the sale. */
+async function openSalePage(saleId: string, token?: string): Promise<Page> {
   const page = await browser.newPage();
   await page.addInitScript({ content: RECORD_OUTCOMES });
-  const fragment = userId ? `#token=${mintUserToken(userId, USER_TOKEN_SECRET)}` : "";
+  const fragment = token ? `#token=${token}` : "";
   await page.goto(`${baseUrl}/?sale=${saleId}${fragment}`);
   await page.locator('main[aria-busy="false"]').waitFor();
   return page;
@@ -137,7 +140,7 @@ describe("the service serves the page", () => {
 
 test("the page shows the sale's name, price and stock", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "reader");
+  const page = await openSalePage(saleId, signIn("reader"));
   await expect(page.locator("h1").textContent()).resolves.toBe("Mechanical keyboard, 87 keys");
   await expect(page.locator("#price").textContent()).resolves.toMatch(/199\.00/);
   await expect(page.locator("#stock-text").textContent()).resolves.toBe("5 of 5 left");
@@ -145,7 +148,7 @@ test("the page shows the sale's name, price and stock", async () => {
 
 test("before the start the buy button is disabled and the countdown runs", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "early-bird");
+  const page = await openSalePage(saleId, signIn("early-bird"));
   const button = page.locator("#buy");
   await expect(button.isDisabled()).resolves.toBe(true);
   await expect(button.textContent()).resolves.toBe("Starts soon");
@@ -160,7 +163,7 @@ test("before the start the buy button is disabled and the countdown runs", async
 
 test("at the start a click reserves a unit and the page follows the order to confirmed", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 5000 });
-  const page = await openSalePage(saleId, "alice");
+  const page = await openSalePage(saleId, signIn("alice"));
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
 
   await page.locator("#buy:enabled").waitFor({ timeout: OUTCOME_WAIT_MS });
@@ -176,7 +179,7 @@ test("at the start a click reserves a unit and the page follows the order to con
 
 test("a second purchase by the same shopper says already purchased", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 0 });
-  const page = await openSalePage(saleId, "bob");
+  const page = await openSalePage(saleId, signIn("bob"));
   await page.locator("#buy").click();
   await waitForOutcome(page, "reserved");
 
@@ -190,7 +193,7 @@ test("a second purchase by the same shopper says already purchased", async () =>
 test("a sold-out sale says so and offers no button", async () => {
   const saleId = await createSale({ stock: 1, startsInMs: 0 });
   await buyDirectly(saleId, "quick-shopper");
-  const page = await openSalePage(saleId, "carol");
+  const page = await openSalePage(saleId, signIn("carol"));
   await expect(page.locator("#countdown-label").textContent()).resolves.toBe("Sold out: every unit has been taken.");
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
   await expect(page.locator("#buy").textContent()).resolves.toBe("Sold out");
@@ -198,7 +201,7 @@ test("a sold-out sale says so and offers no button", async () => {
 
 test("a sale that sells out while the page is open answers the click with sold out", async () => {
   const saleId = await createSale({ stock: 1, startsInMs: 0 });
-  const page = await openSalePage(saleId, "dave");
+  const page = await openSalePage(saleId, signIn("dave"));
   await buyDirectly(saleId, "faster-shopper");
   await page.locator("#buy").click();
   await waitForOutcome(page, "sold_out");
@@ -208,9 +211,29 @@ test("a sale that sells out while the page is open answers the click with sold o
 
 test("the token from the link is kept for later visits and wiped from the address bar", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await openSalePage(saleId, "erin");
+  const token = signIn("erin");
+  const page = await openSalePage(saleId, token);
   expect(page.url()).toBe(`${baseUrl}/?sale=${saleId}`);
-  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(mintUserToken("erin", USER_TOKEN_SECRET));
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(token);
+});
+
+test("an expired sign-in is dropped and the shopper is asked to sign in again", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const expired = mintUserToken("frank", USER_TOKEN_SECRET, { expiresAt: Math.floor(Date.now() / 1000) - 60 });
+  const page = await openSalePage(saleId, expired);
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "sign_in_expired");
+  await expect(message(page).textContent()).resolves.toMatch(/^Your sign-in has expired/);
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBeNull();
+  await expect(fetch(`${baseUrl}/api/sales/${saleId}`).then((r) => r.json())).resolves.toMatchObject({ remaining: 5 });
+});
+
+test("a sign-in the service refuses is dropped too", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const page = await openSalePage(saleId, mintUserToken("grace", "a-secret-this-deployment-never-had-0123"));
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "unauthorized");
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBeNull();
 });
 
 test("without a sign-in a click asks the shopper to sign in", async () => {
