@@ -75,6 +75,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   };
 
   const app = express();
+  // Match paths exactly, as the ALB's path conditions do: `/API/orders/x` or `/healthz/` is no route here either, so a
+  // request the listener rules did not recognise (and limit) as one of ours gets 404, never a handler.
+  app.enable("case sensitive routing");
+  app.enable("strict routing");
   app.disable("x-powered-by");
   app.set("etag", false);
 

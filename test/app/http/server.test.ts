@@ -321,6 +321,67 @@ describe("GET /admin/sales/:saleId/stats", () => {
   });
 });
 
+describe("paths match exactly, as the ALB's path conditions do", () => {
+  let saleId: string;
+  let orderId: string;
+  beforeAll(async () => {
+    saleId = (await createSale({ stock: 100 })).id;
+    orderId = (await order(saleId, "alice")).json.orderId;
+  });
+
+  /** Sends the path byte for byte (an HTTP client would resolve `..` and `//`), with credentials that would pass. */
+  async function answerTo(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    const head = [`${method} ${path} HTTP/1.1`, "host: localhost", "connection: close", "content-length: 0"];
+    const raw = await rawExchange(
+      [...head, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)].join("\r\n") + "\r\n\r\n",
+    );
+    return { status: Number(raw.split(" ", 2)[1]), body: raw.slice(raw.indexOf("\r\n\r\n") + 4) };
+  }
+  /** Credentials that pass wherever the path is served: a match would answer 200 or 202, never 404. */
+  const credentials = { none: {}, alice: user("alice"), newBuyer: user("carol"), admin };
+  /** The path with :sale and :order filled in. */
+  const concrete = (path: string) => path.replace(":sale", saleId).replace(":order", orderId);
+
+  it.each([
+    ["GET", "/api/orders/:order", "alice", 200],
+    ["GET", "/api/sales/:sale", "none", 200],
+    ["GET", "/healthz", "none", 200],
+    ["GET", "/admin/sales/:sale/stats", "admin", 200],
+  ] as const)("the exact path is served: %s %s", async (method, path, who, status) => {
+    expect((await answerTo(method, concrete(path), credentials[who])).status).toBe(status);
+  });
+
+  it.each([
+    ["upper case", "GET", "/API/orders/:order", "alice"],
+    ["upper case", "GET", "/HEALTHZ", "none"],
+    ["upper case", "GET", "/admin/Sales/:sale/stats", "admin"],
+    ["upper case", "POST", "/api/Sales/:sale/orders", "newBuyer"],
+    ["a trailing slash", "GET", "/api/orders/:order/", "alice"],
+    ["a trailing slash", "GET", "/api/sales/:sale/", "none"],
+    ["a trailing slash", "GET", "/healthz/", "none"],
+    ["a trailing slash", "GET", "/metrics/", "admin"],
+    ["a trailing slash", "POST", "/api/sales/:sale/orders/", "newBuyer"],
+    ["an encoded slash", "GET", "/api%2Forders/:order", "alice"],
+    ["an encoded slash", "GET", "/admin/sales%2F:sale/stats", "admin"],
+    ["an encoded slash", "POST", "/api/sales/:sale%2Forders", "newBuyer"],
+    ["a dot segment", "GET", "/api/orders/../orders/:order", "alice"],
+    ["a dot segment", "GET", "/admin/../healthz", "none"],
+    ["a dot segment", "POST", "/api/sales/x/../:sale/orders", "newBuyer"],
+    ["a double slash", "GET", "//healthz", "none"],
+    ["a double slash", "GET", "/api//orders/:order", "alice"],
+    ["a double slash", "POST", "//api/sales/:sale/orders", "newBuyer"],
+    ["a double slash", "POST", "/api/sales//:sale/orders", "newBuyer"],
+  ] as const)("%s is no route: %s %s answers 404", async (_what, method, path, who) => {
+    const answer = await answerTo(method, concrete(path), credentials[who]);
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "not_found" });
+  });
+
+  it("and none of those requests reserved a unit", async () => {
+    expect((await api.get(`/api/sales/${saleId}`)).json.remaining).toBe(99);
+  });
+});
+
 describe("GET /metrics", () => {
   it("serves Prometheus text to the admin: requests by route and status, reservation outcomes, order-writer lag and batch sizes", async () => {
     const sale = await createSale();
