@@ -19,6 +19,11 @@ export const ApiErrors = {
   payloadTooLarge: { status: 413, code: "payload_too_large", message: "the request body is larger than 4 KB" },
   unsupportedMediaType: { status: 415, code: "unsupported_media_type", message: "the request body must be application/json" },
   rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down" },
+  tooManyFailedAuthentications: {
+    status: 429,
+    code: "too_many_failed_authentications",
+    message: "too many failed admin authentications from this address; try again later",
+  },
   headersTooLarge: { status: 431, code: "headers_too_large", message: "the request headers are too large" },
   internal: { status: 500, code: "internal_error", message: "internal error" },
   unavailable: { status: 503, code: "unavailable", message: "a backing service is unavailable; nothing was changed, try again" },

@@ -5,7 +5,8 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import { z } from "zod";
-import { adminTokenVerifier, userTokenVerifier, type UserTokenKeys } from "./auth";
+import { AdminBrake, adminAuthentication } from "./admin-brake";
+import { userTokenVerifier, type UserTokenKeys } from "./auth";
 import { hotRoutes } from "./hot-routes";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
@@ -27,6 +28,8 @@ export interface ServiceDeps extends UserTokenKeys {
   readonly logger: Logger;
   /** The sale page's directory, served at `/` after every API route; none on the ECS fleet. */
   readonly webRoot?: string;
+  /** Counts failed admin authentications by client address; a fresh one (per process) when not given. */
+  readonly adminBrake?: AdminBrake;
 }
 
 /** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
@@ -65,7 +68,6 @@ function timeout<T>(work: Promise<T>, ms: number): Promise<T> {
 /** Everything except the hot routes: health, admin, order lookup, metrics, and JSON 404s/errors. */
 export function createExpressApp(deps: ServiceDeps): express.Express {
   const { reservations, pool, logger } = deps;
-  const isAdmin = adminTokenVerifier(deps.adminToken);
   const verifyUser = userTokenVerifier(deps);
   const counters = new Map<string, (status: number) => void>();
   const countRoute = (route: string) => {
@@ -105,9 +107,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     next();
   });
 
-  const requireAdmin = (req: Request, _res: Response, next: NextFunction) => {
-    next(isAdmin(req.headers.authorization) ? undefined : new HttpError(ApiErrors.unauthorized));
-  };
+  const requireAdmin = adminAuthentication(deps.adminToken, logger, deps.adminBrake ?? new AdminBrake());
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
   };

@@ -2,6 +2,7 @@ import net, { type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
+import { ADMIN_FAILURES_PER_WINDOW, AdminBrake } from "../../../app/http/admin-brake";
 import { mintUserToken } from "../../../app/http/auth";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
@@ -43,6 +44,8 @@ beforeAll(async () => {
     pool: resources.pool,
     settings,
     logger: logs.logger,
+    // A window longer than this file's run: which requests are braked does not depend on when a window turns over.
+    adminBrake: new AdminBrake(ADMIN_FAILURES_PER_WINDOW, 24 * HOUR),
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   api = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -318,6 +321,44 @@ describe("GET /admin/sales/:saleId/stats", () => {
     const sale = await createSale();
     expectError(await api.get(`/admin/sales/${sale.id}/stats`), 401, "unauthorized");
     expectError(await api.get("/admin/sales/0123456789abcdef/stats", admin), 404, "not_found");
+  });
+});
+
+describe("the admin plane", () => {
+  /** Requests as the ALB forwards them from `address`: it appends the address it was connected from. */
+  const from = (address: string) => ({ "x-forwarded-for": `192.0.2.1, ${address}` });
+
+  it("refuses an address after repeated failed authentications, even with the right token, and only that address", async () => {
+    for (let i = 0; i < ADMIN_FAILURES_PER_WINDOW; i++) {
+      expectError(await api.get("/metrics", { ...bearer(`guess-${i}`), ...from("198.51.100.7") }), 401, "unauthorized");
+    }
+    const braked = await api.get("/metrics", { ...admin, ...from("198.51.100.7") });
+    expectError(braked, 429, "too_many_failed_authentications");
+    expect(Number(braked.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await api.get("/metrics", { ...admin, ...from("198.51.100.8") })).status).toBe(200);
+  });
+
+  it("logs every admin request with who sent it and what it did, and every failed authentication", async () => {
+    const sale = await createSale();
+    await api.get(`/admin/sales/${sale.id}/stats`, { ...admin, ...from("198.51.100.20") });
+    await api.get(`/admin/sales/${sale.id}/stats`, { ...bearer("guess"), ...from("198.51.100.21") });
+    // The request's line is written once the response has gone out, which may be after the client has read it.
+    await waitUntil(
+      async () => logs.lines.some((line) => line.msg === "admin request" && line.source === "198.51.100.20"),
+      "the admin log line",
+    );
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({
+        msg: "admin request",
+        source: "198.51.100.20",
+        method: "GET",
+        path: `/admin/sales/${sale.id}/stats`,
+        status: 200,
+      }),
+    );
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: "admin authentication failed", source: "198.51.100.21", path: `/admin/sales/${sale.id}/stats` }),
+    );
   });
 });
 
