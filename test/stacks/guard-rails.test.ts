@@ -9,6 +9,9 @@ import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_BUILD } from "./support/artifact";
 
+/** What production needs besides `production = true`: a pinned image, HTTPS and the operators' networks. */
+const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
+
 async function stackOf(tfvars: string): Promise<SeckillStack> {
   return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
 }
@@ -165,7 +168,7 @@ describe("guard rails", () => {
   });
 
   describe("production has deletion protection on the ALB and PolarDB", () => {
-    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndeletion_protection = false\n`;
+    const unprotectedProduction = `${PRODUCTION_TFVARS}deletion_protection = false\n`;
 
     test("production without deletion protection fails synth, naming both resources", async () => {
       const message = synthError(await stackOf(unprotectedProduction));
@@ -187,11 +190,7 @@ describe("guard rails", () => {
     });
 
     test("a prepaid production cluster goes without a lock: Terraform cannot delete it, and the provider mishandles one", async () => {
-      const s = synthesize(
-        await configFromTfvars(
-          `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndata_store_billing = "Subscription"\n`,
-        ),
-      );
+      const s = synthesize(await configFromTfvars(`${PRODUCTION_TFVARS}data_store_billing = "Subscription"\n`));
       expect(s.one("alicloud_polardb_cluster").pay_type).toBe("PrePaid");
       expect(s.one("alicloud_polardb_cluster").deletion_lock).toBeUndefined();
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(true);
