@@ -38,7 +38,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 3 variables$/m);
   });
 
   test("counts resources by tier and type", () => {

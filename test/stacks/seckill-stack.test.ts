@@ -470,8 +470,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       });
     });
 
-    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password", () => {
-      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password"]);
+    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password (TF_VAR_user_token_secret_previous is the app's)", () => {
+      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password", "user_token_secret_previous"]);
       for (const variable of Object.values(s.json.variable ?? {}))
         expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
       expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
@@ -591,6 +591,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.SECKILL_ADMIN_TOKEN).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
       expect(env.SECKILL_USER_TOKEN_SECRET).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
       expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
+      // Empty unless a rotation sets TF_VAR_user_token_secret_previous; the service reads empty as unset.
+      expect(env.SECKILL_USER_TOKEN_SECRET_PREVIOUS).toBe("${var.user_token_secret_previous}");
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
     });
