@@ -32,6 +32,8 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
+    userTokenPreviousSecret: config.userTokenPreviousSecret,
+    userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
     redis,
     reservations: new Reservations(redis, config.redis.keyPrefix),
     redisHeartbeat,

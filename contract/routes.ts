@@ -28,5 +28,32 @@ export function albPathPattern(name: RouteName): string {
   return ROUTES[name].path.replace(/:[A-Za-z]+/g, "*");
 }
 
+/**
+ * Whether an ALB path condition value matches a request path: literally and case-sensitively, `*` standing for any run
+ * of characters (slashes included) and `?` for one (website/docs/r/alb_rule.html.markdown, rule_conditions-path_config).
+ */
+export function albPathMatches(pattern: string, path: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${regex}$`).test(path);
+}
+
 /** Where the sale's API lives under the ALB; the sale page calls nothing else (CORS preflights are answered here). */
 export const API_PREFIX = "/api/";
+
+/** Where the admin API lives. */
+export const ADMIN_PREFIX = "/admin/";
+
+/**
+ * The operator-only paths, as ALB path conditions: the admin API, metrics, and the readiness and health probes (which
+ * ping the data tier, or say which instance is up). The ALB forwards them only from the operators' networks and
+ * answers everyone else itself; its own health check reaches the instances directly, not through listener rules.
+ */
+export const ADMIN_PLANE_PATHS: readonly string[] = [
+  `${ADMIN_PREFIX}*`,
+  albPathPattern("metrics"),
+  albPathPattern("readiness"),
+  albPathPattern("health"),
+];

@@ -11,7 +11,12 @@ export const SERVICE_ENV = {
   REDIS_URL: "`redis://[:password@]host:port[/db][?keyPrefix=<prefix>]` (default prefix `seckill:`)",
   MYSQL_URL: "`mysql://user:password@host:port/database`",
   SECKILL_ADMIN_TOKEN: "admin API bearer token, at least 32 characters",
-  SECKILL_USER_TOKEN_SECRET: "HMAC-SHA256 key of buyer tokens (`<userId>.<base64url sig>`), at least 32 characters",
+  SECKILL_USER_TOKEN_SECRET:
+    "HMAC-SHA256 key of buyer tokens (`<userId>.<expiresAt>.<base64url sig>`, expiresAt in epoch seconds), at least 32 characters",
+  SECKILL_USER_TOKEN_SECRET_PREVIOUS:
+    "the buyer-token key being rotated out: tokens it signed stay valid until they expire (optional, at least 32 characters)",
+  SECKILL_USER_TOKEN_MAX_TTL_SECONDS:
+    "how far ahead a buyer token's expiry may lie; tokens expiring later are refused (default 86400, one day)",
   WORKERS: "HTTP worker processes (default: one per CPU)",
   ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
   ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",

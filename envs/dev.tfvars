@@ -21,6 +21,10 @@ sale_windows = [
 prewarm_lead_minutes   = 15
 scale_in_delay_minutes = 15
 
+# The admin plane (/admin/*, /metrics, /readyz, /healthz) answers only admin_cidrs through the ALB; unset, it answers
+# nobody. Set your operators' networks to run the admin API and the smoke test against dev:
+# admin_cidrs = ["203.0.113.0/24"]
+
 # ALB rate limits (requests per second).
 order_rate_limit_qps        = 200
 order_rate_limit_per_ip_qps = 5

@@ -32,6 +32,16 @@ sale_windows = [
 prewarm_lead_minutes   = 30
 scale_in_delay_minutes = 30
 
+# HTTPS only: a guard rail refuses production without a certificate. PLACEHOLDER: replace with the id of your
+# certificate for the API's host in SSL Certificates Service (console: Certificate Management → SSL Certificates, the
+# certificate's ID, e.g. "12345678-cn-hangzhou"); a deploy with this value fails at the HTTPS listener.
+certificate_id      = "PLACEHOLDER-replace-with-your-certificate-id"
+tls_security_policy = "tls_cipher_policy_1_2"
+
+# The admin plane (/admin/*, /metrics, /readyz, /healthz) answers only these operator networks; the smoke test runs
+# from inside them. PLACEHOLDER: 203.0.113.0/24 is a documentation range (RFC 5737); put your operators' CIDRs here.
+admin_cidrs = ["203.0.113.0/24"]
+
 # ALB rate limits (requests per second). Above them ALB answers 503 before the fleet sees the request.
 order_rate_limit_qps        = 20000
 order_rate_limit_per_ip_qps = 10

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SingleBar } from "cli-progress";
 import { mintUserToken } from "../app/http/auth";
+import { ADMIN_PLANE_PATHS, albPathMatches } from "../contract/routes";
 import { Checklist, CheckFailed } from "./lib/checklist";
 import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { buyersWithSeveralUnits, CrowdResult, OrderOutcome, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
@@ -38,6 +39,8 @@ const USAGE = `Usage: npm run smoke -- (--url <base-url> | --stack seckill-<env>
 Runs a small flash sale against a deployed seckill service and checks it end to end.
 Needs SECKILL_ADMIN_TOKEN (creates the sale) and SECKILL_USER_TOKEN_SECRET (signs buyer tokens);
 with --stack, the stack's admin_token and user_token_secret outputs stand in for unset variables.
+Run it from an operator machine inside the stack's admin_cidrs: the load balancer answers the
+admin plane (/healthz, /readyz, /admin/*, /metrics) 404 for everyone else.
 
   --url <base-url>          the service or load balancer, e.g. http://seckill-dev-alb.example.com
   --stack seckill-<env>     read the public URL from the stack's Terraform outputs instead
@@ -326,6 +329,12 @@ async function expectJson(client: HttpClient, method: string, path: string, stat
 async function send(client: HttpClient, method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
   for (let attempt = 1; ; attempt++) {
     const answer = await client.request(method, path, options);
+    if (answer.status === 404 && ADMIN_PLANE_PATHS.some((pattern) => albPathMatches(pattern, path))) {
+      fail(
+        `${method} ${path} answered 404: the load balancer answers the admin plane (${ADMIN_PLANE_PATHS.join(", ")}) only from ` +
+          "the stack's admin_cidrs, and this machine is outside them; run the smoke test from an operator machine inside admin_cidrs",
+      );
+    }
     if (!fromLoadBalancer(answer) || answer.status !== 503 || attempt === 10) return answer;
     await sleep(200 * attempt);
   }

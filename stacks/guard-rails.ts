@@ -5,8 +5,9 @@
  */
 import { IValidation } from "constructs";
 import { TerraformStack } from "cdktf";
+import { ADMIN_PLANE_PATHS, albPathMatches } from "../contract/routes";
 import { constructPath, singleBlock, type TerraformBlock, type TerraformJson } from "../contract/terraform-json";
-import type { DataStoreBilling } from "./config";
+import { TLS_1_2_SECURITY_POLICIES, type DataStoreBilling } from "./config";
 import { cidrContains, parseCidr } from "./cidr";
 
 export interface GuardRailContext {
@@ -20,6 +21,8 @@ export interface GuardRailContext {
 
 export interface GuardRailResource {
   readonly type: string;
+  /** `<type>.<name>`, what other resources' `${…}` references name it by. */
+  readonly address: string;
   /** The construct path, for messages. */
   readonly path: string;
   readonly config: TerraformBlock;
@@ -127,12 +130,134 @@ export const ossBucketsPrivateAndEncrypted: Rule = (resources) => [
     .map(({ path, config }) => `${path}: acl ${config.acl} makes the bucket public; keep it private`),
 ];
 
+interface ListenerWithRules {
+  readonly listener: GuardRailResource;
+  /** In the order ALB evaluates them: ascending priority. */
+  readonly rules: readonly GuardRailResource[];
+}
+
+function listenersWithRules(resources: readonly GuardRailResource[]): ListenerWithRules[] {
+  const rules = ofType(resources, "alicloud_alb_rule");
+  return ofType(resources, "alicloud_alb_listener").map((listener) => ({
+    listener,
+    rules: rules
+      .filter(({ config }) => config.listener_id === `\${${listener.address}.id}`)
+      .sort((a, b) => Number(a.config.priority) - Number(b.config.priority)),
+  }));
+}
+
+const conditionsOf = (rule: GuardRailResource): TerraformBlock[] => rule.config.rule_conditions ?? [];
+const actionsOf = (rule: GuardRailResource): TerraformBlock[] => rule.config.rule_actions ?? [];
+/** The action ALB ends a rule with (forward, redirect or fixed response): the one with the highest order. */
+const finalActionOf = (rule: GuardRailResource): TerraformBlock | undefined =>
+  [...actionsOf(rule)].sort((a, b) => Number(a.order) - Number(b.order)).pop();
+const pathValuesOf = (condition: TerraformBlock): string[] => singleBlock(condition.path_config)?.values ?? [];
+
+/** Whether a rule's path conditions let `path` through (a rule without one matches every path). */
+function pathMatches(rule: GuardRailResource, path: string): boolean {
+  return conditionsOf(rule)
+    .filter((condition) => condition.type === "Path")
+    .every((condition) => pathValuesOf(condition).some((pattern) => albPathMatches(pattern, path)));
+}
+
+/** A rule nothing escapes: one Path condition matching every path, no other condition. */
+function matchesEverything(rule: GuardRailResource): boolean {
+  const conditions = conditionsOf(rule);
+  return conditions.length === 1 && conditions[0].type === "Path" && pathValuesOf(conditions[0]).includes("/*");
+}
+
+export const productionServesHttpsOnly: Rule = (resources, { production }) =>
+  !production
+    ? []
+    : [
+        ...listenersWithRules(resources)
+          .filter(({ listener }) => listener.config.listener_protocol === "HTTP")
+          .filter(
+            ({ rules }) =>
+              !rules.some(
+                (rule) =>
+                  matchesEverything(rule) &&
+                  finalActionOf(rule)?.type === "Redirect" &&
+                  singleBlock(finalActionOf(rule)!.redirect_config)?.protocol === "HTTPS",
+              ),
+          )
+          .map(
+            ({ listener }) =>
+              `${listener.path}: a production listener serves plain HTTP; set certificate_id in tfvars (an SSL Certificates Service certificate id) so that :443 serves HTTPS and :80 only redirects to it`,
+          ),
+        ...ofType(resources, "alicloud_cdn_domain_new")
+          .filter(({ config }) => singleBlock(config.certificate_config)?.server_certificate_status !== "on")
+          .map(
+            ({ path }) =>
+              `${path}: a production sale page is served over HTTPS only; set sale_page_certificate_id in tfvars (an SSL Certificates Service certificate id for the page's host)`,
+          ),
+      ];
+
+const TLS_1_2_POLICIES: readonly string[] = TLS_1_2_SECURITY_POLICIES;
+
+export const httpsListenersUseTls12: Rule = (resources) =>
+  ofType(resources, "alicloud_alb_listener")
+    .filter(({ config }) => config.listener_protocol === "HTTPS" && !TLS_1_2_POLICIES.includes(config.security_policy_id))
+    .map(
+      ({ path, config }) =>
+        `${path}: security_policy_id ${config.security_policy_id ?? "unset (ALB's default, tls_cipher_policy_1_0)"} admits TLS older than 1.2; tls_security_policy takes ${TLS_1_2_POLICIES.join(", ")}`,
+    );
+
+/** One request path per admin-plane pattern, to walk the listener rules with. */
+const ADMIN_PLANE_PROBES = ADMIN_PLANE_PATHS.map((pattern) => pattern.replace(/\*/g, "probe"));
+
+/**
+ * The admin plane never reaches the fleet from the internet: walking a listener's rules in priority order, a request
+ * for an admin-plane path from outside the SourceIp-conditioned rules must meet a fixed response or a redirect before
+ * any rule that forwards it, and before the listener's default action (which forwards).
+ */
+export const adminPlaneOffTheInternet: Rule = (resources) =>
+  listenersWithRules(resources).flatMap(({ listener, rules }) =>
+    ADMIN_PLANE_PROBES.flatMap((probe) => {
+      for (const rule of rules) {
+        const conditions = conditionsOf(rule);
+        if (!pathMatches(rule, probe) || conditions.some((condition) => condition.type === "SourceIp")) continue;
+        const final = finalActionOf(rule)?.type;
+        if (final === "ForwardGroup") {
+          return [
+            `${rule.path}: ${probe} from the internet reaches this rule, which forwards it; the admin plane is forwarded only from admin_cidrs (a SourceIp condition) and answered by ALB for everyone else`,
+          ];
+        }
+        // A fixed response or redirect answers the path for good, unless other conditions let some requests past it.
+        if (conditions.every((condition) => condition.type === "Path")) return [];
+      }
+      return [
+        `${listener.path}: ${probe} from the internet reaches the listener's default action, which forwards it; answer the admin plane with a fixed response ahead of every rule that forwards without a SourceIp condition`,
+      ];
+    }),
+  );
+
+/**
+ * Nothing reaches the fleet without a rate limit: every forwarding rule limits (TrafficLimit), and every listener has a
+ * rule matching everything, so its default action (which can only forward, and cannot limit) serves nothing.
+ */
+export const everyForwardLimited: Rule = (resources) => [
+  ...ofType(resources, "alicloud_alb_rule")
+    .filter((rule) => finalActionOf(rule)?.type === "ForwardGroup" && !actionsOf(rule).some((action) => action.type === "TrafficLimit"))
+    .map(({ path }) => `${path}: forwards without a TrafficLimit action; every path the fleet serves needs a limit`),
+  ...listenersWithRules(resources)
+    .filter(({ rules }) => !rules.some(matchesEverything))
+    .map(
+      ({ listener }) =>
+        `${listener.path}: no catch-all rule (Path /* and no other condition), so requests no other rule matches reach the default action, which forwards them without a limit`,
+    ),
+];
+
 export const GUARD_RAILS: readonly Rule[] = [
   noPublicIngressExceptListenerPorts,
   dataStoresWhitelistNarrowly,
   dataStoresPayAsYouGo,
   productionDeletionProtection,
   ossBucketsPrivateAndEncrypted,
+  productionServesHttpsOnly,
+  httpsListenersUseTls12,
+  adminPlaneOffTheInternet,
+  everyForwardLimited,
 ];
 
 /** Runs every guard rail over the stack's synthesized resources. */
@@ -145,7 +270,12 @@ export class GuardRails implements IValidation {
   public validate(): string[] {
     const synthesized = this.stack.toTerraform() as TerraformJson;
     const resources = Object.entries(synthesized.resource ?? {}).flatMap(([type, byName]) =>
-      Object.entries(byName).map(([name, config]) => ({ type, path: constructPath(config) ?? `${type}.${name}`, config })),
+      Object.entries(byName).map(([name, config]) => ({
+        type,
+        address: `${type}.${name}`,
+        path: constructPath(config) ?? `${type}.${name}`,
+        config,
+      })),
     );
     return GUARD_RAILS.flatMap((rule) => rule(resources, this.context));
   }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { API_PREFIX, ROUTES, albPathPattern } from "../contract/routes";
+import { ADMIN_PLANE_PATHS, API_PREFIX, ROUTES, albPathPattern } from "../contract/routes";
 import { AlbListener } from "../.gen/providers/alicloud/alb-listener";
 import { AlbLoadBalancer } from "../.gen/providers/alicloud/alb-load-balancer";
 import { AlbRule, AlbRuleRuleActions, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
@@ -14,6 +14,20 @@ export const READ_PATHS = [albPathPattern("getSale"), albPathPattern("getOrder")
 /** Where a cross-origin page's preflights go. */
 export const PREFLIGHT_PATHS = [`${API_PREFIX}*`];
 export const HEALTH_CHECK_PATH = ROUTES.health.path;
+/** Every path: the last rule, so that the listener's default action (which can only forward, unlimited) serves nothing. */
+export const CATCH_ALL_PATHS = ["/*"];
+/**
+ * What ALB answers for an admin-plane path from outside admin_cidrs: the service's own 404 body, so a hidden path looks
+ * like one that does not exist.
+ */
+export const NOT_FOUND_BODY = JSON.stringify({ error: "not_found", message: "no such resource" });
+
+/**
+ * Rule priorities on the serving listener; lower is matched first. The admin plane comes before anything that forwards
+ * without a source condition, the catch-all after everything (10000 is the highest priority ALB takes,
+ * website/docs/r/alb_rule.html.markdown:178).
+ */
+export const RULE_PRIORITY = { adminPlane: 1, adminPlaneHidden: 2, preflight: 5, orders: 10, reads: 20, catchAll: 10_000 } as const;
 
 export interface IngressProps extends IngressConfig {
   readonly envName: string;
@@ -32,6 +46,8 @@ export interface IngressProps extends IngressConfig {
 /**
  * Internet-facing ALB (Standard edition: TrafficLimit actions need it) in front of the scaling group's server group.
  * Rate limits live in forwarding rules (a listener's default action can only forward); above a limit ALB answers 503.
+ * Every request meets a rule: orders and reads with their limits, the admin plane forwarded only from admin_cidrs (404
+ * from ALB for everyone else), and a catch-all with the default limit, so the default action serves nothing.
  * CORS for a sale page on its own host lives in the rules too, so the fleet never sees a preflight.
  */
 export class Ingress extends Construct {
@@ -96,7 +112,18 @@ export class Ingress extends Construct {
         listenerProtocol: protocol,
         listenerPort: port,
         listenerDescription: `${name}-${protocol.toLowerCase()}`,
-        certificates: protocol === "HTTPS" ? [{ certificateId: props.certificateId }] : undefined,
+        ...(protocol === "HTTPS"
+          ? {
+              certificates: [{ certificateId: props.certificateId }],
+              // ALB's default policy, tls_cipher_policy_1_0, still admits TLS 1.0 and 1.1.
+              securityPolicyId: props.tlsSecurityPolicy,
+              // Browsers speak HTTP/2 only over TLS, so it is turned on where they can use it.
+              http2Enabled: true,
+            }
+          : {}),
+        // The service tells clients apart (the admin brake, the audit log) by the last X-Forwarded-For entry: the
+        // address ALB was connected from, appended to whatever the client sent.
+        xForwardedForConfig: { xForwardedForEnabled: true, xForwardedForProcessingMode: "append" },
         idleTimeout: 15,
         requestTimeout: 60,
         defaultActions: [{ type: "ForwardGroup", forwardGroupConfig: forward }],
@@ -110,8 +137,9 @@ export class Ingress extends Construct {
         listenerId: httpListener.id,
         ruleName: `${name}-to-https`,
         priority: 1,
-        ruleConditions: [{ type: "Path", pathConfig: { values: ["/*"] } }],
-        ruleActions: [{ order: 1, type: "Redirect", redirectConfig: { protocol: "HTTPS", port: "443", httpCode: "301" } }],
+        ruleConditions: [{ type: "Path", pathConfig: { values: CATCH_ALL_PATHS } }],
+        // 308, not 301: a client may replay a 301-redirected POST (an order) as a GET.
+        ruleActions: [{ order: 1, type: "Redirect", redirectConfig: { protocol: "HTTPS", port: "443", httpCode: "308" } }],
       });
     }
 
@@ -132,14 +160,11 @@ export class Ingress extends Construct {
           },
         ]
       : [];
-    const rule = (
-      ruleId: string,
-      priority: number,
-      conditions: AlbRuleRuleConditions[],
-      actions: Omit<AlbRuleRuleActions, "order">[],
-      after?: AlbRule,
-    ) =>
-      new AlbRule(this, ruleId, {
+    // One rule at a time, each after the one before: concurrent changes on one listener fail with
+    // ResourceInConfiguring.Listener.
+    let previousRule: AlbRule | undefined;
+    const rule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], actions: Omit<AlbRuleRuleActions, "order">[]) => {
+      previousRule = new AlbRule(this, ruleId, {
         listenerId: servingListener.id,
         ruleName: `${name}-${ruleId}`,
         priority,
@@ -147,45 +172,47 @@ export class Ingress extends Construct {
         // Actions run in list order; the final one (forward or fixed response) must have the highest order, or ALB
         // rejects the rule with IllegalParam.Order.
         ruleActions: actions.map((action, index) => ({ ...action, order: index + 1 })),
-        // One rule at a time: concurrent changes on one listener fail with ResourceInConfiguring.Listener.
-        dependsOn: after ? [after] : undefined,
+        dependsOn: previousRule ? [previousRule] : undefined,
       });
-    const rateLimitedRule = (ruleId: string, priority: number, conditions: AlbRuleRuleConditions[], limit: RateLimit, after?: AlbRule) =>
-      rule(
-        ruleId,
-        priority,
-        conditions,
-        [
-          ...cors,
-          { type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } },
-          { type: "ForwardGroup", forwardGroupConfig: forward },
-        ],
-        after,
-      );
-    const orderRule = rateLimitedRule(
+    };
+    const limitThenForward = (limit: RateLimit): Omit<AlbRuleRuleActions, "order">[] => [
+      { type: "TrafficLimit", trafficLimitConfig: { qps: limit.qps, perIpQps: limit.perIpQps } },
+      { type: "ForwardGroup", forwardGroupConfig: forward },
+    ];
+    const paths = (values: readonly string[]): AlbRuleRuleConditions => ({ type: "Path", pathConfig: { values: [...values] } });
+
+    rule(
       "orders",
-      10,
-      [
-        { type: "Path", pathConfig: { values: ORDER_PATHS } },
-        { type: "Method", methodConfig: { values: ["POST"] } },
-      ],
-      props.orderRateLimit,
+      RULE_PRIORITY.orders,
+      [paths(ORDER_PATHS), { type: "Method", methodConfig: { values: ["POST"] } }],
+      [...cors, ...limitThenForward(props.orderRateLimit)],
     );
-    const readRule = rateLimitedRule("reads", 20, [{ type: "Path", pathConfig: { values: READ_PATHS } }], props.readRateLimit, orderRule);
+    rule("reads", RULE_PRIORITY.reads, [paths(READ_PATHS)], [...cors, ...limitThenForward(props.readRateLimit)]);
     if (cors.length > 0) {
-      // Priority 5, ahead of the reads rule, which would forward OPTIONS /api/sales/… to the fleet. A 204 has no body;
-      // the provider requires `content`, so it is empty.
+      // Ahead of the reads rule, which would forward OPTIONS /api/sales/… to the fleet. A 204 has no body; the provider
+      // requires `content`, so it is empty.
       rule(
         "preflight",
-        5,
-        [
-          { type: "Method", methodConfig: { values: ["OPTIONS"] } },
-          { type: "Path", pathConfig: { values: PREFLIGHT_PATHS } },
-        ],
+        RULE_PRIORITY.preflight,
+        [{ type: "Method", methodConfig: { values: ["OPTIONS"] } }, paths(PREFLIGHT_PATHS)],
         [...cors, { type: "FixedResponse", fixedResponseConfig: { httpCode: "204", content: "" } }],
-        readRule,
       );
     }
+    if (props.adminCidrs.length > 0) {
+      rule(
+        "admin-plane",
+        RULE_PRIORITY.adminPlane,
+        [paths(ADMIN_PLANE_PATHS), { type: "SourceIp", sourceIpConfig: { values: [...props.adminCidrs] } }],
+        limitThenForward(props.defaultRateLimit),
+      );
+    }
+    rule(
+      "admin-plane-hidden",
+      RULE_PRIORITY.adminPlaneHidden,
+      [paths(ADMIN_PLANE_PATHS)],
+      [{ type: "FixedResponse", fixedResponseConfig: { httpCode: "404", contentType: "application/json", content: NOT_FOUND_BODY } }],
+    );
+    rule("catch-all", RULE_PRIORITY.catchAll, [paths(CATCH_ALL_PATHS)], limitThenForward(props.defaultRateLimit));
 
     const scheme = https ? "https" : "http";
     if (props.dns) {

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from "constructs";
-import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
+import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import type { ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
@@ -116,12 +116,29 @@ export class SeckillStack extends TerraformStack {
     const appSecrets = new Construct(this, "app-secrets");
     const adminToken = new Secret(appSecrets, "admin-token", { kind: "token", description: "Admin API bearer token" }).value;
     const userTokenSecret = new Secret(appSecrets, "user-token-secret", { kind: "token", description: "HMAC key of buyer tokens" }).value;
+    // Rotating the buyer-token key: the retired key, set (TF_VAR_user_token_secret_previous) for as long as tokens it signed
+    // may still be unexpired, so that replacing the current key logs nobody out (README, "Rotate the buyer-token secret").
+    const retiredUserTokenSecret = new TerraformVariable(appSecrets, "user-token-secret-previous", {
+      type: "string",
+      sensitive: true,
+      default: "",
+      description:
+        "SECKILL_USER_TOKEN_SECRET_PREVIOUS: the buyer-token key being rotated out (the old user_token_secret output); empty: none",
+      validation: [
+        {
+          condition: "${length(var.user_token_secret_previous) == 0 || length(var.user_token_secret_previous) >= 32}",
+          errorMessage: "user_token_secret_previous must be empty or the old user_token_secret (at least 32 characters).",
+        },
+      ],
+    });
+    retiredUserTokenSecret.overrideLogicalId("user_token_secret_previous");
     this.serviceEnv = {
       PORT: String(config.compute.appPort),
       REDIS_URL: `redis://:${Fn.urlencode(cache.password)}@${cache.host}:${cache.port}`,
       MYSQL_URL: `mysql://${database.username}:${Fn.urlencode(database.password)}@${database.host}:${database.port}/${database.databaseName}`,
       SECKILL_ADMIN_TOKEN: adminToken,
       SECKILL_USER_TOKEN_SECRET: userTokenSecret,
+      SECKILL_USER_TOKEN_SECRET_PREVIOUS: retiredUserTokenSecret.stringValue,
       ...(config.app.workers !== undefined ? { WORKERS: String(config.app.workers) } : {}),
       ORDER_QUEUE: "rocketmq",
       ROCKETMQ_ENDPOINTS: messaging.vpcEndpoint,

@@ -32,7 +32,7 @@ const ui = {
 
 const apiBase = readApiBase();
 const saleId = new URLSearchParams(location.search).get("sale");
-const fragmentToken = adoptFragmentToken();
+let fragmentToken = adoptFragmentToken();
 
 let sale = null; // the last GET /api/sales/:id body, with startsAt/endsAt parsed
 let saleMissing = !saleId; // no ?sale= in the link, or the service does not know it
@@ -69,6 +69,22 @@ function buyerToken() {
     return localStorage.getItem(TOKEN_KEY) || fragmentToken;
   } catch {
     return fragmentToken;
+  }
+}
+
+// A token is <userId>.<expiresAt>.<signature>, expiresAt in epoch seconds: the page can tell when it has run out
+// (by the service's clock, once a read has corrected the local one) and stop offering it.
+function tokenExpired(token) {
+  const expiresAtMs = Number(token.split(".")[1]) * 1000;
+  return !(expiresAtMs > now());
+}
+
+function forgetToken() {
+  fragmentToken = null;
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage disabled: nothing was kept.
   }
 }
 
@@ -272,6 +288,11 @@ async function buy() {
     say("unauthorized", "Please sign in to the shop first, then open this page again.", "bad");
     return;
   }
+  if (tokenExpired(token)) {
+    forgetToken();
+    say("sign_in_expired", "Your sign-in has expired. Please sign in to the shop again, then reopen this page.", "bad");
+    return;
+  }
   buyState = "sending";
   render();
   // After an unknown outcome the page tries again by itself: a second attempt never takes a second unit, and
@@ -306,6 +327,7 @@ async function settle(response, body, token) {
     say("not_started", "The sale has not started yet. The button unlocks when the countdown ends.", "warn");
     readSale();
   } else if (response.status === 401) {
+    forgetToken(); // expired or signed with a retired key: it will not work again
     say("unauthorized", "The shop did not accept your sign-in. Please sign in again, then reopen this page.", "bad");
   } else if (response.status === 404) {
     say("unknown_sale", "This sale does not exist. Please check the link from the shop.", "bad");

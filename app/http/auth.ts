@@ -1,23 +1,52 @@
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 
 /**
- * Buyer identity: `Authorization: Bearer <userId>.<sig>`, where sig is the unpadded base64url
- * HMAC-SHA256 of userId keyed with SECKILL_USER_TOKEN_SECRET. The shop's login system mints these;
- * this module has no dependencies so tests and ops scripts can mint them too.
+ * Buyer identity: `Authorization: Bearer <userId>.<expiresAt>.<sig>`, where expiresAt is the token's expiry in epoch
+ * seconds and sig is the unpadded base64url HMAC-SHA256 of `<userId>.<expiresAt>` keyed with SECKILL_USER_TOKEN_SECRET.
+ * The shop's login system mints these; this module has no dependencies so tests and ops scripts can mint them too.
  */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Epoch seconds without leading zeros, so that one expiry has one spelling (and one signature). */
+const EXPIRES_AT_PATTERN = /^[1-9][0-9]{0,10}$/;
 const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const BEARER = "bearer ";
 
-function signature(userId: string, key: KeyObject | string): string {
-  return createHmac("sha256", key).update(userId).digest("base64url");
+/** How long a token minted without an explicit expiry lives: long enough for a sale, short enough to age out of a shared link. */
+export const DEFAULT_USER_TOKEN_TTL_SECONDS = 3600;
+/** How far ahead a token's expiry may lie by default (SECKILL_USER_TOKEN_MAX_TTL_SECONDS). */
+export const DEFAULT_USER_TOKEN_MAX_TTL_SECONDS = 86_400;
+
+/** When a minted token expires: at an absolute time (epoch seconds) or after a lifetime from now. */
+export type UserTokenExpiry = { readonly expiresAt: number } | { readonly ttlSeconds: number };
+
+/** What the service verifies buyer tokens with. */
+export interface UserTokenKeys {
+  /** SECKILL_USER_TOKEN_SECRET: what the shop's login signs with now. */
+  readonly userTokenSecret: string;
+  /** SECKILL_USER_TOKEN_SECRET_PREVIOUS: still accepted while the login moves to a new secret. */
+  readonly userTokenPreviousSecret?: string;
+  /** SECKILL_USER_TOKEN_MAX_TTL_SECONDS: tokens expiring further ahead are refused (default one day). */
+  readonly userTokenMaxTtlSeconds?: number;
 }
 
-export function mintUserToken(userId: string, secret: string): string {
+function signature(payload: string, key: KeyObject | string): string {
+  return createHmac("sha256", key).update(payload).digest("base64url");
+}
+
+export function mintUserToken(
+  userId: string,
+  secret: string,
+  expiry: UserTokenExpiry = { ttlSeconds: DEFAULT_USER_TOKEN_TTL_SECONDS },
+): string {
   if (!USER_ID_PATTERN.test(userId)) {
     throw new Error(`userId must be 1-64 characters of [A-Za-z0-9_-], got ${JSON.stringify(userId)}`);
   }
-  return `${userId}.${signature(userId, secret)}`;
+  const expiresAt = "expiresAt" in expiry ? expiry.expiresAt : Math.floor(Date.now() / 1000) + expiry.ttlSeconds;
+  if (!Number.isSafeInteger(expiresAt) || !EXPIRES_AT_PATTERN.test(String(expiresAt))) {
+    throw new Error(`expiresAt must be a positive whole number of epoch seconds, got ${expiresAt}`);
+  }
+  const payload = `${userId}.${expiresAt}`;
+  return `${payload}.${signature(payload, secret)}`;
 }
 
 function bearerToken(authorization: string | undefined): string | undefined {
@@ -27,19 +56,39 @@ function bearerToken(authorization: string | undefined): string | undefined {
   return authorization.slice(BEARER.length);
 }
 
-/** Returns a function mapping an Authorization header to its verified userId, or undefined. */
-export function userTokenVerifier(secret: string): (authorization: string | undefined) => string | undefined {
-  const key = createSecretKey(Buffer.from(secret, "utf8"));
+/**
+ * Returns a function mapping an Authorization header to its verified userId, or undefined: for a malformed token
+ * (two-part tokens from before expiries included), one that has expired, one expiring more than the maximum lifetime
+ * ahead of `nowMs()`, or one signed with neither secret.
+ */
+export function userTokenVerifier(
+  keys: UserTokenKeys,
+  nowMs: () => number = Date.now,
+): (authorization: string | undefined) => string | undefined {
+  const signingKeys = [keys.userTokenSecret, keys.userTokenPreviousSecret]
+    .filter((secret): secret is string => secret !== undefined)
+    .map((secret) => createSecretKey(Buffer.from(secret, "utf8")));
+  const maxTtlSeconds = keys.userTokenMaxTtlSeconds ?? DEFAULT_USER_TOKEN_MAX_TTL_SECONDS;
   return (authorization) => {
     const token = bearerToken(authorization);
     if (token === undefined) return undefined;
-    const dot = token.indexOf(".");
-    if (dot < 0) return undefined;
-    const userId = token.slice(0, dot);
-    const presented = token.slice(dot + 1);
-    if (!USER_ID_PATTERN.test(userId) || !SIGNATURE_PATTERN.test(presented)) return undefined;
-    const expected = signature(userId, key);
-    return timingSafeEqual(Buffer.from(expected, "latin1"), Buffer.from(presented, "latin1")) ? userId : undefined;
+    const parts = token.split(".");
+    if (parts.length !== 3) return undefined;
+    const [userId, expiresAtText, presented] = parts;
+    if (!USER_ID_PATTERN.test(userId) || !EXPIRES_AT_PATTERN.test(expiresAtText) || !SIGNATURE_PATTERN.test(presented)) {
+      return undefined;
+    }
+    const nowSeconds = Math.floor(nowMs() / 1000);
+    const expiresAt = Number(expiresAtText);
+    if (expiresAt <= nowSeconds || expiresAt > nowSeconds + maxTtlSeconds) return undefined;
+    // Every key is compared, in constant time, whichever matches: the answer's timing says nothing about the signature.
+    const presentedBytes = Buffer.from(presented, "latin1");
+    let signedByAKey = false;
+    for (const key of signingKeys) {
+      const expected = Buffer.from(signature(`${userId}.${expiresAtText}`, key), "latin1");
+      signedByAKey = timingSafeEqual(expected, presentedBytes) || signedByAKey;
+    }
+    return signedByAKey ? userId : undefined;
   };
 }
 

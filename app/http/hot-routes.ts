@@ -1,6 +1,6 @@
 import { ROUTES, routeLabel } from "../../contract/routes";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { userTokenVerifier } from "./auth";
+import { userTokenVerifier, type UserTokenKeys } from "./auth";
 import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJson, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
 import { reservationOutcomes } from "../platform/metrics";
@@ -10,8 +10,7 @@ import type { Reservations, ReserveOutcome } from "../sales/reservations";
 import { SALE_ID_PATTERN, saleView } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 
-export interface HotRouteDeps {
-  readonly userTokenSecret: string;
+export interface HotRouteDeps extends UserTokenKeys {
   readonly reservations: Reservations;
   readonly settings: Settings;
   readonly logger: Logger;
@@ -34,7 +33,7 @@ type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable
  */
 export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { reservations, settings, logger } = deps;
-  const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const verifyUser = userTokenVerifier(deps);
   const limiter = new UserRateLimiter(() => settings.userOrderRateLimitPerSecond);
   const countOrder = routeCounter(routeLabel("placeOrder"));
   const countSale = routeCounter(routeLabel("getSale"));

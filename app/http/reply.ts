@@ -31,6 +31,11 @@ export const ApiErrors = {
   unsupportedMediaType: { status: 415, code: "unsupported_media_type", message: "the request body must be application/json" },
   rateLimited: { status: 429, code: "rate_limited", message: "too many order attempts; slow down", retryAfterSeconds: 1 },
   lookupsRateLimited: { status: 429, code: "rate_limited", message: "too many order lookups; slow down", retryAfterSeconds: 1 },
+  tooManyFailedAuthentications: {
+    status: 429,
+    code: "too_many_failed_authentications",
+    message: "too many failed admin authentications from this address; try again later",
+  },
   headersTooLarge: { status: 431, code: "headers_too_large", message: "the request headers are too large" },
   internal: { status: 500, code: "internal_error", message: "internal error" },
   unavailable: {

@@ -5,7 +5,8 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import { z } from "zod";
-import { adminTokenVerifier, userTokenVerifier } from "./auth";
+import { AdminBrake, adminAuthentication } from "./admin-brake";
+import { userTokenVerifier, type UserTokenKeys } from "./auth";
 import { hotRoutes } from "./hot-routes";
 import { UserRateLimiter } from "./rate-limiter";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
@@ -20,9 +21,8 @@ import { pingMysql } from "../platform/mysql";
 import type { RedisHeartbeat } from "../platform/redis";
 import { withTimeout } from "../platform/timeout";
 
-export interface ServiceDeps {
+export interface ServiceDeps extends UserTokenKeys {
   readonly adminToken: string;
-  readonly userTokenSecret: string;
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
@@ -36,6 +36,8 @@ export interface ServiceDeps {
   readonly logger: Logger;
   /** The sale page's directory, served at `/` after every API route; none on the ECS fleet. */
   readonly webRoot?: string;
+  /** Counts failed admin authentications by client address; a fresh one (per process) when not given. */
+  readonly adminBrake?: AdminBrake;
 }
 
 /** Longer than the load balancer's idle timeout (ALB: 60 s), so the balancer closes idle connections first. */
@@ -69,8 +71,7 @@ async function dependency<T>(work: Promise<T>): Promise<T> {
 /** Everything except the hot routes: health, admin, order lookup, metrics, and JSON 404s/errors. */
 export function createExpressApp(deps: ServiceDeps): express.Express {
   const { reservations, pool, logger } = deps;
-  const isAdmin = adminTokenVerifier(deps.adminToken);
-  const verifyUser = userTokenVerifier(deps.userTokenSecret);
+  const verifyUser = userTokenVerifier(deps);
   const lookupLimiter = new UserRateLimiter(() => LOOKUPS_PER_BUYER_PER_SECOND);
   const counters = new Map<string, (status: number) => void>();
   const countRoute = (route: string) => {
@@ -80,6 +81,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   };
 
   const app = express();
+  // Match paths exactly, as the ALB's path conditions do: `/API/orders/x` or `/healthz/` is no route here either, so a
+  // request the listener rules did not recognise (and limit) as one of ours gets 404, never a handler.
+  app.enable("case sensitive routing");
+  app.enable("strict routing");
   app.disable("x-powered-by");
   app.set("etag", false);
 
@@ -106,9 +111,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     next();
   });
 
-  const requireAdmin = (req: Request, _res: Response, next: NextFunction) => {
-    next(isAdmin(req.headers.authorization) ? undefined : new HttpError(ApiErrors.unauthorized));
-  };
+  const requireAdmin = adminAuthentication(deps.adminToken, logger, deps.adminBrake ?? new AdminBrake());
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     next(req.is("application/json") ? undefined : new HttpError(ApiErrors.unsupportedMediaType));
   };

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { formatIssues } from "../../contract/config-issues";
 import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
 import type { ServiceEnvVar } from "../../contract/service-env";
+import { DEFAULT_USER_TOKEN_MAX_TTL_SECONDS } from "../http/auth";
 import type { NacosConnection } from "./nacos";
 import type { RocketMqConnection } from "../orders/rocketmq-client";
 
@@ -41,6 +42,10 @@ export interface Config {
   readonly mysql: MysqlConnection;
   readonly adminToken: string;
   readonly userTokenSecret: string;
+  /** Accepted alongside userTokenSecret while the shop's login moves to a new secret. */
+  readonly userTokenPreviousSecret: string | undefined;
+  /** How far ahead a buyer token's expiry may lie. */
+  readonly userTokenMaxTtlSeconds: number;
   readonly workers: number;
   readonly orderQueue: "redis" | "rocketmq";
   /** Present exactly when orderQueue is "rocketmq". */
@@ -70,6 +75,12 @@ const requiredString = z.string({
 });
 
 const secret = requiredString.min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+/** An optional secret: unset or empty (what the stacks write when there is none) means none. */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === "" ? undefined : raw))
+  .pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional());
 
 function integerIn(min: number, max: number, fallback: number) {
   return z
@@ -216,6 +227,8 @@ const variables = {
   MYSQL_URL: mysqlUrl,
   SECKILL_ADMIN_TOKEN: secret,
   SECKILL_USER_TOKEN_SECRET: secret,
+  SECKILL_USER_TOKEN_SECRET_PREVIOUS: optionalSecret,
+  SECKILL_USER_TOKEN_MAX_TTL_SECONDS: integerIn(60, 7 * 86_400, DEFAULT_USER_TOKEN_MAX_TTL_SECONDS),
   WORKERS: integerIn(1, 256, availableParallelism()),
   ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
   ROCKETMQ_ENDPOINTS: hostPort,
@@ -242,6 +255,13 @@ const environment = z.object(variables).superRefine((vars, ctx) => {
   if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
   if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
   if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
+  if (vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS !== undefined && vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS === vars.SECKILL_USER_TOKEN_SECRET) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SECKILL_USER_TOKEN_SECRET_PREVIOUS"],
+      message: "must differ from SECKILL_USER_TOKEN_SECRET (it is the secret being rotated out)",
+    });
+  }
 });
 
 /** Reads the service configuration; throws ServiceConfigError naming every bad variable. */
@@ -257,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mysql: vars.MYSQL_URL,
     adminToken: vars.SECKILL_ADMIN_TOKEN,
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
+    userTokenPreviousSecret: vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS,
+    userTokenMaxTtlSeconds: vars.SECKILL_USER_TOKEN_MAX_TTL_SECONDS,
     workers: vars.WORKERS,
     orderQueue: vars.ORDER_QUEUE,
     rocketmq:

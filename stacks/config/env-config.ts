@@ -33,8 +33,14 @@ export interface IngressConfig {
   readonly albEdition: Tfvars["alb_edition"];
   /** Certificate (SSL Certificates Service) for an HTTPS :443 listener; :80 then redirects. */
   readonly certificateId?: string;
+  /** The HTTPS listener's ALB system TLS policy (TLS 1.2 and later). */
+  readonly tlsSecurityPolicy: Tfvars["tls_security_policy"];
+  /** The only sources the ALB forwards the admin plane from; empty: from none. */
+  readonly adminCidrs: readonly string[];
   readonly orderRateLimit: RateLimit;
   readonly readRateLimit: RateLimit;
+  /** Every path the order and read limits do not cover: the admin plane and the catch-all rule. */
+  readonly defaultRateLimit: RateLimit;
   /** CNAME `<recordName>.<domainName>` → the ALB, when both are set. */
   readonly dns?: { readonly domainName: string; readonly recordName: string };
 }
@@ -188,8 +194,11 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
     ingress: {
       albEdition: tfvars.alb_edition,
       certificateId: tfvars.certificate_id,
+      tlsSecurityPolicy: tfvars.tls_security_policy,
+      adminCidrs: tfvars.admin_cidrs ?? [],
       orderRateLimit: { qps: tfvars.order_rate_limit_qps, perIpQps: tfvars.order_rate_limit_per_ip_qps },
       readRateLimit: { qps: tfvars.read_rate_limit_qps, perIpQps: tfvars.read_rate_limit_per_ip_qps },
+      defaultRateLimit: { qps: tfvars.default_rate_limit_qps, perIpQps: tfvars.default_rate_limit_per_ip_qps },
       dns:
         tfvars.dns_domain_name && tfvars.dns_record_name
           ? { domainName: tfvars.dns_domain_name, recordName: tfvars.dns_record_name }

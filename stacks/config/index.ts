@@ -26,4 +26,4 @@ export type {
   StateBackendConfig,
 } from "./env-config";
 export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig, type SynthOptions } from "./load";
-export { MAX_SCHEDULE_AHEAD_DAYS, SYSTEM_IMAGE_ID, TFVARS_KEYS } from "./schema";
+export { MAX_SCHEDULE_AHEAD_DAYS, SYSTEM_IMAGE_ID, TFVARS_KEYS, TLS_1_2_SECURITY_POLICIES } from "./schema";

@@ -94,7 +94,7 @@ function capacityRules(tfvars: Tfvars, ctx: RuleContext): void {
 }
 
 function rateLimitRules(tfvars: Tfvars, ctx: RuleContext): void {
-  for (const rule of ["order", "read"] as const) {
+  for (const rule of ["order", "read", "default"] as const) {
     const qps = tfvars[`${rule}_rate_limit_qps`];
     if (tfvars[`${rule}_rate_limit_per_ip_qps`] >= qps) {
       ctx.addIssue({
@@ -109,6 +109,16 @@ function rateLimitRules(tfvars: Tfvars, ctx: RuleContext): void {
       code: "custom",
       path: ["read_rate_limit_qps"],
       message: `above order_rate_limit_qps (${tfvars.order_rate_limit_qps}): reads get the higher limit`,
+    });
+  }
+}
+
+function edgeRules(tfvars: Tfvars, ctx: RuleContext): void {
+  if (tfvars.production && tfvars.admin_cidrs === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["admin_cidrs"],
+      message: "the operators' networks, required with production = true: the ALB forwards the admin plane from nowhere else",
     });
   }
 }
@@ -248,6 +258,7 @@ export function tfvarsSchemaWithRules(now: Date) {
       networkRules(tfvars, ctx);
       capacityRules(tfvars, ctx);
       rateLimitRules(tfvars, ctx);
+      edgeRules(tfvars, ctx);
       saleWindowRules(tfvars, ctx, now);
       salePageRules(tfvars, ctx);
       serviceRules(tfvars, ctx);

@@ -27,6 +27,17 @@ const MSE_SPECIFICATIONS = [
   "MSE_SC_16_32_200_c",
 ] as const;
 const SUBSCRIPTION_MONTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36];
+/**
+ * ALB system TLS policies that admit TLS 1.2 and later only (Alibaba Cloud ALB, "TLS security policies": the other
+ * system policies, tls_cipher_policy_1_0 and _1_1, also admit TLS 1.0 and 1.1).
+ */
+export const TLS_1_2_SECURITY_POLICIES = [
+  "tls_cipher_policy_1_2",
+  "tls_cipher_policy_1_2_strict",
+  "tls_cipher_policy_1_2_strict_with_1_3",
+] as const;
+/** An ALB SourceIp condition holds at most 5 values (alicloud/resource_alicloud_alb_rule.go:523, source_ip_config.values). */
+export const MAX_ADMIN_CIDRS = 5;
 
 function wholeNumber(min: number, max: number) {
   const allowed = { error: `a whole number from ${min} to ${max}` };
@@ -46,6 +57,8 @@ const cidr = text(/^[\d./]+$/, 'an IPv4 CIDR such as "10.0.0.0/16"').refine((val
   error: 'an IPv4 CIDR such as "10.0.0.0/16" (no host bits set)',
 });
 const cidrList = z.array(cidr, { error: "a list of IPv4 CIDRs, one per zone" });
+const ADMIN_CIDRS_ALLOWED = `a list of 1 to ${MAX_ADMIN_CIDRS} IPv4 CIDRs of operator networks, none wider than /8`;
+const adminCidr = cidr.refine((value) => parseCidr(value)!.prefix >= 8, { error: ADMIN_CIDRS_ALLOWED });
 const utcMinute = text(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?Z$/, 'a UTC time to the minute, "YYYY-MM-DDThh:mmZ"').refine(
   (value) => !Number.isNaN(Date.parse(value)),
   { error: 'a real UTC time to the minute, "YYYY-MM-DDThh:mmZ"' },
@@ -275,6 +288,45 @@ export const tfvarsSchema = z
         description: "The host record of that CNAME. Set both or neither.",
         whenUnset: "unset",
         example: "sale",
+      }),
+    tls_security_policy: oneOf(TLS_1_2_SECURITY_POLICIES)
+      .default("tls_cipher_policy_1_2")
+      .register(tfvarsDocs, {
+        section: "ingress",
+        description:
+          "TLS policy of the HTTPS listener (with certificate_id), an ALB system policy admitting TLS 1.2 and later only: " +
+          '"tls_cipher_policy_1_2", "tls_cipher_policy_1_2_strict" (forward-secret ciphers only) or ' +
+          '"tls_cipher_policy_1_2_strict_with_1_3" (that, and TLS 1.3). The sale page\'s CDN domain takes TLS 1.2 and 1.3.',
+      }),
+    admin_cidrs: z
+      .array(adminCidr, { error: ADMIN_CIDRS_ALLOWED })
+      .min(1, { error: ADMIN_CIDRS_ALLOWED })
+      .max(MAX_ADMIN_CIDRS, { error: ADMIN_CIDRS_ALLOWED })
+      .optional()
+      .register(tfvarsDocs, {
+        section: "ingress",
+        description:
+          `Operator networks, 1 to ${MAX_ADMIN_CIDRS} IPv4 CIDRs (none wider than /8): the only sources the ALB forwards the admin plane ` +
+          "from (/admin/*, /metrics, /readyz, /healthz); it answers everyone else 404 itself. The admin API and the smoke test " +
+          "run from inside them. Required with production = true.",
+        whenUnset: "unset (the ALB answers the admin plane to nobody)",
+        example: ["203.0.113.0/24"],
+      }),
+    default_rate_limit_qps: wholeNumber(1, 100_000)
+      .default(1000)
+      .register(tfvarsDocs, {
+        section: "ingress",
+        description:
+          "Rate limit of every other path: the admin plane, and a catch-all rule in front of the listener's default action, so " +
+          `nothing reaches the fleet without a limit; ${RATE_LIMITS}.`,
+        unit: "requests per second",
+      }),
+    default_rate_limit_per_ip_qps: wholeNumber(1, 100_000)
+      .default(20)
+      .register(tfvarsDocs, {
+        section: "ingress",
+        description: `Rate limit of every other path per client IP, below default_rate_limit_qps, ${RATE_LIMITS}.`,
+        unit: "requests per second",
       }),
 
     // No wildcard: the record names the one origin the API allows.

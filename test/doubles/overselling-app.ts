@@ -27,7 +27,7 @@ export interface OversellingApp {
 
 export async function startOversellingApp(secrets: { adminToken: string; userTokenSecret: string }): Promise<OversellingApp> {
   const isAdmin = adminTokenVerifier(secrets.adminToken);
-  const buyerOf = userTokenVerifier(secrets.userTokenSecret);
+  const buyerOf = userTokenVerifier(secrets);
   const sales = new Map<string, DoubleSale>();
   const orders = new Map<string, { saleId: string; userId: string }>();
 

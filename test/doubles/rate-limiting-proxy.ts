@@ -1,17 +1,24 @@
 /**
  * TEST DOUBLE of the ALB TrafficLimit action, not a load balancer: forwards every request to
  * `target`, except that above `qps` requests in the current second it answers 503 with an HTML
- * page itself, the way ALB does above a rule's limit.
+ * page itself, the way ALB does above a rule's limit. With `fromOutsideAdminCidrs` it also plays the
+ * listener's admin-plane rules as a client outside admin_cidrs meets them: ALB's own 404 for those paths.
  */
 import http from "node:http";
 import { AddressInfo } from "node:net";
+import { ADMIN_PLANE_PATHS, albPathMatches } from "../../contract/routes";
+import { NOT_FOUND_BODY } from "../../stacks/ingress";
 
 export interface RateLimitingProxy {
   readonly baseUrl: string;
   close(): Promise<void>;
 }
 
-export async function startRateLimitingProxy(target: string, qps: number): Promise<RateLimitingProxy> {
+export async function startRateLimitingProxy(
+  target: string,
+  qps: number,
+  options: { readonly fromOutsideAdminCidrs?: boolean } = {},
+): Promise<RateLimitingProxy> {
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true });
   let second = 0;
@@ -22,6 +29,13 @@ export async function startRateLimitingProxy(target: string, qps: number): Promi
     if (now !== second) {
       second = now;
       requestsThisSecond = 0;
+    }
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (options.fromOutsideAdminCidrs && ADMIN_PLANE_PATHS.some((pattern) => albPathMatches(pattern, path))) {
+      req.resume();
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(NOT_FOUND_BODY);
+      return;
     }
     if (++requestsThisSecond > qps) {
       req.resume();

@@ -103,6 +103,20 @@ describe("against the real service on the local Redis and MariaDB (own database 
       }
     }, 90_000);
 
+    test("says so when this machine is outside admin_cidrs (the load balancer answers the admin plane 404)", async () => {
+      const alb = await startRateLimitingProxy(app.baseUrl, 1000, { fromOutsideAdminCidrs: true });
+      try {
+        const run = await runTool("smoke", ["--url", alb.baseUrl, ...smallSale], secrets);
+
+        expect(run.stdout).toContain(
+          'FAILED at check "healthz": GET /healthz answered 404: the load balancer answers the admin plane (/admin/*, /metrics, /readyz, /healthz) only from the stack\'s admin_cidrs, and this machine is outside them; run the smoke test from an operator machine inside admin_cidrs',
+        );
+        expect(run.code).toBe(1);
+      } finally {
+        await alb.close();
+      }
+    });
+
     test("--rate-limit fails when nothing answers 503 above the limit", async () => {
       const run = await runTool(
         "smoke",

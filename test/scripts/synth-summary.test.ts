@@ -10,6 +10,8 @@ import { FIXTURE_BUILD } from "../stacks/support/artifact";
 const TFVARS = `${MINIMAL_TFVARS}
 production = true
 image_id = "aliyun_3_x64_20G_alibase_20251030.vhd"
+certificate_id = "8806512-cn-hangzhou"
+admin_cidrs = ["203.0.113.0/24"]
 instance_types = ["ecs.c7.xlarge", "ecs.c6.xlarge"]
 min_instances = 4
 max_instances = 40
@@ -36,7 +38,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 3 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
@@ -45,8 +47,10 @@ describe("synth summary", () => {
   });
 
   test("shows the sizes that matter on sale day", () => {
-    expect(summary).toContain("ALB        Standard, HTTP:80, deletion protection on");
-    expect(summary).toContain("Limits     seckill-prod-orders 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)");
+    expect(summary).toContain("ALB        Standard, HTTP:80 + HTTPS:443, deletion protection on");
+    expect(summary).toContain(
+      "Limits     seckill-prod-admin-plane 1000 qps (20/IP); seckill-prod-catch-all 1000 qps (20/IP); seckill-prod-orders 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)",
+    );
     expect(summary).toContain(
       "Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000",
     );

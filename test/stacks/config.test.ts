@@ -75,19 +75,15 @@ describe("tfvars config", () => {
   });
 
   test("production turns deletion protection on unless the file says otherwise", async () => {
-    expect((await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\n`)).deletionProtection).toBe(
-      true,
-    );
-    expect(
-      (await configFrom(`${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\ndeletion_protection = false\n`))
-        .deletionProtection,
-    ).toBe(false);
+    const production = `${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
+    expect((await configFrom(production)).deletionProtection).toBe(true);
+    expect((await configFrom(`${production}deletion_protection = false\n`)).deletionProtection).toBe(false);
   });
 
   test("the image comes from image_id; outside production it defaults to the system image the stacks were tested with", async () => {
     expect((await configFrom(`${MINIMAL}image_id = "m-bp1abcdefgh123456"\n`)).compute.imageId).toBe("m-bp1abcdefgh123456");
     expect((await configFrom(MINIMAL)).compute.imageId).toBe("aliyun_3_x64_20G_alibase_20251030.vhd");
-    expect((await problemsOf(`${MINIMAL}production = true\n`)).problems).toEqual([
+    expect((await problemsOf(`${MINIMAL}production = true\nadmin_cidrs = ["203.0.113.0/24"]\n`)).problems).toEqual([
       "image_id = (missing): expected an image id set in the file of a production environment (so the image changes only when the file does)",
     ]);
     expect((await problemsOf(`${MINIMAL}image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd"\n`)).problems).toEqual([
@@ -107,6 +103,19 @@ describe("tfvars config", () => {
       rocketmq_spec: "rmq.s2.2xlarge",
       rocketmq_message_retention_hours: 72,
       mse_edition: "mse_pro",
+    });
+  });
+
+  test("the edge: TLS 1.2 unless told otherwise, the admin plane closed without admin_cidrs, a default limit on every other path", async () => {
+    expect((await configFrom(MINIMAL)).ingress).toMatchObject({
+      tlsSecurityPolicy: "tls_cipher_policy_1_2",
+      adminCidrs: [],
+      defaultRateLimit: { qps: 1000, perIpQps: 20 },
+    });
+    const edge = `${MINIMAL}tls_security_policy = "tls_cipher_policy_1_2_strict_with_1_3"\nadmin_cidrs = ["203.0.113.0/24", "198.51.100.7/32"]\n`;
+    expect((await configFrom(edge)).ingress).toMatchObject({
+      tlsSecurityPolicy: "tls_cipher_policy_1_2_strict_with_1_3",
+      adminCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
     });
   });
 
@@ -264,6 +273,31 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
       "a per-IP limit not below the total",
       `${MINIMAL}order_rate_limit_per_ip_qps = 2000`,
       "order_rate_limit_per_ip_qps = 2000: expected below order_rate_limit_qps (2000); ALB rejects per_ip_qps >= qps",
+    ],
+    [
+      "a default per-IP limit not below the default total",
+      `${MINIMAL}default_rate_limit_per_ip_qps = 1000`,
+      "default_rate_limit_per_ip_qps = 1000: expected below default_rate_limit_qps (1000); ALB rejects per_ip_qps >= qps",
+    ],
+    [
+      "a TLS policy that admits TLS 1.0",
+      `${MINIMAL}tls_security_policy = "tls_cipher_policy_1_0"`,
+      'tls_security_policy = "tls_cipher_policy_1_0": expected one of "tls_cipher_policy_1_2", "tls_cipher_policy_1_2_strict", "tls_cipher_policy_1_2_strict_with_1_3"',
+    ],
+    [
+      "production without the operators' networks",
+      `${MINIMAL}production = true`,
+      "admin_cidrs = (missing): expected the operators' networks, required with production = true: the ALB forwards the admin plane from nowhere else",
+    ],
+    [
+      "the whole internet as an operator network",
+      `${MINIMAL}admin_cidrs = ["0.0.0.0/0"]`,
+      'admin_cidrs[0] = "0.0.0.0/0": expected a list of 1 to 5 IPv4 CIDRs of operator networks, none wider than /8',
+    ],
+    [
+      "more operator networks than an ALB SourceIp condition holds",
+      `${MINIMAL}admin_cidrs = ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24", "10.0.5.0/24", "10.0.6.0/24"]`,
+      'admin_cidrs = ["10.0.1.0/24","10.0.2.0/24","10.0.3.0/24","10.0.4.0/24","10.0.5.0/24","10.0.6.0/24"]: expected a list of 1 to 5 IPv4 CIDRs of operator networks, none wider than /8',
     ],
     [
       "reads limited below orders",

@@ -3,19 +3,23 @@
  * without synthesizing a stack (guard-rails.test.ts proves they run on every synth).
  */
 import {
+  adminPlaneOffTheInternet,
   dataStoresPayAsYouGo,
   dataStoresWhitelistNarrowly,
+  everyForwardLimited,
+  httpsListenersUseTls12,
   noPublicIngressExceptListenerPorts,
   ossBucketsPrivateAndEncrypted,
   productionDeletionProtection,
+  productionServesHttpsOnly,
   type GuardRailContext,
   type GuardRailResource,
 } from "../../stacks/guard-rails";
 
 const context: GuardRailContext = { vpcCidr: "10.0.0.0/16", listenerPorts: [80, 443], production: false, dataStoreBilling: "PayAsYouGo" };
 
-function resource(type: string, config: Record<string, unknown>): GuardRailResource {
-  return { type, path: `stack/${type}`, config };
+function resource(type: string, config: Record<string, unknown>, name = type): GuardRailResource {
+  return { type, address: `${type}.${name}`, path: `stack/${name}`, config };
 }
 
 const ingress = (portRange: string, cidrIp: string) =>
@@ -129,5 +133,125 @@ describe("ossBucketsPrivateAndEncrypted", () => {
   it("lets a private, encrypted bucket through", () => {
     const bucket = resource("alicloud_oss_bucket", { server_side_encryption_rule: { sse_algorithm: "AES256" } });
     expect(ossBucketsPrivateAndEncrypted([bucket, resource("alicloud_oss_bucket_acl", { acl: "private" })], context)).toEqual([]);
+  });
+});
+
+describe("the ALB listener rails", () => {
+  const listener = (name: string, config: Record<string, unknown>) => resource("alicloud_alb_listener", config, name);
+  const rule = (name: string, listenerName: string, priority: number, conditions: unknown[], actions: Record<string, unknown>[]) =>
+    resource(
+      "alicloud_alb_rule",
+      {
+        listener_id: `\${alicloud_alb_listener.${listenerName}.id}`,
+        priority,
+        rule_conditions: conditions,
+        rule_actions: actions.map((action, index) => ({ order: index + 1, ...action })),
+      },
+      name,
+    );
+  const paths = (...values: string[]) => ({ type: "Path", path_config: { values } });
+  const ADMIN_PLANE = paths("/admin/*", "/metrics", "/readyz", "/healthz");
+  const fromOperators = { type: "SourceIp", source_ip_config: { values: ["203.0.113.0/24"] } };
+  const limit = { type: "TrafficLimit", traffic_limit_config: { qps: 100, per_ip_qps: 10 } };
+  const forward = { type: "ForwardGroup", forward_group_config: { server_group_tuples: [{ server_group_id: "sgp-1" }] } };
+  const notFound = { type: "FixedResponse", fixed_response_config: { http_code: "404", content: "{}" } };
+  const toHttps = { type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "308" } };
+
+  const serving = listener("serving", { listener_protocol: "HTTPS", security_policy_id: "tls_cipher_policy_1_2" });
+  const adminPlane = rule("admin-plane", "serving", 1, [ADMIN_PLANE, fromOperators], [limit, forward]);
+  const adminPlaneHidden = rule("admin-plane-hidden", "serving", 2, [ADMIN_PLANE], [notFound]);
+  const reads = rule("reads", "serving", 20, [paths("/api/sales/*", "/api/orders/*")], [limit, forward]);
+  const catchAll = rule("catch-all", "serving", 10_000, [paths("/*")], [limit, forward]);
+  const plain = listener("plain", { listener_protocol: "HTTP" });
+  const redirect = rule("to-https", "plain", 1, [paths("/*")], [toHttps]);
+  const edge = [serving, adminPlane, adminPlaneHidden, reads, catchAll, plain, redirect];
+
+  describe("adminPlaneOffTheInternet", () => {
+    it("lets the admin plane be forwarded from the operators' networks and answered by ALB for everyone else", () => {
+      expect(adminPlaneOffTheInternet(edge, context)).toEqual([]);
+    });
+
+    it("refuses a rule that forwards an admin-plane path to everyone before ALB answers it", () => {
+      const early = rule("catch-all", "serving", 1, [paths("/*")], [limit, forward]);
+      expect(adminPlaneOffTheInternet([serving, early, adminPlaneHidden], context)).toEqual(
+        ["/admin/probe", "/metrics", "/readyz", "/healthz"].map(
+          (probe) =>
+            `stack/catch-all: ${probe} from the internet reaches this rule, which forwards it; the admin plane is forwarded only from admin_cidrs (a SourceIp condition) and answered by ALB for everyone else`,
+        ),
+      );
+    });
+
+    it("does not count a fixed response that only some requests meet (another condition narrows it)", () => {
+      const getOnly = rule(
+        "admin-plane-hidden",
+        "serving",
+        2,
+        [ADMIN_PLANE, { type: "Method", method_config: { values: ["GET"] } }],
+        [notFound],
+      );
+      expect(adminPlaneOffTheInternet([serving, getOnly, catchAll], context)).toHaveLength(4);
+    });
+
+    it("refuses a listener whose default action is left to answer the admin plane", () => {
+      expect(adminPlaneOffTheInternet([listener("bare", { listener_protocol: "HTTP" })], context)).toContain(
+        "stack/bare: /metrics from the internet reaches the listener's default action, which forwards it; answer the admin plane with a fixed response ahead of every rule that forwards without a SourceIp condition",
+      );
+    });
+  });
+
+  describe("everyForwardLimited", () => {
+    it("lets forwarding rules through when they limit, and listeners with a catch-all rule", () => {
+      expect(everyForwardLimited(edge, context)).toEqual([]);
+    });
+
+    it("refuses a rule that forwards without a limit, and a listener without a catch-all", () => {
+      const unlimited = rule("reads", "serving", 20, [paths("/api/*")], [forward]);
+      expect(everyForwardLimited([serving, unlimited], context)).toEqual([
+        "stack/reads: forwards without a TrafficLimit action; every path the fleet serves needs a limit",
+        "stack/serving: no catch-all rule (Path /* and no other condition), so requests no other rule matches reach the default action, which forwards them without a limit",
+      ]);
+    });
+  });
+
+  describe("productionServesHttpsOnly", () => {
+    const production = { ...context, production: true };
+    const servingHttp = listener("serving", { listener_protocol: "HTTP" });
+    const page = (certificate: boolean) =>
+      resource(
+        "alicloud_cdn_domain_new",
+        certificate ? { certificate_config: { cert_type: "cas", server_certificate_status: "on" } } : {},
+        "cdn",
+      );
+
+    it("lets production through with :80 only redirecting, and a page with a certificate", () => {
+      expect(productionServesHttpsOnly([...edge, page(true)], production)).toEqual([]);
+    });
+
+    it("refuses a production listener serving plain HTTP, naming certificate_id, and a page without one", () => {
+      expect(productionServesHttpsOnly([servingHttp, catchAll, page(false)], production)).toEqual([
+        "stack/serving: a production listener serves plain HTTP; set certificate_id in tfvars (an SSL Certificates Service certificate id) so that :443 serves HTTPS and :80 only redirects to it",
+        "stack/cdn: a production sale page is served over HTTPS only; set sale_page_certificate_id in tfvars (an SSL Certificates Service certificate id for the page's host)",
+      ]);
+    });
+
+    it("asks nothing of other environments", () => {
+      expect(productionServesHttpsOnly([servingHttp, catchAll, page(false)], context)).toEqual([]);
+    });
+  });
+
+  describe("httpsListenersUseTls12", () => {
+    it("lets the TLS 1.2 system policies through, and leaves HTTP listeners alone", () => {
+      const strict = listener("strict", { listener_protocol: "HTTPS", security_policy_id: "tls_cipher_policy_1_2_strict_with_1_3" });
+      expect(httpsListenersUseTls12([serving, strict, plain], context)).toEqual([]);
+    });
+
+    it("refuses a policy admitting TLS 1.0 or 1.1, and none at all (ALB's default admits them)", () => {
+      const old = listener("old", { listener_protocol: "HTTPS", security_policy_id: "tls_cipher_policy_1_1" });
+      const unset = listener("unset", { listener_protocol: "HTTPS" });
+      expect(httpsListenersUseTls12([old, unset], context)).toEqual([
+        "stack/old: security_policy_id tls_cipher_policy_1_1 admits TLS older than 1.2; tls_security_policy takes tls_cipher_policy_1_2, tls_cipher_policy_1_2_strict, tls_cipher_policy_1_2_strict_with_1_3",
+        "stack/unset: security_policy_id unset (ALB's default, tls_cipher_policy_1_0) admits TLS older than 1.2; tls_security_policy takes tls_cipher_policy_1_2, tls_cipher_policy_1_2_strict, tls_cipher_policy_1_2_strict_with_1_3",
+      ]);
+    });
   });
 });

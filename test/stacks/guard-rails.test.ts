@@ -2,12 +2,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformResource, Testing } from "cdktf";
+import { AlbListener } from "../../.gen/providers/alicloud/alb-listener";
+import { AlbRule } from "../../.gen/providers/alicloud/alb-rule";
 import { OssBucket } from "../../.gen/providers/alicloud/oss-bucket";
 import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-rule";
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_BUILD } from "./support/artifact";
+
+/** What production needs besides `production = true`: a pinned image, HTTPS and the operators' networks. */
+const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
   return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
@@ -22,6 +27,12 @@ function synthError(stack: SeckillStack): string {
   }
   throw new Error("synth passed every guard rail");
 }
+
+function listenerOf(stack: SeckillStack, protocol: "HTTP" | "HTTPS"): AlbListener {
+  return stack.node.findAll().find((node): node is AlbListener => node instanceof AlbListener && node.listenerProtocolInput === protocol)!;
+}
+const httpListenerOf = (stack: SeckillStack) => listenerOf(stack, "HTTP");
+const httpsListenerOf = (stack: SeckillStack) => listenerOf(stack, "HTTPS");
 
 function resourceOf(stack: SeckillStack, type: string): TerraformResource {
   return stack.node
@@ -165,7 +176,7 @@ describe("guard rails", () => {
   });
 
   describe("production has deletion protection on the ALB and PolarDB", () => {
-    const unprotectedProduction = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndeletion_protection = false\n`;
+    const unprotectedProduction = `${PRODUCTION_TFVARS}deletion_protection = false\n`;
 
     test("production without deletion protection fails synth, naming both resources", async () => {
       const message = synthError(await stackOf(unprotectedProduction));
@@ -187,11 +198,7 @@ describe("guard rails", () => {
     });
 
     test("a prepaid production cluster goes without a lock: Terraform cannot delete it, and the provider mishandles one", async () => {
-      const s = synthesize(
-        await configFromTfvars(
-          `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ndata_store_billing = "Subscription"\n`,
-        ),
-      );
+      const s = synthesize(await configFromTfvars(`${PRODUCTION_TFVARS}data_store_billing = "Subscription"\n`));
       expect(s.one("alicloud_polardb_cluster").pay_type).toBe("PrePaid");
       expect(s.one("alicloud_polardb_cluster").deletion_lock).toBeUndefined();
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(true);
@@ -201,6 +208,74 @@ describe("guard rails", () => {
       const s = synthesize(await configFromTfvars(MINIMAL_TFVARS));
       expect(s.one("alicloud_alb_load_balancer").deletion_protection_enabled).toBe(false);
       expect(s.one("alicloud_polardb_cluster").deletion_lock).toBe(0);
+    });
+  });
+
+  describe("production serves HTTPS only", () => {
+    test("production without a certificate fails synth, naming certificate_id", async () => {
+      const message = synthError(await stackOf(`${MINIMAL_TFVARS}production = true\nadmin_cidrs = ["203.0.113.0/24"]\n`));
+      expect(message).toContain(
+        "seckill-test/ingress/http-listener: a production listener serves plain HTTP; set certificate_id in tfvars (an SSL Certificates Service certificate id) so that :443 serves HTTPS and :80 only redirects to it",
+      );
+    });
+
+    test("a production sale page without a certificate fails synth, naming sale_page_certificate_id", async () => {
+      const page = `dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\n`;
+      expect(synthError(await stackOf(`${PRODUCTION_TFVARS}${page}`))).toContain(
+        "seckill-test/sale-page/cdn: a production sale page is served over HTTPS only; set sale_page_certificate_id in tfvars",
+      );
+    });
+
+    test("production with both certificates synthesizes", async () => {
+      const page = `dns_domain_name = "example.com"\ndns_record_name = "api"\nsale_page_record_name = "shop"\nsale_page_certificate_id = "8806513-cn-hangzhou"\n`;
+      const s = synthesize(await configFromTfvars(`${PRODUCTION_TFVARS}${page}`));
+      expect(
+        s
+          .resources("alicloud_alb_listener")
+          .map((listener) => listener.listener_protocol)
+          .sort(),
+      ).toEqual(["HTTP", "HTTPS"]);
+    });
+
+    test("an HTTPS listener whose TLS policy admits TLS 1.0 fails synth", async () => {
+      const stack = await stackOf(`${MINIMAL_TFVARS}certificate_id = "8806512-cn-hangzhou"\n`);
+      httpsListenerOf(stack).addOverride("security_policy_id", "tls_cipher_policy_1_0");
+      expect(synthError(stack)).toContain(
+        "seckill-test/ingress/https-listener: security_policy_id tls_cipher_policy_1_0 admits TLS older than 1.2",
+      );
+    });
+  });
+
+  describe("the admin plane stays off the internet, and every path has a limit", () => {
+    test("a rule forwarding /metrics to everyone ahead of ALB's 404 fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      new AlbRule(stack, "open-metrics", {
+        listenerId: httpListenerOf(stack).id,
+        ruleName: "open-metrics",
+        priority: 1,
+        ruleConditions: [{ type: "Path", pathConfig: { values: ["/metrics"] } }],
+        ruleActions: [
+          { order: 1, type: "TrafficLimit", trafficLimitConfig: { qps: 100, perIpQps: 10 } },
+          { order: 2, type: "ForwardGroup", forwardGroupConfig: { serverGroupTuples: [{ serverGroupId: stack.ingress.serverGroupId }] } },
+        ],
+      });
+      expect(synthError(stack)).toContain(
+        "seckill-test/open-metrics: /metrics from the internet reaches this rule, which forwards it; the admin plane is forwarded only from admin_cidrs",
+      );
+    });
+
+    test("a forwarding rule without a limit, or a listener without the catch-all, fails synth", async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      const catchAll = stack.node.findAll().find((node): node is AlbRule => node instanceof AlbRule && node.node.id === "catch-all")!;
+      catchAll.putRuleActions([
+        { order: 1, type: "ForwardGroup", forwardGroupConfig: { serverGroupTuples: [{ serverGroupId: stack.ingress.serverGroupId }] } },
+      ]);
+      catchAll.putRuleConditions([{ type: "Path", pathConfig: { values: ["/static/*"] } }]);
+      const message = synthError(stack);
+      expect(message).toContain(
+        "seckill-test/ingress/catch-all: forwards without a TrafficLimit action; every path the fleet serves needs a limit",
+      );
+      expect(message).toContain("seckill-test/ingress/http-listener: no catch-all rule (Path /* and no other condition)");
     });
   });
 

@@ -51,10 +51,12 @@ describe("a stack with every option set", () => {
     expect(allowedValueViolations(s.json)).toEqual([]);
   });
 
-  test("a certificate adds an HTTPS :443 listener that serves and rate-limits", () => {
+  test("a certificate adds an HTTPS :443 listener, TLS 1.2 and later with HTTP/2, that serves and rate-limits", () => {
     expect(listener("HTTPS")).toMatchObject({
       listener_port: 443,
       certificates: [{ certificate_id: "8806512-cn-hangzhou" }],
+      security_policy_id: "tls_cipher_policy_1_2",
+      http2_enabled: true,
       default_actions: [
         {
           type: "ForwardGroup",
@@ -62,16 +64,18 @@ describe("a stack with every option set", () => {
         },
       ],
     });
-    for (const name of ["orders", "reads"])
+    expect(listener("HTTP").security_policy_id).toBeUndefined();
+    expect(listener("HTTP").http2_enabled).toBeUndefined();
+    for (const name of ["orders", "reads", "admin-plane-hidden", "catch-all"])
       expect(rule(name).listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_https-listener_[^.]+\.id\}$/);
   });
 
-  test("and :80 redirects every request to HTTPS", () => {
+  test("and :80 redirects every request to HTTPS with 308 (a POST stays a POST)", () => {
     const redirect = rule("to-https");
     expect(redirect.listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_http-listener_[^.]+\.id\}$/);
     expect(redirect.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/*"] } }]);
     expect(redirect.rule_actions).toEqual([
-      { order: 1, type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "301" } },
+      { order: 1, type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "308" } },
     ]);
     expect(s.stack.ingress.listenerPorts).toEqual([80, 443]);
   });
@@ -127,7 +131,7 @@ describe("a stack with every option set", () => {
       expect(rule(name).rule_actions.find((action: TerraformBlock) => action.type === "Cors")).toEqual({ order: 1, ...EXPECTED_CORS });
     });
 
-    test("ALB answers preflights itself: OPTIONS /api/* gets CORS and an empty 204, ahead of every other rule", () => {
+    test("ALB answers preflights itself: OPTIONS /api/* gets CORS and an empty 204, ahead of every rule that forwards", () => {
       const preflight = rule("preflight");
       expect(preflight.listener_id).toMatch(/^\$\{alicloud_alb_listener\.ingress_https-listener_[^.]+\.id\}$/);
       expect(preflight.rule_conditions).toEqual([
@@ -138,9 +142,15 @@ describe("a stack with every option set", () => {
         { order: 1, ...EXPECTED_CORS },
         { order: 2, type: "FixedResponse", fixed_response_config: { http_code: "204", content: "" } },
       ]);
-      const others = s.resources("alicloud_alb_rule").filter((other) => other !== preflight && other.listener_id === preflight.listener_id);
-      expect(others.length).toBeGreaterThan(0);
-      for (const other of others) expect(preflight.priority).toBeLessThan(other.priority);
+      const forwarding = s
+        .resources("alicloud_alb_rule")
+        .filter(
+          (other) =>
+            other.listener_id === preflight.listener_id &&
+            other.rule_actions.some((action: TerraformBlock) => action.type === "ForwardGroup"),
+        );
+      expect(forwarding.length).toBeGreaterThan(0);
+      for (const other of forwarding) expect(preflight.priority).toBeLessThan(other.priority);
       expect(preflight.depends_on).toEqual([expect.stringMatching(/^alicloud_alb_rule\.ingress_reads_/)]);
     });
 

@@ -1,8 +1,9 @@
 import { API_PREFIX, ROUTES } from "../../contract/routes";
 import type { TerraformBlock } from "../../contract/terraform-json";
+import { ApiErrors, errorBody } from "../../app/http/reply";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { loadEnvConfig } from "../../stacks/config";
+import { TLS_1_2_SECURITY_POLICIES, loadEnvConfig } from "../../stacks/config";
 import { launchTime } from "../../stacks/sale-schedule";
 import { ALB_HEALTH_CHECK_CIDR } from "../../stacks/network";
 import { schemaViolations } from "../support/schema-conformance";
@@ -134,10 +135,23 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(group.servers).toBeUndefined();
     });
 
-    test("an HTTP :80 listener forwards to the server group", () => {
-      expect(s.one("alicloud_alb_listener")).toMatchObject({
-        listener_protocol: "HTTP",
-        listener_port: 80,
+    const https = () => s.config.ingress.certificateId !== undefined;
+    const listener = (protocol: "HTTP" | "HTTPS"): TerraformBlock =>
+      s.resources("alicloud_alb_listener").find((candidate) => candidate.listener_protocol === protocol)!;
+    /** The listener the rules below sit on: HTTPS :443 with a certificate, else HTTP :80. */
+    const serving = () => listener(https() ? "HTTPS" : "HTTP");
+    /** The rules on the listener of a protocol: a rule names its listener by the listener's address. */
+    const rulesOn = (protocol: "HTTP" | "HTTPS"): TerraformBlock[] => {
+      const [name] = Object.entries(s.json.resource.alicloud_alb_listener).find(([, block]) => block.listener_protocol === protocol)!;
+      return s.resources("alicloud_alb_rule").filter((rule) => rule.listener_id === `\${alicloud_alb_listener.${name}.id}`);
+    };
+    const servingRules = () => rulesOn(https() ? "HTTPS" : "HTTP");
+
+    test("the serving listener (HTTPS :443 with a certificate, else HTTP :80) defaults to the server group", () => {
+      expect(s.resources("alicloud_alb_listener")).toHaveLength(https() ? 2 : 1);
+      expect(serving()).toMatchObject({
+        listener_protocol: https() ? "HTTPS" : "HTTP",
+        listener_port: https() ? 443 : 80,
         load_balancer_id: s.ref(s.stack.ingress.loadBalancerId),
         default_actions: [
           {
@@ -145,7 +159,90 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
             forward_group_config: { server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }] },
           },
         ],
+        x_forwarded_for_config: { x_forwarded_for_enabled: true, x_forwarded_for_processing_mode: "append" },
       });
+    });
+
+    test("production serves HTTPS only: TLS 1.2 or later, HTTP/2, and :80 answers every request with a 308 to HTTPS", () => {
+      if (!s.config.production) return;
+      expect(listener("HTTPS")).toMatchObject({ security_policy_id: s.config.ingress.tlsSecurityPolicy, http2_enabled: true });
+      expect(TLS_1_2_SECURITY_POLICIES).toContain(listener("HTTPS").security_policy_id);
+      const redirects = rulesOn("HTTP");
+      expect(redirects).toEqual([
+        expect.objectContaining({
+          rule_conditions: [{ type: "Path", path_config: { values: ["/*"] } }],
+          rule_actions: [{ order: 1, type: "Redirect", redirect_config: { protocol: "HTTPS", port: "443", http_code: "308" } }],
+        }),
+      ]);
+    });
+
+    test("the admin plane is answered by rules ahead of every rule that forwards without a source condition", () => {
+      const rules = servingRules();
+      const adminRules = rules.filter((rule) =>
+        rule.rule_conditions.some((c: TerraformBlock) => c.type === "Path" && c.path_config.values.includes("/admin/*")),
+      );
+      const openForwards = rules.filter(
+        (rule) =>
+          rule.rule_actions.some((action: TerraformBlock) => action.type === "ForwardGroup") &&
+          !rule.rule_conditions.some((condition: TerraformBlock) => condition.type === "SourceIp"),
+      );
+      expect(adminRules.map((rule) => rule.rule_name).sort()).toEqual(
+        (s.config.ingress.adminCidrs.length > 0 ? [`seckill-${envName}-admin-plane`] : [])
+          .concat(`seckill-${envName}-admin-plane-hidden`)
+          .sort(),
+      );
+      for (const rule of adminRules) {
+        expect(rule.rule_conditions).toContainEqual({
+          type: "Path",
+          path_config: { values: ["/admin/*", "/metrics", "/readyz", "/healthz"] },
+        });
+        for (const forward of openForwards) expect(rule.priority).toBeLessThan(forward.priority);
+      }
+      const hidden = rule("admin-plane-hidden");
+      expect(hidden.rule_conditions).toHaveLength(1);
+      expect(hidden.rule_actions).toEqual([
+        {
+          order: 1,
+          type: "FixedResponse",
+          fixed_response_config: {
+            http_code: "404",
+            content_type: "application/json",
+            // The service's own 404, so a path the ALB hides looks like one that does not exist.
+            content: errorBody(ApiErrors.notFound),
+          },
+        },
+      ]);
+    });
+
+    test("the operators' networks reach the admin plane, within the default limit", () => {
+      if (s.config.ingress.adminCidrs.length === 0) return expect(rule("admin-plane")).toBeUndefined();
+      const adminPlane = rule("admin-plane");
+      expect(adminPlane.rule_conditions).toContainEqual({ type: "SourceIp", source_ip_config: { values: s.config.ingress.adminCidrs } });
+      expect(trafficLimit(adminPlane).traffic_limit_config).toEqual({
+        qps: s.config.ingress.defaultRateLimit.qps,
+        per_ip_qps: s.config.ingress.defaultRateLimit.perIpQps,
+      });
+      expect(forward(adminPlane).order).toBeGreaterThan(trafficLimit(adminPlane).order);
+    });
+
+    test("a catch-all rule, matched last, limits every other path before it forwards", () => {
+      const catchAll = rule("catch-all");
+      expect(catchAll.rule_conditions).toEqual([{ type: "Path", path_config: { values: ["/*"] } }]);
+      expect(trafficLimit(catchAll).traffic_limit_config).toEqual({
+        qps: s.config.ingress.defaultRateLimit.qps,
+        per_ip_qps: s.config.ingress.defaultRateLimit.perIpQps,
+      });
+      expect(forward(catchAll).order).toBeGreaterThan(trafficLimit(catchAll).order);
+      for (const other of servingRules()) if (other !== catchAll) expect(other.priority).toBeLessThan(catchAll.priority);
+    });
+
+    test("priorities are unique on each listener, and every rule waits for the one before it", () => {
+      for (const protocol of https() ? (["HTTP", "HTTPS"] as const) : (["HTTP"] as const)) {
+        const priorities = rulesOn(protocol).map((rule) => rule.priority);
+        expect(new Set(priorities).size).toBe(priorities.length);
+      }
+      const chained = servingRules().filter((rule) => rule.depends_on === undefined);
+      expect(chained.map((rule) => rule.rule_name)).toEqual([`seckill-${envName}-orders`]);
     });
 
     const rule = (name: string): TerraformBlock =>
@@ -395,8 +492,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       });
     });
 
-    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password", () => {
-      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password"]);
+    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password (TF_VAR_user_token_secret_previous is the app's)", () => {
+      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password", "user_token_secret_previous"]);
       for (const variable of Object.values(s.json.variable ?? {}))
         expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
       expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
@@ -516,6 +613,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.SECKILL_ADMIN_TOKEN).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
       expect(env.SECKILL_USER_TOKEN_SECRET).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
       expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
+      // Empty unless a rotation sets TF_VAR_user_token_secret_previous; the service reads empty as unset.
+      expect(env.SECKILL_USER_TOKEN_SECRET_PREVIOUS).toBe("${var.user_token_secret_previous}");
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
     });
@@ -555,7 +654,8 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
   describe("outputs", () => {
     test("the public URL, every endpoint the app needs and the scaling group id are outputs", () => {
       const outputs = s.json.output;
-      expect(outputs.public_url.value).toBe(`http://${s.ref(s.stack.ingress.dnsName)}`);
+      const scheme = s.config.ingress.certificateId !== undefined ? "https" : "http";
+      expect(outputs.public_url.value).toBe(`${scheme}://${s.ref(s.stack.ingress.dnsName)}`);
       expect(outputs.scaling_group_id.value).toBe(s.ref(s.stack.compute.scalingGroupId));
       expect(outputs.rocketmq_endpoint.value).toBe(s.ref(s.stack.messaging.vpcEndpoint));
       expect(outputs.nacos_server_addr.value).toBe(s.ref(s.stack.registry.serverAddr));

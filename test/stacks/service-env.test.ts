@@ -14,6 +14,8 @@ const SAMPLES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\.endpoint_url if /, "rmq-cn-example.cn-hangzhou.rmq.aliyuncs.com:8080"],
   [/\.(account_name|db_name)\}$/, "seckill"],
   [/\.(id|topic_name|consumer_group_id)\}$/, "rmq-cn-example_orders"],
+  // Empty unless an operator rotating the buyer-token key sets it.
+  [/^\$\{var\.user_token_secret_previous\}$/, ""],
 ];
 
 /** The value as Terraform would hand it to the instance: each `${…}` expression replaced by its sample. */

@@ -20,12 +20,15 @@ interface Synthesized {
   data: Record<string, Record<string, Resource>>;
 }
 
-/** A stack holding just the page, under the project's guard rails like every environment stack. */
+/**
+ * A stack holding just the page, under the project's guard rails like every environment stack (not production: that one
+ * also insists on HTTPS, guard-rails.test.ts).
+ */
 function build(props: Partial<StaticSiteProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "static-site-test");
   new AlicloudProvider(stack, "alicloud", { region: "cn-hangzhou" });
   stack.node.addValidation(
-    new GuardRails(stack, { vpcCidr: "10.0.0.0/16", listenerPorts: [80], production: true, dataStoreBilling: "PayAsYouGo" }),
+    new GuardRails(stack, { vpcCidr: "10.0.0.0/16", listenerPorts: [80], production: false, dataStoreBilling: "PayAsYouGo" }),
   );
   const site = new StaticSite(stack, "page", { envName: "dev", apiBaseUrl: API, pageDir: WEB, ...props });
   return { stack, site };
@@ -200,7 +203,7 @@ describe("StaticSite with a domain", () => {
     expect(resources(tagged, "alicloud_cdn_domain_new")[0].tags).toEqual({ CostCenter: "shop" });
   });
 
-  test("with a certificate the CDN serves HTTPS only", () => {
+  test("with a certificate the CDN serves HTTPS only, TLS 1.2 and later, with HTTP/2", () => {
     const secure = build({
       apiBaseUrl: "https://api.example.com",
       domain: { ...DOMAIN, certificateId: "12345-cn-hangzhou", cdnScope: "global" },
@@ -209,8 +212,16 @@ describe("StaticSite with a domain", () => {
     const [secureCdn] = resources(secureOut, "alicloud_cdn_domain_new");
     expect(secureCdn.scope).toBe("global");
     expect(secureCdn.certificate_config).toEqual({ cert_type: "cas", cert_id: "12345-cn-hangzhou", server_certificate_status: "on" });
-    const force = resources(secureOut, "alicloud_cdn_domain_config").find((c) => c.function_name === "https_force");
-    expect(force?.function_args).toEqual([{ arg_name: "enable", arg_value: "on" }]);
+    const functionArgs = (name: string) =>
+      resources(secureOut, "alicloud_cdn_domain_config").find((c) => c.function_name === name)?.function_args;
+    expect(functionArgs("https_force")).toEqual([{ arg_name: "enable", arg_value: "on" }]);
+    expect(functionArgs("https_tls_version")).toEqual([
+      { arg_name: "tls10", arg_value: "off" },
+      { arg_name: "tls11", arg_value: "off" },
+      { arg_name: "tls12", arg_value: "on" },
+      { arg_name: "tls13", arg_value: "on" },
+    ]);
+    expect(functionArgs("https_option")).toEqual([{ arg_name: "http2", arg_value: "on" }]);
     expect(secure.site.pageUrl).toBe("https://sale.example.com/");
   });
 });

@@ -218,6 +218,25 @@ test("the token from the link is kept for later visits and wiped from the addres
   await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(mintUserToken("erin", USER_TOKEN_SECRET));
 });
 
+test("an expired sign-in is dropped and the shopper is asked to sign in again", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const expired = mintUserToken("frank", USER_TOKEN_SECRET, { expiresAt: Math.floor(Date.now() / 1000) - 60 });
+  const page = await browser.openWithToken(saleId, expired);
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "sign_in_expired");
+  await expect(message(page).textContent()).resolves.toMatch(/^Your sign-in has expired/);
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBeNull();
+  await expect(fetch(`${baseUrl}/api/sales/${saleId}`).then((r) => r.json())).resolves.toMatchObject({ remaining: 5 });
+});
+
+test("a sign-in the service refuses is dropped too", async () => {
+  const saleId = await createSale({ stock: 5, startsInMs: 0 });
+  const page = await browser.openWithToken(saleId, mintUserToken("grace", "a-secret-this-deployment-never-had-0123"));
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "unauthorized");
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBeNull();
+});
+
 test("without a sign-in a click asks the shopper to sign in", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 0 });
   const page = await browser.open(saleId);

@@ -2,6 +2,7 @@ import net, { type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
+import { ADMIN_FAILURES_PER_WINDOW, AdminBrake } from "../../../app/http/admin-brake";
 import { mintUserToken } from "../../../app/http/auth";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
@@ -51,6 +52,8 @@ beforeAll(async () => {
     readinessPool,
     settings,
     logger: logs.logger,
+    // A window longer than this file's run: which requests are braked does not depend on when a window turns over.
+    adminBrake: new AdminBrake(ADMIN_FAILURES_PER_WINDOW, 24 * HOUR),
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   api = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -397,6 +400,105 @@ describe("GET /admin/sales/:saleId/stats", () => {
     const sale = await createSale();
     expectError(await api.get(`/admin/sales/${sale.id}/stats`), 401, "unauthorized");
     expectError(await api.get("/admin/sales/0123456789abcdef/stats", admin), 404, "not_found");
+  });
+});
+
+describe("the admin plane", () => {
+  /** Requests as the ALB forwards them from `address`: it appends the address it was connected from. */
+  const from = (address: string) => ({ "x-forwarded-for": `192.0.2.1, ${address}` });
+
+  it("refuses an address after repeated failed authentications, even with the right token, and only that address", async () => {
+    for (let i = 0; i < ADMIN_FAILURES_PER_WINDOW; i++) {
+      expectError(await api.get("/metrics", { ...bearer(`guess-${i}`), ...from("198.51.100.7") }), 401, "unauthorized");
+    }
+    const braked = await api.get("/metrics", { ...admin, ...from("198.51.100.7") });
+    expectError(braked, 429, "too_many_failed_authentications");
+    expect(Number(braked.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await api.get("/metrics", { ...admin, ...from("198.51.100.8") })).status).toBe(200);
+  });
+
+  it("logs every admin request with who sent it and what it did, and every failed authentication", async () => {
+    const sale = await createSale();
+    await api.get(`/admin/sales/${sale.id}/stats`, { ...admin, ...from("198.51.100.20") });
+    await api.get(`/admin/sales/${sale.id}/stats`, { ...bearer("guess"), ...from("198.51.100.21") });
+    // The request's line is written once the response has gone out, which may be after the client has read it.
+    await waitUntil(
+      async () => logs.lines.some((line) => line.msg === "admin request" && line.source === "198.51.100.20"),
+      "the admin log line",
+    );
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({
+        msg: "admin request",
+        source: "198.51.100.20",
+        method: "GET",
+        path: `/admin/sales/${sale.id}/stats`,
+        status: 200,
+      }),
+    );
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: "admin authentication failed", source: "198.51.100.21", path: `/admin/sales/${sale.id}/stats` }),
+    );
+  });
+});
+
+describe("paths match exactly, as the ALB's path conditions do", () => {
+  let saleId: string;
+  let orderId: string;
+  beforeAll(async () => {
+    saleId = (await createSale({ stock: 100 })).id;
+    orderId = (await order(saleId, "alice")).json.orderId;
+  });
+
+  /** Sends the path byte for byte (an HTTP client would resolve `..` and `//`), with credentials that would pass. */
+  async function answerTo(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    const head = [`${method} ${path} HTTP/1.1`, "host: localhost", "connection: close", "content-length: 0"];
+    const raw = await rawExchange(
+      [...head, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)].join("\r\n") + "\r\n\r\n",
+    );
+    return { status: Number(raw.split(" ", 2)[1]), body: raw.slice(raw.indexOf("\r\n\r\n") + 4) };
+  }
+  /** Credentials that pass wherever the path is served: a match would answer 200 or 202, never 404. */
+  const credentials = { none: {}, alice: user("alice"), newBuyer: user("carol"), admin };
+  /** The path with :sale and :order filled in. */
+  const concrete = (path: string) => path.replace(":sale", saleId).replace(":order", orderId);
+
+  it.each([
+    ["GET", "/api/orders/:order", "alice", 200],
+    ["GET", "/api/sales/:sale", "none", 200],
+    ["GET", "/healthz", "none", 200],
+    ["GET", "/admin/sales/:sale/stats", "admin", 200],
+  ] as const)("the exact path is served: %s %s", async (method, path, who, status) => {
+    expect((await answerTo(method, concrete(path), credentials[who])).status).toBe(status);
+  });
+
+  it.each([
+    ["upper case", "GET", "/API/orders/:order", "alice"],
+    ["upper case", "GET", "/HEALTHZ", "none"],
+    ["upper case", "GET", "/admin/Sales/:sale/stats", "admin"],
+    ["upper case", "POST", "/api/Sales/:sale/orders", "newBuyer"],
+    ["a trailing slash", "GET", "/api/orders/:order/", "alice"],
+    ["a trailing slash", "GET", "/api/sales/:sale/", "none"],
+    ["a trailing slash", "GET", "/healthz/", "none"],
+    ["a trailing slash", "GET", "/metrics/", "admin"],
+    ["a trailing slash", "POST", "/api/sales/:sale/orders/", "newBuyer"],
+    ["an encoded slash", "GET", "/api%2Forders/:order", "alice"],
+    ["an encoded slash", "GET", "/admin/sales%2F:sale/stats", "admin"],
+    ["an encoded slash", "POST", "/api/sales/:sale%2Forders", "newBuyer"],
+    ["a dot segment", "GET", "/api/orders/../orders/:order", "alice"],
+    ["a dot segment", "GET", "/admin/../healthz", "none"],
+    ["a dot segment", "POST", "/api/sales/x/../:sale/orders", "newBuyer"],
+    ["a double slash", "GET", "//healthz", "none"],
+    ["a double slash", "GET", "/api//orders/:order", "alice"],
+    ["a double slash", "POST", "//api/sales/:sale/orders", "newBuyer"],
+    ["a double slash", "POST", "/api/sales//:sale/orders", "newBuyer"],
+  ] as const)("%s is no route: %s %s answers 404", async (_what, method, path, who) => {
+    const answer = await answerTo(method, concrete(path), credentials[who]);
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "not_found" });
+  });
+
+  it("and none of those requests reserved a unit", async () => {
+    expect((await api.get(`/api/sales/${saleId}`)).json.remaining).toBe(99);
   });
 });
 

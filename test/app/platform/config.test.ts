@@ -25,6 +25,15 @@ describe("loadConfig", () => {
       password: undefined,
     });
     expect(config.mysql).toEqual({ host: "db.internal", port: 3307, user: "seckill", password: "p@ss", database: "seckill" });
+    expect(config.userTokenPreviousSecret).toBeUndefined();
+    expect(config.userTokenMaxTtlSeconds).toBe(86_400);
+  });
+
+  it("reads the buyer-token key being rotated out and the tokens' maximum lifetime", () => {
+    const config = loadConfig({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "p".repeat(32), SECKILL_USER_TOKEN_MAX_TTL_SECONDS: "7200" });
+    expect(config.userTokenPreviousSecret).toBe("p".repeat(32));
+    expect(config.userTokenMaxTtlSeconds).toBe(7200);
+    expect(loadConfig({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "" }).userTokenPreviousSecret).toBeUndefined();
   });
 
   it("takes the Redis key prefix, database and TLS from REDIS_URL", () => {
@@ -66,6 +75,10 @@ describe("loadConfig", () => {
     ["MYSQL_URL", "postgres://u:p@h:5432/db"],
     ["SECKILL_ADMIN_TOKEN", "short"],
     ["SECKILL_USER_TOKEN_SECRET", "short"],
+    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "short"],
+    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "s".repeat(32)],
+    ["SECKILL_USER_TOKEN_MAX_TTL_SECONDS", "59"],
+    ["SECKILL_USER_TOKEN_MAX_TTL_SECONDS", "one day"],
     ["ORDER_QUEUE", "kafka"],
     ["LOG_LEVEL", "loud"],
   ])("rejects %s=%s with a message naming the variable", (variable, value) => {

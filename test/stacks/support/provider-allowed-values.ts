@@ -146,6 +146,26 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   { type: "alicloud_alb_listener", path: "listener_port", rule: { between: [0, 65535] }, source: go("alb_listener", 148) },
   { type: "alicloud_alb_listener", path: "idle_timeout", rule: { between: [0, 600] }, source: go("alb_listener", 138) },
   { type: "alicloud_alb_listener", path: "request_timeout", rule: { between: [0, 600] }, source: go("alb_listener", 184) },
+  {
+    type: "alicloud_alb_listener",
+    path: "security_policy_id",
+    rule: {
+      oneOf: [
+        "tls_cipher_policy_1_0",
+        "tls_cipher_policy_1_1",
+        "tls_cipher_policy_1_2",
+        "tls_cipher_policy_1_2_strict",
+        "tls_cipher_policy_1_2_strict_with_1_3",
+      ],
+    },
+    source: `${go("alb_listener", 186)} passes it to ALB unchecked; ALB's system policies: alibabacloud.com/help/en/slb/application-load-balancer/user-guide/tls-security-policies`,
+  },
+  {
+    type: "alicloud_alb_listener",
+    path: "x_forwarded_for_config.x_forwarded_for_processing_mode",
+    rule: { oneOf: ["append", "remove"] },
+    source: doc("alb_listener", 263),
+  },
   { type: "alicloud_alb_rule", path: "rule_name", rule: { matches: NAME_STARTING_WITH_A_LETTER }, source: doc("alb_rule", 177) },
   { type: "alicloud_alb_rule", path: "priority", rule: { between: [1, 10000] }, source: doc("alb_rule", 178) },
   { type: "alicloud_alb_rule", path: "rule_actions.order", rule: { between: [1, 50000] }, source: go("alb_rule", 62) },
@@ -188,6 +208,18 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   },
   {
     type: "alicloud_alb_rule",
+    path: "rule_actions.fixed_response_config.content_type",
+    rule: { oneOf: ["text/plain", "text/css", "text/html", "application/javascript", "application/json"] },
+    source: go("alb_rule", 83),
+  },
+  {
+    type: "alicloud_alb_rule",
+    path: "rule_actions.fixed_response_config.content",
+    rule: { matches: /^[\x20-\x7e]{0,1024}$/ },
+    source: `${doc("alb_rule", 219)} (at most 1 KB, ASCII only)`,
+  },
+  {
+    type: "alicloud_alb_rule",
     path: "rule_actions.fixed_response_config.http_code",
     rule: { matches: /^[2-5][0-9]{2}$/ },
     source: go("alb_rule", 88),
@@ -222,6 +254,12 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
     path: "rule_conditions.path_config.values",
     rule: { matches: /^\/[A-Za-z0-9$\-_.+/&~@:*?]{0,127}$/ },
     source: doc("alb_rule", 415),
+  },
+  {
+    type: "alicloud_alb_rule",
+    path: "rule_conditions.source_ip_config.values",
+    rule: { matches: /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/ },
+    source: `${doc("alb_rule", 434)} (IP addresses or ranges; at most 5, ${go("alb_rule", 523)})`,
   },
   {
     type: "alicloud_alidns_record",

@@ -55,11 +55,15 @@ export class SalePageBrowser {
   }
 
   /** Opens the page the way the shop links to it (signed in as `userId`, if given), and waits until it shows the sale. */
-  async open(saleId: string, userId?: string): Promise<Page> {
+  open(saleId: string, userId?: string): Promise<Page> {
+    return this.openWithToken(saleId, userId === undefined ? undefined : mintUserToken(userId, USER_TOKEN_SECRET));
+  }
+
+  /** The same, with the shop's link carrying exactly this token (an expired or foreign one, say). */
+  async openWithToken(saleId: string, token: string | undefined): Promise<Page> {
     const page = await this.context.newPage();
     await page.addInitScript({ content: RECORD_OUTCOMES });
-    const fragment = userId ? `#token=${mintUserToken(userId, USER_TOKEN_SECRET)}` : "";
-    await page.goto(`${this.baseUrl}/?sale=${saleId}${fragment}`);
+    await page.goto(`${this.baseUrl}/?sale=${saleId}${token === undefined ? "" : `#token=${token}`}`);
     await page.locator('main[aria-busy="false"]').waitFor();
     return page;
   }
