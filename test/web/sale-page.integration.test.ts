@@ -213,9 +213,10 @@ test("reloaded after a click whose answer was lost, the page finds the shopper's
 
 test("the token from the link is kept for later visits and wiped from the address bar", async () => {
   const saleId = await createSale({ stock: 5, startsInMs: 60_000 });
-  const page = await browser.open(saleId, "erin");
+  const token = mintUserToken("erin", USER_TOKEN_SECRET);
+  const page = await browser.openWithToken(saleId, token);
   expect(page.url()).toBe(`${baseUrl}/?sale=${saleId}`);
-  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(mintUserToken("erin", USER_TOKEN_SECRET));
+  await expect(page.evaluate('localStorage.getItem("seckill.token")')).resolves.toBe(token);
 });
 
 test("an expired sign-in is dropped and the shopper is asked to sign in again", async () => {
