@@ -8,30 +8,54 @@ interface Link {
   readonly held: { toUpstream: Buffer[]; toClient: Buffer[] };
 }
 
+/** Bytes on their way through a delay, in arrival order, with the time each may go. */
+type DelayedChunks = { readonly at: number; readonly chunk: Buffer }[];
+
+function sendWhenDue(to: net.Socket, delayed: DelayedChunks): void {
+  setTimeout(
+    () => {
+      while (delayed.length > 0 && delayed[0].at <= Date.now()) {
+        const { chunk } = delayed.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (delayed.length > 0) sendWhenDue(to, delayed);
+    },
+    Math.max(0, delayed[0].at - Date.now()),
+  );
+}
+
+interface Target {
+  readonly host: string;
+  readonly port: number;
+}
+
 /**
  * A TCP proxy to a real server that a test controls, to make Redis or MySQL misbehave without
  * touching the shared server: `cut` (connections reset, new ones refused), `freeze` (connections
- * stay open but nothing moves, like a hung server), and `restore`.
+ * stay open but nothing moves, like a hung server), `delay` (a slow network), `retarget` (a
+ * failover moving the address to another server), and `restore`.
  */
 export class TcpProxy {
   private server?: net.Server;
   private frozen = false;
+  private delayMs = 0;
   private readonly links = new Set<Link>();
 
   private constructor(
     readonly port: number,
-    private readonly target: { host: string; port: number },
+    private target: Target,
   ) {}
 
-  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+  static async start(target: Target): Promise<TcpProxy> {
     const proxy = new TcpProxy(await freePort(), target);
     await proxy.restore();
     return proxy;
   }
 
-  /** Accepts connections and moves bytes again (including any held while frozen). */
+  /** Accepts connections and moves bytes again, without delay (including any held while frozen). */
   async restore(): Promise<void> {
     this.frozen = false;
+    this.delayMs = 0;
     for (const link of this.links) this.flush(link);
     if (this.server) return;
     const server = net.createServer((client) => this.link(client));
@@ -43,17 +67,24 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const { client, upstream } of this.links) {
-      client.resetAndDestroy();
-      upstream.destroy();
-    }
-    this.links.clear();
+    this.resetLinks();
     if (server) await new Promise((resolve) => server.close(resolve));
   }
 
   /** Keeps connections open but holds every byte until `restore`. */
   freeze(): void {
     this.frozen = true;
+  }
+
+  /** Forwards every chunk, both ways, `ms` after it arrived (in order); 0 forwards at once again. */
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  /** Drops every open connection, as a failover does, and sends new ones to `target`. */
+  retarget(target: Target): void {
+    this.target = target;
+    this.resetLinks();
   }
 
   async close(): Promise<void> {
@@ -64,9 +95,16 @@ export class TcpProxy {
     const upstream = net.connect(this.target.port, this.target.host);
     const link: Link = { client, upstream, held: { toUpstream: [], toClient: [] } };
     this.links.add(link);
-    const forward = (to: net.Socket, held: Buffer[]) => (chunk: Buffer) => {
-      if (this.frozen) held.push(chunk);
-      else to.write(chunk);
+    const forward = (to: net.Socket, held: Buffer[]) => {
+      const delayed: DelayedChunks = [];
+      return (chunk: Buffer) => {
+        if (this.frozen) held.push(chunk);
+        // Behind chunks still delayed even when the delay is over: a byte stream must stay in order.
+        else if (this.delayMs > 0 || delayed.length > 0) {
+          delayed.push({ at: Date.now() + this.delayMs, chunk });
+          if (delayed.length === 1) sendWhenDue(to, delayed);
+        } else to.write(chunk);
+      };
     };
     client.on("data", forward(upstream, link.held.toUpstream));
     upstream.on("data", forward(client, link.held.toClient));
@@ -76,6 +114,14 @@ export class TcpProxy {
       upstream.destroy();
     };
     for (const socket of [client, upstream]) socket.on("close", close).on("error", close);
+  }
+
+  private resetLinks(): void {
+    for (const { client, upstream } of this.links) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    this.links.clear();
   }
 
   private flush(link: Link): void {
