@@ -34,15 +34,25 @@ export interface ServiceDeps {
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const READINESS_TIMEOUT_MS = 1000;
 
+/** The range of MySQL's DATETIME, where the sale's dates are stored (as UTC). */
+const EARLIEST_STORABLE = "1000-01-01T00:00:00.000Z";
+const LATEST_STORABLE = "9999-12-31T23:59:59.999Z";
+const storableDatetime = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= Date.parse(EARLIEST_STORABLE) && Date.parse(value) <= Date.parse(LATEST_STORABLE), {
+    message: `must be from ${EARLIEST_STORABLE} to ${LATEST_STORABLE}`,
+  });
+
 const createSaleBody = z
   .strictObject({
     itemName: z.string().trim().min(1).max(200),
     stock: z.number().int().min(1).max(MAX_STOCK),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    startsAt: storableDatetime,
+    endsAt: storableDatetime,
     priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   })
-  .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] });
+  .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
+  .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
 
 /** Awaits a Redis or MySQL call; any failure becomes 503 unavailable. */
 async function dependency<T>(work: Promise<T>): Promise<T> {
