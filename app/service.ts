@@ -6,6 +6,7 @@ import { createHttpServer } from "./http/server";
 import type { Logger } from "./platform/logger";
 import { OrderWriter } from "./orders/order-writer";
 import { createRedis, logConnectionState } from "./platform/redis";
+import { LiveSales } from "./sales/live-sales";
 import { Reservations } from "./sales/reservations";
 import { Settings } from "./live-settings/settings";
 import { createMysqlPool } from "./platform/mysql";
@@ -27,11 +28,13 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
   const connected = once(redis, "ready").catch(() => undefined);
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
+  const liveSales = new LiveSales(pool, logger);
+  await liveSales.start();
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix),
+    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales }),
     pool,
     settings,
     logger,
@@ -50,6 +53,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       await closed;
       clearInterval(closeIdle);
       clearTimeout(deadline);
+      liveSales.stop();
       await Promise.allSettled([redis.quit(), pool.end()]);
       logger.info("HTTP worker stopped");
     },

@@ -306,7 +306,7 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
     await reservations.loadSale(sale);
     for (let first = 0; first < options.backlog; first += 1000) {
       const count = Math.min(1000, options.backlog - first);
-      await Promise.all(Array.from({ length: count }, (_, i) => reservations.reserve(sale.id, `drain-${first + i}`, now)));
+      await Promise.all(Array.from({ length: count }, (_, i) => reservations.reserve(sale.id, `drain-${first + i}`)));
     }
     const sold = async () => {
       const [[row]] = await pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);

@@ -5,7 +5,7 @@ import { ApiErrors, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, sendJs
 import type { Logger } from "../platform/logger";
 import { reservationOutcomes } from "../platform/metrics";
 import { UserRateLimiter } from "./rate-limiter";
-import type { Reservations, ReserveOutcome } from "../sales/reservations";
+import type { Reservations, ReserveOutcome, SaleSnapshot } from "../sales/reservations";
 import { SALE_ID_PATTERN, saleView } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 
@@ -38,13 +38,23 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
   const countOrder = routeCounter(routeLabel("placeOrder"));
   const countSale = routeCounter(routeLabel("getSale"));
   const outcomes = Object.fromEntries(
-    ["reserved", "already_purchased", "not_started", "ended", "sold_out", "unknown_sale", "rate_limited", "paused", "unavailable"].map(
-      (outcome) => [outcome, reservationOutcomes.incrementer({ outcome })],
-    ),
+    [
+      "reserved",
+      "already_purchased",
+      "not_started",
+      "ended",
+      "sold_out",
+      "unknown_sale",
+      "rebuilding",
+      "rate_limited",
+      "paused",
+      "unavailable",
+    ].map((outcome) => [outcome, reservationOutcomes.incrementer({ outcome })]),
   ) as Record<Outcome, () => void>;
 
   function fail(res: ServerResponse, count: (status: number) => void, error: ApiError, requestId: string, closeConnection = false) {
-    sendJson(res, error.status, ERROR_BODIES.get(error)!, requestId, closeConnection);
+    const retryAfterSeconds = "retryAfterSeconds" in error ? error.retryAfterSeconds : undefined;
+    sendJson(res, error.status, ERROR_BODIES.get(error)!, requestId, closeConnection, retryAfterSeconds);
     count(error.status);
   }
 
@@ -80,11 +90,10 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     if (closed === "sold_out") return refuse(res, ApiErrors.soldOut, "sold_out", requestId);
     if (closed === "ended") return refuse(res, ApiErrors.ended, "ended", requestId);
     if (!settings.ordersEnabled) return refuse(res, ApiErrors.ordersPaused, "paused", requestId);
-    const now = Date.now();
-    if (!limiter.allow(userId, now)) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
+    if (!limiter.allow(userId, Date.now())) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
     let outcome: ReserveOutcome;
     try {
-      outcome = await reservations.reserve(saleId, userId, now);
+      outcome = await reservations.reserve(saleId, userId);
     } catch (error) {
       warnRedisUnavailable(error, requestId, saleId);
       return refuse(res, ApiErrors.unavailable, "unavailable", requestId);
@@ -105,6 +114,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
         return fail(res, countOrder, ApiErrors.notStarted, requestId);
       case "unknown_sale":
         return fail(res, countOrder, ApiErrors.unknownSale, requestId);
+      case "rebuilding":
+        return fail(res, countOrder, ApiErrors.saleRebuilding, requestId);
     }
   }
 
@@ -130,16 +141,16 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
 
   async function getSale(res: ServerResponse, saleId: string, requestId: string): Promise<void> {
     if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countSale, ApiErrors.unknownSale, requestId);
-    const now = Date.now();
-    let sale;
+    let snapshot: SaleSnapshot;
     try {
-      sale = await reservations.readSale(saleId, now);
+      snapshot = await reservations.readSale(saleId);
     } catch (error) {
       warnRedisUnavailable(error, requestId, saleId);
       return fail(res, countSale, ApiErrors.unavailable, requestId);
     }
-    if (sale === undefined) return fail(res, countSale, ApiErrors.unknownSale, requestId);
-    sendJson(res, 200, JSON.stringify(saleView(sale, now)), requestId);
+    if (snapshot.kind === "unknown_sale") return fail(res, countSale, ApiErrors.unknownSale, requestId);
+    if (snapshot.kind === "rebuilding") return fail(res, countSale, ApiErrors.saleRebuilding, requestId);
+    sendJson(res, 200, JSON.stringify(saleView(snapshot.sale, snapshot.now)), requestId);
     countSale(200);
   }
 

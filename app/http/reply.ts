@@ -23,7 +23,16 @@ export const ApiErrors = {
   internal: { status: 500, code: "internal_error", message: "internal error" },
   unavailable: { status: 503, code: "unavailable", message: "a backing service is unavailable; nothing was changed, try again" },
   ordersPaused: { status: 503, code: "orders_paused", message: "new orders are paused; try again later" },
-} as const satisfies Record<string, { readonly status: number; readonly code: string; readonly message: string }>;
+  saleRebuilding: {
+    status: 503,
+    code: "rebuilding",
+    message: "the sale is being restored after a Redis failure; try again in a moment",
+    retryAfterSeconds: 1,
+  },
+} as const satisfies Record<
+  string,
+  { readonly status: number; readonly code: string; readonly message: string; readonly retryAfterSeconds?: number }
+>;
 
 export type ApiError = (typeof ApiErrors)[keyof typeof ApiErrors];
 
@@ -47,7 +56,14 @@ export function errorBody({ code, message }: ApiError, extra?: Record<string, st
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** Writes a complete JSON response in one call; `body` is already serialised. */
-export function sendJson(res: ServerResponse, status: number, body: string, requestId: string, closeConnection = false): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  closeConnection = false,
+  retryAfterSeconds?: number,
+): void {
   const headers = [
     "content-type",
     JSON_CONTENT_TYPE,
@@ -59,6 +75,7 @@ export function sendJson(res: ServerResponse, status: number, body: string, requ
     requestId,
   ];
   if (closeConnection) headers.push("connection", "close");
+  if (retryAfterSeconds !== undefined) headers.push("retry-after", String(retryAfterSeconds));
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -11,10 +11,10 @@ import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCoun
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
 import type { Reservations } from "../sales/reservations";
-import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "../sales/sale";
+import { MAX_STOCK, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
-import { findOrder } from "../orders/order-store";
+import { lookUpOrder } from "../orders/order-lookup";
 import { pingMysql } from "../platform/mysql";
 
 export interface ServiceDeps {
@@ -172,8 +172,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   app.get(ROUTES.saleStats.path, requireAdmin, async (req, res) => {
     const saleId = req.params.saleId as string;
     if (!SALE_ID_PATTERN.test(saleId)) throw new HttpError(ApiErrors.unknownSale);
-    const sale = await dependency(reservations.readSale(saleId, Date.now()));
-    if (sale === undefined) throw new HttpError(ApiErrors.unknownSale);
+    const snapshot = await dependency(reservations.readSale(saleId));
+    if (snapshot.kind === "unknown_sale") throw new HttpError(ApiErrors.unknownSale);
+    if (snapshot.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+    const { sale } = snapshot;
     const confirmed = await dependency(countOrders(pool, saleId));
     res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed });
   });
@@ -182,17 +184,11 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     const userId = verifyUser(req.headers.authorization);
     if (userId === undefined) throw new HttpError(ApiErrors.unauthorized);
     const orderId = req.params.orderId as string;
-    const saleId = saleIdOfOrder(orderId);
-    if (saleId === undefined || !ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
-    const confirmed = await dependency(findOrder(pool, orderId));
-    if (confirmed !== undefined) {
-      if (confirmed.userId !== userId) throw new HttpError(ApiErrors.unknownOrder);
-      res.json({ orderId, saleId, userId, status: "confirmed" });
-      return;
-    }
-    const held = await dependency(reservations.buyerOrderId(saleId, userId));
-    if (held !== orderId) throw new HttpError(ApiErrors.unknownOrder);
-    res.json({ orderId, saleId, userId, status: "pending" });
+    const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
+    if (found.kind === "unknown_order") throw new HttpError(ApiErrors.unknownOrder);
+    if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+    const { saleId } = parseOrderId(orderId)!;
+    res.json({ orderId, saleId, userId, status: found.kind, ...(found.kind === "lost" ? { reason: found.reason } : {}) });
   });
 
   if (deps.webRoot !== undefined) {
@@ -214,6 +210,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     }
     // Do not read the rest of an oversized body just to keep the connection alive.
     if (apiError === ApiErrors.payloadTooLarge) res.set("connection", "close");
+    if ("retryAfterSeconds" in apiError) res.set("retry-after", String(apiError.retryAfterSeconds));
     res.status(apiError.status).type("application/json").send(errorBody(apiError));
   });
 

@@ -1,4 +1,7 @@
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
+import { USER_ID_PATTERN } from "../http/auth";
+import { parseOrderId } from "../sales/sale";
+import { lockSaleRow } from "../sales/sale-store";
 
 /** One reserved unit as written to the order stream; everything a consumer needs to confirm it. */
 export interface OrderEvent {
@@ -9,29 +12,70 @@ export interface OrderEvent {
   readonly reservedAt: number;
 }
 
-const QUERY_TIMEOUT_MS = 30_000;
-
-export async function findOrder(pool: Pool, orderId: string): Promise<{ saleId: string; userId: string } | undefined> {
-  const [rows] = await pool.query<RowDataPacket[]>("SELECT sale_id, user_id FROM orders WHERE id = ?", [orderId]);
-  return rows.length === 0 ? undefined : { saleId: rows[0].sale_id, userId: rows[0].user_id };
+/** Reads the fields RESERVE_SCRIPT writes; undefined when anything is missing or malformed. */
+export function parseOrderEvent(fields: readonly string[]): OrderEvent | undefined {
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i], fields[i + 1]);
+  const orderId = values.get("orderId") ?? "";
+  const saleId = values.get("saleId") ?? "";
+  const userId = values.get("userId") ?? "";
+  const reservedAt = Number(values.get("reservedAt"));
+  const wellFormed =
+    parseOrderId(orderId)?.saleId === saleId && USER_ID_PATTERN.test(userId) && Number.isSafeInteger(reservedAt) && reservedAt > 0;
+  return wellFormed ? { orderId, saleId, userId, reservedAt } : undefined;
 }
 
-/** MySQL refused to count more units as sold than the sale has: Redis handed out too many. */
-export class OversellError extends Error {
-  constructor(
-    readonly saleId: string,
-    attempted: number,
-  ) {
-    super(`sale ${saleId}: confirming ${attempted} more order(s) would exceed its stock`);
-    this.name = "OversellError";
+/** The stream fields of an event, as RESERVE_SCRIPT writes them. */
+export function orderEventFields(event: OrderEvent): string[] {
+  return ["orderId", event.orderId, "saleId", event.saleId, "userId", event.userId, "reservedAt", String(event.reservedAt)];
+}
+
+const QUERY_TIMEOUT_MS = 30_000;
+
+/** What MySQL knows of one order id: the order, if confirmed, and its sale's current generation (if the sale exists). */
+export async function findOrder(
+  pool: Pool,
+  orderId: string,
+): Promise<{ order: { saleId: string; userId: string } | undefined; saleGeneration: number | undefined }> {
+  const saleId = parseOrderId(orderId)?.saleId ?? "";
+  // One statement, one consistent read: a generation that moved on was committed together with every order of the
+  // older generation that will ever be confirmed (see lockSaleRow), so both are read as of the same moment.
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT s.generation, o.sale_id, o.user_id
+       FROM (SELECT ? AS id) AS wanted
+       LEFT JOIN sales s ON s.id = ?
+       LEFT JOIN orders o ON o.id = wanted.id`,
+    [orderId, saleId],
+  );
+  const [row] = rows;
+  return {
+    order: row.user_id === null ? undefined : { saleId: row.sale_id, userId: row.user_id },
+    saleGeneration: row.generation === null ? undefined : Number(row.generation),
+  };
+}
+
+/** Why MySQL refuses an order event. Each is final: MySQL's orders, sold count and generation only grow. */
+export type RefusalReason = "collision" | "oversold" | "superseded";
+
+export interface RefusedOrder {
+  readonly event: OrderEvent;
+  readonly reason: RefusalReason;
+  readonly detail: string;
+}
+
+/** Some events of a batch cannot be confirmed; nothing of the batch was written. */
+export class RefusedOrdersError extends Error {
+  constructor(readonly refused: readonly RefusedOrder[]) {
+    super(refused.map(({ event, detail }) => `${event.orderId}: ${detail}`).join("; "));
+    this.name = "RefusedOrdersError";
   }
 }
 
 /**
- * Writes order events to MySQL in one transaction, idempotently: an order already present (same
- * order id, or the same buyer in the same sale) counts as written. The sale's `sold` column grows
- * by the rows really inserted, guarded so it never exceeds stock. Safe to call again with the same
- * events after any failure, which is what every consumer does (Redis stream, message queue).
+ * Writes order events to MySQL in one transaction, idempotently: an event whose order is already there (same id,
+ * buyer and sale) counts as written. Throws RefusedOrdersError, writing nothing, when any event cannot be confirmed
+ * (see confirmOrders). Safe to call again with the same events after any failure, which is what every consumer does
+ * (Redis stream, message queue).
  */
 export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[]): Promise<{ inserted: number; duplicates: number }> {
   const bySale = new Map<string, OrderEvent[]>();
@@ -44,7 +88,13 @@ export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[])
   let inserted = 0;
   try {
     await conn.beginTransaction();
-    for (const [saleId, group] of bySale) inserted += await insertOrders(conn, saleId, group);
+    const refused: RefusedOrder[] = [];
+    for (const [saleId, group] of bySale) {
+      const outcome = await confirmOrders(conn, saleId, group);
+      inserted += outcome.inserted;
+      refused.push(...outcome.refused);
+    }
+    if (refused.length > 0) throw new RefusedOrdersError(refused);
     await conn.commit();
   } catch (error) {
     await conn.rollback().catch(() => undefined);
@@ -55,20 +105,65 @@ export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[])
   return { inserted, duplicates: events.length - inserted };
 }
 
-async function insertOrders(conn: PoolConnection, saleId: string, events: readonly OrderEvent[]): Promise<number> {
-  const rows = events.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)]);
-  const [insert] = await conn.query<ResultSetHeader>({
-    sql: "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ? ON DUPLICATE KEY UPDATE id = id",
-    values: [rows],
+/**
+ * Inserts, within the caller's transaction, the events of one sale MySQL can accept, in their order, and advances
+ * the sale's sold count by as many. An event is
+ * - a duplicate when its order is there already (same id, buyer and sale): a redelivery;
+ * - refused as a `collision` when another order holds its id or its buyer's unit in the sale;
+ * - refused as `superseded` when its generation is older than the sale's: Redis's state was rebuilt without it;
+ * - refused as `oversold` when the sale has no unit left for it.
+ * Throws (a non-transient error) when MySQL has no such sale.
+ */
+export async function confirmOrders(
+  conn: PoolConnection,
+  saleId: string,
+  events: readonly OrderEvent[],
+): Promise<{ inserted: number; refused: RefusedOrder[] }> {
+  const locked = await lockSaleRow(conn, saleId);
+  if (!locked) throw new Error(`sale ${saleId} is not in MySQL`);
+  const [existing] = await conn.query<RowDataPacket[]>({
+    sql: "SELECT id, user_id FROM orders WHERE id IN (?) OR (sale_id = ? AND user_id IN (?))",
+    values: [events.map((e) => e.orderId), saleId, events.map((e) => e.userId)],
     timeout: QUERY_TIMEOUT_MS,
   });
-  const inserted = insert.affectedRows;
-  if (inserted === 0) return 0;
-  const [update] = await conn.query<ResultSetHeader>({
-    sql: "UPDATE sales SET sold = sold + ? WHERE id = ? AND sold + ? <= stock",
-    values: [inserted, saleId, inserted],
-    timeout: QUERY_TIMEOUT_MS,
-  });
-  if (update.affectedRows !== 1) throw new OversellError(saleId, inserted);
-  return inserted;
+  const buyerOfOrder = new Map(existing.map((row) => [row.id as string, row.user_id as string]));
+  const orderOfBuyer = new Map(existing.map((row) => [row.user_id as string, row.id as string]));
+  const accepted: OrderEvent[] = [];
+  const refused: RefusedOrder[] = [];
+  let unitsLeft = locked.sale.stock - locked.sale.sold;
+  for (const event of events) {
+    const holder = buyerOfOrder.get(event.orderId);
+    const held = orderOfBuyer.get(event.userId);
+    if (holder === event.userId && held === event.orderId) continue;
+    if (holder !== undefined || held !== undefined) {
+      const detail =
+        holder !== undefined
+          ? `order id already confirmed for buyer ${holder}`
+          : `buyer ${event.userId} already holds order ${held} in sale ${saleId}`;
+      refused.push({ event, reason: "collision", detail });
+    } else if (parseOrderId(event.orderId)!.generation !== locked.generation) {
+      refused.push({ event, reason: "superseded", detail: `issued before the sale's Redis state was rebuilt from MySQL` });
+    } else if (unitsLeft === 0) {
+      refused.push({ event, reason: "oversold", detail: `confirming it would exceed the stock of sale ${saleId}` });
+    } else {
+      accepted.push(event);
+      buyerOfOrder.set(event.orderId, event.userId);
+      orderOfBuyer.set(event.userId, event.orderId);
+      unitsLeft--;
+    }
+  }
+  if (accepted.length > 0) {
+    const newest = accepted[accepted.length - 1];
+    await conn.query({
+      sql: "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ?",
+      values: [accepted.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)])],
+      timeout: QUERY_TIMEOUT_MS,
+    });
+    await conn.query({
+      sql: "UPDATE sales SET sold = sold + ?, last_order_id = ?, last_user_id = ? WHERE id = ?",
+      values: [accepted.length, newest.orderId, newest.userId, saleId],
+      timeout: QUERY_TIMEOUT_MS,
+    });
+  }
+  return { inserted: accepted.length, refused };
 }

@@ -90,9 +90,13 @@ export interface ThrowawayRedis extends LocalServer {
   crash(): Promise<void>;
 }
 
-/** A redis-server without persistence (it saves only when told to, with SAVE). */
+/**
+ * A redis-server without persistence (it saves only when told to, with SAVE), its files (a replica's copy of its
+ * primary, say) in a temporary directory of its own, deleted when it stops.
+ */
 export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
   const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(path.join(os.tmpdir(), "seckill-redis-"));
   const server = spawnServer("redis-server", [
     "--port",
     String(port),
@@ -102,17 +106,22 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
     "",
     "--appendonly",
     "no",
+    "--dir",
+    dir,
     ...(options.args ?? []),
   ]);
   const url = `redis://127.0.0.1:${port}`;
-  await waitUntil(() => redisAnswers(url), server, `redis-server on :${port}`);
-  return {
-    url,
-    port,
-    description: `throwaway redis-server on :${port}`,
-    stop: () => stopServer(server),
-    crash: () => stopServer(server, "SIGKILL"),
+  const stop = async (signal?: NodeJS.Signals) => {
+    await stopServer(server, signal);
+    rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await waitUntil(() => redisAnswers(url), server, `redis-server on :${port}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, description: `throwaway redis-server on :${port}`, stop: () => stop(), crash: () => stop("SIGKILL") };
 }
 
 /** A MariaDB in a temporary directory: root without password, its own port and socket; deleted on stop. */

@@ -7,10 +7,12 @@ import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
+import { ORDER_ID_PATTERN, parseOrderId } from "../../../app/sales/sale";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
 import { ApiClient, bearer, type Answer } from "../support/http-client";
 import { captureLogs } from "../support/log-capture";
+import { orderIdFor } from "../support/order-ids";
 import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
 import { admin, user } from "../support/shop-api";
 import { waitUntil } from "../support/wait";
@@ -235,7 +237,8 @@ describe("POST /api/sales/:saleId/orders", () => {
   it("reserves a unit: 202 with the order id, pending", async () => {
     const sale = await createSale();
     const answer = await order(sale.id, "alice");
-    expect([answer.status, answer.json]).toEqual([202, { orderId: `${sale.id}-1`, status: "pending" }]);
+    expect([answer.status, answer.json]).toEqual([202, { orderId: expect.stringMatching(ORDER_ID_PATTERN), status: "pending" }]);
+    expect(parseOrderId(answer.json.orderId)).toMatchObject({ saleId: sale.id });
   });
 
   it("accepts {} as the body", async () => {
@@ -306,14 +309,15 @@ describe("GET /api/orders/:orderId", () => {
   it("shows the buyer their order, pending until the order writer confirms it in MySQL", async () => {
     const sale = await createSale();
     await writer.stop();
+    let orderId: string;
     try {
-      const { orderId } = (await order(sale.id, "alice")).json;
+      orderId = (await order(sale.id, "alice")).json.orderId;
       const pending = await api.get(`/api/orders/${orderId}`, user("alice"));
       expect([pending.status, pending.json]).toEqual([200, { orderId, saleId: sale.id, userId: "alice", status: "pending" }]);
     } finally {
       writer.start();
     }
-    await waitUntil(async () => (await api.get(`/api/orders/${sale.id}-1`, user("alice"))).json.status === "confirmed", "confirmation");
+    await waitUntil(async () => (await api.get(`/api/orders/${orderId}`, user("alice"))).json.status === "confirmed", "confirmation");
   });
 
   it("answers 404 for anyone else's order, pending or confirmed, and 401 without a token", async () => {
@@ -323,7 +327,8 @@ describe("GET /api/orders/:orderId", () => {
     await waitUntil(async () => (await api.get(`/api/orders/${orderId}`, user("alice"))).json.status === "confirmed", "confirmation");
     expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
     expectError(await api.get(`/api/orders/${orderId}`), 401, "unauthorized");
-    expectError(await api.get(`/api/orders/${sale.id}-99`, user("alice")), 404, "not_found");
+    expectError(await api.get(`/api/orders/${orderIdFor(sale.id, "alice")}`, user("alice")), 404, "not_found");
+    expectError(await api.get(`/api/orders/${sale.id}-1`, user("alice")), 404, "not_found");
   });
 });
 
