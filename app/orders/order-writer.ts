@@ -1,7 +1,14 @@
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
-import { orderWriterBacklog, orderWriterBatchSize, orderWriterLagSeconds, ordersConfirmed, ordersRefused } from "../platform/metrics";
+import {
+  orderWriterBacklog,
+  orderWriterBatchSize,
+  orderWriterLagSeconds,
+  ordersConfirmed,
+  ordersRefused,
+  saleUnconfirmedOrders,
+} from "../platform/metrics";
 import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "../sales/reservations";
 import { ENDED_SALE_GRACE_MS, liveSales, type LiveSale } from "../sales/sale-store";
 import { isTransientMysqlError } from "../platform/mysql";
@@ -25,7 +32,6 @@ export function mysqlDestination(pool: Pool): OrderDestination {
       await writeOrderBatch(pool, events);
       orderWriterBatchSize.observe(events.length);
       ordersConfirmed.inc(events.length);
-      orderWriterLagSeconds.set((Date.now() - Math.max(...events.map((e) => e.reservedAt))) / 1000);
     },
     isTransient: isTransientMysqlError,
   };
@@ -54,6 +60,7 @@ type PendingEvent = { readonly id: string; readonly event: OrderEvent };
 
 const SALES_REFRESH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
+const MYSQL_READ_WAIT_MS = 500;
 
 /**
  * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with
@@ -78,6 +85,10 @@ export class OrderWriter {
   /** MySQL's live sales as last read (kept while MySQL is unreachable). */
   private mysqlSales = new Map<string, LiveSale>();
   private salesRefreshedAt = 0;
+  private refreshing: Promise<void> | undefined;
+  private mysqlRead: Promise<void> | undefined;
+  /** Refreshes (and so measures) every second even while a cycle is stuck on MySQL or backing off. */
+  private refreshTimer: NodeJS.Timeout | undefined;
   private readonly claimedAt = new Map<string, number>();
   /** Sales whose pending list for this consumer may be non-empty (start-up, failures, claims). */
   private readonly mayHavePending = new Set<string>();
@@ -95,14 +106,19 @@ export class OrderWriter {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.refreshTimer = setInterval(() => {
+      this.refreshSales(true).catch((error: unknown) => this.options.logger.debug({ err: error }, "order writer refresh failed"));
+    }, SALES_REFRESH_MS);
     this.loop = this.run();
   }
 
   /** Finishes the batch in progress (commit, then acknowledge) and stops. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.refreshTimer);
     this.wake();
     await this.loop;
+    await this.refreshing?.catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -147,34 +163,54 @@ export class OrderWriter {
     });
   }
 
-  /** Every second: which sales to drain (listed in Redis, or live in MySQL) and which to rebuild first. */
-  private async refreshSales(): Promise<void> {
+  /** At most one refresh at a time: the timer's every second, the loop's when the last one is a second old. */
+  private refreshSales(onTimer = false): Promise<void> {
+    if (!onTimer && Date.now() - this.salesRefreshedAt < SALES_REFRESH_MS) return Promise.resolve();
+    this.refreshing ??= this.readSales().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /**
+   * Which sales to drain (listed in Redis, or live in MySQL) and which to rebuild first; the backlog, the lag (age of
+   * the oldest entry still in a stream, by Redis's clock) and reserved − confirmed per sale, measured whether or not
+   * MySQL answers.
+   */
+  private async readSales(): Promise<void> {
     const now = Date.now();
-    if (now - this.salesRefreshedAt < SALES_REFRESH_MS) return;
     const { redis, keyPrefix } = this.options;
     const listed = await redis.smembers(salesIndexKey(keyPrefix));
     await this.readMysqlSales(now);
     const saleIds = [...new Set([...listed, ...this.mysqlSales.keys()])];
-    const pipeline = redis.pipeline();
+    const pipeline = redis.pipeline().time();
     for (const saleId of saleIds) {
       const keys = saleKeys(keyPrefix, saleId);
       const lastOrder = this.mysqlSales.get(saleId)?.lastOrder;
       pipeline
-        .hmget(keys.sale, "stock", "endsAt", "rebuildReason")
+        .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason")
         .xlen(keys.orders)
+        .xrange(keys.orders, "-", "+", "COUNT", 1)
         .hget(keys.buyers, lastOrder?.userId ?? "");
     }
     const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
       if (error) throw error;
       return reply;
     });
+    const [seconds, microseconds] = replies[0] as [string, string];
+    const redisNow = Number(seconds) * 1000 + Number(microseconds) / 1000;
     let backlog = 0;
+    let oldestEntryAt = redisNow;
     const watched: string[] = [];
     const rebuilds = new Map<string, string>();
+    const unconfirmed = new Map<string, number>();
     for (let i = 0; i < saleIds.length; i++) {
       const saleId = saleIds[i];
-      const [state, length, heldByLastBuyer] = replies.slice(3 * i, 3 * i + 3) as [(string | null)[], number, string | null];
-      const [stock, endsAt, rebuildReason] = state;
+      const [state, length, first, heldByLastBuyer] = replies.slice(1 + 4 * i, 5 + 4 * i) as [
+        (string | null)[],
+        number,
+        [string, string[]][],
+        string | null,
+      ];
+      const [stock, sold, endsAt, rebuildReason] = state;
       const inMysql = this.mysqlSales.get(saleId);
       const reason = rebuildReason ?? whyRebuild(inMysql, stock !== null, heldByLastBuyer);
       if (reason !== undefined && inMysql) {
@@ -184,6 +220,8 @@ export class OrderWriter {
       // Listed just before it is loaded; until its hash (and stream) exist there is nothing to read.
       if (stock === null || rebuildReason !== null) continue;
       backlog += length;
+      if (first.length > 0) oldestEntryAt = Math.min(oldestEntryAt, Number(first[0][0].split("-")[0]));
+      if (inMysql) unconfirmed.set(saleId, Number(sold) - inMysql.confirmed);
       if (Number(endsAt) + ENDED_SALE_GRACE_MS < now && length === 0) {
         await redis.srem(salesIndexKey(keyPrefix), saleId);
         continue;
@@ -192,19 +230,28 @@ export class OrderWriter {
       if (!this.saleIds.includes(saleId)) this.mayHavePending.add(saleId);
     }
     orderWriterBacklog.set(backlog);
+    orderWriterLagSeconds.set(Math.max(0, redisNow - oldestEntryAt) / 1000);
+    saleUnconfirmedOrders.reset();
+    for (const [saleId, units] of unconfirmed) saleUnconfirmedOrders.set({ sale_id: saleId }, units);
     this.saleIds = watched;
     this.rebuildsDue = rebuilds;
     this.salesRefreshedAt = now;
   }
 
-  /** MySQL's live sales; the last list read while MySQL does not answer (draining and rebuilding need it anyway). */
+  /**
+   * Reads MySQL's live sales unless a read is still under way, waiting for it a moment at most: a MySQL that is down
+   * or hangs must not stop the refresh (and the lag it measures), which then goes on with the last list read.
+   */
   private async readMysqlSales(now: number): Promise<void> {
-    try {
-      const sales = await liveSales(this.options.pool, now);
-      this.mysqlSales = new Map(sales.map((sale) => [sale.id, sale]));
-    } catch (error) {
-      if (!isTransientMysqlError(error)) throw error;
-    }
+    this.mysqlRead ??= liveSales(this.options.pool, now)
+      .then(
+        (sales) => void (this.mysqlSales = new Map(sales.map((sale) => [sale.id, sale]))),
+        (error: unknown) => {
+          if (!isTransientMysqlError(error)) this.options.logger.error({ err: error }, "cannot read the live sales from MySQL");
+        },
+      )
+      .finally(() => (this.mysqlRead = undefined));
+    await Promise.race([this.mysqlRead, new Promise((resolve) => setTimeout(resolve, MYSQL_READ_WAIT_MS))]);
   }
 
   /** Processes at most one batch of the sale's stream; returns whether there was anything to do. */

@@ -57,7 +57,14 @@ export const orderWriterBatchSize = new Histogram({
 
 export const orderWriterLagSeconds = new Gauge({
   name: "seckill_order_writer_lag_seconds",
-  help: "Time from reservation to MySQL commit for the newest event of the last committed batch",
+  help: "Age of the oldest order event not yet delivered (pending or unread in the Redis streams), measured every second by Redis's clock",
+  aggregator: "max",
+});
+
+export const saleUnconfirmedOrders = new Gauge({
+  name: "seckill_sale_unconfirmed_orders",
+  help: "Units Redis reserved minus orders MySQL confirmed, per live sale; stays above 0 when they diverge",
+  labelNames: ["sale_id"],
   aggregator: "max",
 });
 
