@@ -7,6 +7,7 @@ import type { Logger } from "./platform/logger";
 import { OrderWriter } from "./orders/order-writer";
 import { createRedis, logConnectionState } from "./platform/redis";
 import { LiveSales } from "./sales/live-sales";
+import { ReplicaAck } from "./sales/replica-ack";
 import { Reservations } from "./sales/reservations";
 import { Settings } from "./live-settings/settings";
 import { createMysqlPool } from "./platform/mysql";
@@ -30,11 +31,12 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
   const liveSales = new LiveSales(pool, logger);
   await liveSales.start();
+  const replicaAck = config.redisReplicaAck && new ReplicaAck(redis, config.redisReplicaAck.timeoutMs);
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales }),
+    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
     pool,
     settings,
     logger,

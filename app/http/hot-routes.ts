@@ -46,6 +46,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
       "sold_out",
       "unknown_sale",
       "rebuilding",
+      "outcome_unknown",
       "rate_limited",
       "paused",
       "unavailable",
@@ -116,6 +117,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
         return fail(res, countOrder, ApiErrors.unknownSale, requestId);
       case "rebuilding":
         return fail(res, countOrder, ApiErrors.saleRebuilding, requestId);
+      case "outcome_unknown":
+        return fail(res, countOrder, ApiErrors.outcomeUnknown, requestId);
     }
   }
 

@@ -29,6 +29,12 @@ export const ApiErrors = {
     message: "the sale is being restored after a Redis failure; try again in a moment",
     retryAfterSeconds: 1,
   },
+  outcomeUnknown: {
+    status: 503,
+    code: "outcome_unknown",
+    message: "the order may or may not have been taken; try again to find out",
+    retryAfterSeconds: 1,
+  },
 } as const satisfies Record<
   string,
   { readonly status: number; readonly code: string; readonly message: string; readonly retryAfterSeconds?: number }

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { LOAD_SALE_SCRIPT, RESERVE_SCRIPT, ReserveReply } from "./reservation-script";
+import type { ReplicaAck } from "./replica-ack";
 import { FIRST_GENERATION, saleStatus, type Sale } from "./sale";
 
 /** The consumer group every order-event consumer (the MySQL order writer, a queue relay) reads with. */
@@ -47,7 +48,9 @@ export function salesIndexKey(prefix: string): string {
 
 export type ReserveOutcome =
   | { readonly kind: "reserved" | "already_purchased"; readonly orderId: string }
-  | { readonly kind: "not_started" | "ended" | "sold_out" | "unknown_sale" | "rebuilding" };
+  | { readonly kind: "not_started" | "ended" | "sold_out" | "unknown_sale" | "rebuilding" }
+  /** The unit was taken but no replica confirmed it in time (REDIS_REPLICA_ACK): a failover could still lose it. */
+  | { readonly kind: "outcome_unknown" };
 
 /** What a read of the sale found: the sale with Redis's clock, or why there is none to show. */
 export type SaleSnapshot =
@@ -76,6 +79,8 @@ export interface ReservationOptions {
    * and one whose generation moved on was rebuilt, so what this process remembers of it is out of date.
    */
   readonly liveSales?: { generation(saleId: string): number | undefined };
+  /** When given, a unit is only reported taken once a replica has it (REDIS_REPLICA_ACK). */
+  readonly replicaAck?: ReplicaAck;
 }
 
 interface ReservationCommands {
@@ -126,7 +131,7 @@ export class Reservations {
     return undefined;
   }
 
-  /** One EVALSHA: window, one-per-user, stock and the order event, atomically. */
+  /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
   async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
     const keys = this.keys(saleId);
     const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
@@ -142,6 +147,7 @@ export class Reservations {
     if (code === ReserveReply.unknownSale && this.isLive(saleId)) return { kind: "rebuilding" };
     if (code === ReserveReply.unknownSale || code === ReserveReply.rebuilding) return SIMPLE_OUTCOMES[code];
     this.remember(saleId, { generation, sold });
+    if (orderId !== null && this.options.replicaAck && !(await this.options.replicaAck.replicated())) return { kind: "outcome_unknown" };
     if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
     if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
     const outcome = SIMPLE_OUTCOMES[code];

@@ -1,4 +1,5 @@
 import Redis from "ioredis";
+import { ReplicaAck } from "../../../app/sales/replica-ack";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
 import { buyerTag, FIRST_GENERATION, newSaleId, ORDER_ID_PATTERN, parseOrderId, type Sale } from "../../../app/sales/sale";
 import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
@@ -151,6 +152,19 @@ describe("the reservation script", () => {
     const ended = await loadedSale({ startsAt: 1, endsAt: 2 });
     await reservations.reserve(ended.id, "late");
     expect(reservations.knownClosed(ended.id)).toBe("ended");
+  });
+});
+
+describe("with REDIS_REPLICA_ACK", () => {
+  it("answers outcome_unknown, not reserved, when no replica takes the unit in time, and keeps answering so on a retry", async () => {
+    // The shared Redis has no replica: WAIT 1 times out with 0.
+    const waiting = new Reservations(redis, resources.keyPrefix, { replicaAck: new ReplicaAck(redis, 20) });
+    const sale = await loadedSale();
+    expect(await waiting.reserve(sale.id, "alice")).toEqual({ kind: "outcome_unknown" });
+    expect(await waiting.reserve(sale.id, "alice")).toEqual({ kind: "outcome_unknown" });
+    // The unit is alice's on this server all the same: only a failover could take it back.
+    expect(await redis.hget(saleKeys(resources.keyPrefix, sale.id).buyers, "alice")).toEqual(expect.stringMatching(ORDER_ID_PATTERN));
+    expect(await waiting.reserve(sale.id, "bob")).toEqual({ kind: "outcome_unknown" });
   });
 });
 
