@@ -6,6 +6,8 @@ import { createHttpServer } from "./http/server";
 import type { Logger } from "./platform/logger";
 import { OrderWriter } from "./orders/order-writer";
 import { RedisHeartbeat, createRedis, logConnectionState } from "./platform/redis";
+import { LiveSales } from "./sales/live-sales";
+import { ReplicaAck } from "./sales/replica-ack";
 import { Reservations } from "./sales/reservations";
 import { Settings } from "./live-settings/settings";
 import { createMysqlPool } from "./platform/mysql";
@@ -29,13 +31,16 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   // Serve even if Redis is down at start-up (health, readiness, 503s), but do not race a connection that is coming up.
   const connected = once(redis, "ready").catch(() => undefined);
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, REDIS_READY_WAIT_MS).unref())]);
+  const liveSales = new LiveSales(pool, logger);
+  await liveSales.start();
+  const replicaAck = config.redisReplicaAck && new ReplicaAck(redis, config.redisReplicaAck.timeoutMs);
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
     userTokenPreviousSecret: config.userTokenPreviousSecret,
     userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix),
+    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
     redisHeartbeat,
     pool,
     readinessPool,
@@ -57,6 +62,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       clearInterval(closeIdle);
       clearTimeout(deadline);
       redisHeartbeat.stop();
+      liveSales.stop();
       await Promise.allSettled([redis.quit(), pool.end(), readinessPool.end()]);
       logger.info("HTTP worker stopped");
     },

@@ -9,6 +9,9 @@ import { LOG_LEVELS } from "./log-levels";
 export const SERVICE_ENV = {
   PORT: "HTTP port (default 8080)",
   REDIS_URL: "`redis://[:password@]host:port[/db][?keyPrefix=<prefix>]` (default prefix `seckill:`)",
+  REDIS_REPLICA_ACK:
+    "`1`: answer an order 202 only once a replica has it (`WAIT 1`), else 503 `outcome_unknown`; needs a connection WAIT reaches (see below). Default `0`",
+  REDIS_REPLICA_ACK_TIMEOUT_MS: "how long an order waits for the replica with `REDIS_REPLICA_ACK=1`, 1 to 1000 (default 50)",
   MYSQL_URL: "`mysql://user:password@host:port/database`",
   SECKILL_ADMIN_TOKEN: "admin API bearer token, at least 32 characters",
   SECKILL_USER_TOKEN_SECRET:

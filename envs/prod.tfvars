@@ -51,6 +51,8 @@ read_rate_limit_per_ip_qps  = 100
 # Data tier. One sale's keys share a hash tag and so live on one Tair shard: scale the class, not the shards.
 tair_instance_class = "tair.rdb.8g"
 tair_shard_count    = 1
+# A 202 only once the replica has the order: a failover loses no acknowledged order.
+tair_replica_ack    = "wait"
 polardb_node_class  = "polar.mysql.x4.large"
 polardb_node_count  = 2
 polardb_hot_standby = true

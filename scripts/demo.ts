@@ -266,7 +266,7 @@ async function createSale(client: HttpClient, adminToken: string, stock: number)
 async function countUnconfirmed(pool: Pool, saleId: string, reservations: readonly Reservation[]): Promise<number> {
   let unconfirmed = 0;
   for (const { orderId, buyerId } of reservations) {
-    const order = await findOrder(pool, orderId);
+    const { order } = await findOrder(pool, orderId);
     if (order?.saleId !== saleId || order.userId !== buyerId) unconfirmed++;
   }
   return unconfirmed;

@@ -55,6 +55,8 @@ export class Cache extends Construct {
       securityIps: [...props.appCidrs, ...props.extraWhitelist].join(","),
       // Stock counters and buyer sets must never be evicted under memory pressure: fail writes instead.
       config: { "maxmemory-policy": "noeviction" },
+      // Where the service cannot WAIT for the replica (a cluster, behind proxies), the replica acknowledges every write.
+      paramReplMode: props.replicaAck === "semisync" ? "semisync" : undefined,
       // Creation takes up to an hour, the provider's default (resource_alicloud_redis_tair_instance.go:28-29): a create that
       // ran a little long would leave a tainted instance for the next deploy to destroy.
       timeouts: { create: "90m", update: "90m" },

@@ -135,6 +135,7 @@ export class SeckillStack extends TerraformStack {
     this.serviceEnv = {
       PORT: String(config.compute.appPort),
       REDIS_URL: `redis://:${Fn.urlencode(cache.password)}@${cache.host}:${cache.port}`,
+      ...(config.cache.replicaAck === "wait" ? { REDIS_REPLICA_ACK: "1" } : {}),
       MYSQL_URL: `mysql://${database.username}:${Fn.urlencode(database.password)}@${database.host}:${database.port}/${database.databaseName}`,
       SECKILL_ADMIN_TOKEN: adminToken,
       SECKILL_USER_TOKEN_SECRET: userTokenSecret,

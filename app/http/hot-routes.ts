@@ -6,7 +6,7 @@ import type { Logger } from "../platform/logger";
 import { reservationOutcomes } from "../platform/metrics";
 import { neverSent } from "../platform/redis";
 import { UserRateLimiter } from "./rate-limiter";
-import type { Reservations, ReserveOutcome } from "../sales/reservations";
+import type { Reservations, ReserveOutcome, SaleSnapshot } from "../sales/reservations";
 import { SALE_ID_PATTERN, saleView } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 
@@ -45,10 +45,11 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
       "ended",
       "sold_out",
       "unknown_sale",
+      "rebuilding",
+      "outcome_unknown",
       "rate_limited",
       "paused",
       "unavailable",
-      "outcome_unknown",
     ].map((outcome) => [outcome, reservationOutcomes.incrementer({ outcome })]),
   ) as Record<Outcome, () => void>;
 
@@ -89,11 +90,10 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     if (closed === "sold_out") return refuse(res, ApiErrors.soldOut, "sold_out", requestId);
     if (closed === "ended") return refuse(res, ApiErrors.ended, "ended", requestId);
     if (!settings.ordersEnabled) return refuse(res, ApiErrors.ordersPaused, "paused", requestId);
-    const now = Date.now();
-    if (!limiter.allow(userId, now)) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
+    if (!limiter.allow(userId, Date.now())) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
     let outcome: ReserveOutcome;
     try {
-      outcome = await reservations.reserve(saleId, userId, now);
+      outcome = await reservations.reserve(saleId, userId);
     } catch (error) {
       warnRedisUnavailable(error, requestId, saleId);
       // After a timeout or a connection lost in flight the script may have run: only say what is known.
@@ -116,6 +116,10 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
         return fail(res, countOrder, ApiErrors.notStarted, requestId);
       case "unknown_sale":
         return fail(res, countOrder, ApiErrors.unknownSale, requestId);
+      case "rebuilding":
+        return fail(res, countOrder, ApiErrors.saleRebuilding, requestId);
+      case "outcome_unknown":
+        return fail(res, countOrder, ApiErrors.outcomeUnknown, requestId);
     }
   }
 
@@ -141,16 +145,16 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
 
   async function getSale(res: ServerResponse, saleId: string, requestId: string): Promise<void> {
     if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countSale, ApiErrors.unknownSale, requestId);
-    const now = Date.now();
-    let sale;
+    let snapshot: SaleSnapshot;
     try {
-      sale = await reservations.readSale(saleId, now);
+      snapshot = await reservations.readSale(saleId);
     } catch (error) {
       warnRedisUnavailable(error, requestId, saleId);
       return fail(res, countSale, ApiErrors.unavailable, requestId);
     }
-    if (sale === undefined) return fail(res, countSale, ApiErrors.unknownSale, requestId);
-    sendJson(res, 200, JSON.stringify(saleView(sale, now)), requestId);
+    if (snapshot.kind === "unknown_sale") return fail(res, countSale, ApiErrors.unknownSale, requestId);
+    if (snapshot.kind === "rebuilding") return fail(res, countSale, ApiErrors.saleRebuilding, requestId);
+    sendJson(res, 200, JSON.stringify(saleView(snapshot.sale, snapshot.now)), requestId);
     countSale(200);
   }
 

@@ -52,6 +52,12 @@ export const ApiErrors = {
     retryAfterSeconds: 1,
   },
   ordersPaused: { status: 503, code: "orders_paused", message: "new orders are paused; try again later" },
+  saleRebuilding: {
+    status: 503,
+    code: "rebuilding",
+    message: "the sale is being restored after a Redis failure; try again in a moment",
+    retryAfterSeconds: 1,
+  },
 } as const satisfies Record<string, ApiError>;
 
 export const MAX_BODY_BYTES = 4096;

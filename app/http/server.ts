@@ -13,10 +13,11 @@ import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCoun
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
 import type { Reservations } from "../sales/reservations";
-import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, saleIdOfOrder, saleView, type Sale } from "../sales/sale";
+import { MAX_STOCK, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
-import { findBuyerOrderId, findOrder } from "../orders/order-store";
+import { findBuyerOrderId } from "../orders/order-store";
+import { lookUpOrder } from "../orders/order-lookup";
 import { pingMysql } from "../platform/mysql";
 import type { RedisHeartbeat } from "../platform/redis";
 import { withTimeout } from "../platform/timeout";
@@ -49,15 +50,25 @@ const REDIS_SILENCE_TOLERATED_MS = 5000;
 /** Order lookups per buyer per second in one worker: the page polls about once a second. */
 const LOOKUPS_PER_BUYER_PER_SECOND = 5;
 
+/** The range of MySQL's DATETIME, where the sale's dates are stored (as UTC). */
+const EARLIEST_STORABLE = "1000-01-01T00:00:00.000Z";
+const LATEST_STORABLE = "9999-12-31T23:59:59.999Z";
+const storableDatetime = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= Date.parse(EARLIEST_STORABLE) && Date.parse(value) <= Date.parse(LATEST_STORABLE), {
+    message: `must be from ${EARLIEST_STORABLE} to ${LATEST_STORABLE}`,
+  });
+
 const createSaleBody = z
   .strictObject({
     itemName: z.string().trim().min(1).max(200),
     stock: z.number().int().min(1).max(MAX_STOCK),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    startsAt: storableDatetime,
+    endsAt: storableDatetime,
     priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   })
-  .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] });
+  .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
+  .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
 
 /** Awaits a Redis or MySQL call; any failure becomes 503 unavailable. */
 async function dependency<T>(work: Promise<T>): Promise<T> {
@@ -129,14 +140,15 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
    * Asking Redis first keeps lookups of orders a buyer does not hold away from MySQL; MySQL alone still
    * finds an order Redis lost.
    */
-  async function buyersOrder(saleId: string, userId: string): Promise<{ orderId: string; status: "pending" | "confirmed" } | undefined> {
-    const held = await dependency(reservations.buyerOrderId(saleId, userId));
-    if (held !== null) {
-      const row = await dependency(findOrder(pool, held));
-      return { orderId: held, status: row?.userId === userId ? "confirmed" : "pending" };
-    }
-    const confirmed = await dependency(findBuyerOrderId(pool, saleId, userId));
-    return confirmed === undefined ? undefined : { orderId: confirmed, status: "confirmed" };
+  /** The buyer's order in the sale and what became of it: Redis names it while it is pending, MySQL once it is confirmed. */
+  async function buyersOrder(saleId: string, userId: string): Promise<{ orderId: string; status: string; reason?: string } | undefined> {
+    const orderId =
+      (await dependency(reservations.buyerOrderId(saleId, userId))) ?? (await dependency(findBuyerOrderId(pool, saleId, userId)));
+    if (orderId === undefined) return undefined;
+    const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
+    if (found.kind === "unknown_order") return undefined;
+    if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+    return { orderId, status: found.kind, ...(found.kind === "lost" ? { reason: found.reason } : {}) };
   }
 
   // Fails only after Redis has been silent for a while: a blip must not take the instance out of the load balancer.
@@ -194,8 +206,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   app.get(ROUTES.saleStats.path, requireAdmin, async (req, res) => {
     const saleId = req.params.saleId as string;
     if (!SALE_ID_PATTERN.test(saleId)) throw new HttpError(ApiErrors.unknownSale);
-    const sale = await dependency(reservations.readSale(saleId, Date.now()));
-    if (sale === undefined) throw new HttpError(ApiErrors.unknownSale);
+    const snapshot = await dependency(reservations.readSale(saleId));
+    if (snapshot.kind === "unknown_sale") throw new HttpError(ApiErrors.unknownSale);
+    if (snapshot.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+    const { sale } = snapshot;
     const confirmed = await dependency(countOrders(pool, saleId));
     res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed });
   });
@@ -203,11 +217,11 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   app.get(ROUTES.getOrder.path, async (req, res) => {
     const userId = lookingUpBuyer(req);
     const orderId = req.params.orderId as string;
-    const saleId = saleIdOfOrder(orderId);
-    if (saleId === undefined || !ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
-    const order = await buyersOrder(saleId, userId);
-    if (order?.orderId !== orderId) throw new HttpError(ApiErrors.unknownOrder);
-    res.json({ orderId, saleId, userId, status: order.status });
+    const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
+    if (found.kind === "unknown_order") throw new HttpError(ApiErrors.unknownOrder);
+    if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+    const { saleId } = parseOrderId(orderId)!;
+    res.json({ orderId, saleId, userId, status: found.kind, ...(found.kind === "lost" ? { reason: found.reason } : {}) });
   });
 
   // How a buyer whose order attempt got no clear answer learns whether they hold a unit.

@@ -1,5 +1,8 @@
-import type { Pool, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { Pool, RowDataPacket } from "mysql2/promise";
 import { query, transaction, type Session } from "../platform/mysql";
+import { USER_ID_PATTERN } from "../http/auth";
+import { parseOrderId } from "../sales/sale";
+import { lockSaleRow } from "../sales/sale-store";
 
 /** One reserved unit as written to the order stream; everything a consumer needs to confirm it. */
 export interface OrderEvent {
@@ -10,12 +13,48 @@ export interface OrderEvent {
   readonly reservedAt: number;
 }
 
+/** Reads the fields RESERVE_SCRIPT writes; undefined when anything is missing or malformed. */
+export function parseOrderEvent(fields: readonly string[]): OrderEvent | undefined {
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i], fields[i + 1]);
+  const orderId = values.get("orderId") ?? "";
+  const saleId = values.get("saleId") ?? "";
+  const userId = values.get("userId") ?? "";
+  const reservedAt = Number(values.get("reservedAt"));
+  const wellFormed =
+    parseOrderId(orderId)?.saleId === saleId && USER_ID_PATTERN.test(userId) && Number.isSafeInteger(reservedAt) && reservedAt > 0;
+  return wellFormed ? { orderId, saleId, userId, reservedAt } : undefined;
+}
+
+/** The stream fields of an event, as RESERVE_SCRIPT writes them. */
+export function orderEventFields(event: OrderEvent): string[] {
+  return ["orderId", event.orderId, "saleId", event.saleId, "userId", event.userId, "reservedAt", String(event.reservedAt)];
+}
+
 /** A batch's statements: far longer than a healthy batch takes, short enough that a stalled connection is replaced within seconds. */
 const QUERY_TIMEOUT_MS = 10_000;
 
-export async function findOrder(pool: Pool, orderId: string): Promise<{ saleId: string; userId: string } | undefined> {
-  const rows = await query<RowDataPacket[]>(pool, "SELECT sale_id, user_id FROM orders WHERE id = ?", [orderId]);
-  return rows.length === 0 ? undefined : { saleId: rows[0].sale_id, userId: rows[0].user_id };
+/** What MySQL knows of one order id: the order, if confirmed, and its sale's current generation (if the sale exists). */
+export async function findOrder(
+  pool: Pool,
+  orderId: string,
+): Promise<{ order: { saleId: string; userId: string } | undefined; saleGeneration: number | undefined }> {
+  const saleId = parseOrderId(orderId)?.saleId ?? "";
+  // One statement, one consistent read: a generation that moved on was committed together with every order of the
+  // older generation that will ever be confirmed (see lockSaleRow), so both are read as of the same moment.
+  const rows = await query<RowDataPacket[]>(
+    pool,
+    `SELECT s.generation, o.sale_id, o.user_id
+       FROM (SELECT ? AS id) AS wanted
+       LEFT JOIN sales s ON s.id = ?
+       LEFT JOIN orders o ON o.id = wanted.id`,
+    [orderId, saleId],
+  );
+  const [row] = rows;
+  return {
+    order: row.user_id === null ? undefined : { saleId: row.sale_id, userId: row.user_id },
+    saleGeneration: row.generation === null ? undefined : Number(row.generation),
+  };
 }
 
 /** The id of the buyer's confirmed order in the sale, if MySQL has one. */
@@ -24,22 +63,28 @@ export async function findBuyerOrderId(pool: Pool, saleId: string, userId: strin
   return rows[0]?.id;
 }
 
-/** MySQL refused to count more units as sold than the sale has: Redis handed out too many. */
-export class OversellError extends Error {
-  constructor(
-    readonly saleId: string,
-    attempted: number,
-  ) {
-    super(`sale ${saleId}: confirming ${attempted} more order(s) would exceed its stock`);
-    this.name = "OversellError";
+/** Why MySQL refuses an order event. Each is final: MySQL's orders, sold count and generation only grow. */
+export type RefusalReason = "collision" | "oversold" | "superseded";
+
+export interface RefusedOrder {
+  readonly event: OrderEvent;
+  readonly reason: RefusalReason;
+  readonly detail: string;
+}
+
+/** Some events of a batch cannot be confirmed; nothing of the batch was written. */
+export class RefusedOrdersError extends Error {
+  constructor(readonly refused: readonly RefusedOrder[]) {
+    super(refused.map(({ event, detail }) => `${event.orderId}: ${detail}`).join("; "));
+    this.name = "RefusedOrdersError";
   }
 }
 
 /**
- * Writes order events to MySQL in one transaction, idempotently: an order already present (same
- * order id, or the same buyer in the same sale) counts as written. The sale's `sold` column grows
- * by the rows really inserted, guarded so it never exceeds stock. Safe to call again with the same
- * events after any failure, which is what every consumer does (Redis stream, message queue).
+ * Writes order events to MySQL in one transaction, idempotently: an event whose order is already there (same id,
+ * buyer and sale) counts as written. Throws RefusedOrdersError, writing nothing, when any event cannot be confirmed
+ * (see confirmOrders). Safe to call again with the same events after any failure, which is what every consumer does
+ * (Redis stream, message queue).
  */
 export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[]): Promise<{ inserted: number; duplicates: number }> {
   const bySale = new Map<string, OrderEvent[]>();
@@ -49,27 +94,78 @@ export async function writeOrderBatch(pool: Pool, events: readonly OrderEvent[])
     else bySale.set(event.saleId, [event]);
   }
   const inserted = await transaction(pool, async (session) => {
+    const refused: RefusedOrder[] = [];
     let count = 0;
-    for (const [saleId, group] of bySale) count += await insertOrders(session, saleId, group);
+    for (const [saleId, group] of bySale) {
+      const outcome = await confirmOrders(session, saleId, group);
+      count += outcome.inserted;
+      refused.push(...outcome.refused);
+    }
+    if (refused.length > 0) throw new RefusedOrdersError(refused);
     return count;
   });
   return { inserted, duplicates: events.length - inserted };
 }
 
-async function insertOrders(session: Session, saleId: string, events: readonly OrderEvent[]): Promise<number> {
-  const rows = events.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)]);
-  const insert = await session.query<ResultSetHeader>(
-    "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ? ON DUPLICATE KEY UPDATE id = id",
-    [rows],
+/**
+ * Inserts, within the caller's transaction, the events of one sale MySQL can accept, in their order, and advances
+ * the sale's sold count by as many. An event is
+ * - a duplicate when its order is there already (same id, buyer and sale): a redelivery;
+ * - refused as a `collision` when another order holds its id or its buyer's unit in the sale;
+ * - refused as `superseded` when its generation is older than the sale's: Redis's state was rebuilt without it;
+ * - refused as `oversold` when the sale has no unit left for it.
+ * Throws (a non-transient error) when MySQL has no such sale.
+ */
+export async function confirmOrders(
+  session: Session,
+  saleId: string,
+  events: readonly OrderEvent[],
+): Promise<{ inserted: number; refused: RefusedOrder[] }> {
+  const locked = await lockSaleRow(session, saleId);
+  if (!locked) throw new Error(`sale ${saleId} is not in MySQL`);
+  const existing = await session.query<RowDataPacket[]>(
+    "SELECT id, user_id FROM orders WHERE id IN (?) OR (sale_id = ? AND user_id IN (?))",
+    [events.map((e) => e.orderId), saleId, events.map((e) => e.userId)],
     QUERY_TIMEOUT_MS,
   );
-  const inserted = insert.affectedRows;
-  if (inserted === 0) return 0;
-  const update = await session.query<ResultSetHeader>(
-    "UPDATE sales SET sold = sold + ? WHERE id = ? AND sold + ? <= stock",
-    [inserted, saleId, inserted],
-    QUERY_TIMEOUT_MS,
-  );
-  if (update.affectedRows !== 1) throw new OversellError(saleId, inserted);
-  return inserted;
+  const buyerOfOrder = new Map(existing.map((row) => [row.id as string, row.user_id as string]));
+  const orderOfBuyer = new Map(existing.map((row) => [row.user_id as string, row.id as string]));
+  const accepted: OrderEvent[] = [];
+  const refused: RefusedOrder[] = [];
+  let unitsLeft = locked.sale.stock - locked.sale.sold;
+  for (const event of events) {
+    const holder = buyerOfOrder.get(event.orderId);
+    const held = orderOfBuyer.get(event.userId);
+    if (holder === event.userId && held === event.orderId) continue;
+    if (holder !== undefined || held !== undefined) {
+      const detail =
+        holder !== undefined
+          ? `order id already confirmed for buyer ${holder}`
+          : `buyer ${event.userId} already holds order ${held} in sale ${saleId}`;
+      refused.push({ event, reason: "collision", detail });
+    } else if (parseOrderId(event.orderId)!.generation !== locked.generation) {
+      refused.push({ event, reason: "superseded", detail: `issued before the sale's Redis state was rebuilt from MySQL` });
+    } else if (unitsLeft === 0) {
+      refused.push({ event, reason: "oversold", detail: `confirming it would exceed the stock of sale ${saleId}` });
+    } else {
+      accepted.push(event);
+      buyerOfOrder.set(event.orderId, event.userId);
+      orderOfBuyer.set(event.userId, event.orderId);
+      unitsLeft--;
+    }
+  }
+  if (accepted.length > 0) {
+    const newest = accepted[accepted.length - 1];
+    await session.query(
+      "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ?",
+      [accepted.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)])],
+      QUERY_TIMEOUT_MS,
+    );
+    await session.query(
+      "UPDATE sales SET sold = sold + ?, last_order_id = ?, last_user_id = ? WHERE id = ?",
+      [accepted.length, newest.orderId, newest.userId, saleId],
+      QUERY_TIMEOUT_MS,
+    );
+  }
+  return { inserted: accepted.length, refused };
 }

@@ -1,13 +1,22 @@
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
-import { orderDeadLetters, orderWriterBacklog, orderWriterBatchSize, orderWriterLagSeconds, ordersConfirmed } from "../platform/metrics";
-import { orderWriterSlowCycles } from "../platform/metrics";
+import {
+  orderWriterBacklog,
+  orderWriterBatchSize,
+  orderWriterLagSeconds,
+  ordersConfirmed,
+  ordersRefused,
+  saleUnconfirmedOrders,
+  orderWriterSlowCycles,
+} from "../platform/metrics";
 import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "../sales/reservations";
-import { USER_ID_PATTERN } from "../http/auth";
-import { saleIdOfOrder } from "../sales/sale";
+import { ENDED_SALE_GRACE_MS, liveSales, type LiveSale } from "../sales/sale-store";
 import { isTransientMysqlError } from "../platform/mysql";
-import { writeOrderBatch, type OrderEvent } from "./order-store";
+import { deadLetter } from "./dead-letters";
+import { LOST_IN_REDIS, recordLostOrder } from "./lost-orders";
+import { orderEventFields, parseOrderEvent, RefusedOrdersError, writeOrderBatch, type OrderEvent, type RefusedOrder } from "./order-store";
+import { SaleRebuilder } from "./sale-rebuilder";
 
 /** Where the order writer delivers the events it reads: MySQL, or (ORDER_QUEUE=rocketmq) the relay to the queue. */
 export interface OrderDestination {
@@ -24,7 +33,6 @@ export function mysqlDestination(pool: Pool): OrderDestination {
       await writeOrderBatch(pool, events);
       orderWriterBatchSize.observe(events.length);
       ordersConfirmed.inc(events.length);
-      orderWriterLagSeconds.set((Date.now() - Math.max(...events.map((e) => e.reservedAt))) / 1000);
     },
     isTransient: isTransientMysqlError,
   };
@@ -57,14 +65,15 @@ type StreamEntry = [id: string, fields: string[] | null];
 type PendingEvent = { readonly id: string; readonly event: OrderEvent };
 
 const SALES_REFRESH_MS = 1000;
-/** A sale stays watched this long after it ends, so late stragglers are still drained. */
-const ENDED_SALE_GRACE_MS = 60_000;
 const MAX_BACKOFF_MS = 5000;
+const MYSQL_READ_WAIT_MS = 500;
 
 /**
  * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with
  * the consumer group, writes a batch idempotently, and acknowledges (then deletes) entries only
  * after the commit. While MySQL is unreachable entries simply stay pending and are retried with backoff.
+ * It watches every sale listed in Redis or live in MySQL, and rebuilds from MySQL (SaleRebuilder) a sale whose Redis
+ * state is missing, flagged, or behind MySQL before it drains it again.
  */
 export class OrderWriter {
   private readonly destination: OrderDestination;
@@ -76,8 +85,17 @@ export class OrderWriter {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private wake: () => void = () => undefined;
+  private readonly rebuilder: SaleRebuilder;
   private saleIds: string[] = [];
+  /** Sales to rebuild from MySQL before anything else, with the reason. */
+  private rebuildsDue = new Map<string, string>();
+  /** MySQL's live sales as last read (kept while MySQL is unreachable). */
+  private mysqlSales = new Map<string, LiveSale>();
   private salesRefreshedAt = 0;
+  private refreshing: Promise<void> | undefined;
+  private mysqlRead: Promise<void> | undefined;
+  /** Refreshes (and so measures) every second even while a cycle is stuck on MySQL or backing off. */
+  private refreshTimer: NodeJS.Timeout | undefined;
   private readonly claimedAt = new Map<string, number>();
   /** Sales whose pending list for this consumer may be non-empty (start-up, failures, claims). */
   private readonly mayHavePending = new Set<string>();
@@ -90,19 +108,25 @@ export class OrderWriter {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.idleDelayMs = options.idleDelayMs ?? 100;
     this.slowCycleMs = options.slowCycleMs ?? 3000;
+    this.rebuilder = new SaleRebuilder(options);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.refreshTimer = setInterval(() => {
+      this.refreshSales(true).catch((error: unknown) => this.options.logger.debug({ err: error }, "order writer refresh failed"));
+    }, SALES_REFRESH_MS);
     this.loop = this.run();
   }
 
   /** Finishes the batch in progress (commit, then acknowledge) and stops. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.refreshTimer);
     this.wake();
     await this.loop;
+    await this.refreshing?.catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -112,6 +136,13 @@ export class OrderWriter {
       try {
         await this.underWatchdog(async () => {
           await this.refreshSales();
+          for (const [saleId, reason] of this.rebuildsDue) {
+            if (!this.running) break;
+            if (!(await this.rebuilder.rebuild(saleId, reason))) continue;
+            progressed = true;
+            // Watch it again, with its new stream, at once.
+            this.salesRefreshedAt = 0;
+          }
           for (const saleId of this.saleIds) {
             if (!this.running) break;
             if (await this.drainOnce(saleId)) progressed = true;
@@ -157,36 +188,95 @@ export class OrderWriter {
     });
   }
 
-  private async refreshSales(): Promise<void> {
+  /** At most one refresh at a time: the timer's every second, the loop's when the last one is a second old. */
+  private refreshSales(onTimer = false): Promise<void> {
+    if (!onTimer && Date.now() - this.salesRefreshedAt < SALES_REFRESH_MS) return Promise.resolve();
+    this.refreshing ??= this.readSales().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /**
+   * Which sales to drain (listed in Redis, or live in MySQL) and which to rebuild first; the backlog, the lag (age of
+   * the oldest entry still in a stream, by Redis's clock) and reserved − confirmed per sale, measured whether or not
+   * MySQL answers.
+   */
+  private async readSales(): Promise<void> {
     const now = Date.now();
-    if (now - this.salesRefreshedAt < SALES_REFRESH_MS) return;
     const { redis, keyPrefix } = this.options;
-    const saleIds = await redis.smembers(salesIndexKey(keyPrefix));
-    const pipeline = redis.pipeline();
+    const listed = await redis.smembers(salesIndexKey(keyPrefix));
+    await this.readMysqlSales(now);
+    const saleIds = [...new Set([...listed, ...this.mysqlSales.keys()])];
+    const pipeline = redis.pipeline().time();
     for (const saleId of saleIds) {
       const keys = saleKeys(keyPrefix, saleId);
-      pipeline.hget(keys.sale, "endsAt").xlen(keys.orders);
+      const lastOrder = this.mysqlSales.get(saleId)?.lastOrder;
+      pipeline
+        .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason")
+        .xlen(keys.orders)
+        .xrange(keys.orders, "-", "+", "COUNT", 1)
+        .hget(keys.buyers, lastOrder?.userId ?? "");
     }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+    const [seconds, microseconds] = replies[0] as [string, string];
+    const redisNow = Number(seconds) * 1000 + Number(microseconds) / 1000;
     let backlog = 0;
+    let oldestEntryAt = redisNow;
     const watched: string[] = [];
+    const rebuilds = new Map<string, string>();
+    const unconfirmed = new Map<string, number>();
     for (let i = 0; i < saleIds.length; i++) {
-      const [endsAtError, endsAt] = replies[2 * i];
-      const [lengthError, length] = replies[2 * i + 1];
-      if (endsAtError || lengthError) throw endsAtError ?? lengthError;
-      backlog += Number(length);
-      // A sale is registered here just before it is loaded; until its hash (and stream) exist there is nothing to read.
-      if (endsAt === null) continue;
-      if (Number(endsAt) + ENDED_SALE_GRACE_MS < now && Number(length) === 0) {
-        await redis.srem(salesIndexKey(keyPrefix), saleIds[i]);
+      const saleId = saleIds[i];
+      const [state, length, first, heldByLastBuyer] = replies.slice(1 + 4 * i, 5 + 4 * i) as [
+        (string | null)[],
+        number,
+        [string, string[]][],
+        string | null,
+      ];
+      const [stock, sold, endsAt, rebuildReason] = state;
+      const inMysql = this.mysqlSales.get(saleId);
+      const reason = rebuildReason ?? whyRebuild(inMysql, stock !== null, heldByLastBuyer);
+      if (reason !== undefined && inMysql) {
+        rebuilds.set(saleId, reason);
         continue;
       }
-      watched.push(saleIds[i]);
-      if (!this.saleIds.includes(saleIds[i])) this.mayHavePending.add(saleIds[i]);
+      // Listed just before it is loaded; until its hash (and stream) exist there is nothing to read.
+      if (stock === null || rebuildReason !== null) continue;
+      backlog += length;
+      if (first.length > 0) oldestEntryAt = Math.min(oldestEntryAt, Number(first[0][0].split("-")[0]));
+      if (inMysql) unconfirmed.set(saleId, Number(sold) - inMysql.confirmed);
+      if (Number(endsAt) + ENDED_SALE_GRACE_MS < now && length === 0) {
+        await redis.srem(salesIndexKey(keyPrefix), saleId);
+        continue;
+      }
+      watched.push(saleId);
+      if (!this.saleIds.includes(saleId)) this.mayHavePending.add(saleId);
     }
     orderWriterBacklog.set(backlog);
+    orderWriterLagSeconds.set(Math.max(0, redisNow - oldestEntryAt) / 1000);
+    saleUnconfirmedOrders.reset();
+    for (const [saleId, units] of unconfirmed) saleUnconfirmedOrders.set({ sale_id: saleId }, units);
     this.saleIds = watched;
+    this.rebuildsDue = rebuilds;
     this.salesRefreshedAt = now;
+  }
+
+  /**
+   * Reads MySQL's live sales unless a read is still under way, waiting for it a moment at most: a MySQL that is down
+   * or hangs must not stop the refresh (and the lag it measures), which then goes on with the last list read.
+   */
+  private async readMysqlSales(now: number): Promise<void> {
+    this.mysqlRead ??= liveSales(this.options.pool, now)
+      .then(
+        (sales) => void (this.mysqlSales = new Map(sales.map((sale) => [sale.id, sale]))),
+        (error: unknown) => {
+          if (!isTransientMysqlError(error)) this.options.logger.error({ err: error }, "cannot read the live sales from MySQL");
+        },
+      )
+      .finally(() => (this.mysqlRead = undefined));
+    await Promise.race([this.mysqlRead, new Promise((resolve) => setTimeout(resolve, MYSQL_READ_WAIT_MS))]);
   }
 
   /** Processes at most one batch of the sale's stream; returns whether there was anything to do. */
@@ -263,20 +353,21 @@ export class OrderWriter {
       else malformed.push([id, fields]);
     }
     if (vanished.length > 0) await this.acknowledge(keys, vanished);
-    for (const [id, fields] of malformed) await this.deadLetter(keys, id, fields, "malformed order event");
+    for (const [id, fields] of malformed)
+      await deadLetter(this.options.redis, this.options.logger, keys, id, fields, "malformed order event");
     if (events.length === 0) return;
     try {
       await this.commit(saleId, keys, events);
     } catch (error) {
       if (this.destination.isTransient(error)) throw error;
-      if (events.length === 1) return this.recordPermanentFailure(keys, events[0], error as Error);
+      if (events.length === 1) return this.settleFailure(keys, events[0], error as Error);
       // Something in the batch is bad: find it by committing the entries one at a time.
       for (const one of events) {
         try {
           await this.commit(saleId, keys, [one]);
         } catch (oneError) {
           if (this.destination.isTransient(oneError)) throw oneError;
-          await this.recordPermanentFailure(keys, one, oneError as Error);
+          await this.settleFailure(keys, one, oneError as Error);
         }
       }
     }
@@ -305,45 +396,41 @@ export class OrderWriter {
       .exec();
   }
 
-  private async recordPermanentFailure(keys: SaleKeys, { id, event }: PendingEvent, error: Error): Promise<void> {
-    const attempts = (this.failedAttempts.get(id) ?? 0) + 1;
+  private async settleFailure(keys: SaleKeys, pending: PendingEvent, error: Error): Promise<void> {
+    if (error instanceof RefusedOrdersError) return this.settleRefused(keys, pending, error.refused[0]);
+    const attempts = (this.failedAttempts.get(pending.id) ?? 0) + 1;
     if (attempts < this.maxAttempts) {
-      this.failedAttempts.set(id, attempts);
-      this.options.logger.warn({ err: error, entryId: id, event, attempts }, "order event failed; will retry");
+      this.failedAttempts.set(pending.id, attempts);
+      this.options.logger.warn({ err: error, entryId: pending.id, event: pending.event, attempts }, "order event failed; will retry");
       return;
     }
-    this.failedAttempts.delete(id);
-    await this.deadLetter(keys, id, eventFields(event), error.message);
+    this.failedAttempts.delete(pending.id);
+    await deadLetter(this.options.redis, this.options.logger, keys, pending.id, orderEventFields(pending.event), error.message);
   }
 
-  private async deadLetter(keys: SaleKeys, id: string, fields: string[], reason: string): Promise<void> {
-    await this.options.redis
-      .multi()
-      .xadd(keys.deadLetters, "*", "entryId", id, "error", reason, ...fields)
-      .xack(keys.orders, ORDER_WRITER_GROUP, id)
-      .xdel(keys.orders, id)
-      .exec();
-    orderDeadLetters.inc();
-    this.options.logger.error(
-      { stream: keys.orders, entryId: id, fields, reason, deadLetters: keys.deadLetters },
-      "order event moved to the dead-letter stream",
-    );
+  /** MySQL's refusal is final (see confirmOrders), so it is settled at once rather than retried. */
+  private async settleRefused(keys: SaleKeys, { id, event }: PendingEvent, { reason, detail }: RefusedOrder): Promise<void> {
+    const { redis, keyPrefix, logger } = this.options;
+    if (reason === "superseded") {
+      // Issued before a rebuild that did not find it: the rebuild already told Redis its buyer holds nothing.
+      await recordLostOrder(redis, keyPrefix, logger, event, LOST_IN_REDIS);
+      await this.acknowledge(keys, [id]);
+      return;
+    }
+    ordersRefused.inc({ reason });
+    await deadLetter(redis, logger, keys, id, orderEventFields(event), detail);
+    // Redis handed out what MySQL cannot confirm, so Redis is wrong about the sale: restore it from MySQL.
+    await redis.hset(keys.sale, "rebuildReason", `MySQL refused order ${event.orderId}: ${detail}`);
   }
 }
 
-function eventFields(event: OrderEvent): string[] {
-  return ["orderId", event.orderId, "saleId", event.saleId, "userId", event.userId, "reservedAt", String(event.reservedAt)];
-}
-
-/** Reads the fields RESERVE_SCRIPT writes; undefined when anything is missing or malformed. */
-export function parseOrderEvent(fields: readonly string[]): OrderEvent | undefined {
-  const values = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i], fields[i + 1]);
-  const orderId = values.get("orderId") ?? "";
-  const saleId = values.get("saleId") ?? "";
-  const userId = values.get("userId") ?? "";
-  const reservedAt = Number(values.get("reservedAt"));
-  const wellFormed =
-    saleIdOfOrder(orderId) === saleId && USER_ID_PATTERN.test(userId) && Number.isSafeInteger(reservedAt) && reservedAt > 0;
-  return wellFormed ? { orderId, saleId, userId, reservedAt } : undefined;
+/** Why the sale's Redis state must be rebuilt from MySQL before it is drained again, if it must. */
+function whyRebuild(inMysql: LiveSale | undefined, inRedis: boolean, heldByLastBuyer: string | null): string | undefined {
+  if (!inMysql) return undefined;
+  // A sale just created is in MySQL a moment before the admin request loads it into Redis: not missing yet.
+  if (!inRedis) return inMysql.justCreated ? undefined : "the sale is missing from Redis";
+  if (inMysql.lastOrder && heldByLastBuyer !== inMysql.lastOrder.orderId) {
+    return `Redis is behind MySQL: it does not hold order ${inMysql.lastOrder.orderId}, the newest one confirmed`;
+  }
+  return undefined;
 }

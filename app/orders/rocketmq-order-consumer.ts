@@ -19,10 +19,10 @@ import {
   type MessageView,
 } from "rocketmq-client-nodejs";
 import type { Logger } from "../platform/logger";
-import { mysqlDestination, parseOrderEvent, type OrderDestination } from "./order-writer";
+import { mysqlDestination, type OrderDestination } from "./order-writer";
 import type { RocketMqSimpleConsumer } from "./rocketmq-client";
 import { pingMysql } from "../platform/mysql";
-import { type OrderEvent } from "./order-store";
+import { parseOrderEvent, type OrderEvent } from "./order-store";
 
 export interface RocketMqOrderConsumerOptions {
   /** A started SimpleConsumer subscribed to the order topic in the order writer's consumer group. */

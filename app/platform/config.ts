@@ -39,6 +39,8 @@ export interface RocketMqOrderQueue {
 export interface Config {
   readonly port: number;
   readonly redis: RedisConnection;
+  /** REDIS_REPLICA_ACK=1: an order is answered 202 only once a replica has it (WAIT 1 <timeoutMs>). */
+  readonly redisReplicaAck: { readonly timeoutMs: number } | undefined;
   readonly mysql: MysqlConnection;
   readonly adminToken: string;
   readonly userTokenSecret: string;
@@ -224,6 +226,8 @@ const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -",
 const variables = {
   PORT: integerIn(1, 65535, 8080),
   REDIS_URL: redisUrl,
+  REDIS_REPLICA_ACK: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integerIn(1, 1000, 50),
   MYSQL_URL: mysqlUrl,
   SECKILL_ADMIN_TOKEN: secret,
   SECKILL_USER_TOKEN_SECRET: secret,
@@ -274,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: vars.PORT,
     redis: vars.REDIS_URL,
+    redisReplicaAck: vars.REDIS_REPLICA_ACK === "1" ? { timeoutMs: vars.REDIS_REPLICA_ACK_TIMEOUT_MS } : undefined,
     mysql: vars.MYSQL_URL,
     adminToken: vars.SECKILL_ADMIN_TOKEN,
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,

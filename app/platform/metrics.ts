@@ -45,7 +45,7 @@ export const httpRequests = new TalliedCounter("seckill_http_requests_total", "H
 
 export const reservationOutcomes = new TalliedCounter(
   "seckill_reservation_outcomes_total",
-  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rate_limited, paused, unavailable, outcome_unknown)",
+  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rebuilding, outcome_unknown, rate_limited, paused, unavailable)",
   ["outcome"],
 );
 
@@ -57,7 +57,14 @@ export const orderWriterBatchSize = new Histogram({
 
 export const orderWriterLagSeconds = new Gauge({
   name: "seckill_order_writer_lag_seconds",
-  help: "Time from reservation to MySQL commit for the newest event of the last committed batch",
+  help: "Age of the oldest order event not yet delivered (pending or unread in the Redis streams), measured every second by Redis's clock",
+  aggregator: "max",
+});
+
+export const saleUnconfirmedOrders = new Gauge({
+  name: "seckill_sale_unconfirmed_orders",
+  help: "Units Redis reserved minus orders MySQL confirmed, per live sale; stays above 0 when they diverge",
+  labelNames: ["sale_id"],
   aggregator: "max",
 });
 
@@ -90,6 +97,22 @@ export const redisForcedReconnects = new Counter({
 export const orderDeadLetters = new Counter({
   name: "seckill_order_dead_letters_total",
   help: "Order events moved to a dead-letter stream after repeated permanent failures",
+});
+
+export const ordersRefused = new Counter({
+  name: "seckill_orders_refused_total",
+  help: "Order events MySQL refused for good (dead-lettered), by reason: collision (another order holds the id or the buyer's unit), oversold",
+  labelNames: ["reason"],
+});
+
+export const ordersLost = new Counter({
+  name: "seckill_orders_lost_total",
+  help: "Orders a buyer was told were taken (202) that Redis lost before MySQL confirmed them, counted once each when found",
+});
+
+export const saleRebuilds = new Counter({
+  name: "seckill_sale_rebuilds_total",
+  help: "Rebuilds of a sale's Redis state from MySQL (Redis lost it, or was found behind MySQL or a web host)",
 });
 
 const METRICS_REQUEST = "seckill:metrics-request";

@@ -1,6 +1,9 @@
-import type { Pool, RowDataPacket } from "mysql2/promise";
+import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 
-/** Each entry is one schema version; statements must be idempotent (a crash may interrupt a version). */
+/**
+ * Each entry is one schema version. A crash may interrupt a version, so each statement must be idempotent or fail
+ * with one of ALREADY_APPLIED when run again (MySQL has no ADD COLUMN IF NOT EXISTS).
+ */
 const MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE IF NOT EXISTS sales (
@@ -24,7 +27,28 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        CONSTRAINT orders_sale FOREIGN KEY (sale_id) REFERENCES sales (id)
      ) ENGINE=InnoDB`,
   ],
+  [
+    // Order ids made from Redis TIME and the buyer (see ORDER_ID_PATTERN) are longer than `<saleId>-<unit>`.
+    "ALTER TABLE orders MODIFY id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
+    // generation: bumped by every rebuild of the sale's Redis state; orders of an older one are refused.
+    // last_order_id, last_user_id: the newest order confirmed, which Redis must still hold (else Redis is behind).
+    `ALTER TABLE sales
+       ADD COLUMN generation INT UNSIGNED NOT NULL DEFAULT 1,
+       ADD COLUMN last_order_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL,
+       ADD COLUMN last_user_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL`,
+  ],
 ];
+
+/** Errors of a statement that had already been applied before a crash interrupted its version. */
+const ALREADY_APPLIED = new Set(["ER_DUP_FIELDNAME", "ER_DUP_KEYNAME"]);
+
+async function applyStatement(conn: PoolConnection, statement: string): Promise<void> {
+  try {
+    await conn.query(statement);
+  } catch (error) {
+    if (!ALREADY_APPLIED.has((error as { code?: string }).code ?? "")) throw error;
+  }
+}
 
 /**
  * Brings the schema to the newest version. Instances starting together serialise on a named lock
@@ -47,7 +71,7 @@ export async function migrate(pool: Pool): Promise<number> {
       const [[current]] = await conn.query<RowDataPacket[]>("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations");
       let applied = 0;
       for (let version = Number(current.version) + 1; version <= MIGRATIONS.length; version++) {
-        for (const statement of MIGRATIONS[version - 1]) await conn.query(statement);
+        for (const statement of MIGRATIONS[version - 1]) await applyStatement(conn, statement);
         await conn.query("INSERT INTO schema_migrations (version) VALUES (?)", [version]);
         applied++;
       }

@@ -4,9 +4,11 @@
  * proxy mode require; nothing builds a key name inside a script.
  */
 import LOAD_SALE_SCRIPT from "./load-sale.lua";
+import REBUILD_SALE_SCRIPT from "./rebuild-sale.lua";
+import RELEASE_LOCK_SCRIPT from "./release-lock.lua";
 import RESERVE_SCRIPT from "./reserve.lua";
 
-export { LOAD_SALE_SCRIPT, RESERVE_SCRIPT };
+export { LOAD_SALE_SCRIPT, REBUILD_SALE_SCRIPT, RELEASE_LOCK_SCRIPT, RESERVE_SCRIPT };
 
 /** Reply codes of RESERVE_SCRIPT (first element of the reply array). */
 export const ReserveReply = {
@@ -16,4 +18,6 @@ export const ReserveReply = {
   notStarted: 3,
   ended: 4,
   soldOut: 5,
+  /** The sale's Redis state must be rebuilt from MySQL before it sells again. */
+  rebuilding: 6,
 } as const;

@@ -1,17 +1,22 @@
 import type Redis from "ioredis";
 import { LOAD_SALE_SCRIPT, RESERVE_SCRIPT, ReserveReply } from "./reservation-script";
-import { saleStatus, type Sale } from "./sale";
+import type { ReplicaAck } from "./replica-ack";
+import { FIRST_GENERATION, saleStatus, type Sale } from "./sale";
 
 /** The consumer group every order-event consumer (the MySQL order writer, a queue relay) reads with. */
 export const ORDER_WRITER_GROUP = "order-writer";
 
 /**
  * Redis key layout (after the configured prefix):
- *   sales                    SET of sale ids whose order streams the order writer watches
- *   {sale:<id>}              HASH itemName, stock, sold, startsAt, endsAt (epoch ms), priceCents?
- *   {sale:<id>}:buyers       HASH userId -> orderId (one unit per user)
- *   {sale:<id>}:orders       STREAM of order events (orderId, saleId, userId, reservedAt), group "order-writer"
- *   {sale:<id>}:dead         STREAM of order events that kept failing, with the error
+ *   sales                          SET of sale ids whose order streams the order writer watches (with MySQL's live sales)
+ *   {sale:<id>}                    HASH itemName, stock, sold, startsAt, endsAt (epoch ms), priceCents?, generation,
+ *                                  rebuildReason? (set while the state must be rebuilt from MySQL: no sales meanwhile)
+ *   {sale:<id>}:buyers             HASH userId -> orderId (one unit per user)
+ *   {sale:<id>}:orders             STREAM of order events (orderId, saleId, userId, reservedAt), group "order-writer"
+ *   {sale:<id>}:dead               STREAM of order events that kept failing, with the error
+ *   {sale:<id>}:lost               HASH orderId -> why: orders a buyer got a 202 for that Redis lost before MySQL had them
+ *   {sale:<id>}:rebuild-lock       STRING held by the one order writer rebuilding the sale (with an expiry)
+ *   {sale:<id>}:buyers:rebuilding  HASH the buyers hash being rebuilt from MySQL, swapped in when complete
  * All per-sale keys share the hash tag, so a script or MULTI over them is valid on a cluster.
  */
 export interface SaleKeys {
@@ -19,11 +24,22 @@ export interface SaleKeys {
   readonly buyers: string;
   readonly orders: string;
   readonly deadLetters: string;
+  readonly lost: string;
+  readonly rebuildLock: string;
+  readonly stagedBuyers: string;
 }
 
 export function saleKeys(prefix: string, saleId: string): SaleKeys {
   const sale = `${prefix}{sale:${saleId}}`;
-  return { sale, buyers: `${sale}:buyers`, orders: `${sale}:orders`, deadLetters: `${sale}:dead` };
+  return {
+    sale,
+    buyers: `${sale}:buyers`,
+    orders: `${sale}:orders`,
+    deadLetters: `${sale}:dead`,
+    lost: `${sale}:lost`,
+    rebuildLock: `${sale}:rebuild-lock`,
+    stagedBuyers: `${sale}:buyers:rebuilding`,
+  };
 }
 
 export function salesIndexKey(prefix: string): string {
@@ -32,31 +48,71 @@ export function salesIndexKey(prefix: string): string {
 
 export type ReserveOutcome =
   | { readonly kind: "reserved" | "already_purchased"; readonly orderId: string }
-  | { readonly kind: "not_started" | "ended" | "sold_out" | "unknown_sale" };
+  | { readonly kind: "not_started" | "ended" | "sold_out" | "unknown_sale" | "rebuilding" }
+  /** The unit was taken but no replica confirmed it in time (REDIS_REPLICA_ACK): a failover could still lose it. */
+  | { readonly kind: "outcome_unknown" };
+
+/** What a read of the sale found: the sale with Redis's clock, or why there is none to show. */
+export type SaleSnapshot =
+  | { readonly kind: "found"; readonly sale: Sale; /** Redis's TIME, epoch ms. */ readonly now: number }
+  | { readonly kind: "unknown_sale" }
+  | { readonly kind: "rebuilding" };
 
 /** Sales that can never take another order; remembered per process so they cost no Redis call. */
 type ClosedReason = "sold_out" | "ended";
 
+interface Closed {
+  readonly reason: ClosedReason;
+  /** Of the sale's state that said so: a rebuild from MySQL (a newer generation) may have put lost units back. */
+  readonly generation: number;
+}
+
+/** The newest state of a sale this process has seen: Redis must never be found behind it. */
+interface Seen {
+  readonly generation: number;
+  readonly sold: number;
+}
+
+export interface ReservationOptions {
+  /**
+   * The generation MySQL has for each live sale: one missing from Redis is being rebuilt (503), not unknown (404),
+   * and one whose generation moved on was rebuilt, so what this process remembers of it is out of date.
+   */
+  readonly liveSales?: { generation(saleId: string): number | undefined };
+  /** When given, a unit is only reported taken once a replica has it (REDIS_REPLICA_ACK). */
+  readonly replicaAck?: ReplicaAck;
+}
+
 interface ReservationCommands {
-  seckillReserve(sale: string, buyers: string, orders: string, userId: string, now: number, saleId: string): Promise<[number, string?]>;
+  seckillReserve(
+    sale: string,
+    buyers: string,
+    orders: string,
+    ...args: (string | number)[]
+  ): Promise<[number, string | null, number, number]>;
   seckillLoadSale(sale: string, orders: string, ...args: (string | number)[]): Promise<number>;
 }
+
+const NOTHING_SEEN: Seen = { generation: 0, sold: 0 };
 
 const SIMPLE_OUTCOMES: Record<number, ReserveOutcome> = {
   [ReserveReply.unknownSale]: { kind: "unknown_sale" },
   [ReserveReply.notStarted]: { kind: "not_started" },
   [ReserveReply.ended]: { kind: "ended" },
   [ReserveReply.soldOut]: { kind: "sold_out" },
+  [ReserveReply.rebuilding]: { kind: "rebuilding" },
 };
 
 /** The Redis side of a sale: loading it, reading it and reserving units. */
 export class Reservations {
   private readonly commands: ReservationCommands;
-  private readonly closedSales = new Map<string, ClosedReason>();
+  private readonly closedSales = new Map<string, Closed>();
+  private readonly seen = new Map<string, Seen>();
 
   constructor(
     readonly redis: Redis,
     readonly keyPrefix: string,
+    private readonly options: ReservationOptions = {},
   ) {
     redis.defineCommand("seckillReserve", { numberOfKeys: 3, lua: RESERVE_SCRIPT });
     redis.defineCommand("seckillLoadSale", { numberOfKeys: 2, lua: LOAD_SALE_SCRIPT });
@@ -69,18 +125,45 @@ export class Reservations {
 
   /** Why this process already knows the sale takes no more orders, if it does. */
   knownClosed(saleId: string): ClosedReason | undefined {
-    return this.closedSales.get(saleId);
+    const closed = this.closedSales.get(saleId);
+    if (closed === undefined || (this.options.liveSales?.generation(saleId) ?? 0) <= closed.generation) return closed?.reason;
+    this.closedSales.delete(saleId);
+    return undefined;
   }
 
-  /** One EVALSHA: window, one-per-user, stock and the order event, atomically. */
-  async reserve(saleId: string, userId: string, now: number): Promise<ReserveOutcome> {
+  /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
+  async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
     const keys = this.keys(saleId);
-    const [code, orderId] = await this.commands.seckillReserve(keys.sale, keys.buyers, keys.orders, userId, now, saleId);
+    const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
+    const [code, orderId, generation, sold] = await this.commands.seckillReserve(
+      keys.sale,
+      keys.buyers,
+      keys.orders,
+      userId,
+      saleId,
+      seen.generation,
+      seen.sold,
+    );
+    if (code === ReserveReply.unknownSale && this.isLive(saleId)) return { kind: "rebuilding" };
+    if (code === ReserveReply.unknownSale || code === ReserveReply.rebuilding) return SIMPLE_OUTCOMES[code];
+    this.remember(saleId, { generation, sold });
+    if (orderId !== null && this.options.replicaAck && !(await this.options.replicaAck.replicated())) return { kind: "outcome_unknown" };
     if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
     if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
     const outcome = SIMPLE_OUTCOMES[code];
-    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, outcome.kind);
+    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
     return outcome;
+  }
+
+  private isLive(saleId: string): boolean {
+    return this.options.liveSales?.generation(saleId) !== undefined;
+  }
+
+  private remember(saleId: string, latest: Seen): void {
+    const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
+    if (latest.generation > seen.generation || (latest.generation === seen.generation && latest.sold > seen.sold)) {
+      this.seen.set(saleId, latest);
+    }
   }
 
   /** Registers the sale with the order writer, then makes it visible with its full stock. */
@@ -96,21 +179,25 @@ export class Reservations {
       sale.startsAt,
       sale.endsAt,
       sale.priceCents ?? "",
+      FIRST_GENERATION,
     );
     return loaded === 1;
   }
 
-  async readSale(saleId: string, now: number): Promise<Sale | undefined> {
-    const [itemName, stock, sold, startsAt, endsAt, priceCents] = await this.redis.hmget(
-      this.keys(saleId).sale,
-      "itemName",
-      "stock",
-      "sold",
-      "startsAt",
-      "endsAt",
-      "priceCents",
-    );
-    if (itemName === null || stock === null || sold === null || startsAt === null || endsAt === null) return undefined;
+  async readSale(saleId: string): Promise<SaleSnapshot> {
+    const [[hashError, fields], [timeError, time]] = (await this.redis
+      .pipeline()
+      .hmget(this.keys(saleId).sale, "itemName", "stock", "sold", "startsAt", "endsAt", "priceCents", "generation", "rebuildReason")
+      .time()
+      .exec())!;
+    if (hashError || timeError) throw hashError ?? timeError;
+    const [itemName, stock, sold, startsAt, endsAt, priceCents, generation, rebuildReason] = fields as (string | null)[];
+    if (rebuildReason !== null) return { kind: "rebuilding" };
+    if (itemName === null || stock === null || sold === null || startsAt === null || endsAt === null) {
+      return { kind: this.isLive(saleId) ? "rebuilding" : "unknown_sale" };
+    }
+    const [seconds, microseconds] = time as [string, string];
+    const now = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
     const sale: Sale = {
       id: saleId,
       itemName,
@@ -121,8 +208,8 @@ export class Reservations {
       ...(priceCents === null ? {} : { priceCents: Number(priceCents) }),
     };
     const status = saleStatus(sale, now);
-    if (status === "sold_out" || status === "ended") this.closedSales.set(saleId, status);
-    return sale;
+    if (status === "sold_out" || status === "ended") this.closedSales.set(saleId, { reason: status, generation: Number(generation) });
+    return { kind: "found", sale, now };
   }
 
   /** The order id this buyer holds in the sale, if any. */

@@ -1,5 +1,5 @@
 import type { Pool, RowDataPacket } from "mysql2/promise";
-import { query } from "../platform/mysql";
+import { query, type Session } from "../platform/mysql";
 import type { Sale } from "./sale";
 
 export async function insertSale(pool: Pool, sale: Sale): Promise<void> {
@@ -21,4 +21,70 @@ export async function deleteUnusedSale(pool: Pool, saleId: string): Promise<void
 export async function countOrders(pool: Pool, saleId: string): Promise<number> {
   const [row] = await query<RowDataPacket[]>(pool, "SELECT COUNT(*) AS confirmed FROM orders WHERE sale_id = ?", [saleId]);
   return Number(row.confirmed);
+}
+
+/** What MySQL knows of a sale that is live (or ended recently, with stragglers still to confirm). */
+export interface LiveSale {
+  readonly id: string;
+  /** Units confirmed in MySQL. */
+  readonly confirmed: number;
+  readonly generation: number;
+  /** The newest order confirmed, which Redis must still hold unless it lost data. */
+  readonly lastOrder: { readonly orderId: string; readonly userId: string } | undefined;
+  /** Created in the last few seconds: the admin request that created it may not have loaded it into Redis yet. */
+  readonly justCreated: boolean;
+}
+
+/** A sale stays live this long after it ends, so late stragglers are still confirmed. */
+export const ENDED_SALE_GRACE_MS = 60_000;
+const JUST_CREATED_SECONDS = 10;
+
+/** The sales not ended at `now`, or ended within ENDED_SALE_GRACE_MS. */
+export async function liveSales(pool: Pool, now: number): Promise<LiveSale[]> {
+  // created_at is MySQL's clock in its session time zone: compared with NOW() there, never with this host's clock.
+  const rows = await query<RowDataPacket[]>(
+    pool,
+    `SELECT id, sold, generation, last_order_id, last_user_id, created_at > NOW(3) - INTERVAL ${JUST_CREATED_SECONDS} SECOND AS just_created
+       FROM sales WHERE ends_at > ?`,
+    [new Date(now - ENDED_SALE_GRACE_MS)],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    confirmed: Number(row.sold),
+    generation: Number(row.generation),
+    lastOrder: row.last_order_id === null ? undefined : { orderId: row.last_order_id, userId: row.last_user_id },
+    justCreated: Number(row.just_created) === 1,
+  }));
+}
+
+export interface LockedSale {
+  /** `sold` is the units confirmed in MySQL. */
+  readonly sale: Sale;
+  readonly generation: number;
+}
+
+/**
+ * Reads the sale's row and locks it until the caller's transaction ends. Every write of orders and every rebuild of
+ * the sale's Redis state take this lock first, so a rebuild's new generation and the orders it read are never
+ * overtaken by a batch of the old generation.
+ */
+export async function lockSaleRow(session: Session, saleId: string): Promise<LockedSale | undefined> {
+  const rows = await session.query<RowDataPacket[]>(
+    "SELECT item_name, stock, sold, price_cents, starts_at, ends_at, generation FROM sales WHERE id = ? FOR UPDATE",
+    [saleId],
+  );
+  if (rows.length === 0) return undefined;
+  const [row] = rows;
+  return {
+    sale: {
+      id: saleId,
+      itemName: row.item_name,
+      stock: Number(row.stock),
+      sold: Number(row.sold),
+      startsAt: (row.starts_at as Date).getTime(),
+      endsAt: (row.ends_at as Date).getTime(),
+      ...(row.price_cents === null ? {} : { priceCents: Number(row.price_cents) }),
+    },
+    generation: Number(row.generation),
+  };
 }

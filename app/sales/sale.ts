@@ -1,16 +1,34 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export const SALE_ID_PATTERN = /^[0-9a-f]{16}$/;
-/** `<saleId>-<unit number>`; see RESERVE_SCRIPT. */
-export const ORDER_ID_PATTERN = /^([0-9a-f]{16})-([1-9][0-9]{0,6})$/;
+/**
+ * `<saleId>-<generation>-<Redis TIME: seconds, 8 hex digits; microseconds, 5>-<buyer tag>`, made by RESERVE_SCRIPT.
+ * Unique without a counter Redis could roll back: two ids can only be equal for the same buyer in the same sale,
+ * generation and microsecond. The generation (see the sale hash) tells whether the order predates a rebuild from MySQL.
+ */
+export const ORDER_ID_PATTERN = /^([0-9a-f]{16})-([1-9][0-9]{0,9})-[0-9a-f]{13}-([0-9a-f]{16})$/;
 export const MAX_STOCK = 1_000_000;
+/** A new sale's generation (MySQL's default for sales.generation); each rebuild of its Redis state adds one. */
+export const FIRST_GENERATION = 1;
 
 export function newSaleId(): string {
   return randomBytes(8).toString("hex");
 }
 
-export function saleIdOfOrder(orderId: string): string | undefined {
-  return ORDER_ID_PATTERN.exec(orderId)?.[1];
+export interface OrderIdParts {
+  readonly saleId: string;
+  readonly generation: number;
+  readonly buyerTag: string;
+}
+
+export function parseOrderId(orderId: string): OrderIdParts | undefined {
+  const match = ORDER_ID_PATTERN.exec(orderId);
+  return match ? { saleId: match[1], generation: Number(match[2]), buyerTag: match[3] } : undefined;
+}
+
+/** The part of an order id that names its buyer, computed as RESERVE_SCRIPT does (redis.sha1hex). */
+export function buyerTag(saleId: string, userId: string): string {
+  return createHash("sha1").update(`${saleId}:${userId}`).digest("hex").slice(0, 16);
 }
 
 export interface Sale {

@@ -77,12 +77,51 @@ export async function localMysql(url: string | undefined, forceThrowaway = false
   return startThrowawayMariadb();
 }
 
-export async function startThrowawayRedis(): Promise<LocalServer> {
-  const port = await freePort();
-  const server = spawnServer("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+export interface ThrowawayRedisOptions {
+  /** A port of its own unless given (a restarted server takes its predecessor's port). */
+  readonly port?: number;
+  /** More redis-server arguments, e.g. `--dir` and `--dbfilename` to start from a snapshot, `--replicaof`. */
+  readonly args?: readonly string[];
+}
+
+export interface ThrowawayRedis extends LocalServer {
+  readonly port: number;
+  /** SIGKILL: no shutdown, so nothing is saved and no replica is waited for. */
+  crash(): Promise<void>;
+}
+
+/**
+ * A redis-server without persistence (it saves only when told to, with SAVE), its files (a replica's copy of its
+ * primary, say) in a temporary directory of its own, deleted when it stops.
+ */
+export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(path.join(os.tmpdir(), "seckill-redis-"));
+  const server = spawnServer("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    ...(options.args ?? []),
+  ]);
   const url = `redis://127.0.0.1:${port}`;
-  await waitUntil(() => redisAnswers(url), server, `redis-server on :${port}`);
-  return { url, description: `throwaway redis-server on :${port}`, stop: () => stopServer(server) };
+  const stop = async (signal?: NodeJS.Signals) => {
+    await stopServer(server, signal);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil(() => redisAnswers(url), server, `redis-server on :${port}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, description: `throwaway redis-server on :${port}`, stop: () => stop(), crash: () => stop("SIGKILL") };
 }
 
 /** A MariaDB in a temporary directory: root without password, its own port and socket; deleted on stop. */
@@ -225,10 +264,10 @@ async function waitUntil(
   throw new Error(`${name} did not answer within 30 s: ${diagnostics().trim()}`);
 }
 
-async function stopServer({ child }: ServerProcess): Promise<void> {
+async function stopServer({ child }: ServerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
+  child.kill(signal);
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;
   clearTimeout(timer);

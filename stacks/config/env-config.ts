@@ -5,6 +5,8 @@ import { DEFAULT_IMAGE_ID, Tfvars, tfvarsDocs, tfvarsSchema, vswitchCidrs } from
 // The schema declares the choices; a value added there needs no second edit here.
 export type ScalingMetric = Tfvars["scaling_metric"];
 export type DataStoreBilling = Tfvars["data_store_billing"];
+/** README, "Acknowledged means replicated". */
+export type TairReplicaAck = NonNullable<Tfvars["tair_replica_ack"]>;
 export type RocketMqSeries = Tfvars["rocketmq_series"];
 export type RocketMqSubSeries = Tfvars["rocketmq_sub_series"];
 export type MseEdition = Tfvars["mse_edition"];
@@ -81,6 +83,7 @@ export interface ComputeConfig {
 export interface CacheConfig {
   readonly instanceClass: string;
   readonly shardCount: number;
+  readonly replicaAck: TairReplicaAck;
 }
 
 export interface DatabaseConfig {
@@ -236,7 +239,11 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
       prewarmLeadMinutes: tfvars.prewarm_lead_minutes,
       scaleInDelayMinutes: tfvars.scale_in_delay_minutes,
     },
-    cache: { instanceClass: tfvars.tair_instance_class, shardCount: tfvars.tair_shard_count },
+    cache: {
+      instanceClass: tfvars.tair_instance_class,
+      shardCount: tfvars.tair_shard_count,
+      replicaAck: tfvars.tair_replica_ack ?? (tfvars.tair_shard_count === 1 ? "wait" : "semisync"),
+    },
     database: { nodeClass: tfvars.polardb_node_class, nodeCount: tfvars.polardb_node_count, hotStandby: tfvars.polardb_hot_standby },
     dataStores: {
       billing: tfvars.data_store_billing,

@@ -24,6 +24,7 @@ export type {
   SaleWindow,
   ScalingMetric,
   StateBackendConfig,
+  TairReplicaAck,
 } from "./env-config";
 export { ENV_NAME, TfvarsError, loadAllEnvConfigs, loadEnvConfig, validateEnvConfig, type SynthOptions } from "./load";
 export { MAX_SCHEDULE_AHEAD_DAYS, SYSTEM_IMAGE_ID, TFVARS_KEYS, TLS_1_2_SECURITY_POLICIES } from "./schema";

@@ -251,6 +251,17 @@ function serviceRules(tfvars: Tfvars, ctx: RuleContext): void {
   }
 }
 
+/** Tair's proxies, in front of every cluster instance the stack makes, do not forward WAIT. */
+function replicaAckRules(tfvars: Tfvars, ctx: RuleContext): void {
+  if (tfvars.tair_replica_ack === "wait" && tfvars.tair_shard_count > 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tair_replica_ack"],
+      message: `"semisync" or "async" with tair_shard_count ${tfvars.tair_shard_count} (a cluster is reached through proxies, which do not support WAIT)`,
+    });
+  }
+}
+
 /** The tfvars schema with the rules between keys; sale windows are checked against `now` (the synth time). */
 export function tfvarsSchemaWithRules(now: Date) {
   return tfvarsSchema.superRefine(
@@ -262,6 +273,7 @@ export function tfvarsSchemaWithRules(now: Date) {
       saleWindowRules(tfvars, ctx, now);
       salePageRules(tfvars, ctx);
       serviceRules(tfvars, ctx);
+      replicaAckRules(tfvars, ctx);
     },
     // The rules compare values the schema accepted. By default zod would still run them after issues it may continue
     // past (a number out of range, a CIDR with host bits set), and they would then judge values already refused.

@@ -456,6 +456,17 @@ export const tfvarsSchema = z
       section: "dataStores",
       description: "Tair shards, 1-32. Unlike the class, the shard count of a created instance cannot change in place.",
     }),
+    tair_replica_ack: oneOf(["wait", "semisync", "async"])
+      .optional()
+      .register(tfvarsDocs, {
+        section: "dataStores",
+        description:
+          'When an order counts as safe from a Tair failover: "wait" (the service answers 202 only once the replica has it, ' +
+          'REDIS_REPLICA_ACK=1; one shard only: proxies do not forward WAIT), "semisync" (Tair\'s semi-synchronous replication, ' +
+          'which turns asynchronous without telling anyone while the replica lags) or "async". README, "Acknowledged means replicated".',
+        whenUnset: '"wait" with one shard, "semisync" with more',
+        example: "wait",
+      }),
     // The stack creates Cluster Edition (creation_category "Normal"); ".c" classes are Standard Edition's.
     polardb_node_class: text(
       /^polar\.mysql\.[a-z0-9.]+(?<!\.c)$/,

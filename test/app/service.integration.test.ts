@@ -69,8 +69,7 @@ describe("the seckill service", () => {
     const saleId = await createSale(first.api, units);
     // A backlog the writer is busy draining: reserve straight through the script, like a burst of buyers.
     const reservations = new Reservations(resources.redis, resources.keyPrefix);
-    const now = Date.now();
-    await Promise.all(Array.from({ length: units }, (_, i) => reservations.reserve(saleId, `buyer-${i}`, now)));
+    await Promise.all(Array.from({ length: units }, (_, i) => reservations.reserve(saleId, `buyer-${i}`)));
     await waitUntil(async () => (await orderRows(saleId)).length > 0, "the first confirmed orders", 30_000);
     // Hang MySQL under the writer's feet (a transaction may be in flight), then kill every process at once.
     mysqlProxy.freeze();

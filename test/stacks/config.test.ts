@@ -49,7 +49,7 @@ describe("tfvars config", () => {
         scalingTargetValue: 1000,
         saleWindows: [],
       },
-      cache: { instanceClass: "tair.rdb.2g", shardCount: 1 },
+      cache: { instanceClass: "tair.rdb.2g", shardCount: 1, replicaAck: "wait" },
       database: { nodeClass: "polar.mysql.x4.medium", nodeCount: 2, hotStandby: true },
       dataStores: { billing: "PayAsYouGo", extraWhitelist: [] },
       messaging: { series: "standard", subSeries: "cluster_ha", msgProcessSpec: "rmq.s2.2xlarge", messageRetentionHours: 72 },
@@ -155,6 +155,7 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
     expect(byName.prod).toMatchObject({ production: true, deletionProtection: true });
     expect(byName.prod.compute.maxInstances).toBeGreaterThan(byName.dev.compute.maxInstances);
     expect(byName.prod.compute.minInstances).toBeGreaterThanOrEqual(byName.prod.zones.length);
+    expect(byName.prod.cache.replicaAck).toBe("wait");
   });
 
   test("terraform.tfvars.example documents every key and is itself a valid environment", async () => {
@@ -211,6 +212,11 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
       'log_level = "${var.level}": expected a literal value (tfvars are read at synth time',
     ],
     ["one zone", `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j"]`, 'zones = ["cn-hangzhou-j"]: expected a list of 2 or 3 zone ids'],
+    [
+      "WAIT on a Tair cluster",
+      `${MINIMAL}tair_shard_count = 2\ntair_replica_ack = "wait"`,
+      'tair_replica_ack = "wait": expected "semisync" or "async" with tair_shard_count 2 (a cluster is reached through proxies',
+    ],
     [
       "a zone of another region",
       `region = "cn-hangzhou"\nzones = ["cn-hangzhou-j", "cn-shanghai-l"]`,

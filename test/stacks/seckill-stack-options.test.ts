@@ -295,3 +295,23 @@ describe("regional differences", () => {
     expect(s.json.terraform.backend).toBeUndefined();
   });
 });
+
+describe('how an order is kept safe from a Tair failover (README, "Acknowledged means replicated")', () => {
+  test("one shard: the service WAITs for the replica, Tair replicates asynchronously", async () => {
+    const s = synthesize(await configFromTfvars(MINIMAL_TFVARS));
+    expect(s.stack.serviceEnv.REDIS_REPLICA_ACK).toBe("1");
+    expect(s.one("alicloud_redis_tair_instance").param_repl_mode).toBeUndefined();
+  });
+
+  test("a cluster, behind proxies that do not take WAIT: Tair's semi-synchronous replication instead", async () => {
+    const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}tair_shard_count = 2\n`));
+    expect(s.stack.serviceEnv.REDIS_REPLICA_ACK).toBeUndefined();
+    expect(s.one("alicloud_redis_tair_instance").param_repl_mode).toBe("semisync");
+  });
+
+  test('"async" asks for neither', async () => {
+    const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}tair_replica_ack = "async"\n`));
+    expect(s.stack.serviceEnv.REDIS_REPLICA_ACK).toBeUndefined();
+    expect(s.one("alicloud_redis_tair_instance").param_repl_mode).toBeUndefined();
+  });
+});

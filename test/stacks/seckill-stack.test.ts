@@ -617,6 +617,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.SECKILL_USER_TOKEN_SECRET_PREVIOUS).toBe("${var.user_token_secret_previous}");
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
+      expect(env.REDIS_REPLICA_ACK).toBe(s.config.cache.replicaAck === "wait" ? "1" : undefined);
     });
 
     test("names no URL outside the VPC: the bucket's internal endpoint, this stack's endpoints and the instance itself", () => {

@@ -8,12 +8,14 @@ import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
+import { ORDER_ID_PATTERN, parseOrderId } from "../../../app/sales/sale";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
 import { createMysqlPool } from "../../../app/platform/mysql";
 import type { Pool } from "mysql2/promise";
 import { ApiClient, bearer, type Answer } from "../support/http-client";
 import { captureLogs } from "../support/log-capture";
+import { orderIdFor } from "../support/order-ids";
 import { ADMIN_TOKEN, createTestResources, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
 import { admin, user } from "../support/shop-api";
 import { waitUntil } from "../support/wait";
@@ -109,6 +111,14 @@ const order = (saleId: string, userId: string, body?: string, headers: Record<st
   api.post(`/api/sales/${saleId}/orders`, { headers: { ...user(userId), ...headers }, body });
 
 /** Sends bytes as they are (no HTTP client in between) and returns everything the server answers. */
+/** A sale open until a moment from now, once it has ended (the admin API refuses to create one already over). */
+async function createEndedSale(): Promise<{ id: string; [field: string]: unknown }> {
+  const now = Date.now();
+  const sale = await createSale({ startsAt: new Date(now - HOUR).toISOString(), endsAt: new Date(now + 500).toISOString() });
+  await waitUntil(async () => (await api.get(`/api/sales/${sale.id}`)).json.status === "ended", "the sale to end");
+  return sale;
+}
+
 function rawExchange(raw: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect((server.address() as AddressInfo).port, "127.0.0.1", () => socket.write(raw));
@@ -185,6 +195,20 @@ describe("POST /admin/sales", () => {
     expectError(answer, 400, "invalid_request");
   });
 
+  it.each([
+    [
+      "an endsAt already past",
+      { ...valid, startsAt: "2020-01-01T00:00:00Z", endsAt: "2020-01-02T00:00:00Z" },
+      "endsAt: must be in the future",
+    ],
+    ["an endsAt MySQL cannot store (year 9999 at -05:00)", { ...valid, endsAt: "9999-12-31T23:00:00-05:00" }, "endsAt: must be from"],
+    ["a startsAt MySQL cannot store", { ...valid, startsAt: "0999-12-31T23:59:59Z" }, "startsAt: must be from"],
+  ])("refuses %s with 400 naming the field", async (_what, body, problem) => {
+    const answer = await api.post("/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify(body) });
+    expectError(answer, 400, "invalid_request");
+    expect(answer.json.message).toContain(problem);
+  });
+
   it("requires the admin token", async () => {
     const body = JSON.stringify(valid);
     expectError(await api.post("/admin/sales", { headers: json, body }), 401, "unauthorized");
@@ -197,7 +221,7 @@ describe("GET /api/sales/:saleId", () => {
   it("shows upcoming, active, sold_out and ended sales with their remaining stock", async () => {
     const now = Date.now();
     const upcoming = await createSale({ startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
-    const ended = await createSale({ startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+    const ended = await createEndedSale();
     const soldOut = await createSale({ stock: 1 });
     expect((await order(soldOut.id, "alice")).status).toBe(202);
     const active = await createSale({ stock: 5 });
@@ -226,7 +250,8 @@ describe("POST /api/sales/:saleId/orders", () => {
   it("reserves a unit: 202 with the order id, pending", async () => {
     const sale = await createSale();
     const answer = await order(sale.id, "alice");
-    expect([answer.status, answer.json]).toEqual([202, { orderId: `${sale.id}-1`, status: "pending" }]);
+    expect([answer.status, answer.json]).toEqual([202, { orderId: expect.stringMatching(ORDER_ID_PATTERN), status: "pending" }]);
+    expect(parseOrderId(answer.json.orderId)).toMatchObject({ saleId: sale.id });
   });
 
   it("accepts {} as the body", async () => {
@@ -253,7 +278,7 @@ describe("POST /api/sales/:saleId/orders", () => {
   it("answers 403 not_started before the window and 410 ended after it", async () => {
     const now = Date.now();
     const upcoming = await createSale({ startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
-    const ended = await createSale({ startsAt: new Date(now - 2 * HOUR).toISOString(), endsAt: new Date(now - HOUR).toISOString() });
+    const ended = await createEndedSale();
     expectError(await order(upcoming.id, "alice"), 403, "not_started");
     expectError(await order(ended.id, "alice"), 410, "ended");
     expect((await api.get(`/api/sales/${upcoming.id}`)).json.remaining).toBe(10);
@@ -312,9 +337,7 @@ describe("GET /api/orders/:orderId", () => {
     } finally {
       writer.start();
     }
-    await confirmed(orderId);
-    const answer = await api.get(`/api/orders/${orderId}`, user("alice"));
-    expect([answer.status, answer.json]).toEqual([200, { orderId, saleId: sale.id, userId: "alice", status: "confirmed" }]);
+    await waitUntil(async () => (await api.get(`/api/orders/${orderId}`, user("alice"))).json.status === "confirmed", "confirmation");
   });
 
   it("answers 404 for anyone else's order, pending or confirmed, and 401 without a token", async () => {
@@ -324,7 +347,8 @@ describe("GET /api/orders/:orderId", () => {
     await confirmed(orderId);
     expectError(await api.get(`/api/orders/${orderId}`, user("mallory")), 404, "not_found");
     expectError(await api.get(`/api/orders/${orderId}`), 401, "unauthorized");
-    expectError(await api.get(`/api/orders/${sale.id}-99`, user("alice")), 404, "not_found");
+    expectError(await api.get(`/api/orders/${orderIdFor(sale.id, "alice")}`, user("alice")), 404, "not_found");
+    expectError(await api.get(`/api/orders/${sale.id}-1`, user("alice")), 404, "not_found");
   });
 
   it("limits each buyer's lookups (429 with Retry-After) without holding back other buyers", async () => {

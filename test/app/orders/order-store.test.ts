@@ -2,9 +2,10 @@ import type { RowDataPacket } from "mysql2/promise";
 import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { createMysqlPool, isTransientMysqlError } from "../../../app/platform/mysql";
-import { findOrder, OversellError, writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
+import { findOrder, RefusedOrdersError, writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
 import { migrate } from "../../../app/platform/migrations";
 import { freePort } from "../../../scripts/lib/local-services";
+import { orderIdFor } from "../support/order-ids";
 import { createTestResources, type TestResources } from "../support/resources";
 
 let resources: TestResources;
@@ -23,8 +24,18 @@ async function newSale(stock: number): Promise<Sale> {
   return sale;
 }
 
-function events(sale: Sale, users: string[], firstUnit = 1): OrderEvent[] {
-  return users.map((userId, i) => ({ orderId: `${sale.id}-${firstUnit + i}`, saleId: sale.id, userId, reservedAt: Date.now() }));
+function events(sale: Sale, users: string[], generation = 1): OrderEvent[] {
+  return users.map((userId) => ({ orderId: orderIdFor(sale.id, userId, generation), saleId: sale.id, userId, reservedAt: Date.now() }));
+}
+
+async function refusalOf(write: Promise<unknown>) {
+  const error = await write.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(RefusedOrdersError);
+  expect(isTransientMysqlError(error)).toBe(false);
+  return (error as RefusedOrdersError).refused.map(({ event, reason }) => [event.userId, reason]);
 }
 
 async function soldColumn(saleId: string): Promise<number> {
@@ -46,31 +57,50 @@ describe("schema migration", () => {
     const [tables] = await resources.pool.query<RowDataPacket[]>("SHOW TABLES");
     expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(["orders", "sales", "schema_migrations"]);
   });
+
+  it("applies a version again after a crash interrupted it (its columns already added)", async () => {
+    const [[latest]] = await resources.pool.query<RowDataPacket[]>("SELECT MAX(version) AS version FROM schema_migrations");
+    await resources.pool.query("DELETE FROM schema_migrations WHERE version = ?", [latest.version]);
+    expect(await migrate(resources.pool)).toBe(1);
+    const [columns] = await resources.pool.query<RowDataPacket[]>("SHOW COLUMNS FROM sales LIKE 'generation'");
+    expect(columns).toHaveLength(1);
+  });
 });
 
 describe("writeOrderBatch", () => {
   it("inserts the orders and advances the sale's sold count by the same number", async () => {
     const sale = await newSale(10);
-    expect(await writeOrderBatch(resources.pool, events(sale, ["a", "b", "c"]))).toEqual({ inserted: 3, duplicates: 0 });
+    const batch = events(sale, ["a", "b", "c"]);
+    expect(await writeOrderBatch(resources.pool, batch)).toEqual({ inserted: 3, duplicates: 0 });
     expect(await countOrders(resources.pool, sale.id)).toBe(3);
     expect(await soldColumn(sale.id)).toBe(3);
-    expect(await findOrder(resources.pool, `${sale.id}-2`)).toEqual({ saleId: sale.id, userId: "b" });
+    expect(await findOrder(resources.pool, batch[1].orderId)).toEqual({ order: { saleId: sale.id, userId: "b" }, saleGeneration: 1 });
   });
 
   it("counts a batch written again (a redelivery after a crash) as success without doubling anything", async () => {
     const sale = await newSale(10);
     const batch = events(sale, ["a", "b", "c"]);
     await writeOrderBatch(resources.pool, batch);
-    expect(await writeOrderBatch(resources.pool, [...batch, ...events(sale, ["d"], 4)])).toEqual({ inserted: 1, duplicates: 3 });
+    expect(await writeOrderBatch(resources.pool, [...batch, ...events(sale, ["d"])])).toEqual({ inserted: 1, duplicates: 3 });
     expect(await countOrders(resources.pool, sale.id)).toBe(4);
     expect(await soldColumn(sale.id)).toBe(4);
   });
 
-  it("treats a second order of the same buyer in the same sale as a duplicate, not a second row", async () => {
+  it("refuses as a collision, writing nothing, a second order of a buyer who already holds one in the sale", async () => {
     const sale = await newSale(10);
     await writeOrderBatch(resources.pool, events(sale, ["alice"]));
-    expect(await writeOrderBatch(resources.pool, events(sale, ["alice"], 2))).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await refusalOf(writeOrderBatch(resources.pool, [...events(sale, ["bob"]), ...events(sale, ["alice"])]))).toEqual([
+      ["alice", "collision"],
+    ]);
     expect(await countOrders(resources.pool, sale.id)).toBe(1);
+  });
+
+  it("refuses as a collision an order whose id MySQL already confirmed for another buyer", async () => {
+    const sale = await newSale(10);
+    const [alices] = events(sale, ["alice"]);
+    await writeOrderBatch(resources.pool, [alices]);
+    expect(await refusalOf(writeOrderBatch(resources.pool, [{ ...alices, userId: "mallory" }]))).toEqual([["mallory", "collision"]]);
+    expect(await findOrder(resources.pool, alices.orderId)).toMatchObject({ order: { userId: "alice" } });
   });
 
   it("tells user ids apart by letter case", async () => {
@@ -78,14 +108,22 @@ describe("writeOrderBatch", () => {
     expect(await writeOrderBatch(resources.pool, events(sale, ["Alice", "alice"]))).toEqual({ inserted: 2, duplicates: 0 });
   });
 
+  it("refuses an order of an older generation of the sale (superseded by a rebuild), unless MySQL has it already", async () => {
+    const sale = await newSale(10);
+    const confirmedBefore = events(sale, ["early"]);
+    await writeOrderBatch(resources.pool, confirmedBefore);
+    await resources.pool.query("UPDATE sales SET generation = 2 WHERE id = ?", [sale.id]);
+    expect(await writeOrderBatch(resources.pool, confirmedBefore)).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await refusalOf(writeOrderBatch(resources.pool, events(sale, ["late"])))).toEqual([["late", "superseded"]]);
+    expect(await writeOrderBatch(resources.pool, events(sale, ["new"], 2))).toEqual({ inserted: 1, duplicates: 0 });
+  });
+
   it("refuses, and rolls back the whole batch, when confirming it would sell more than the stock", async () => {
     const sale = await newSale(2);
     const other = await newSale(5);
     await writeOrderBatch(resources.pool, events(sale, ["a"]));
-    const batch = [...events(other, ["x"]), ...events(sale, ["b", "c"], 2)];
-    const failure = writeOrderBatch(resources.pool, batch);
-    await expect(failure).rejects.toBeInstanceOf(OversellError);
-    await failure.catch((error) => expect(isTransientMysqlError(error)).toBe(false));
+    const batch = [...events(other, ["x"]), ...events(sale, ["b", "c"])];
+    expect(await refusalOf(writeOrderBatch(resources.pool, batch))).toEqual([["c", "oversold"]]);
     expect(await countOrders(resources.pool, sale.id)).toBe(1);
     expect(await countOrders(resources.pool, other.id)).toBe(0);
     expect(await soldColumn(sale.id)).toBe(1);

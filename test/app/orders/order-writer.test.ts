@@ -1,5 +1,6 @@
 import Redis from "ioredis";
-import { OrderWriter, parseOrderEvent } from "../../../app/orders/order-writer";
+import { OrderWriter } from "../../../app/orders/order-writer";
+import { parseOrderEvent } from "../../../app/orders/order-store";
 import { createRedis } from "../../../app/platform/redis";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
 import { newSaleId, type Sale } from "../../../app/sales/sale";
@@ -8,6 +9,7 @@ import { createMysqlPool } from "../../../app/platform/mysql";
 import { migrate } from "../../../app/platform/migrations";
 import { orderWriterSlowCycles } from "../../../app/platform/metrics";
 import { captureLogs } from "../support/log-capture";
+import { orderIdFor } from "../support/order-ids";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
@@ -59,7 +61,7 @@ async function newSale(stock: number, { mysqlStock = stock, inMysql = true } = {
 }
 
 async function reserveFor(sale: Sale, buyers: number, prefix = "buyer"): Promise<void> {
-  await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`, Date.now())));
+  await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`)));
 }
 
 async function pendingCount(sale: Sale): Promise<number> {
@@ -115,7 +117,7 @@ describe("the order writer", () => {
     await waitUntil(async () => (await pendingCount(sale)) === 0, "no pending entries");
   });
 
-  it("moves an entry that keeps failing to the dead-letter stream with a log line, and confirms the rest of its batch", async () => {
+  it("moves an entry MySQL refuses, or cannot read, to the dead-letter stream with a log line, and confirms the rest of its batch", async () => {
     // MySQL believes there are 2 units while Redis hands out 3: the third order cannot be confirmed.
     const sale = await newSale(3, { mysqlStock: 2 });
     await reserveFor(sale, 3);
@@ -127,11 +129,14 @@ describe("the order writer", () => {
     expect(await countOrders(resources.pool, sale.id)).toBe(2);
     const deadLetters = await redis.xrange(keys.deadLetters, "-", "+");
     const reasons = deadLetters.map(([, fields]) => fields[fields.indexOf("error") + 1]);
-    expect(reasons).toEqual(expect.arrayContaining(["malformed order event", expect.stringContaining("exceed its stock")]));
+    expect(reasons).toEqual(expect.arrayContaining(["malformed order event", expect.stringContaining("exceed the stock")]));
     const deadLetterLogs = logs.lines.filter((line) => line.msg === "order event moved to the dead-letter stream");
     expect(deadLetterLogs).toHaveLength(2);
     expect(deadLetterLogs.every((line) => line.level === 50)).toBe(true);
     expect(await pendingCount(sale)).toBe(0);
+    // Redis sold a unit MySQL does not have: its state is rebuilt from MySQL, which it disagreed with.
+    await waitUntil(() => logs.lines.some((line) => line.msg === "sale's Redis state rebuilt from MySQL"), "the sale rebuilt");
+    expect(await redis.hmget(keys.sale, "stock", "sold", "generation")).toEqual(["2", "2", "2"]);
   });
 
   it("keeps entries pending while MySQL is unreachable and confirms every one once it is back", async () => {
@@ -204,15 +209,17 @@ describe("the order writer", () => {
 
 describe("parseOrderEvent", () => {
   const saleId = "0123456789abcdef";
-  const fields = ["orderId", `${saleId}-7`, "saleId", saleId, "userId", "alice", "reservedAt", "1700000000000"];
+  const orderId = orderIdFor(saleId, "alice");
+  const fields = ["orderId", orderId, "saleId", saleId, "userId", "alice", "reservedAt", "1700000000000"];
 
   it("reads the fields the reservation script writes", () => {
-    expect(parseOrderEvent(fields)).toEqual({ orderId: `${saleId}-7`, saleId, userId: "alice", reservedAt: 1_700_000_000_000 });
+    expect(parseOrderEvent(fields)).toEqual({ orderId, saleId, userId: "alice", reservedAt: 1_700_000_000_000 });
   });
 
   it.each([
     ["a missing field", fields.slice(0, 6)],
-    ["an order id of another sale", ["orderId", "fedcba9876543210-7", ...fields.slice(2)]],
+    ["an order id of another sale", ["orderId", orderIdFor("fedcba9876543210", "alice"), ...fields.slice(2)]],
+    ["an order id in the old `<saleId>-<unit>` form", ["orderId", `${saleId}-7`, ...fields.slice(2)]],
     ["a bad user id", [...fields.slice(0, 5), "al ice", ...fields.slice(6)]],
     ["a bad time", [...fields.slice(0, 7), "soon"]],
   ])("rejects %s", (_what, bad) => {

@@ -13,6 +13,7 @@ import { migrate } from "../../../app/platform/migrations";
 import { writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
 import { captureLogs } from "../support/log-capture";
+import { orderIdFor } from "../support/order-ids";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
@@ -88,7 +89,7 @@ async function newSale(stock: number): Promise<Sale> {
 }
 
 const order = (sale: Sale, n: number): OrderEvent => ({
-  orderId: `${sale.id}-${n}`,
+  orderId: orderIdFor(sale.id, `buyer${n}`),
   saleId: sale.id,
   userId: `buyer${n}`,
   reservedAt: Date.now(),
@@ -179,7 +180,7 @@ describe("RocketMQ order consumer", () => {
   test("an order MySQL refuses for good (unknown sale) is dead-lettered without holding back the rest of its batch", async () => {
     await startOrderConsumer();
     const sale = await newSale(5);
-    const stranger = { ...order(sale, 9), orderId: "fedcba9876543210-9", saleId: "fedcba9876543210" };
+    const stranger = { ...order(sale, 9), orderId: orderIdFor("fedcba9876543210", "buyer9"), saleId: "fedcba9876543210" };
     await send(order(sale, 1));
     await send(stranger);
     await send(order(sale, 2));

@@ -14,8 +14,9 @@ import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { migrate } from "../../../app/platform/migrations";
 import { type OrderEvent } from "../../../app/orders/order-store";
-import { parseOrderEvent } from "../../../app/orders/order-writer";
+import { parseOrderEvent } from "../../../app/orders/order-store";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
+import { orderIdFor } from "../support/order-ids";
 import { captureLogs } from "../support/log-capture";
 import { createTestResources, type TestResources } from "../support/resources";
 import { waitUntil } from "../support/wait";
@@ -115,7 +116,7 @@ async function newSale(stock: number): Promise<Sale> {
 }
 
 async function reserve(sale: Sale, buyers: number, prefix = "buyer"): Promise<string[]> {
-  const outcomes = await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`, Date.now())));
+  const outcomes = await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`)));
   return outcomes.map((outcome) => ("orderId" in outcome ? outcome.orderId : "")).filter(Boolean);
 }
 
@@ -202,7 +203,7 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const relay = new RocketMqRelay({ producer: await startProducer(), topic: TOPIC, logger: logs.logger, maxAttempts: 3, backoffMs: 10 });
     await broker.stop();
     const sale = await newSale(1);
-    const event: OrderEvent = { orderId: `${sale.id}-1`, saleId: sale.id, userId: "buyer0", reservedAt: Date.now() };
+    const event: OrderEvent = { orderId: orderIdFor(sale.id, "buyer0"), saleId: sale.id, userId: "buyer0", reservedAt: Date.now() };
 
     await expect(relay.deliver([event])).rejects.toBeDefined();
 

@@ -27,6 +27,7 @@ describe("loadConfig", () => {
     expect(config.mysql).toEqual({ host: "db.internal", port: 3307, user: "seckill", password: "p@ss", database: "seckill" });
     expect(config.userTokenPreviousSecret).toBeUndefined();
     expect(config.userTokenMaxTtlSeconds).toBe(86_400);
+    expect(config.redisReplicaAck).toBeUndefined();
   });
 
   it("reads the buyer-token key being rotated out and the tokens' maximum lifetime", () => {
@@ -34,6 +35,14 @@ describe("loadConfig", () => {
     expect(config.userTokenPreviousSecret).toBe("p".repeat(32));
     expect(config.userTokenMaxTtlSeconds).toBe(7200);
     expect(loadConfig({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "" }).userTokenPreviousSecret).toBeUndefined();
+  });
+
+  it("waits for a replica with REDIS_REPLICA_ACK=1, 50 ms unless REDIS_REPLICA_ACK_TIMEOUT_MS says otherwise", () => {
+    expect(loadConfig({ ...valid, REDIS_REPLICA_ACK: "1" }).redisReplicaAck).toEqual({ timeoutMs: 50 });
+    expect(loadConfig({ ...valid, REDIS_REPLICA_ACK: "1", REDIS_REPLICA_ACK_TIMEOUT_MS: "200" }).redisReplicaAck).toEqual({
+      timeoutMs: 200,
+    });
+    expect(loadConfig({ ...valid, REDIS_REPLICA_ACK: "0" }).redisReplicaAck).toBeUndefined();
   });
 
   it("takes the Redis key prefix, database and TLS from REDIS_URL", () => {
@@ -81,6 +90,9 @@ describe("loadConfig", () => {
     ["SECKILL_USER_TOKEN_MAX_TTL_SECONDS", "one day"],
     ["ORDER_QUEUE", "kafka"],
     ["LOG_LEVEL", "loud"],
+    ["REDIS_REPLICA_ACK", "yes"],
+    ["REDIS_REPLICA_ACK_TIMEOUT_MS", "0"],
+    ["REDIS_REPLICA_ACK_TIMEOUT_MS", "5000"],
   ])("rejects %s=%s with a message naming the variable", (variable, value) => {
     const problems = problemsOf({ ...valid, [variable]: value });
     expect(problems).toHaveLength(1);

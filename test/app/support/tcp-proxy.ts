@@ -20,6 +20,7 @@ interface Link {
  * - `cut`: connections reset, new ones refused (a clean outage);
  * - `freeze`: connections stay open, every byte is held and delivered on `restore` (a partition that heals);
  * - `slow`: every byte reaches the server late (a slow server or path);
+ * - `retarget`: a failover moving the address to another server (open connections reset, new ones go there);
  * - `blackhole`: the peer is gone without a FIN or RST (host crash, NAT entry lost): open connections go
  *   silent for good, never closed on the client's side, and new ones are accepted and silent until `restore`.
  */
@@ -32,7 +33,7 @@ export class TcpProxy {
 
   private constructor(
     readonly port: number,
-    private readonly target: { host: string; port: number },
+    private target: { host: string; port: number },
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
@@ -87,6 +88,16 @@ export class TcpProxy {
   blackhole(): void {
     this.blackholing = true;
     for (const link of this.links) this.silence(link);
+  }
+
+  /** Resets every open connection, as a failover does, and sends new ones to `target`. */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
+    for (const { client, upstream } of this.links) {
+      client.resetAndDestroy();
+      upstream?.destroy();
+    }
+    this.links.clear();
   }
 
   /** Resolves once every byte slowed down so far has reached the server. */

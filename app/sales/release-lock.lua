@@ -1,0 +1,3 @@
+-- Deletes a lock only if it is still the caller's. KEYS[1] lock, ARGV[1] the caller's token. Replies 1 when deleted.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0

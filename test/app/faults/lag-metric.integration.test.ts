@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../../scripts/lib/local-services";
+import { ApiClient } from "../support/http-client";
+import { buyerNames, clickAll, metricValue, orderRows, report } from "../support/crowd-orders";
+import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
+import { ServiceProcess } from "../support/service-process";
+import { createSale } from "../support/shop-api";
+import { TcpProxy } from "../support/tcp-proxy";
+import { waitUntil } from "../support/wait";
+
+/** Issue 12, case 8: the order writer's lag gauge froze while MySQL was cut, and nothing reported the divergence. */
+
+let resources: TestResources;
+let proxy: TcpProxy | undefined;
+let service: ServiceProcess | undefined;
+let api: ApiClient | undefined;
+
+beforeAll(async () => {
+  resources = await createTestResources();
+});
+
+afterAll(async () => {
+  api?.close();
+  await service?.stop();
+  await proxy?.close();
+  await resources.dispose();
+});
+
+describe("issue 12, case 8: the order writer's lag during a MySQL cut", () => {
+  it("grows with the age of the oldest unconfirmed order, and reserved − confirmed is exported per sale", async () => {
+    proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
+    service = await ServiceProcess.start(resources.env({ PORT: String(await freePort()), MYSQL_URL: resources.mysqlUrl(proxy.port) }));
+    api = new ApiClient(service.baseUrl, 50);
+    const saleId = await createSale(api, 1000);
+    await clickAll(api, saleId, buyerNames("before", 20));
+    await waitUntil(async () => (await orderRows(resources.pool, saleId)).size === 20, "the first orders confirmed");
+    const unconfirmedNow = () => metricValue(api!, "seckill_sale_unconfirmed_orders", { sale_id: saleId });
+    await waitUntil(async () => (await unconfirmedNow()) === 0, "the writer to see them confirmed", 5000).catch(() => undefined);
+
+    await proxy.cut();
+    await clickAll(api, saleId, buyerNames("during", 30));
+    const lagDuringCut: (number | undefined)[] = [];
+    for (let second = 0; second < 6; second++) {
+      await sleep(1000);
+      lagDuringCut.push(await metricValue(api, "seckill_order_writer_lag_seconds"));
+    }
+    const unconfirmedDuringCut = await metricValue(api, "seckill_sale_unconfirmed_orders", { sale_id: saleId });
+
+    await proxy.restore();
+    await waitUntil(async () => (await orderRows(resources.pool, saleId)).size === 50, "every order confirmed after the cut");
+    const recovered = waitUntil(async () => (await unconfirmedNow()) === 0, "nothing unconfirmed", 5000);
+    await recovered.catch(() => undefined);
+    const figures = {
+      lagDuringCut,
+      unconfirmedDuringCut,
+      lagAfterRecovery: await metricValue(api, "seckill_order_writer_lag_seconds"),
+      unconfirmedAfterRecovery: await unconfirmedNow(),
+    };
+    report("case 8, lag during a MySQL cut", figures);
+
+    // It follows the oldest unconfirmed order, which is as old as the cut (measured every second, so by steps).
+    const lags = lagDuringCut as number[];
+    expect(lags.every((lag, i) => i === 0 || lag >= lags[i - 1])).toBe(true);
+    expect(lags[lags.length - 1] - lags[0]).toBeGreaterThan(3);
+    expect(lags[lags.length - 1]).toBeGreaterThan(4);
+    expect(unconfirmedDuringCut).toBe(30);
+    expect(figures.lagAfterRecovery).toBeLessThan(1);
+    expect(figures.unconfirmedAfterRecovery).toBe(0);
+  }, 120_000);
+});
