@@ -179,7 +179,8 @@ describe("the order writer", () => {
       await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 20, "20 confirmed orders");
     } finally {
       await Promise.all(running.splice(0).map((writer) => writer.stop()));
-      await pool.end();
+      // A connection attempt made while the proxy was silent may still be failing: that is not this test's finding.
+      await pool.end().catch(() => undefined);
       await proxy.close();
     }
   });
