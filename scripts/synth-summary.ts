@@ -5,7 +5,7 @@
  * Then the newest Alibaba Cloud Linux 3 system image of each region next to the one each stack pins, when
  * ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY let it ask ECS (bumping image_id stays a reviewed one-line change).
  *
- * Usage: node dist/scripts/synth-summary.js [cdktf.out]
+ * Usage: node dist/synth/scripts/synth-summary.js [cdktf.out]
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
