@@ -8,11 +8,13 @@ import { startHttpWorker, startOrderWriter, type Running } from "./service";
 import { DEFAULT_SETTINGS, Settings } from "./live-settings/settings";
 import { createMysqlPool } from "./platform/mysql";
 import { migrate } from "./platform/migrations";
+import { SecretsError, readSecrets, type SecretVariables } from "./platform/secrets";
 
 /**
  * Entry point. The primary migrates the schema, then forks WORKERS HTTP workers (sharing PORT) and
  * one order writer, restarting any that die. SIGTERM/SIGINT: every process stops taking work,
- * finishes what is in flight, and exits.
+ * finishes what is in flight, and exits. With SECKILL_SECRETS_SOURCE=oos the primary reads the secrets from the
+ * store first and hands them to every worker it forks in the worker's environment: they never touch the disk.
  */
 type Role = "http" | "order-writer";
 const ROLE_VARIABLE = "SECKILL_PROCESS_ROLE";
@@ -20,13 +22,15 @@ const MIGRATION_ATTEMPTS = 30;
 const RESTART_DELAY_MS = 1000;
 const SHUTDOWN_DEADLINE_MS = 30_000;
 
-async function runPrimary(config: Config, logger: Logger): Promise<void> {
+async function runPrimary(config: Config, secrets: SecretVariables, logger: Logger): Promise<void> {
   await migrateWithRetry(config, logger);
   serveClusterMetrics();
   const registration = config.nacos && (await registerWhenListening(config, config.nacos, logger));
   let shuttingDown = false;
   const roles = new Map<Worker, Role>();
-  const fork = (role: Role) => roles.set(cluster.fork({ [ROLE_VARIABLE]: role }), role);
+  // The workers take the secrets as they are, instead of reading the store once each.
+  const workerEnv = Object.keys(secrets).length > 0 ? { ...secrets, SECKILL_SECRETS_SOURCE: "env" } : {};
+  const fork = (role: Role) => roles.set(cluster.fork({ ...workerEnv, [ROLE_VARIABLE]: role }), role);
 
   cluster.on("exit", (worker, code, signal) => {
     const role = roles.get(worker)!;
@@ -135,26 +139,31 @@ async function runWorker(config: Config, role: Role, logger: Logger): Promise<vo
   process.on("disconnect", stop);
 }
 
-function main(): void {
-  let config: Config;
+/** The configuration, with the secrets read from their store; a bad variable or an unreadable secret ends the process. */
+async function configure(): Promise<{ config: Config; secrets: SecretVariables }> {
   try {
-    config = loadConfig();
+    const secrets = await readSecrets();
+    return { config: loadConfig({ ...process.env, ...secrets }), secrets };
   } catch (error) {
-    if (!(error instanceof ServiceConfigError)) throw error;
-    process.stderr.write(`seckill: ${error.message}\n`);
+    if (!(error instanceof ServiceConfigError || error instanceof SecretsError)) throw error;
+    process.stderr.write(`seckill: ${error instanceof SecretsError ? `secrets: ${error.message}` : error.message}\n`);
     process.exit(1);
   }
+}
+
+async function main(): Promise<void> {
+  const { config, secrets } = await configure();
   const role: Role | "primary" = cluster.isPrimary ? "primary" : (process.env[ROLE_VARIABLE] as Role);
   const logger = createLogger(config.logLevel, role);
   process.on("uncaughtException", (error) => {
     logger.fatal({ err: error }, "uncaught exception");
     process.exit(1);
   });
-  const started = role === "primary" ? runPrimary(config, logger) : runWorker(config, role, logger);
+  const started = role === "primary" ? runPrimary(config, secrets, logger) : runWorker(config, role, logger);
   started.catch((error: unknown) => {
     logger.fatal({ err: error }, "failed to start");
     process.exit(1);
   });
 }
 
-main();
+void main();

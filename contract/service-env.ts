@@ -12,14 +12,29 @@ export const SERVICE_ENV = {
   REDIS_REPLICA_ACK:
     "`1`: answer an order 202 only once a replica has it (`WAIT 1`), else 503 `outcome_unknown`; needs a connection WAIT reaches (see below). Default `0`",
   REDIS_REPLICA_ACK_TIMEOUT_MS: "how long an order waits for the replica with `REDIS_REPLICA_ACK=1`, 1 to 1000 (default 50)",
-  MYSQL_URL: "`mysql://user:password@host:port/database`",
+  MYSQL_URL: "`mysql://user[:password]@host:port/database`",
+  REDIS_PASSWORD: "Tair password, when `REDIS_URL` carries none (what the secret store fills in)",
+  MYSQL_PASSWORD: "PolarDB password, when `MYSQL_URL` carries none (what the secret store fills in)",
   SECKILL_ADMIN_TOKEN: "admin API bearer token, at least 32 characters",
   SECKILL_USER_TOKEN_SECRET:
     "HMAC-SHA256 key of buyer tokens (`<userId>.<expiresAt>.<base64url sig>`, expiresAt in epoch seconds), at least 32 characters",
   SECKILL_USER_TOKEN_SECRET_PREVIOUS:
-    "the buyer-token key being rotated out: tokens it signed stay valid until they expire (optional, at least 32 characters)",
+    "the buyer-token key being rotated out (optional, at least 32 characters): tokens it signed stay valid for `SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS` after `SECKILL_USER_TOKEN_SECRET_ROTATED_AT`",
+  SECKILL_USER_TOKEN_SECRET_ROTATED_AT:
+    "when `SECKILL_USER_TOKEN_SECRET` replaced the previous key (ISO 8601 time); required with `SECKILL_USER_TOKEN_SECRET_PREVIOUS`",
+  SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS:
+    "how long after a rotation tokens signed with the previous key stay valid, 0 to 604800 (default: `SECKILL_USER_TOKEN_MAX_TTL_SECONDS`, so no token is cut short)",
   SECKILL_USER_TOKEN_MAX_TTL_SECONDS:
     "how far ahead a buyer token's expiry may lie; tokens expiring later are refused (default 86400, one day)",
+  SECKILL_SECRETS_SOURCE:
+    "`env` (default: the secrets are the variables above) or `oos`: at start the service reads them from OOS encrypted parameters with the instance RAM role",
+  SECKILL_SECRETS_REGION: "region of the OOS parameters; required with `SECKILL_SECRETS_SOURCE=oos`",
+  SECKILL_SECRETS_ROLE: "the instance RAM role whose STS credentials read them; required with `SECKILL_SECRETS_SOURCE=oos`",
+  SECKILL_SECRETS_PREFIX:
+    "the parameters' common name prefix (`/seckill/<env>/`): `admin-token`, `user-token-secret`, `redis-password`, `mysql-password` follow it; required with `SECKILL_SECRETS_SOURCE=oos`",
+  SECKILL_SECRETS_ENDPOINT: "the OOS API endpoint URL (default `https://oos.<region>.aliyuncs.com`)",
+  SECKILL_SECRETS_METADATA_HOST:
+    "host[:port] of the instance metadata service the role's credentials come from (default `100.100.100.200`; tests point it at a double)",
   WORKERS: "HTTP worker processes (default: one per CPU)",
   ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
   ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",
@@ -41,3 +56,24 @@ export type ServiceEnvVar = keyof typeof SERVICE_ENV;
 export type ServiceEnvironment = { readonly [Name in ServiceEnvVar]?: string };
 
 export const SERVICE_ENV_VARS = Object.keys(SERVICE_ENV) as ServiceEnvVar[];
+
+/**
+ * The secrets a deployment keeps in its secret store (SECKILL_SECRETS_SOURCE=oos): each parameter, named
+ * SECKILL_SECRETS_PREFIX plus the key here, fills the variable it maps to. The stacks create exactly these.
+ */
+export const SECRET_PARAMETERS = {
+  "admin-token": "SECKILL_ADMIN_TOKEN",
+  "user-token-secret": "SECKILL_USER_TOKEN_SECRET",
+  "redis-password": "REDIS_PASSWORD",
+  "mysql-password": "MYSQL_PASSWORD",
+} as const satisfies Record<string, ServiceEnvVar>;
+
+export type SecretParameter = keyof typeof SECRET_PARAMETERS;
+
+/** The parameter whose previous version is the buyer-token key being rotated out. */
+export const ROTATING_SECRET_PARAMETER: SecretParameter = "user-token-secret";
+
+/** The store's name prefix of an environment's parameters (SECKILL_SECRETS_PREFIX). */
+export function secretParameterPrefix(envName: string): string {
+  return `/seckill/${envName}/`;
+}

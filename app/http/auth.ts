@@ -23,10 +23,19 @@ export type UserTokenExpiry = { readonly expiresAt: number } | { readonly ttlSec
 export interface UserTokenKeys {
   /** SECKILL_USER_TOKEN_SECRET: what the shop's login signs with now. */
   readonly userTokenSecret: string;
-  /** SECKILL_USER_TOKEN_SECRET_PREVIOUS: still accepted while the login moves to a new secret. */
-  readonly userTokenPreviousSecret?: string;
+  /**
+   * SECKILL_USER_TOKEN_SECRET_PREVIOUS: still accepted while the login moves to a new secret, until acceptedUntilMs
+   * (the rotation time plus SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS).
+   */
+  readonly userTokenPreviousSecret?: PreviousUserTokenSecret;
   /** SECKILL_USER_TOKEN_MAX_TTL_SECONDS: tokens expiring further ahead are refused (default one day). */
   readonly userTokenMaxTtlSeconds?: number;
+}
+
+/** The buyer-token key being rotated out, and the end of the overlap in which its tokens still count. */
+export interface PreviousUserTokenSecret {
+  readonly secret: string;
+  readonly acceptedUntilMs: number;
 }
 
 function signature(payload: string, key: KeyObject | string): string {
@@ -59,15 +68,18 @@ function bearerToken(authorization: string | undefined): string | undefined {
 /**
  * Returns a function mapping an Authorization header to its verified userId, or undefined: for a malformed token
  * (two-part tokens from before expiries included), one that has expired, one expiring more than the maximum lifetime
- * ahead of `nowMs()`, or one signed with neither secret.
+ * ahead of `nowMs()`, or one signed with neither secret (the previous one counts only until its overlap ends).
  */
 export function userTokenVerifier(
   keys: UserTokenKeys,
   nowMs: () => number = Date.now,
 ): (authorization: string | undefined) => string | undefined {
-  const signingKeys = [keys.userTokenSecret, keys.userTokenPreviousSecret]
-    .filter((secret): secret is string => secret !== undefined)
-    .map((secret) => createSecretKey(Buffer.from(secret, "utf8")));
+  const keyOf = (secret: string) => createSecretKey(Buffer.from(secret, "utf8"));
+  const currentKey = keyOf(keys.userTokenSecret);
+  const previous = keys.userTokenPreviousSecret && {
+    key: keyOf(keys.userTokenPreviousSecret.secret),
+    until: keys.userTokenPreviousSecret.acceptedUntilMs,
+  };
   const maxTtlSeconds = keys.userTokenMaxTtlSeconds ?? DEFAULT_USER_TOKEN_MAX_TTL_SECONDS;
   return (authorization) => {
     const token = bearerToken(authorization);
@@ -78,13 +90,14 @@ export function userTokenVerifier(
     if (!USER_ID_PATTERN.test(userId) || !EXPIRES_AT_PATTERN.test(expiresAtText) || !SIGNATURE_PATTERN.test(presented)) {
       return undefined;
     }
-    const nowSeconds = Math.floor(nowMs() / 1000);
+    const now = nowMs();
+    const nowSeconds = Math.floor(now / 1000);
     const expiresAt = Number(expiresAtText);
     if (expiresAt <= nowSeconds || expiresAt > nowSeconds + maxTtlSeconds) return undefined;
     // Every key is compared, in constant time, whichever matches: the answer's timing says nothing about the signature.
     const presentedBytes = Buffer.from(presented, "latin1");
     let signedByAKey = false;
-    for (const key of signingKeys) {
+    for (const key of previous && now < previous.until ? [currentKey, previous.key] : [currentKey]) {
       const expected = Buffer.from(signature(`${userId}.${expiresAtText}`, key), "latin1");
       signedByAKey = timingSafeEqual(expected, presentedBytes) || signedByAKey;
     }

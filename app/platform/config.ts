@@ -5,7 +5,7 @@ import { z } from "zod";
 import { formatIssues } from "../../contract/config-issues";
 import { LOG_LEVELS, type LogLevel } from "../../contract/log-levels";
 import type { ServiceEnvVar } from "../../contract/service-env";
-import { DEFAULT_USER_TOKEN_MAX_TTL_SECONDS } from "../http/auth";
+import { DEFAULT_USER_TOKEN_MAX_TTL_SECONDS, type PreviousUserTokenSecret } from "../http/auth";
 import type { NacosConnection } from "./nacos";
 import type { RocketMqConnection } from "../orders/rocketmq-client";
 
@@ -44,8 +44,8 @@ export interface Config {
   readonly mysql: MysqlConnection;
   readonly adminToken: string;
   readonly userTokenSecret: string;
-  /** Accepted alongside userTokenSecret while the shop's login moves to a new secret. */
-  readonly userTokenPreviousSecret: string | undefined;
+  /** Accepted alongside userTokenSecret while the shop's login moves to a new secret, until the overlap ends. */
+  readonly userTokenPreviousSecret: PreviousUserTokenSecret | undefined;
   /** How far ahead a buyer token's expiry may lie. */
   readonly userTokenMaxTtlSeconds: number;
   readonly workers: number;
@@ -58,6 +58,19 @@ export interface Config {
   /** The sale page's directory, served at `/`; undefined on the ECS fleet, where the CDN serves the page. */
   readonly webRoot: string | undefined;
 }
+
+/** Where the secrets come from: the environment, or OOS encrypted parameters read with the instance RAM role. */
+export type SecretsSource =
+  | { readonly source: "env" }
+  | {
+      readonly source: "oos";
+      readonly region: string;
+      readonly role: string;
+      /** Parameter names are this plus the names in SECRET_PARAMETERS. */
+      readonly prefix: string;
+      readonly endpoint: URL;
+      readonly metadataHost: string;
+    };
 
 export class ServiceConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -84,7 +97,7 @@ const optionalSecret = z
   .transform((raw) => (raw === "" ? undefined : raw))
   .pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional());
 
-function integerIn(min: number, max: number, fallback: number) {
+function integerIn<Fallback extends number | undefined>(min: number, max: number, fallback: Fallback) {
   return z
     .string()
     .optional()
@@ -219,8 +232,43 @@ function optionalName(pattern: RegExp, alphabet: string, max = 64) {
     });
 }
 
+/** An ISO 8601 time with its zone (what OOS answers as UpdatedDate), as epoch milliseconds. */
+const optionalTime = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === "") return undefined;
+    const ms = Date.parse(raw);
+    if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(ms)) {
+      ctx.addIssue({ code: "custom", message: `must be an ISO 8601 time with a zone such as 2026-12-07T18:00:00Z, got "${raw}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** An optional http(s) URL. */
+const optionalHttpUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === "") return undefined;
+    return parseUrl(raw, ["https:", "http:"], ctx) ?? z.NEVER;
+  });
+
 const rocketMqName = optionalName(/^[A-Za-z0-9_%-]+$/, "letters, digits, _ % -");
 const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -", 128);
+const regionName = optionalName(/^[a-z]{2,}(-[a-z0-9]+)+$/, "a region id such as cn-hangzhou");
+const ramRoleName = optionalName(/^[A-Za-z0-9.-]+$/, "letters, digits, . -");
+const parameterPrefix = optionalName(
+  /^\/([A-Za-z0-9_-]+\/)+$/,
+  "/-separated names of letters, digits, _ -, starting and ending with /",
+  160,
+);
+const metadataHost = optionalName(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "host or host:port");
+const optionalPassword = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === "" ? undefined : raw));
 
 /** One rule per variable of the contract: a variable the stacks set but the service ignores does not compile. */
 const variables = {
@@ -229,10 +277,20 @@ const variables = {
   REDIS_REPLICA_ACK: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
   REDIS_REPLICA_ACK_TIMEOUT_MS: integerIn(1, 1000, 50),
   MYSQL_URL: mysqlUrl,
+  REDIS_PASSWORD: optionalPassword,
+  MYSQL_PASSWORD: optionalPassword,
   SECKILL_ADMIN_TOKEN: secret,
   SECKILL_USER_TOKEN_SECRET: secret,
   SECKILL_USER_TOKEN_SECRET_PREVIOUS: optionalSecret,
+  SECKILL_USER_TOKEN_SECRET_ROTATED_AT: optionalTime,
+  SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: integerIn(0, 7 * 86_400, undefined),
   SECKILL_USER_TOKEN_MAX_TTL_SECONDS: integerIn(60, 7 * 86_400, DEFAULT_USER_TOKEN_MAX_TTL_SECONDS),
+  SECKILL_SECRETS_SOURCE: z.enum(["env", "oos"], { error: 'must be "env" or "oos"' }).default("env"),
+  SECKILL_SECRETS_REGION: regionName,
+  SECKILL_SECRETS_ROLE: ramRoleName,
+  SECKILL_SECRETS_PREFIX: parameterPrefix,
+  SECKILL_SECRETS_ENDPOINT: optionalHttpUrl,
+  SECKILL_SECRETS_METADATA_HOST: metadataHost,
   WORKERS: integerIn(1, 256, availableParallelism()),
   ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
   ROCKETMQ_ENDPOINTS: hostPort,
@@ -248,10 +306,49 @@ const variables = {
   WEB_ROOT: webRoot,
 } satisfies Record<ServiceEnvVar, z.ZodType>;
 
-const environment = z.object(variables).superRefine((vars, ctx) => {
-  const needs = (variable: keyof typeof vars, because: string) => {
+type Variables = z.output<z.ZodObject<typeof variables>>;
+
+function needsFor(vars: Partial<Variables>, ctx: z.RefinementCtx) {
+  return (variable: keyof Variables, because: string) => {
     if (vars[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${because}` });
   };
+}
+
+const SECRETS_SOURCE_VARIABLES = {
+  SECKILL_SECRETS_SOURCE: variables.SECKILL_SECRETS_SOURCE,
+  SECKILL_SECRETS_REGION: variables.SECKILL_SECRETS_REGION,
+  SECKILL_SECRETS_ROLE: variables.SECKILL_SECRETS_ROLE,
+  SECKILL_SECRETS_PREFIX: variables.SECKILL_SECRETS_PREFIX,
+  SECKILL_SECRETS_ENDPOINT: variables.SECKILL_SECRETS_ENDPOINT,
+  SECKILL_SECRETS_METADATA_HOST: variables.SECKILL_SECRETS_METADATA_HOST,
+};
+
+const secretsSourceEnvironment = z.object(SECRETS_SOURCE_VARIABLES).superRefine((vars, ctx) => {
+  if (vars.SECKILL_SECRETS_SOURCE !== "oos") return;
+  const needs = needsFor(vars, ctx);
+  for (const variable of ["SECKILL_SECRETS_REGION", "SECKILL_SECRETS_ROLE", "SECKILL_SECRETS_PREFIX"] as const)
+    needs(variable, "when SECKILL_SECRETS_SOURCE=oos");
+});
+
+/** Reads where the secrets come from (SECKILL_SECRETS_*); throws ServiceConfigError naming every bad variable. */
+export function loadSecretsSource(env: NodeJS.ProcessEnv = process.env): SecretsSource {
+  const parsed = secretsSourceEnvironment.safeParse(env);
+  if (!parsed.success) throw new ServiceConfigError(formatIssues(parsed.error.issues));
+  const vars = parsed.data;
+  if (vars.SECKILL_SECRETS_SOURCE === "env") return { source: "env" };
+  const region = vars.SECKILL_SECRETS_REGION!;
+  return {
+    source: "oos",
+    region,
+    role: vars.SECKILL_SECRETS_ROLE!,
+    prefix: vars.SECKILL_SECRETS_PREFIX!,
+    endpoint: vars.SECKILL_SECRETS_ENDPOINT ?? new URL(`https://oos.${region}.aliyuncs.com`),
+    metadataHost: vars.SECKILL_SECRETS_METADATA_HOST ?? "100.100.100.200",
+  };
+}
+
+const environment = z.object(variables).superRefine((vars, ctx) => {
+  const needs = needsFor(vars, ctx);
   if (vars.ORDER_QUEUE === "rocketmq") {
     for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
       needs(variable, "when ORDER_QUEUE=rocketmq");
@@ -259,6 +356,14 @@ const environment = z.object(variables).superRefine((vars, ctx) => {
   if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
   if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
   if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
+  if (vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS !== undefined)
+    needs("SECKILL_USER_TOKEN_SECRET_ROTATED_AT", "with SECKILL_USER_TOKEN_SECRET_PREVIOUS");
+  if (vars.REDIS_PASSWORD !== undefined && vars.REDIS_URL?.password !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["REDIS_PASSWORD"], message: "is set while REDIS_URL carries a password too: keep one" });
+  }
+  if (vars.MYSQL_PASSWORD !== undefined && vars.MYSQL_URL?.password) {
+    ctx.addIssue({ code: "custom", path: ["MYSQL_PASSWORD"], message: "is set while MYSQL_URL carries a password too: keep one" });
+  }
   if (vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS !== undefined && vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS === vars.SECKILL_USER_TOKEN_SECRET) {
     ctx.addIssue({
       code: "custom",
@@ -275,14 +380,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ServiceConfigError(formatIssues(parsed.error.issues));
   }
   const vars = parsed.data;
+  const overlapSeconds = vars.SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS ?? vars.SECKILL_USER_TOKEN_MAX_TTL_SECONDS;
   return {
     port: vars.PORT,
-    redis: vars.REDIS_URL,
+    redis: { ...vars.REDIS_URL, password: vars.REDIS_URL.password ?? vars.REDIS_PASSWORD },
     redisReplicaAck: vars.REDIS_REPLICA_ACK === "1" ? { timeoutMs: vars.REDIS_REPLICA_ACK_TIMEOUT_MS } : undefined,
-    mysql: vars.MYSQL_URL,
+    mysql: { ...vars.MYSQL_URL, password: vars.MYSQL_URL.password || (vars.MYSQL_PASSWORD ?? "") },
     adminToken: vars.SECKILL_ADMIN_TOKEN,
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
-    userTokenPreviousSecret: vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS,
+    userTokenPreviousSecret:
+      vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS === undefined
+        ? undefined
+        : {
+            secret: vars.SECKILL_USER_TOKEN_SECRET_PREVIOUS,
+            acceptedUntilMs: vars.SECKILL_USER_TOKEN_SECRET_ROTATED_AT! + overlapSeconds * 1000,
+          },
     userTokenMaxTtlSeconds: vars.SECKILL_USER_TOKEN_MAX_TTL_SECONDS,
     workers: vars.WORKERS,
     orderQueue: vars.ORDER_QUEUE,

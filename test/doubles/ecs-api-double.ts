@@ -23,7 +23,7 @@ export interface EcsApiDouble {
 }
 
 /** RFC 3986, as the signature's canonical query wants it (written from the spec, not shared with the client). */
-function encode(text: string): string {
+export function encode(text: string): string {
   return [...Buffer.from(text, "utf8")]
     .map((byte) => {
       const c = String.fromCharCode(byte);

@@ -59,9 +59,13 @@ describe("user tokens", () => {
   });
 
   describe("rotation", () => {
-    const rotating = userTokenVerifier({ userTokenSecret: SECRET, userTokenPreviousSecret: OLD_SECRET }, clock);
+    const overlapEndsMs = NOW_S * 1000 + 1;
+    const rotating = userTokenVerifier(
+      { userTokenSecret: SECRET, userTokenPreviousSecret: { secret: OLD_SECRET, acceptedUntilMs: overlapEndsMs } },
+      clock,
+    );
 
-    it("accepts tokens signed with the current or the previous secret while both are configured", () => {
+    it("accepts tokens signed with the current or the previous secret within the overlap", () => {
       expect(rotating(`Bearer ${mint("erin", NOW_S + 600, SECRET)}`)).toBe("erin");
       expect(rotating(`Bearer ${mint("erin", NOW_S + 600, OLD_SECRET)}`)).toBe("erin");
     });
@@ -69,6 +73,15 @@ describe("user tokens", () => {
     it("still refuses an expired token signed with the previous secret, and any other secret", () => {
       expect(rotating(`Bearer ${mint("erin", NOW_S - 1, OLD_SECRET)}`)).toBeUndefined();
       expect(rotating(`Bearer ${mint("erin", NOW_S + 600, "a-third-secret-0123456789abcdef0123")}`)).toBeUndefined();
+    });
+
+    it("refuses the previous secret's unexpired tokens once the overlap has ended, and still takes the current one's", () => {
+      const ended = userTokenVerifier(
+        { userTokenSecret: SECRET, userTokenPreviousSecret: { secret: OLD_SECRET, acceptedUntilMs: NOW_S * 1000 } },
+        clock,
+      );
+      expect(ended(`Bearer ${mint("erin", NOW_S + 600, OLD_SECRET)}`)).toBeUndefined();
+      expect(ended(`Bearer ${mint("erin", NOW_S + 600, SECRET)}`)).toBe("erin");
     });
 
     it("refuses the previous secret's tokens once it is no longer configured", () => {

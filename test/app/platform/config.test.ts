@@ -1,4 +1,4 @@
-import { loadConfig } from "../../../app/platform/config";
+import { loadConfig, loadSecretsSource } from "../../../app/platform/config";
 import { problemsOf } from "../support/config-problems";
 
 const valid = {
@@ -30,11 +30,35 @@ describe("loadConfig", () => {
     expect(config.redisReplicaAck).toBeUndefined();
   });
 
-  it("reads the buyer-token key being rotated out and the tokens' maximum lifetime", () => {
-    const config = loadConfig({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "p".repeat(32), SECKILL_USER_TOKEN_MAX_TTL_SECONDS: "7200" });
-    expect(config.userTokenPreviousSecret).toBe("p".repeat(32));
+  it("reads the buyer-token key being rotated out, accepted for the overlap after the rotation, and the tokens' maximum lifetime", () => {
+    const rotation = { SECKILL_USER_TOKEN_SECRET_PREVIOUS: "p".repeat(32), SECKILL_USER_TOKEN_SECRET_ROTATED_AT: "2026-12-07T18:00:00Z" };
+    const rotatedAtMs = Date.parse("2026-12-07T18:00:00Z");
+    const config = loadConfig({ ...valid, ...rotation, SECKILL_USER_TOKEN_MAX_TTL_SECONDS: "7200" });
+    // The overlap defaults to the tokens' maximum lifetime: no token signed before the rotation is cut short.
+    expect(config.userTokenPreviousSecret).toEqual({ secret: "p".repeat(32), acceptedUntilMs: rotatedAtMs + 7200_000 });
     expect(config.userTokenMaxTtlSeconds).toBe(7200);
+    expect(loadConfig({ ...valid, ...rotation, SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: "600" }).userTokenPreviousSecret).toEqual({
+      secret: "p".repeat(32),
+      acceptedUntilMs: rotatedAtMs + 600_000,
+    });
     expect(loadConfig({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "" }).userTokenPreviousSecret).toBeUndefined();
+    expect(problemsOf({ ...valid, SECKILL_USER_TOKEN_SECRET_PREVIOUS: "p".repeat(32) })).toEqual([
+      "SECKILL_USER_TOKEN_SECRET_ROTATED_AT is required with SECKILL_USER_TOKEN_SECRET_PREVIOUS",
+    ]);
+  });
+
+  it("takes the data stores' passwords from REDIS_PASSWORD and MYSQL_PASSWORD when the URLs carry none", () => {
+    const config = loadConfig({
+      ...valid,
+      MYSQL_URL: "mysql://seckill@db.internal:3307/seckill",
+      REDIS_PASSWORD: "r-pass",
+      MYSQL_PASSWORD: "m-pass",
+    });
+    expect(config.redis.password).toBe("r-pass");
+    expect(config.mysql.password).toBe("m-pass");
+    expect(problemsOf({ ...valid, MYSQL_PASSWORD: "m-pass" })).toEqual([
+      "MYSQL_PASSWORD is set while MYSQL_URL carries a password too: keep one",
+    ]);
   });
 
   it("waits for a replica with REDIS_REPLICA_ACK=1, 50 ms unless REDIS_REPLICA_ACK_TIMEOUT_MS says otherwise", () => {
@@ -84,8 +108,11 @@ describe("loadConfig", () => {
     ["MYSQL_URL", "postgres://u:p@h:5432/db"],
     ["SECKILL_ADMIN_TOKEN", "short"],
     ["SECKILL_USER_TOKEN_SECRET", "short"],
-    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "short"],
-    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "s".repeat(32)],
+    ["SECKILL_USER_TOKEN_SECRET_ROTATED_AT", "yesterday"],
+    ["SECKILL_USER_TOKEN_SECRET_ROTATED_AT", "2026-12-07 18:00"],
+    ["SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS", "-1"],
+    ["SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS", "604801"],
+    ["SECKILL_SECRETS_SOURCE", "kms"],
     ["SECKILL_USER_TOKEN_MAX_TTL_SECONDS", "59"],
     ["SECKILL_USER_TOKEN_MAX_TTL_SECONDS", "one day"],
     ["ORDER_QUEUE", "kafka"],
@@ -95,6 +122,35 @@ describe("loadConfig", () => {
     ["REDIS_REPLICA_ACK_TIMEOUT_MS", "5000"],
   ])("rejects %s=%s with a message naming the variable", (variable, value) => {
     const problems = problemsOf({ ...valid, [variable]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable} `));
+  });
+
+  const rotating = { SECKILL_USER_TOKEN_SECRET_ROTATED_AT: "2026-12-07T18:00:00Z" };
+  it.each([
+    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "short"],
+    ["SECKILL_USER_TOKEN_SECRET_PREVIOUS", "s".repeat(32)],
+  ])("rejects %s=%s (during a rotation) with a message naming the variable", (variable, value) => {
+    const problems = problemsOf({ ...valid, ...rotating, [variable]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable} `));
+  });
+
+  it.each([
+    ["SECKILL_SECRETS_REGION", "Hangzhou"],
+    ["SECKILL_SECRETS_ROLE", "a role"],
+    ["SECKILL_SECRETS_PREFIX", "seckill/prod"],
+    ["SECKILL_SECRETS_ENDPOINT", "ftp://oos"],
+    ["SECKILL_SECRETS_METADATA_HOST", "http://100.100.100.200"],
+  ])("rejects %s=%s under SECKILL_SECRETS_SOURCE=oos with a message naming the variable", (variable, value) => {
+    const oos = {
+      SECKILL_SECRETS_SOURCE: "oos",
+      SECKILL_SECRETS_REGION: "cn-hangzhou",
+      SECKILL_SECRETS_ROLE: "seckill-prod-ecs",
+      SECKILL_SECRETS_PREFIX: "/seckill/prod/",
+    };
+    expect(() => loadSecretsSource(oos)).not.toThrow();
+    const problems = problemsOf({ ...valid, ...oos, [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${variable} `));
   });
