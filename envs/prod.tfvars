@@ -67,10 +67,12 @@ mse_instance_count = 3
 
 log_level = "info"
 
-# Remote state: uncomment with your bucket and Tablestore lock table (primary key LockID, String).
-# state_backend = {
-#   bucket              = "my-company-tfstate"
-#   prefix              = "seckill/prod"
-#   tablestore_endpoint = "https://tf-lock.cn-hangzhou.ots.aliyuncs.com"
-#   tablestore_table    = "terraform_state_lock"
-# }
+# Remote state: the state holds every generated secret, so production keeps it in an encrypted OSS bucket only the
+# deploying operators may read (a guard rail refuses production without it). PLACEHOLDER: replace with your bucket and
+# Tablestore lock table (primary key LockID, String); `cdktf deploy` fails at init with these values.
+state_backend = {
+  bucket              = "placeholder-replace-with-your-tfstate-bucket"
+  prefix              = "seckill/prod"
+  tablestore_endpoint = "https://placeholder.cn-hangzhou.ots.aliyuncs.com"
+  tablestore_table    = "terraform_state_lock"
+}

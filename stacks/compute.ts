@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, ITerraformDependable } from "cdktf";
+import { Annotations, ITerraformDependable, dependable } from "cdktf";
 import { EssScalingConfiguration } from "../.gen/providers/alicloud/ess-scaling-configuration";
 import { EssScalingGroup } from "../.gen/providers/alicloud/ess-scaling-group";
 import { EssScalingRule } from "../.gen/providers/alicloud/ess-scaling-rule";
@@ -31,14 +31,20 @@ export interface ComputeProps extends ComputeConfig {
   readonly egress?: ITerraformDependable[];
 }
 
+/** The instance RAM role's name: the user data names it before the role exists (SECKILL_SECRETS_ROLE). */
+export function instanceRoleName(envName: string): string {
+  return `seckill-${envName}-ecs`;
+}
+
 /**
  * The app fleet: an auto-scaling group over the app vSwitches, registered in the ALB server group, tracking a
  * target metric, and pre-warmed by scheduled tasks before every sale window.
  */
 export class Compute extends Construct {
   public readonly scalingGroupId: string;
-  /** Instance RAM role: no policies yet; attach them when the app needs a cloud API. */
+  /** Instance RAM role; its policies are attached where the API they allow is used (SecretStore). */
   public readonly instanceRoleName: string;
+  private readonly launch: EssScalingConfiguration;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
     super(scope, id);
@@ -48,7 +54,7 @@ export class Compute extends Construct {
     for (const note of schedule.notes) Annotations.of(this).addWarning(`deploying during a sale window: ${note}`);
 
     const role = new RamRole(this, "instance-role", {
-      roleName: `${name}-ecs`,
+      roleName: instanceRoleName(props.envName),
       description: `Role of the seckill ${props.envName} app instances`,
       assumeRolePolicyDocument: JSON.stringify({
         Version: "1",
@@ -83,7 +89,7 @@ export class Compute extends Construct {
     });
     this.scalingGroupId = group.id;
 
-    new EssScalingConfiguration(this, "launch", {
+    this.launch = new EssScalingConfiguration(this, "launch", {
       scalingGroupId: group.id,
       scalingConfigurationName: `${name}-app`,
       instanceName: `${name}-app`,
@@ -97,6 +103,8 @@ export class Compute extends Construct {
       systemDiskEncrypted: true,
       roleName: role.roleName,
       userData: props.userData,
+      // The metadata service stays on: the service takes its role's credentials from it (token-required, app/platform/secrets.ts).
+      httpEndpoint: "enabled",
       active: true,
       enable: true,
       forceDelete: true,
@@ -131,5 +139,10 @@ export class Compute extends Construct {
         taskEnabled: true,
       });
     }
+  }
+
+  /** Makes instances wait for resources created after the group, such as a policy on the instance role. */
+  public bootAfter(...resources: ITerraformDependable[]): void {
+    this.launch.dependsOn = [...(this.launch.dependsOn ?? []), ...resources.map((resource) => dependable(resource))];
   }
 }

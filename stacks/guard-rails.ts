@@ -17,6 +17,8 @@ export interface GuardRailContext {
   readonly production: boolean;
   /** What tfvars asked for; Subscription permits prepaid Tair and PolarDB. */
   readonly dataStoreBilling: DataStoreBilling;
+  /** Whether the state (which holds every generated secret) lives in a remote backend (tfvars state_backend). */
+  readonly remoteState: boolean;
 }
 
 export interface GuardRailResource {
@@ -248,6 +250,44 @@ export const everyForwardLimited: Rule = (resources) => [
     ),
 ];
 
+/** Actions that read a secret's value, wildcards that include them among them. */
+const SECRET_READS = /^(\*|oos:\*|kms:\*|oos:GetSecretParameters?|oos:GetSecretParametersByPath|kms:GetSecretValue|kms:Decrypt)$/;
+
+export const secretReadsScoped: Rule = (resources) =>
+  ofType(resources, "alicloud_ram_policy").flatMap(({ path, config }) => {
+    const document = config.policy_document ?? config.document;
+    let statements: TerraformBlock[];
+    if (document === undefined) {
+      // The provider's statement blocks: effect, action, resource.
+      statements = ((config.statement ?? []) as TerraformBlock[]).map(({ effect, action, resource }) => ({
+        Effect: effect,
+        Action: action,
+        Resource: resource,
+      }));
+    } else {
+      try {
+        statements = (JSON.parse(String(document)) as { Statement?: TerraformBlock[] }).Statement ?? [];
+      } catch {
+        return [`${path}: policy_document is not literal JSON; write it as JSON so the secret-read check can verify it`];
+      }
+    }
+    const list = (value: unknown) => (Array.isArray(value) ? value : [value]).map(String);
+    return statements
+      .filter((statement) => statement.Effect === "Allow" && list(statement.Action).some((action) => SECRET_READS.test(action)))
+      .filter((statement) => list(statement.Resource).includes("*"))
+      .map(
+        (statement) =>
+          `${path}: grants ${list(statement.Action).join(", ")} on "*"; a policy may read only the secrets it names (their ARNs)`,
+      );
+  });
+
+export const productionStateIsRemote: Rule = (_resources, { production, remoteState }) =>
+  production && !remoteState
+    ? [
+        "Terraform state holds every generated secret: a production environment keeps it in the encrypted, access-controlled OSS backend; set state_backend in tfvars",
+      ]
+    : [];
+
 export const GUARD_RAILS: readonly Rule[] = [
   noPublicIngressExceptListenerPorts,
   dataStoresWhitelistNarrowly,
@@ -258,6 +298,8 @@ export const GUARD_RAILS: readonly Rule[] = [
   httpsListenersUseTls12,
   adminPlaneOffTheInternet,
   everyForwardLimited,
+  secretReadsScoped,
+  productionStateIsRemote,
 ];
 
 /** Runs every guard rail over the stack's synthesized resources. */

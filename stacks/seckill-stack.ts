@@ -1,14 +1,14 @@
 import { Construct, IConstruct } from "constructs";
-import { Aspects, Fn, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
+import { Aspects, IAspect, OssBackend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import type { ServiceEnvironment } from "../contract/service-env";
+import { secretParameterPrefix, type SecretParameter, type ServiceEnvironment } from "../contract/service-env";
 import { AlicloudProvider } from "../.gen/providers/alicloud/provider";
 import type { AppArtifact } from "../build/app-artifact";
 import type { NodeRuntime } from "../build/node-runtime";
 import { renderUserData, type UserDataProps } from "../userdata";
 import { AppArtifactBucket } from "./app-artifact-bucket";
 import { Cache } from "./cache";
-import { Compute } from "./compute";
+import { Compute, instanceRoleName } from "./compute";
 import type { EnvConfig } from "./config";
 import { Database } from "./database";
 import { GuardRails } from "./guard-rails";
@@ -17,6 +17,7 @@ import { Messaging } from "./messaging";
 import { Network } from "./network";
 import { Registry } from "./registry";
 import { Secret } from "./secret";
+import { SecretStore } from "./secret-store";
 import { StaticSite, pageOrigin } from "./static-site";
 
 /** Tags every taggable resource carries (resource-specific tags win, then tfvars `tags`). */
@@ -53,6 +54,8 @@ export class SeckillStack extends TerraformStack {
   public readonly messaging: Messaging;
   public readonly registry: Registry;
   public readonly compute: Compute;
+  /** What the secret store holds (Terraform expressions): never in the user data, only in the store and the state. */
+  public readonly secretValues: Readonly<Record<SecretParameter, string>>;
   /** The environment every app instance gets through its user data (values are Terraform expressions). */
   public readonly serviceEnv: ServiceEnvironment;
   /**
@@ -116,30 +119,22 @@ export class SeckillStack extends TerraformStack {
     const appSecrets = new Construct(this, "app-secrets");
     const adminToken = new Secret(appSecrets, "admin-token", { kind: "token", description: "Admin API bearer token" }).value;
     const userTokenSecret = new Secret(appSecrets, "user-token-secret", { kind: "token", description: "HMAC key of buyer tokens" }).value;
-    // Rotating the buyer-token key: the retired key, set (TF_VAR_user_token_secret_previous) for as long as tokens it signed
-    // may still be unexpired, so that replacing the current key logs nobody out (README, "Rotate the buyer-token secret").
-    const retiredUserTokenSecret = new TerraformVariable(appSecrets, "user-token-secret-previous", {
-      type: "string",
-      sensitive: true,
-      default: "",
-      description:
-        "SECKILL_USER_TOKEN_SECRET_PREVIOUS: the buyer-token key being rotated out (the old user_token_secret output); empty: none",
-      validation: [
-        {
-          condition: "${length(var.user_token_secret_previous) == 0 || length(var.user_token_secret_previous) >= 32}",
-          errorMessage: "user_token_secret_previous must be empty or the old user_token_secret (at least 32 characters).",
-        },
-      ],
-    });
-    retiredUserTokenSecret.overrideLogicalId("user_token_secret_previous");
+    this.secretValues = {
+      "admin-token": adminToken,
+      "user-token-secret": userTokenSecret,
+      "redis-password": cache.password,
+      "mysql-password": database.password,
+    };
     this.serviceEnv = {
       PORT: String(config.compute.appPort),
-      REDIS_URL: `redis://:${Fn.urlencode(cache.password)}@${cache.host}:${cache.port}`,
+      // No secret here, nor a reference to one: the service reads them from the store at start (SecretStore).
+      REDIS_URL: `redis://${cache.host}:${cache.port}`,
       ...(config.cache.replicaAck === "wait" ? { REDIS_REPLICA_ACK: "1" } : {}),
-      MYSQL_URL: `mysql://${database.username}:${Fn.urlencode(database.password)}@${database.host}:${database.port}/${database.databaseName}`,
-      SECKILL_ADMIN_TOKEN: adminToken,
-      SECKILL_USER_TOKEN_SECRET: userTokenSecret,
-      SECKILL_USER_TOKEN_SECRET_PREVIOUS: retiredUserTokenSecret.stringValue,
+      MYSQL_URL: `mysql://${database.username}@${database.host}:${database.port}/${database.databaseName}`,
+      SECKILL_SECRETS_SOURCE: "oos",
+      SECKILL_SECRETS_REGION: config.region,
+      SECKILL_SECRETS_ROLE: instanceRoleName(envName),
+      SECKILL_SECRETS_PREFIX: secretParameterPrefix(envName),
       ...(config.app.workers !== undefined ? { WORKERS: String(config.app.workers) } : {}),
       ORDER_QUEUE: "rocketmq",
       ROCKETMQ_ENDPOINTS: messaging.vpcEndpoint,
@@ -180,6 +175,21 @@ export class SeckillStack extends TerraformStack {
       egress: network.egress,
     });
 
+    const secretStore = new SecretStore(this, "secret-store", {
+      envName,
+      region: config.region,
+      values: this.secretValues,
+      descriptions: {
+        "admin-token": "admin API bearer token",
+        "user-token-secret": "HMAC key of buyer tokens",
+        "redis-password": "Tair password",
+        "mysql-password": "PolarDB app account password",
+      },
+      readerRoleName: this.compute.instanceRoleName,
+    });
+    // An instance reads its secrets at start: they, and its role's right to read them, exist before it boots.
+    this.compute.bootAfter(...secretStore.parameters, secretStore.readPermission);
+
     const output = (id: string, value: string, description: string, sensitive = false) =>
       new TerraformOutput(this, id, { value, description, sensitive });
     output("public_url", ingress.publicUrl, "Where shoppers, the sale page and the smoke test reach the service");
@@ -210,10 +220,17 @@ export class SeckillStack extends TerraformStack {
     output("rocketmq_dead_letter_topic", messaging.deadLetterTopic, "Order events the writer gave up on");
     output("rocketmq_consumer_group", messaging.orderWriterGroup, "Order writer consumer group");
     output("nacos_server_addr", registry.serverAddr, "MSE Nacos intranet address");
+    output("secrets_prefix", secretStore.prefix, "Name prefix of the OOS encrypted parameters holding the secrets");
     output("redis_password", cache.password, "Tair password", true);
     output("mysql_password", database.password, "PolarDB app account password", true);
-    output("admin_token", adminToken, "SECKILL_ADMIN_TOKEN (admin API bearer token)", true);
-    output("user_token_secret", userTokenSecret, "SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with)", true);
+    const rotatedNote = "as generated; after a rotation the OOS parameter holds the current one";
+    output("admin_token", adminToken, `SECKILL_ADMIN_TOKEN (admin API bearer token), ${rotatedNote}`, true);
+    output(
+      "user_token_secret",
+      userTokenSecret,
+      `SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with), ${rotatedNote}`,
+      true,
+    );
 
     Aspects.of(this).add(new DefaultTags({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...config.tags }));
     this.node.addValidation(
@@ -222,6 +239,7 @@ export class SeckillStack extends TerraformStack {
         listenerPorts: ingress.listenerPorts,
         production: config.production,
         dataStoreBilling: config.dataStores.billing,
+        remoteState: config.stateBackend !== undefined,
       }),
     );
   }

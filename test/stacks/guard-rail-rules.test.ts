@@ -12,11 +12,19 @@ import {
   ossBucketsPrivateAndEncrypted,
   productionDeletionProtection,
   productionServesHttpsOnly,
+  productionStateIsRemote,
+  secretReadsScoped,
   type GuardRailContext,
   type GuardRailResource,
 } from "../../stacks/guard-rails";
 
-const context: GuardRailContext = { vpcCidr: "10.0.0.0/16", listenerPorts: [80, 443], production: false, dataStoreBilling: "PayAsYouGo" };
+const context: GuardRailContext = {
+  vpcCidr: "10.0.0.0/16",
+  listenerPorts: [80, 443],
+  production: false,
+  dataStoreBilling: "PayAsYouGo",
+  remoteState: false,
+};
 
 function resource(type: string, config: Record<string, unknown>, name = type): GuardRailResource {
   return { type, address: `${type}.${name}`, path: `stack/${name}`, config };
@@ -253,5 +261,52 @@ describe("the ALB listener rails", () => {
         "stack/unset: security_policy_id unset (ALB's default, tls_cipher_policy_1_0) admits TLS older than 1.2; tls_security_policy takes tls_cipher_policy_1_2, tls_cipher_policy_1_2_strict, tls_cipher_policy_1_2_strict_with_1_3",
       ]);
     });
+  });
+});
+
+describe("secretReadsScoped", () => {
+  const policy = (statement: object, name = "policy") =>
+    resource("alicloud_ram_policy", { policy_document: JSON.stringify({ Version: "1", Statement: [statement] }) }, name);
+
+  it("lets a policy read secrets it names, and grant other actions on *", () => {
+    const named = policy({
+      Effect: "Allow",
+      Action: ["oos:GetSecretParameter"],
+      Resource: ["acs:oos:cn-hangzhou:1:secretparameter/seckill/dev/a"],
+    });
+    const kms = policy({ Effect: "Allow", Action: "kms:GetSecretValue", Resource: "acs:kms:cn-hangzhou:1:secret/*" });
+    const logs = policy({ Effect: "Allow", Action: ["log:PostLogStoreLogs"], Resource: "*" });
+    const deny = policy({ Effect: "Deny", Action: ["oos:*"], Resource: "*" });
+    expect(secretReadsScoped([named, kms, logs, deny], context)).toEqual([]);
+  });
+
+  it.each(["oos:GetSecretParameters", "oos:GetSecretParametersByPath", "kms:GetSecretValue", "kms:Decrypt", "oos:*", "kms:*", "*"])(
+    "refuses %s on *",
+    (action) => {
+      expect(secretReadsScoped([policy({ Effect: "Allow", Action: [action], Resource: ["*"] })], context)).toEqual([
+        `stack/policy: grants ${action} on "*"; a policy may read only the secrets it names (their ARNs)`,
+      ]);
+    },
+  );
+
+  it("reads the provider's statement blocks too", () => {
+    const blocks = resource("alicloud_ram_policy", { statement: [{ effect: "Allow", action: ["kms:GetSecretValue"], resource: ["*"] }] });
+    expect(secretReadsScoped([blocks], context)).toEqual([
+      'stack/alicloud_ram_policy: grants kms:GetSecretValue on "*"; a policy may read only the secrets it names (their ARNs)',
+    ]);
+  });
+
+  it("refuses a document it cannot read", () => {
+    expect(secretReadsScoped([resource("alicloud_ram_policy", { policy_document: '${file("policy.json")}' })], context)).toEqual([
+      "stack/alicloud_ram_policy: policy_document is not literal JSON; write it as JSON so the secret-read check can verify it",
+    ]);
+  });
+});
+
+describe("productionStateIsRemote", () => {
+  it("refuses production with local state, and lets the rest through", () => {
+    expect(productionStateIsRemote([], { ...context, production: true })).toHaveLength(1);
+    expect(productionStateIsRemote([], { ...context, production: true, remoteState: true })).toEqual([]);
+    expect(productionStateIsRemote([], context)).toEqual([]);
   });
 });

@@ -5,14 +5,16 @@ import { App, TerraformResource, Testing } from "cdktf";
 import { AlbListener } from "../../.gen/providers/alicloud/alb-listener";
 import { AlbRule } from "../../.gen/providers/alicloud/alb-rule";
 import { OssBucket } from "../../.gen/providers/alicloud/oss-bucket";
+import { RamPolicy } from "../../.gen/providers/alicloud/ram-policy";
 import { SecurityGroupRule } from "../../.gen/providers/alicloud/security-group-rule";
 import { Messaging } from "../../stacks/messaging";
 import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_BUILD } from "./support/artifact";
 
-/** What production needs besides `production = true`: a pinned image, HTTPS and the operators' networks. */
-const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
+const REMOTE_STATE = `state_backend = {\n  bucket = "acme-tfstate"\n  tablestore_endpoint = "https://tf-lock.cn-hangzhou.ots.aliyuncs.com"\n  tablestore_table = "terraform_state_lock"\n}\n`;
+/** What production needs besides `production = true`: a pinned image, HTTPS, the operators' networks and remote state. */
+const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n${REMOTE_STATE}`;
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
   return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
@@ -286,6 +288,28 @@ describe("guard rails", () => {
       const message = synthError(stack);
       expect(message).toContain("seckill-test/public-bucket: acl public-read makes the bucket public; keep it private");
       expect(message).toContain("seckill-test/public-bucket: no server_side_encryption_rule; encrypt the bucket at rest");
+    });
+  });
+
+  describe("secrets: read only by name, and production state kept remote", () => {
+    test('a policy granting a secret read on "*" fails synth', async () => {
+      const stack = await stackOf(MINIMAL_TFVARS);
+      new RamPolicy(stack, "read-everything", {
+        policyName: "read-everything",
+        policyDocument: JSON.stringify({
+          Version: "1",
+          Statement: [{ Effect: "Allow", Action: ["oos:GetSecretParameters"], Resource: "*" }],
+        }),
+      });
+      expect(synthError(stack)).toContain(
+        'seckill-test/read-everything: grants oos:GetSecretParameters on "*"; a policy may read only the secrets it names (their ARNs)',
+      );
+    });
+
+    test("production without a remote state backend fails synth, naming state_backend", async () => {
+      expect(synthError(await stackOf(PRODUCTION_TFVARS.replace(REMOTE_STATE, "")))).toContain(
+        "Terraform state holds every generated secret: a production environment keeps it in the encrypted, access-controlled OSS backend; set state_backend in tfvars",
+      );
     });
   });
 });

@@ -10,6 +10,8 @@ import { schemaViolations } from "../support/schema-conformance";
 import { Synthesized, TEST_NOW, expressionsOf, synthesize } from "./support/synth";
 import { allowedValueViolations } from "./support/provider-allowed-values";
 import { renderBootScript } from "../../userdata";
+import { SECRET_PARAMETERS, type SecretParameter } from "../../contract/service-env";
+import { ROTATED_IN_THE_STORE } from "../../stacks/secret-store";
 
 const ENVS = readdirSync("envs")
   .filter((name) => name.endsWith(".tfvars"))
@@ -386,7 +388,16 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       // The image comes from tfvars, never from a lookup of the newest one.
       expect(launch.image_id).toBe(s.config.compute.imageId);
       expect(s.json.data.alicloud_images).toBeUndefined();
-      expect(launch.depends_on).toEqual([expect.stringMatching(/^alicloud_polardb_account_privilege\./)]);
+      // The grant, the secrets and the role's right to read them exist before any instance boots.
+      expect([...launch.depends_on].sort()).toEqual([
+        expect.stringMatching(/^alicloud_oos_secret_parameter\./),
+        expect.stringMatching(/^alicloud_oos_secret_parameter\./),
+        expect.stringMatching(/^alicloud_oos_secret_parameter\./),
+        expect.stringMatching(/^alicloud_oos_secret_parameter\./),
+        expect.stringMatching(/^alicloud_polardb_account_privilege\./),
+        expect.stringMatching(/^alicloud_ram_role_policy_attachment\./),
+      ]);
+      expect(launch.http_endpoint).toBe("enabled");
       const trust = JSON.parse(s.one("alicloud_ram_role").assume_role_policy_document);
       expect(trust.Statement).toEqual([{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: ["ecs.aliyuncs.com"] } }]);
     });
@@ -492,13 +503,67 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       });
     });
 
-    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password (TF_VAR_user_token_secret_previous is the app's)", () => {
-      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password", "user_token_secret_previous"]);
+    test("passwords are generated, or taken from sensitive TF_VAR_tair_password / TF_VAR_polardb_password", () => {
+      expect(Object.keys(s.json.variable ?? {}).sort()).toEqual(["polardb_password", "tair_password"]);
       for (const variable of Object.values(s.json.variable ?? {}))
         expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
       expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
       expect(s.ref(s.stack.database.password)).toMatch(/^\$\{coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\}$/);
       expect(s.resources("random_password")).toHaveLength(4);
+    });
+  });
+
+  describe("secret store", () => {
+    const parameters = () => s.resources("alicloud_oos_secret_parameter");
+
+    test("one OOS encrypted parameter per secret, named /seckill/<env>/<name>, holding the generated or TF_VAR_* value", () => {
+      expect(
+        parameters()
+          .map((parameter) => parameter.secret_parameter_name)
+          .sort(),
+      ).toEqual(
+        Object.keys(SECRET_PARAMETERS)
+          .map((name) => `/seckill/${envName}/${name}`)
+          .sort(),
+      );
+      for (const [name, value] of Object.entries(s.stack.secretValues)) {
+        const parameter = parameters().find((candidate) => candidate.secret_parameter_name === `/seckill/${envName}/${name}`)!;
+        expect(parameter).toMatchObject({ type: "Secret", value: s.ref(value) });
+        // The store owns what it rotates: Terraform does not write the generated value back over a new version.
+        expect(parameter.lifecycle?.ignore_changes).toEqual(ROTATED_IN_THE_STORE.includes(name as SecretParameter) ? ["value"] : undefined);
+      }
+    });
+
+    test("the instance role gets one policy, reading exactly the stack's parameters", () => {
+      const policy = s.one("alicloud_ram_policy");
+      const account = `\${data.alicloud_account.${Object.keys(s.json.data.alicloud_account).find((name) => name.startsWith("secret-store"))}.id}`;
+      expect(JSON.parse(policy.policy_document)).toEqual({
+        Version: "1",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["oos:GetSecretParameter", "oos:GetSecretParameters"],
+            Resource: Object.keys(SECRET_PARAMETERS).map(
+              (name) => `acs:oos:${s.config.region}:${account}:secretparameter/seckill/${envName}/${name}`,
+            ),
+          },
+          { Effect: "Allow", Action: ["kms:GetSecretValue"], Resource: [`acs:kms:${s.config.region}:${account}:secret/*`] },
+        ],
+      });
+      expect(s.one("alicloud_ram_role_policy_attachment")).toMatchObject({
+        policy_name: `\${alicloud_ram_policy.${Object.keys(s.json.resource.alicloud_ram_policy)[0]}.policy_name}`,
+        policy_type: "Custom",
+        role_name: s.ref(s.stack.compute.instanceRoleName),
+      });
+    });
+
+    test("no secret, nor a reference to one, is in the user data or anywhere in the scaling configuration", () => {
+      const launch = JSON.stringify(s.one("alicloud_ess_scaling_configuration"));
+      const references = Object.values(s.stack.secretValues).flatMap((value) => expressionsOf(s.ref(value)));
+      expect(references.length).toBeGreaterThan(0);
+      for (const reference of references) expect(launch).not.toContain(reference);
+      expect(launch).not.toMatch(/random_password|var\.[a-z_]*password|var\.user_token|alicloud_oos_secret_parameter\.[^"]*\.value/);
+      expect(launch).not.toMatch(/\bvar\./);
     });
   });
 
@@ -576,8 +641,10 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       "PORT",
       "REDIS_URL",
       "MYSQL_URL",
-      "SECKILL_ADMIN_TOKEN",
-      "SECKILL_USER_TOKEN_SECRET",
+      "SECKILL_SECRETS_SOURCE",
+      "SECKILL_SECRETS_REGION",
+      "SECKILL_SECRETS_ROLE",
+      "SECKILL_SECRETS_PREFIX",
       "ORDER_QUEUE",
       "ROCKETMQ_ENDPOINTS",
       "ROCKETMQ_NAMESPACE",
@@ -588,7 +655,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       "LOG_LEVEL",
     ];
 
-    test("the service environment points at this stack's endpoints, secrets and names", () => {
+    test("the service environment points at this stack's endpoints, secret store and names", () => {
       const env = Object.fromEntries(Object.entries(s.stack.serviceEnv).map(([key, value]) => [key, s.ref(value)]));
       expect(Object.keys(env)).toEqual(expect.arrayContaining(WIRED_KEYS));
       expect(env).toMatchObject({
@@ -604,17 +671,27 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       });
       const tair = expressionsOf(s.ref(s.stack.cache.host))[0];
       expect(env.REDIS_URL).toMatch(
-        /^redis:\/\/:\$\{urlencode\(coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_redis_tair_instance\.[^.]+\.connection_domain\}:\$\{alicloud_redis_tair_instance\.[^.]+\.port\}$/,
+        /^redis:\/\/\$\{alicloud_redis_tair_instance\.[^.]+\.connection_domain\}:\$\{alicloud_redis_tair_instance\.[^.]+\.port\}$/,
       );
       expect(env.REDIS_URL).toContain(tair);
       expect(env.MYSQL_URL).toMatch(
-        /^mysql:\/\/\$\{alicloud_polardb_account\.[^.]+\.account_name\}:\$\{urlencode\(coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\)\}@\$\{alicloud_polardb_cluster\.[^.]+\.connection_string\}:\$\{alicloud_polardb_cluster\.[^.]+\.port\}\/\$\{alicloud_polardb_database\.[^.]+\.db_name\}$/,
+        /^mysql:\/\/\$\{alicloud_polardb_account\.[^.]+\.account_name\}@\$\{alicloud_polardb_cluster\.[^.]+\.connection_string\}:\$\{alicloud_polardb_cluster\.[^.]+\.port\}\/\$\{alicloud_polardb_database\.[^.]+\.db_name\}$/,
       );
-      expect(env.SECKILL_ADMIN_TOKEN).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
-      expect(env.SECKILL_USER_TOKEN_SECRET).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
-      expect(env.SECKILL_ADMIN_TOKEN).not.toBe(env.SECKILL_USER_TOKEN_SECRET);
-      // Empty unless a rotation sets TF_VAR_user_token_secret_previous; the service reads empty as unset.
-      expect(env.SECKILL_USER_TOKEN_SECRET_PREVIOUS).toBe("${var.user_token_secret_previous}");
+      // Only where the secrets are: the region, the role and the parameters' names.
+      expect(env).toMatchObject({
+        SECKILL_SECRETS_SOURCE: "oos",
+        SECKILL_SECRETS_REGION: s.config.region,
+        SECKILL_SECRETS_ROLE: `seckill-${envName}-ecs`,
+        SECKILL_SECRETS_PREFIX: `/seckill/${envName}/`,
+      });
+      for (const secret of [
+        "SECKILL_ADMIN_TOKEN",
+        "SECKILL_USER_TOKEN_SECRET",
+        "SECKILL_USER_TOKEN_SECRET_PREVIOUS",
+        "REDIS_PASSWORD",
+        "MYSQL_PASSWORD",
+      ])
+        expect(env[secret]).toBeUndefined();
       if (s.config.app.workers === undefined) expect(env.WORKERS).toBeUndefined();
       else expect(env.WORKERS).toBe(String(s.config.app.workers));
       expect(env.REDIS_REPLICA_ACK).toBe(s.config.cache.replicaAck === "wait" ? "1" : undefined);
@@ -682,14 +759,11 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         .map(([name]) => name)
         .sort();
       expect(sensitive).toEqual(["admin_token", "mysql_password", "redis_password", "user_token_secret"]);
-      const secretValues = [
-        s.stack.cache.password,
-        s.stack.database.password,
-        s.stack.serviceEnv.SECKILL_ADMIN_TOKEN,
-        s.stack.serviceEnv.SECKILL_USER_TOKEN_SECRET,
-      ].map((value) => s.ref(value));
+      const secretValues = Object.values(s.stack.secretValues).map((value) => s.ref(value));
       const leaking = Object.entries(s.json.output).filter(
-        ([, output]) => !output.sensitive && secretValues.some((secret) => String(output.value).includes(expressionsOf(secret)[0])),
+        ([, output]) =>
+          !output.sensitive &&
+          secretValues.some((secret) => expressionsOf(secret).some((expression) => String(output.value).includes(expression))),
       );
       expect(leaking).toEqual([]);
     });

@@ -2,20 +2,17 @@
  * The stack and the service agree on the service's environment: what the stack sets, with every apply-time value
  * replaced by a sample of what Terraform fills in, is a configuration the service starts with.
  */
-import { loadConfig } from "../../app/platform/config";
-import { SERVICE_ENV_VARS } from "../../contract/service-env";
+import { loadConfig, loadSecretsSource } from "../../app/platform/config";
+import { SECRET_PARAMETERS, SERVICE_ENV_VARS } from "../../contract/service-env";
 import { configFromTfvars, expressionsOf, MINIMAL_TFVARS, synthesize, type Synthesized } from "./support/synth";
 
 /** What Terraform puts where the stack's expressions are, by the attribute the expression reads. */
 const SAMPLES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\.result\)*\}$/, "S4mple-generated-secret-of-forty-eight-characters"],
   [/\.(connection_domain|connection_string|intranet_domain)\}$/, "r-bp1example.redis.rds.aliyuncs.com"],
   [/\.port\}$/, "6379"],
   [/\.endpoint_url if /, "rmq-cn-example.cn-hangzhou.rmq.aliyuncs.com:8080"],
   [/\.(account_name|db_name)\}$/, "seckill"],
   [/\.(id|topic_name|consumer_group_id)\}$/, "rmq-cn-example_orders"],
-  // Empty unless an operator rotating the buyer-token key sets it.
-  [/^\$\{var\.user_token_secret_previous\}$/, ""],
 ];
 
 /** The value as Terraform would hand it to the instance: each `${…}` expression replaced by its sample. */
@@ -40,9 +37,18 @@ describe.each(["dev", "prod"])("the service environment of envs/%s.tfvars", (env
     for (const name of Object.keys(s.stack.serviceEnv)) expect(SERVICE_ENV_VARS).toContain(name);
   });
 
-  it("is accepted by the service once Terraform has filled in its values", () => {
+  it("is accepted by the service once Terraform has filled in its values and the secret store its secrets", () => {
     const env = Object.fromEntries(Object.entries(s.stack.serviceEnv).map(([name, value]) => [name, withSamples(s, value)]));
-    const config = loadConfig(env);
+    expect(loadSecretsSource(env)).toMatchObject({
+      source: "oos",
+      region: s.config.region,
+      role: `seckill-${envName}-ecs`,
+      prefix: `/seckill/${envName}/`,
+    });
+    const fromTheStore = Object.fromEntries(
+      Object.values(SECRET_PARAMETERS).map((name) => [name, "S4mple-secret-of-forty-eight-characters-0123456"]),
+    );
+    const config = loadConfig({ ...env, ...fromTheStore });
     expect(config.orderQueue).toBe("rocketmq");
     expect(config.rocketmq?.connection.endpoints).toBe("rmq-cn-example.cn-hangzhou.rmq.aliyuncs.com:8080");
     expect(config.redis.host).toBe("r-bp1example.redis.rds.aliyuncs.com");

@@ -28,7 +28,13 @@ function build(props: Partial<StaticSiteProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "static-site-test");
   new AlicloudProvider(stack, "alicloud", { region: "cn-hangzhou" });
   stack.node.addValidation(
-    new GuardRails(stack, { vpcCidr: "10.0.0.0/16", listenerPorts: [80], production: false, dataStoreBilling: "PayAsYouGo" }),
+    new GuardRails(stack, {
+      vpcCidr: "10.0.0.0/16",
+      listenerPorts: [80],
+      production: false,
+      dataStoreBilling: "PayAsYouGo",
+      remoteState: false,
+    }),
   );
   const site = new StaticSite(stack, "page", { envName: "dev", apiBaseUrl: API, pageDir: WEB, ...props });
   return { stack, site };
