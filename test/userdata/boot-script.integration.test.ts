@@ -30,7 +30,7 @@ if (!shellcheckAvailable) console.log("skipped: shellcheck of userdata/boot.sh (
   });
 
   it("finds nothing in the rendered script, its header and an escaped quote included", () => {
-    const script = renderBootScript({ ...TEST_PROPS, serviceEnv: { SECKILL_ADMIN_TOKEN: "it's" } });
+    const script = renderBootScript({ ...TEST_PROPS, serviceEnv: { APP_NOTE: "it's" } });
     const check = spawnSync("shellcheck", ["-"], { input: script, encoding: "utf8" });
     expect(check.stdout + check.stderr).toBe("");
     expect(check.status).toBe(0);

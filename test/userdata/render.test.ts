@@ -21,8 +21,7 @@ describe("renderBootScript", () => {
     expect(header.startsWith("#!/bin/bash\n")).toBe(true);
     expect(header.slice("#!/bin/bash\n".length).split("\n").filter(Boolean)).toEqual([
       '# seckill node bootstrap for "test", rendered by userdata/: the inputs of userdata/boot.sh, then the script.',
-      "# Anyone allowed to describe the instance can read this user data and so the secrets below; on the instance they",
-      "# are in a root-only (0600) file.",
+      "# No secrets: the service reads them at start from the store SECKILL_SECRETS_* names, with the instance's RAM role.",
       "ENV_NAME='test'",
       "APP_PORT='8080'",
       `NODE_VERSION='${NODE_VERSION}'`,
@@ -34,16 +33,18 @@ describe("renderBootScript", () => {
       "  'NODE_ENV=production'",
       "  'PORT=8080'",
       "  'REDIS_URL=redis://127.0.0.1:6379'",
-      "  'MYSQL_URL=mysql://root:@127.0.0.1:3306/seckill'",
-      `  'SECKILL_ADMIN_TOKEN=${"a".repeat(32)}'`,
-      `  'SECKILL_USER_TOKEN_SECRET=${"b".repeat(32)}'`,
+      "  'MYSQL_URL=mysql://root@127.0.0.1:3306/seckill'",
+      "  'SECKILL_SECRETS_SOURCE=oos'",
+      "  'SECKILL_SECRETS_REGION=cn-hangzhou'",
+      "  'SECKILL_SECRETS_ROLE=seckill-test-ecs'",
+      "  'SECKILL_SECRETS_PREFIX=/seckill/test/'",
       ")",
     ]);
   });
 
   it("quotes every value for bash, a single quote in a value included", () => {
-    const quoting = renderBootScript({ ...TEST_PROPS, serviceEnv: { SECKILL_ADMIN_TOKEN: `it's $HOME \`id\` \${PATH} "x" \\` } });
-    expect(headerOf(quoting)).toContain(`\n  'SECKILL_ADMIN_TOKEN=it'\\''s $HOME \`id\` \${PATH} "x" \\'\n`);
+    const quoting = renderBootScript({ ...TEST_PROPS, serviceEnv: { APP_NOTE: `it's $HOME \`id\` \${PATH} "x" \\` } });
+    expect(headerOf(quoting)).toContain(`\n  'APP_NOTE=it'\\''s $HOME \`id\` \${PATH} "x" \\'\n`);
   });
 
   it("shows each apply-time value as the caller asks, in place and quoted like any value", () => {
@@ -68,6 +69,9 @@ describe("renderBootScript", () => {
     ["a lower-case variable name", { serviceEnv: { redis_url: "x" } }, /serviceEnv key "redis_url"/],
     ["a value with a line break", { serviceEnv: { LOG_LEVEL: "info\nFOO=bar" } }, /serviceEnv LOG_LEVEL contains a line break/],
     ["a PORT that is not appPort", { serviceEnv: { PORT: "9090" } }, /serviceEnv PORT "9090" differs from appPort 8080/],
+    ["a secret", { serviceEnv: { SECKILL_ADMIN_TOKEN: "a".repeat(32) } }, /serviceEnv SECKILL_ADMIN_TOKEN is a secret/],
+    ["a database password", { serviceEnv: { MYSQL_PASSWORD: "pw" } }, /serviceEnv MYSQL_PASSWORD is a secret/],
+    ["the buyer-token key being rotated out", { serviceEnv: { SECKILL_USER_TOKEN_SECRET_PREVIOUS: "p".repeat(32) } }, /is a secret/],
     ["a runtime URL with a quote", { runtimeUrl: "https://bucket'/node.tgz" }, /runtimeUrl/],
     ["a runtime URL without a scheme", { runtimeUrl: "bucket.oss-cn-hangzhou-internal.aliyuncs.com/node.tgz" }, /runtimeUrl/],
     ["a runtime SHA-256 that is not 64 hex digits", { runtimeSha256: "abc" }, /runtimeSha256 "abc"/],

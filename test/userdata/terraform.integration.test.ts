@@ -21,7 +21,7 @@ if (!terraformAvailable) console.log("skipped: the Terraform round trip of the u
 const applyTimeValues = {
   redis_host: "r-bp1example.redis.rds.aliyuncs.com",
   db_password: `p"w\\d$\`x\`\${PATH}%{y}'q'`,
-  admin_token: "t".repeat(40),
+  topic: "t".repeat(40),
   bucket: "seckill-test-app-1234567890123456",
 };
 
@@ -46,7 +46,7 @@ const applyTimeValues = {
         ...TEST_PROPS.serviceEnv,
         REDIS_URL: `redis://${value("redis_host")}:6379`,
         MYSQL_URL: `mysql://seckill:${value("db_password")}@pc-example.rwlb.rds.aliyuncs.com:3306/seckill`,
-        SECKILL_ADMIN_TOKEN: value("admin_token"),
+        ROCKETMQ_TOPIC: value("topic"),
         // A token that is itself an expression with quoted strings inside (as the stack's endpoint lookups are).
         ROCKETMQ_ENDPOINTS: expression(value("redis_host")),
         // Literal text that HCL would read as template syntax.

@@ -19,9 +19,11 @@ export const TEST_PROPS = {
   artifactSha256: "5".repeat(64),
   serviceEnv: {
     REDIS_URL: "redis://127.0.0.1:6379",
-    MYSQL_URL: "mysql://root:@127.0.0.1:3306/seckill",
-    SECKILL_ADMIN_TOKEN: "a".repeat(32),
-    SECKILL_USER_TOKEN_SECRET: "b".repeat(32),
+    MYSQL_URL: "mysql://root@127.0.0.1:3306/seckill",
+    SECKILL_SECRETS_SOURCE: "oos",
+    SECKILL_SECRETS_REGION: "cn-hangzhou",
+    SECKILL_SECRETS_ROLE: "seckill-test-ecs",
+    SECKILL_SECRETS_PREFIX: "/seckill/test/",
   },
 };
 
