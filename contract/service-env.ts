@@ -31,8 +31,8 @@ export const SERVICE_ENV = {
   SECKILL_SECRETS_REGION: "region of the OOS parameters; required with `SECKILL_SECRETS_SOURCE=oos`",
   SECKILL_SECRETS_ROLE: "the instance RAM role whose STS credentials read them; required with `SECKILL_SECRETS_SOURCE=oos`",
   SECKILL_SECRETS_PREFIX:
-    "the parameters' common name prefix (`/seckill/<env>/`): `admin-token`, `user-token-secret`, `redis-password`, `mysql-password` follow it; required with `SECKILL_SECRETS_SOURCE=oos`",
-  SECKILL_SECRETS_ENDPOINT: "the OOS API endpoint URL (default `https://oos.<region>.aliyuncs.com`)",
+    "the parameters' common name prefix (`seckill/<env>/`): `admin-token`, `user-token-secret`, `redis-password`, `mysql-password` follow it; required with `SECKILL_SECRETS_SOURCE=oos`",
+  SECKILL_SECRETS_ENDPOINT: "the OOS API endpoint URL (default the VPC endpoint `https://oos-vpc.<region>.aliyuncs.com`)",
   SECKILL_SECRETS_METADATA_HOST:
     "host[:port] of the instance metadata service the role's credentials come from (default `100.100.100.200`; tests point it at a double)",
   WORKERS: "HTTP worker processes (default: one per CPU)",
@@ -75,5 +75,5 @@ export const ROTATING_SECRET_PARAMETER: SecretParameter = "user-token-secret";
 
 /** The store's name prefix of an environment's parameters (SECKILL_SECRETS_PREFIX). */
 export function secretParameterPrefix(envName: string): string {
-  return `/seckill/${envName}/`;
+  return `seckill/${envName}/`;
 }

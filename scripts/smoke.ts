@@ -38,7 +38,8 @@ const USAGE = `Usage: npm run smoke -- (--url <base-url> | --stack seckill-<env>
 
 Runs a small flash sale against a deployed seckill service and checks it end to end.
 Needs SECKILL_ADMIN_TOKEN (creates the sale) and SECKILL_USER_TOKEN_SECRET (signs buyer tokens);
-with --stack, the stack's admin_token and user_token_secret outputs stand in for unset variables.
+with --stack, the stack's admin_token and user_token_secret outputs stand in for unset variables
+(the values Terraform generated: after a rotation, set them from the OOS parameters, README "Secrets").
 Run it from an operator machine inside the stack's admin_cidrs: the load balancer answers the
 admin plane (/healthz, /readyz, /admin/*, /metrics) 404 for everyone else.
 

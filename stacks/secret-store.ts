@@ -8,7 +8,7 @@ import { SECRET_PARAMETERS, secretParameterPrefix, type SecretParameter } from "
 /** The secrets only the store changes after they are created: rotated with a new version, then a rolling restart. */
 export const ROTATED_IN_THE_STORE: readonly SecretParameter[] = ["admin-token", "user-token-secret"];
 
-/** What the instances may do with the store: read these parameters, and the KMS secrets OOS keeps them in. */
+/** What the instances may do with the parameters (besides reading the KMS secrets OOS keeps them in). */
 export const SECRET_READ_ACTIONS = ["oos:GetSecretParameter", "oos:GetSecretParameters"] as const;
 
 export interface SecretStoreProps {
@@ -23,8 +23,11 @@ export interface SecretStoreProps {
 }
 
 /**
- * The environment's secrets as OOS encrypted parameters (`/seckill/<env>/<name>`, KMS-encrypted with OOS's default
+ * The environment's secrets as OOS encrypted parameters (`seckill/<env>/<name>`, KMS-encrypted with OOS's default
  * key: no KMS instance to pay for), and one RAM policy on the instance role that reads exactly those.
+ *
+ * The names have no leading slash: the ARNs below are then the documented form (`secretparameter/<name>`, and the
+ * KMS secret OOS keeps the value in, `secret/oos/<name>`, as Alibaba Cloud's own example policy grants them).
  *
  * The provider reads a parameter back without WithDecryption (service_alicloud_oos_v2.go, DescribeOosSecretParameter)
  * and sets `value` from the answer (resource_alicloud_oos_secret_parameter.go:184), so Terraform would write the
@@ -54,18 +57,24 @@ export class SecretStore extends Construct {
     );
 
     const account = new DataAlicloudAccount(this, "account");
-    // The OOS ARN names a parameter without its leading slash: secretparameter/seckill/<env>/<name>.
-    const arn = (name: SecretParameter) => `acs:oos:${props.region}:${account.id}:secretparameter${this.prefix}${name}`;
+    const arn = (service: "oos" | "kms", resource: string) => `acs:${service}:${props.region}:${account.id}:${resource}`;
     const policy = new RamPolicy(this, "read-policy", {
       policyName: `seckill-${props.envName}-read-secrets`,
       description: `The seckill ${props.envName} instances read their secrets (${this.prefix}*) at start`,
       policyDocument: JSON.stringify({
         Version: "1",
         Statement: [
-          { Effect: "Allow", Action: [...SECRET_READ_ACTIONS], Resource: names.map(arn) },
-          // OOS decrypts with the caller's KMS permission (GetSecretParameter(s): "permission to call KMS GetSecretValue").
-          // OOS does not document the name of the KMS secret behind a parameter, so the grant is the region's secrets.
-          { Effect: "Allow", Action: ["kms:GetSecretValue"], Resource: [`acs:kms:${props.region}:${account.id}:secret/*`] },
+          {
+            Effect: "Allow",
+            Action: [...SECRET_READ_ACTIONS],
+            Resource: names.map((name) => arn("oos", `secretparameter/${this.prefix}${name}`)),
+          },
+          // OOS reads the value with the caller's KMS permission (GetSecretParameter(s): "permission to call KMS GetSecretValue").
+          {
+            Effect: "Allow",
+            Action: ["kms:GetSecretValue"],
+            Resource: names.map((name) => arn("kms", `secret/oos/${this.prefix}${name}`)),
+          },
         ],
       }),
       force: true,

@@ -259,11 +259,7 @@ const rocketMqName = optionalName(/^[A-Za-z0-9_%-]+$/, "letters, digits, _ % -")
 const nacosName = optionalName(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : -", 128);
 const regionName = optionalName(/^[a-z]{2,}(-[a-z0-9]+)+$/, "a region id such as cn-hangzhou");
 const ramRoleName = optionalName(/^[A-Za-z0-9.-]+$/, "letters, digits, . -");
-const parameterPrefix = optionalName(
-  /^\/([A-Za-z0-9_-]+\/)+$/,
-  "/-separated names of letters, digits, _ -, starting and ending with /",
-  160,
-);
+const parameterPrefix = optionalName(/^([A-Za-z0-9_-]+\/)+$/, "/-separated names of letters, digits, _ -, ending with /", 160);
 const metadataHost = optionalName(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "host or host:port");
 const optionalPassword = z
   .string()
@@ -342,7 +338,8 @@ export function loadSecretsSource(env: NodeJS.ProcessEnv = process.env): Secrets
     region,
     role: vars.SECKILL_SECRETS_ROLE!,
     prefix: vars.SECKILL_SECRETS_PREFIX!,
-    endpoint: vars.SECKILL_SECRETS_ENDPOINT ?? new URL(`https://oos.${region}.aliyuncs.com`),
+    // OOS's VPC endpoint: the instances reach it with no way out to the internet.
+    endpoint: vars.SECKILL_SECRETS_ENDPOINT ?? new URL(`https://oos-vpc.${region}.aliyuncs.com`),
     metadataHost: vars.SECKILL_SECRETS_METADATA_HOST ?? "100.100.100.200",
   };
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ServiceEnvironment } from "../../contract/service-env";
 import { freePort } from "./local-services";
 
 /** The seckill service running on this machine as a child process, as `npm run app` runs it. */
@@ -13,14 +14,8 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export interface AppEnvironment {
-  readonly REDIS_URL: string;
-  readonly MYSQL_URL: string;
-  readonly SECKILL_ADMIN_TOKEN: string;
-  readonly SECKILL_USER_TOKEN_SECRET: string;
-  readonly WORKERS?: string;
-  readonly LOG_LEVEL?: string;
-}
+/** The data stores, and either the secrets themselves or where the service reads them (SECKILL_SECRETS_*). */
+export type AppEnvironment = ServiceEnvironment & { readonly REDIS_URL: string; readonly MYSQL_URL: string };
 
 const PROJECT_DIR = process.cwd();
 export const APP_ENTRY = path.join(PROJECT_DIR, "dist", "app", "main.js");

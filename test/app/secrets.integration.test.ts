@@ -91,9 +91,9 @@ describe("a service that reads its secrets from the store at start", () => {
   });
 
   it("exits non-zero naming a missing parameter", async () => {
-    const { code, output } = await failedStart({ SECKILL_SECRETS_PREFIX: "/seckill/elsewhere/" });
+    const { code, output } = await failedStart({ SECKILL_SECRETS_PREFIX: "seckill/elsewhere/" });
     expect(code).toBe(1);
-    expect(output).toContain("secrets: OOS in cn-hangzhou has no encrypted parameter /seckill/elsewhere/admin-token, ");
+    expect(output).toContain("secrets: OOS in cn-hangzhou has no encrypted parameter seckill/elsewhere/admin-token, ");
   });
 
   it("exits non-zero naming the metadata service it cannot reach", async () => {
@@ -107,7 +107,7 @@ describe("rotating the buyer-token key in the store, then restarting", () => {
   it("accepts tokens of the previous key within the overlap and answers 401 after it, the new key's throughout", async () => {
     const previousKey = store.userTokenSecret;
     const newKey = "rotated-in-buyer-token-key-0123456789abcdef";
-    store.double.update("/seckill/local/user-token-secret", newKey);
+    store.double.update("seckill/local/user-token-secret", newKey);
 
     const withinOverlap = await startService({ SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: "3600" });
     try {

@@ -11,6 +11,7 @@ import {
   startThrowawayRedis,
 } from "../../scripts/lib/local-services";
 import { startOversellingApp } from "../doubles/overselling-app";
+import { startLocalSecretStore, type LocalSecretStore } from "../support/secret-store";
 import { startRateLimitingProxy } from "../doubles/rate-limiting-proxy";
 import { buildApp, buildTool, runTool } from "./support/cli";
 
@@ -25,17 +26,23 @@ beforeAll(() => buildTool("smoke"), 120_000);
 describe("against the real service on the local Redis and MariaDB (own database and key prefix)", () => {
   beforeAll(() => buildApp(), 120_000);
 
-  describe("with Redis and MySQL up", () => {
+  describe("with Redis and MySQL up, the service reading its secrets from the store at start (as on the fleet)", () => {
     let scratch: Scratch;
+    let store: LocalSecretStore;
     let app: RunningApp;
 
     beforeAll(async () => {
       scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "smoke");
-      app = await startApp({ REDIS_URL: scratch.redisUrl, MYSQL_URL: scratch.mysqlUrl, WORKERS: "1", ...secrets });
+      store = await startLocalSecretStore(scratch, DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, {
+        adminToken: secrets.SECKILL_ADMIN_TOKEN,
+        userTokenSecret: secrets.SECKILL_USER_TOKEN_SECRET,
+      });
+      app = await startApp({ ...store.env, WORKERS: "1" });
     }, 90_000);
 
     afterAll(async () => {
       await app?.stop();
+      await store?.dispose();
       await scratch?.dispose();
     });
 

@@ -516,18 +516,18 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
   describe("secret store", () => {
     const parameters = () => s.resources("alicloud_oos_secret_parameter");
 
-    test("one OOS encrypted parameter per secret, named /seckill/<env>/<name>, holding the generated or TF_VAR_* value", () => {
+    test("one OOS encrypted parameter per secret, named seckill/<env>/<name>, holding the generated or TF_VAR_* value", () => {
       expect(
         parameters()
           .map((parameter) => parameter.secret_parameter_name)
           .sort(),
       ).toEqual(
         Object.keys(SECRET_PARAMETERS)
-          .map((name) => `/seckill/${envName}/${name}`)
+          .map((name) => `seckill/${envName}/${name}`)
           .sort(),
       );
       for (const [name, value] of Object.entries(s.stack.secretValues)) {
-        const parameter = parameters().find((candidate) => candidate.secret_parameter_name === `/seckill/${envName}/${name}`)!;
+        const parameter = parameters().find((candidate) => candidate.secret_parameter_name === `seckill/${envName}/${name}`)!;
         expect(parameter).toMatchObject({ type: "Secret", value: s.ref(value) });
         // The store owns what it rotates: Terraform does not write the generated value back over a new version.
         expect(parameter.lifecycle?.ignore_changes).toEqual(ROTATED_IN_THE_STORE.includes(name as SecretParameter) ? ["value"] : undefined);
@@ -547,7 +547,13 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
               (name) => `acs:oos:${s.config.region}:${account}:secretparameter/seckill/${envName}/${name}`,
             ),
           },
-          { Effect: "Allow", Action: ["kms:GetSecretValue"], Resource: [`acs:kms:${s.config.region}:${account}:secret/*`] },
+          {
+            Effect: "Allow",
+            Action: ["kms:GetSecretValue"],
+            Resource: Object.keys(SECRET_PARAMETERS).map(
+              (name) => `acs:kms:${s.config.region}:${account}:secret/oos/seckill/${envName}/${name}`,
+            ),
+          },
         ],
       });
       expect(s.one("alicloud_ram_role_policy_attachment")).toMatchObject({
@@ -682,7 +688,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         SECKILL_SECRETS_SOURCE: "oos",
         SECKILL_SECRETS_REGION: s.config.region,
         SECKILL_SECRETS_ROLE: `seckill-${envName}-ecs`,
-        SECKILL_SECRETS_PREFIX: `/seckill/${envName}/`,
+        SECKILL_SECRETS_PREFIX: `seckill/${envName}/`,
       });
       for (const secret of [
         "SECKILL_ADMIN_TOKEN",

@@ -43,7 +43,7 @@ describe.each(["dev", "prod"])("the service environment of envs/%s.tfvars", (env
       source: "oos",
       region: s.config.region,
       role: `seckill-${envName}-ecs`,
-      prefix: `/seckill/${envName}/`,
+      prefix: `seckill/${envName}/`,
     });
     const fromTheStore = Object.fromEntries(
       Object.values(SECRET_PARAMETERS).map((name) => [name, "S4mple-secret-of-forty-eight-characters-0123456"]),

@@ -31,7 +31,9 @@ export interface LocalSecretStore {
 export interface LocalSecretStoreOptions {
   /** The admin token the store holds (default: random). */
   readonly adminToken?: string;
-  /** The parameter prefix under /seckill/ (default `/seckill/local/`). */
+  /** The buyer-token key the store holds (default: random). */
+  readonly userTokenSecret?: string;
+  /** The parameter prefix under seckill/ (default `seckill/local/`). */
   readonly prefix?: string;
 }
 
@@ -46,8 +48,8 @@ export async function startLocalSecretStore(
   const redisPassword = secret();
   const mysqlPassword = secret();
   const adminToken = options.adminToken ?? secret();
-  const userTokenSecret = secret();
-  const prefix = options.prefix ?? "/seckill/local/";
+  const userTokenSecret = options.userTokenSecret ?? secret();
+  const prefix = options.prefix ?? "seckill/local/";
 
   const redis = new Redis(redisServerUrl, { maxRetriesPerRequest: 1 });
   try {
@@ -65,7 +67,7 @@ export async function startLocalSecretStore(
 
   const double = await startOosSecretsDouble({
     region: STORE_REGION,
-    roles: { [STORE_ROLE]: ["/seckill/*"], [UNPRIVILEGED_ROLE]: [] },
+    roles: { [STORE_ROLE]: ["seckill/*"], [UNPRIVILEGED_ROLE]: [] },
     parameters: {
       [`${prefix}admin-token`]: adminToken,
       [`${prefix}user-token-secret`]: userTokenSecret,

@@ -49,7 +49,7 @@ beforeAll(async () => {
   root = join(work, "root");
   mkdirSync(root);
   scratch = await createScratch(DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, "t");
-  store = await startLocalSecretStore(scratch, DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, { adminToken, prefix: "/seckill/boottest/" });
+  store = await startLocalSecretStore(scratch, DEFAULT_REDIS_URL, DEFAULT_MYSQL_URL, { adminToken, prefix: "seckill/boottest/" });
   port = await freePort();
   bucket = join(work, "bucket");
   const runtime = nodeRuntime();
@@ -177,7 +177,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    expect(readBack).toBe(`/seckill/boottest/\n${port}\nproduction`);
+    expect(readBack).toBe(`seckill/boottest/\n${port}\nproduction`);
   });
 
   const systemdAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;

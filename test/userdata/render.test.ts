@@ -37,7 +37,7 @@ describe("renderBootScript", () => {
       "  'SECKILL_SECRETS_SOURCE=oos'",
       "  'SECKILL_SECRETS_REGION=cn-hangzhou'",
       "  'SECKILL_SECRETS_ROLE=seckill-test-ecs'",
-      "  'SECKILL_SECRETS_PREFIX=/seckill/test/'",
+      "  'SECKILL_SECRETS_PREFIX=seckill/test/'",
       ")",
     ]);
   });

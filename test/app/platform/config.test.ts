@@ -47,6 +47,25 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads where the secrets are: the environment by default, or OOS through its VPC endpoint and the instance metadata service", () => {
+    expect(loadSecretsSource({})).toEqual({ source: "env" });
+    expect(
+      loadSecretsSource({
+        SECKILL_SECRETS_SOURCE: "oos",
+        SECKILL_SECRETS_REGION: "cn-hangzhou",
+        SECKILL_SECRETS_ROLE: "seckill-prod-ecs",
+        SECKILL_SECRETS_PREFIX: "seckill/prod/",
+      }),
+    ).toEqual({
+      source: "oos",
+      region: "cn-hangzhou",
+      role: "seckill-prod-ecs",
+      prefix: "seckill/prod/",
+      endpoint: new URL("https://oos-vpc.cn-hangzhou.aliyuncs.com"),
+      metadataHost: "100.100.100.200",
+    });
+  });
+
   it("takes the data stores' passwords from REDIS_PASSWORD and MYSQL_PASSWORD when the URLs carry none", () => {
     const config = loadConfig({
       ...valid,
@@ -139,7 +158,7 @@ describe("loadConfig", () => {
   it.each([
     ["SECKILL_SECRETS_REGION", "Hangzhou"],
     ["SECKILL_SECRETS_ROLE", "a role"],
-    ["SECKILL_SECRETS_PREFIX", "seckill/prod"],
+    ["SECKILL_SECRETS_PREFIX", "/seckill/prod/"],
     ["SECKILL_SECRETS_ENDPOINT", "ftp://oos"],
     ["SECKILL_SECRETS_METADATA_HOST", "http://100.100.100.200"],
   ])("rejects %s=%s under SECKILL_SECRETS_SOURCE=oos with a message naming the variable", (variable, value) => {
@@ -147,7 +166,7 @@ describe("loadConfig", () => {
       SECKILL_SECRETS_SOURCE: "oos",
       SECKILL_SECRETS_REGION: "cn-hangzhou",
       SECKILL_SECRETS_ROLE: "seckill-prod-ecs",
-      SECKILL_SECRETS_PREFIX: "/seckill/prod/",
+      SECKILL_SECRETS_PREFIX: "seckill/prod/",
     };
     expect(() => loadSecretsSource(oos)).not.toThrow();
     const problems = problemsOf({ ...valid, ...oos, [variable]: value });
