@@ -7,7 +7,9 @@ import { spawn } from "node:child_process";
 import { mintUserToken } from "../../app/http/auth";
 import { createScratch, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, freePort, type Scratch } from "../../scripts/lib/local-services";
 import { startLocalSecretStore, STORE_ROLE, UNPRIVILEGED_ROLE, type LocalSecretStore } from "../support/secret-store";
+import { ApiClient, bearer } from "./support/http-client";
 import { ServiceProcess, serviceBundle } from "./support/service-process";
+import { createSale } from "./support/shop-api";
 
 jest.setTimeout(120_000);
 
@@ -42,34 +44,23 @@ async function failedStart(overrides: Record<string, string>): Promise<{ code: n
   return { code, output };
 }
 
-async function createSale(baseUrl: string): Promise<string> {
-  const answer = await fetch(`${baseUrl}/admin/sales`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${store.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      itemName: "secrets test",
-      stock: 10,
-      startsAt: new Date(Date.now() - 1000).toISOString(),
-      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    }),
-  });
-  expect(answer.status).toBe(201);
-  return ((await answer.json()) as { id: string }).id;
+/** A sale created with the admin token from the store; buying in it answers with the status only. */
+async function openSale(service: ServiceProcess): Promise<{ buy: (token: string) => Promise<number>; close: () => void }> {
+  const api = new ApiClient(service.baseUrl, 4);
+  const saleId = await createSale(api, 10, bearer(store.adminToken));
+  const buy = async (token: string) => (await api.post(`/api/sales/${saleId}/orders`, { headers: bearer(token) })).status;
+  return { buy, close: () => api.close() };
 }
-
-const buy = (baseUrl: string, saleId: string, token: string) =>
-  fetch(`${baseUrl}/api/sales/${saleId}/orders`, { method: "POST", headers: { authorization: `Bearer ${token}` } }).then(
-    (answer) => answer.status,
-  );
 
 describe("a service that reads its secrets from the store at start", () => {
   it("serves: the admin token creates a sale, a buyer token signed with the stored key buys, and no log holds a secret", async () => {
     const service = await startService();
+    const sale = await openSale(service);
     try {
-      const saleId = await createSale(service.baseUrl);
-      expect(await buy(service.baseUrl, saleId, mintUserToken("store-buyer", store.userTokenSecret))).toBe(202);
-      expect(await buy(service.baseUrl, saleId, mintUserToken("forger", "not-the-stored-key-0123456789abcdef"))).toBe(401);
+      expect(await sale.buy(mintUserToken("store-buyer", store.userTokenSecret))).toBe(202);
+      expect(await sale.buy(mintUserToken("forger", "not-the-stored-key-0123456789abcdef"))).toBe(401);
     } finally {
+      sale.close();
       await service.stop();
     }
     for (const value of store.values) expect(service.output()).not.toContain(value);
@@ -109,23 +100,20 @@ describe("rotating the buyer-token key in the store, then restarting", () => {
     const newKey = "rotated-in-buyer-token-key-0123456789abcdef";
     store.double.update("seckill/local/user-token-secret", newKey);
 
-    const withinOverlap = await startService({ SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: "3600" });
-    try {
-      const saleId = await createSale(withinOverlap.baseUrl);
-      expect(await buy(withinOverlap.baseUrl, saleId, mintUserToken("old-key-buyer", previousKey))).toBe(202);
-      expect(await buy(withinOverlap.baseUrl, saleId, mintUserToken("new-key-buyer", newKey))).toBe(202);
-    } finally {
-      await withinOverlap.stop();
-    }
-
-    // An overlap of 0 has ended as the service starts: the same kind of token is now refused.
-    const afterOverlap = await startService({ SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: "0" });
-    try {
-      const saleId = await createSale(afterOverlap.baseUrl);
-      expect(await buy(afterOverlap.baseUrl, saleId, mintUserToken("old-key-buyer-2", previousKey))).toBe(401);
-      expect(await buy(afterOverlap.baseUrl, saleId, mintUserToken("new-key-buyer-2", newKey))).toBe(202);
-    } finally {
-      await afterOverlap.stop();
+    // Within the overlap the previous key's tokens still buy; with an overlap of 0 it has ended as the service starts.
+    for (const [overlapSeconds, previousKeyAnswer] of [
+      ["3600", 202],
+      ["0", 401],
+    ] as const) {
+      const service = await startService({ SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS: overlapSeconds });
+      const sale = await openSale(service);
+      try {
+        expect(await sale.buy(mintUserToken(`old-key-buyer-${overlapSeconds}`, previousKey))).toBe(previousKeyAnswer);
+        expect(await sale.buy(mintUserToken(`new-key-buyer-${overlapSeconds}`, newKey))).toBe(202);
+      } finally {
+        sale.close();
+        await service.stop();
+      }
     }
   });
 });

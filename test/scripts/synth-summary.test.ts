@@ -20,6 +20,11 @@ read_rate_limit_qps = 60000
 sale_windows = [{ name = "double12", starts_at = "2026-12-12T12:00Z", ends_at = "2026-12-12T14:00Z", instances = 24 }]
 tair_instance_class = "tair.rdb.8g"
 polardb_node_class = "polar.mysql.x4.large"
+state_backend = {
+  bucket              = "acme-tfstate"
+  tablestore_endpoint = "https://tf-lock.cn-hangzhou.ots.aliyuncs.com"
+  tablestore_table    = "terraform_state_lock"
+}
 `;
 
 describe("synth summary", () => {
@@ -38,7 +43,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 22 outputs \(4 sensitive\), 3 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 23 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
@@ -93,6 +98,9 @@ describe("synth summary", () => {
     expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toContain(
       "Sales      no scheduled pre-warm (no sale window ahead)",
     );
-    expect(summary).toMatch(/^ {2}State {6}local .*terraform\.seckill-prod\.tfstate$/m);
+    expect(summary).toMatch(/^ {2}State {6}oss:\/\/acme-tfstate\/seckill\/prod$/m);
+    expect(summarizeStack(path.join(outdir, "stacks", "seckill-quiet", "cdk.tf.json"))).toMatch(
+      /^ {2}State {6}local .*terraform\.seckill-quiet\.tfstate$/m,
+    );
   });
 });

@@ -25,7 +25,7 @@ describe("npm run userdata -- <env>", () => {
   it("marks every value Terraform fills in at apply time", () => {
     expect(script).toMatch(/^ {2}'REDIS_URL=redis:\/\/<<terraform: [^>]+>>:<<terraform: [^>]+>>'$/m);
     // Where the secrets are, never a secret: no generated password, no variable.
-    expect(script).toMatch(/^ {2}'SECKILL_SECRETS_PREFIX=\/seckill\/dev\/'$/m);
+    expect(script).toMatch(/^ {2}'SECKILL_SECRETS_PREFIX=seckill\/dev\/'$/m);
     expect(script).not.toMatch(/random_password|var\./);
     expect(script).toMatch(/^ARTIFACT_URL='https:\/\/<<terraform: alicloud_oss_bucket_object\.[^>]+\.bucket>>\./m);
     expect(script).not.toContain("TfToken");

@@ -11,11 +11,14 @@ export const admin = bearer(ADMIN_TOKEN);
 /** A buyer's authorization header: a token minted the way the shop's login mints them. */
 export const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
-/** Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. */
-export async function createSale(api: ApiClient, stock: number): Promise<string> {
+/**
+ * Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. `authorization`: the
+ * admin header of a service with another admin token (one read from a secret store).
+ */
+export async function createSale(api: ApiClient, stock: number, authorization = admin): Promise<string> {
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
-    headers: { ...admin, "content-type": "application/json" },
+    headers: { ...authorization, "content-type": "application/json" },
     body: JSON.stringify({
       itemName: "Phone",
       stock,
