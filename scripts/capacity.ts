@@ -12,6 +12,7 @@ comes from a file npm run bench saved.
 
   --bench <file>      a ${BENCH_RESULTS_DIR}/*.json file (default: the newest measured on the fleet's Node ${FLEET_NODE_MAJOR},
                       else the newest of any Node)
+  --window <name>     the sale window whose instances size the fleet (default: the largest in the file)
   --buckets <n>       the sale's stockBuckets, 1-${MAX_STOCK_BUCKETS} (default 1): its orders spread over min(buckets, shards) shards
   --target <n>        orders per second wanted: what to change to reach it`;
 
@@ -22,11 +23,16 @@ async function main(): Promise<number> {
     return 0;
   }
   if (env === undefined || env.startsWith("-")) throw new UsageError(`name an environment first\n\n${USAGE}`);
-  const flags = parseFlags(USAGE, { bench: { type: "string" }, buckets: { type: "string" }, target: { type: "string" } }, rest);
+  const flags = parseFlags(
+    USAGE,
+    { bench: { type: "string" }, window: { type: "string" }, buckets: { type: "string" }, target: { type: "string" } },
+    rest,
+  );
   if (flags === undefined) return 0;
   const report = await capacityReport({
     env,
     benchFile: flags.bench,
+    window: flags.window,
     buckets: wholeNumberFlag("buckets", flags.buckets, 1),
     target: flags.target === undefined ? undefined : wholeNumberFlag("target", flags.target, 1),
   });

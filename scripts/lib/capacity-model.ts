@@ -66,15 +66,23 @@ export interface CapacityInputs {
   readonly polardbNodeClass: string;
 }
 
-/** The fleet at its largest pre-warmed size (the sale windows' `instances`), or at desired_instances without a window. */
-export function capacityInputs(config: EnvConfig): CapacityInputs {
-  const windows = [...config.compute.saleWindows].sort((a, b) => b.instances - a.instances);
-  const largest = windows[0];
+/**
+ * The fleet at a sale window's pre-warmed size: the named window, else the largest in the file (over or not, so the
+ * figure depends on the file alone), else desired_instances when the file has none.
+ */
+export function capacityInputs(config: EnvConfig, windowName?: string): CapacityInputs {
+  const windows = config.compute.saleWindows;
+  const window =
+    windowName === undefined ? [...windows].sort((a, b) => b.instances - a.instances)[0] : windows.find((w) => w.name === windowName);
+  if (windowName !== undefined && window === undefined) {
+    const names = windows.map((w) => w.name).join(", ");
+    throw new UsageError(`${config.sourceFile} has no sale window "${windowName}" (${names ? `windows: ${names}` : "it has none"})`);
+  }
   return {
     env: config.envName,
     orderRateLimitQps: config.ingress.orderRateLimit.qps,
-    instances: largest?.instances ?? config.compute.desiredInstances,
-    instancesSource: largest ? `sale window ${largest.name}` : "desired_instances, no sale window",
+    instances: window?.instances ?? config.compute.desiredInstances,
+    instancesSource: window ? `sale window ${window.name}` : "desired_instances, no sale window",
     maxInstances: config.compute.maxInstances,
     instanceTypes: config.compute.instanceTypes,
     tairShards: config.cache.shardCount,

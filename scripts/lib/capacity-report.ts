@@ -16,6 +16,8 @@ export interface CapacityRequest {
   readonly env: string;
   /** A bench-results file; the newest one on the fleet's Node (else any) when not given. */
   readonly benchFile?: string;
+  /** The sale window whose pre-warm sizes the fleet; the largest when not given. */
+  readonly window?: string;
   readonly buckets?: number;
   readonly target?: number;
 }
@@ -42,6 +44,6 @@ export async function capacityReport(request: CapacityRequest): Promise<string> 
     if (error instanceof TfvarsError) throw new UsageError(error.message);
     throw error;
   }
-  const chain = capacityChain(capacityInputs(config), bench.perOrder, request.buckets ?? 1);
+  const chain = capacityChain(capacityInputs(config, request.window), bench.perOrder, request.buckets ?? 1);
   return formatCapacity(chain, bench, request.target);
 }

@@ -117,6 +117,12 @@ describe("on the real environments", () => {
     expect(capacityChain(prod, perOrder, 1).vcpusPerInstance).toBe(4);
   });
 
+  it("sizes the fleet by a named sale window, and names one the file lacks", async () => {
+    const prod = await loadEnvConfig("envs/prod.tfvars");
+    expect(capacityInputs(prod, "newyear")).toMatchObject({ instances: 16, instancesSource: "sale window newyear" });
+    expect(() => capacityInputs(prod, "618")).toThrow('envs/prod.tfvars has no sale window "618" (windows: double12, newyear)');
+  });
+
   it.each(["dev", "prod"])("reports %s's chain", async (env) => {
     const text = await capacityReport({ env, benchFile, target: 50_000 });
     expect(text).toContain(`Capacity of ${env} for one hot sale`);
