@@ -532,7 +532,7 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
       µs(f.cpuMicrosPerRequest.redis).padStart(7),
       µs(f.cpuMicrosPerRequest.mysql).padStart(7),
       (f.cpuRatio === undefined ? "" : f.cpuRatio.toFixed(2)).padStart(6),
-      String(f.errors).padStart(6),
+      String(f.errors).padStart(7),
       `  ${Object.entries(f.statuses)
         .map(([s, n]) => `${s}×${n}`)
         .join(" ")}`,
@@ -541,8 +541,8 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
   return [
     `${runtime.label}  (${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; ${figures.http.c.processes} service processes; ` +
       `${options.rate > 0 ? `${options.rate} req/s offered` : "unpaced"}, ${options.connections} connections)`,
-    "CPU µs per request, server side: svc = the target's processes, redis = INFO cpu, mysql = mariadbd (/proc)",
-    `${"".padEnd(32)}${"req/s".padStart(8)}${"p50".padStart(5)}${"p99".padStart(5)}${"svc µs".padStart(8)}${"redis".padStart(7)}${"mysql".padStart(7)}${"ratio".padStart(6)}${"errors".padStart(6)}  statuses`,
+    "latency p50/p99 in ms; CPU µs per request, server side: svc = the target's processes, redis = INFO cpu, mysql = mariadbd (/proc)",
+    `${"".padEnd(32)}${"req/s".padStart(8)}${"p50".padStart(5)}${"p99".padStart(5)}${"svc µs".padStart(8)}${"redis".padStart(7)}${"mysql".padStart(7)}${"ratio".padStart(6)}${"errors".padStart(7)}  statuses`,
     ...Object.values(figures.http).map(row),
     row(figures.replicaAck),
     `${"(f) order writer drain".padEnd(32)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(8)} orders/s; per order: writer ${µs(drain.cpuMicrosPerOrder.service)} µs, redis ${µs(drain.cpuMicrosPerOrder.redis)} µs, mysql ${µs(drain.cpuMicrosPerOrder.mysql)} µs`,
