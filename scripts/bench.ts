@@ -35,10 +35,12 @@ import { parseFlags, runMain, wholeNumberFlag } from "./lib/cli";
 import {
   clockTicksPerSecond,
   cpuRatio,
+  environmentVariable,
   microsPerRequest,
   parseRedisInfoCpu,
   processTree,
   readAllProcStats,
+  readProcessEnvironment,
   ticksSpent,
   type ProcStat,
   type RedisCpu,
@@ -106,6 +108,8 @@ interface CpuSources {
 
 interface CpuSnapshot {
   readonly target: ProcStat[];
+  /** The root of the target's tree. */
+  readonly rootPid: number;
   readonly mysql: ProcStat[];
   readonly redis: RedisCpu;
 }
@@ -134,6 +138,8 @@ interface Measured {
   /** Connection errors, timeouts and responses with another status than expected. */
   readonly errors: number;
   readonly cpuMicrosPerRequest: CpuPerRequest;
+  /** The target's CPU µs per request by process role: the service's primary, http workers, order-writer. */
+  readonly serviceByRole: Record<string, number>;
   /** Processes counted for the target. */
   readonly processes: number;
   /** Target processes that exited during the window: their last CPU is missing from the figure. */
@@ -167,14 +173,27 @@ interface RuntimeFigures {
 
 async function cpuSnapshot(sources: CpuSources): Promise<CpuSnapshot> {
   const [info, all] = [await sources.redis.info("cpu"), readAllProcStats()];
-  return { target: processTree(sources.rootPid, all), mysql: processTree(sources.mysqlPid, all), redis: parseRedisInfoCpu(info) };
+  return {
+    target: processTree(sources.rootPid, all),
+    rootPid: sources.rootPid,
+    mysql: processTree(sources.mysqlPid, all),
+    redis: parseRedisInfoCpu(info),
+  };
 }
+
+/** What app/main.ts tells each forked process it is (its ROLE_VARIABLE); the process that forks them is the primary. */
+const ROLE_VARIABLE = "SECKILL_PROCESS_ROLE";
 
 /** CPU µs per request between two snapshots; every figure 0 when nothing was served. */
 function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number) {
   const hz = clockTicksPerSecond();
   const target = ticksSpent(before.target, after.target);
   const perRequest = (seconds: number) => microsPerRequest(seconds, requests) ?? 0;
+  const byRole: Record<string, number> = {};
+  for (const [pid, ticks] of target.byPid) {
+    const role = environmentVariable(readProcessEnvironment(pid), ROLE_VARIABLE) ?? (pid === after.rootPid ? "primary" : "other");
+    byRole[role] = (byRole[role] ?? 0) + perRequest(ticks / hz);
+  }
   const mainThread =
     before.redis.mainThreadSeconds !== undefined && after.redis.mainThreadSeconds !== undefined
       ? perRequest(after.redis.mainThreadSeconds - before.redis.mainThreadSeconds)
@@ -186,6 +205,7 @@ function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number
       ...(mainThread !== undefined ? { redisMainThread: mainThread } : {}),
       mysql: perRequest(ticksSpent(before.mysql, after.mysql).ticks / hz),
     },
+    serviceByRole: byRole,
     processes: after.target.length,
     exitedProcesses: target.exited.length,
   };
@@ -294,7 +314,7 @@ async function measure(load: Load, sources: CpuSources, options: Options): Promi
   const unexpected = Object.entries(statuses)
     .filter(([status]) => Number(status) !== load.expectedStatus)
     .reduce((sum, [, count]) => sum + count, 0);
-  const { cpu, processes, exitedProcesses } = cpuPerRequest(before, after, result.requests.total);
+  const { cpu, serviceByRole, processes, exitedProcesses } = cpuPerRequest(before, after, result.requests.total);
   return {
     name: load.name,
     request: shape.describe,
@@ -306,6 +326,7 @@ async function measure(load: Load, sources: CpuSources, options: Options): Promi
     statuses,
     errors: result.errors + result.timeouts + unexpected,
     cpuMicrosPerRequest: cpu,
+    serviceByRole,
     processes,
     exitedProcesses,
   };
@@ -546,6 +567,14 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
     ...Object.values(figures.http).map(row),
     row(figures.replicaAck),
     `${"(f) order writer drain".padEnd(32)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(8)} orders/s; per order: writer ${µs(drain.cpuMicrosPerOrder.service)} µs, redis ${µs(drain.cpuMicrosPerOrder.redis)} µs, mysql ${µs(drain.cpuMicrosPerOrder.mysql)} µs`,
+    `svc µs by process: ${(["c", "d", "e"] as const)
+      .map(
+        (s) =>
+          `(${s}) ${Object.entries(figures.http[s].serviceByRole)
+            .map(([role, micros]) => `${role} ${micros.toFixed(1)}`)
+            .join(" + ")}`,
+      )
+      .join("; ")}`,
     `ratio = (a)'s svc µs ÷ the target's, same request ((e): the GET); cheapest of ${figures.roundsMicros.a.length} round(s); svc µs per round: ${Object.entries(
       figures.roundsMicros,
     )

@@ -76,6 +76,8 @@ export function processTree(rootPid: number, stats: readonly ProcStat[]): ProcSt
 export interface TicksSpent {
   /** CPU ticks the processes used between the two snapshots (a process started in between counts from zero). */
   readonly ticks: number;
+  /** The same, per process of the second snapshot, by pid. */
+  readonly byPid: ReadonlyMap<number, number>;
   /** Processes of the first snapshot missing from the second: their last ticks are lost, so the figure is low. */
   readonly exited: readonly ProcStat[];
 }
@@ -85,10 +87,27 @@ export function ticksSpent(before: readonly ProcStat[], after: readonly ProcStat
   const identity = (stat: ProcStat) => `${stat.pid}@${stat.startTicks}`;
   const earlier = new Map(before.map((stat) => [identity(stat), stat.cpuTicks]));
   const later = new Set(after.map(identity));
+  const byPid = new Map(after.map((stat) => [stat.pid, stat.cpuTicks - (earlier.get(identity(stat)) ?? 0)]));
   return {
-    ticks: after.reduce((sum, stat) => sum + stat.cpuTicks - (earlier.get(identity(stat)) ?? 0), 0),
+    ticks: [...byPid.values()].reduce((sum, ticks) => sum + ticks, 0),
+    byPid,
     exited: before.filter((stat) => !later.has(identity(stat))),
   };
+}
+
+/** One variable of a `/proc/<pid>/environ` (NUL-separated `NAME=value` entries: the environment the process began with). */
+export function environmentVariable(environ: string, name: string): string | undefined {
+  const entry = environ.split("\0").find((line) => line.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
+/** The environment a process began with; empty when it is gone or not ours to read. */
+export function readProcessEnvironment(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 let clockTicks: number | undefined;

@@ -29,7 +29,13 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     figures: {
       http: Record<
         string,
-        { request: string; processes: number; cpuMicrosPerRequest: Record<string, number>; cpuRatio?: number; p99Ms: number }
+        {
+          request: string;
+          processes: number;
+          cpuMicrosPerRequest: Record<string, number>;
+          serviceByRole: Record<string, number>;
+          cpuRatio?: number;
+        }
       >;
       drain: { cpuMicrosPerOrder: Record<string, number> };
     };
@@ -54,6 +60,7 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     expect(run.stdout).toMatch(
       /^\(f\) order writer drain +[\d,]+ orders\/s; per order: writer [\d.]+ µs, redis [\d.]+ µs, mysql [\d.]+ µs$/m,
     );
+    expect(run.stdout).toMatch(/^svc µs by process: \(c\) (\w[\w-]* [\d.]+( \+ )?){3}; \(d\)/m);
     expect(run.stdout).toMatch(/^load average [\d. ]+ before, [\d. ]+ after; saved to /m);
 
     const files = readdirSync(dir).filter((name) => name !== "all.json");
@@ -76,6 +83,9 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     for (const target of Object.values(http)) expect(target.cpuMicrosPerRequest.service).toBeGreaterThan(0);
     // The service is measured whole: the cluster primary, one HTTP worker, the order writer.
     expect(http.c.processes).toBe(3);
+    expect(Object.keys(http.c.serviceByRole).sort()).toEqual(["http", "order-writer", "primary"]);
+    expect(http.c.serviceByRole.http).toBeGreaterThan(0);
+    expect(Object.values(http.c.serviceByRole).reduce((sum, micros) => sum + micros, 0)).toBeCloseTo(http.c.cpuMicrosPerRequest.service, 6);
     expect(http.a.processes).toBe(1);
     expect(http.c.cpuMicrosPerRequest.redis).toBeGreaterThan(0);
     expect(drain.cpuMicrosPerOrder.mysql).toBeGreaterThan(0);

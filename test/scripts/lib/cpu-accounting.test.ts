@@ -1,11 +1,13 @@
 import {
   clockTicksPerSecond,
   cpuRatio,
+  environmentVariable,
   microsPerRequest,
   parseProcStat,
   parseRedisInfoCpu,
   processTree,
   readAllProcStats,
+  readProcessEnvironment,
   ticksSpent,
   type ProcStat,
 } from "../../../scripts/lib/cpu-accounting";
@@ -81,13 +83,35 @@ describe("ticksSpent", () => {
   it("sums each process's growth; a process started in between counts from zero", () => {
     const before = [stat(10, 1, 100), stat(11, 10, 50)];
     const after = [stat(10, 1, 130), stat(11, 10, 70), stat(12, 10, 5, 200)];
-    expect(ticksSpent(before, after)).toEqual({ ticks: 30 + 20 + 5, exited: [] });
+    expect(ticksSpent(before, after)).toEqual({
+      ticks: 30 + 20 + 5,
+      byPid: new Map([
+        [10, 30],
+        [11, 20],
+        [12, 5],
+      ]),
+      exited: [],
+    });
   });
 
   it("reports processes that exited, and does not take a reused pid for the old process", () => {
     const before = [stat(10, 1, 100), stat(11, 10, 50, 100)];
     const after = [stat(10, 1, 110), stat(11, 10, 3, 500)];
-    expect(ticksSpent(before, after)).toEqual({ ticks: 10 + 3, exited: [stat(11, 10, 50, 100)] });
+    expect(ticksSpent(before, after)).toMatchObject({ ticks: 10 + 3, exited: [stat(11, 10, 50, 100)] });
+  });
+});
+
+describe("a process's environment", () => {
+  it("gives one variable's value", () => {
+    const environ = "PATH=/usr/bin\0SECKILL_PROCESS_ROLE=order-writer\0EMPTY=\0";
+    expect(environmentVariable(environ, "SECKILL_PROCESS_ROLE")).toBe("order-writer");
+    expect(environmentVariable(environ, "EMPTY")).toBe("");
+    expect(environmentVariable(environ, "ROLE")).toBeUndefined();
+  });
+
+  it("is read from /proc, and is empty for a process that is gone", () => {
+    expect(environmentVariable(readProcessEnvironment(process.pid), "PATH")).toBe(process.env.PATH);
+    expect(readProcessEnvironment(2 ** 22 + 1)).toBe("");
   });
 });
 
