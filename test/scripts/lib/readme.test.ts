@@ -1,22 +1,22 @@
 import { readFileSync } from "node:fs";
-import { withGeneratedSections } from "../../../scripts/lib/readme";
+import { GENERATED_SECTIONS, withGeneratedSections } from "../../../scripts/lib/readme";
 
 describe("the README's generated sections", () => {
-  it("are current: they match what they document (run npm run docs when this fails)", () => {
+  it("are current: they match what they document (run npm run docs when this fails)", async () => {
     const readme = readFileSync("README.md", "utf8");
-    expect(withGeneratedSections(readme)).toBe(readme);
+    expect(await withGeneratedSections(readme)).toBe(readme);
   });
 
-  it("are rendered between their markers, leaving the rest of the text alone", () => {
+  it("are rendered between their markers, leaving the rest of the text alone", async () => {
     const text = "intro\n<!-- generated:service-env (npm run docs) -->\nstale\n<!-- /generated:service-env -->\noutro\n";
-    const rendered = withGeneratedSections(text);
+    const rendered = await withGeneratedSections(text, { "service-env": GENERATED_SECTIONS["service-env"] });
     expect(rendered).toMatch(/^intro\n<!-- generated:service-env \(npm run docs\) -->\n\| variable \| meaning \|\n/);
     expect(rendered).toContain("| `REDIS_URL` |");
     expect(rendered).not.toContain("stale");
     expect(rendered.endsWith("<!-- /generated:service-env -->\noutro\n")).toBe(true);
   });
 
-  it("name the section whose markers are missing", () => {
-    expect(() => withGeneratedSections("no markers")).toThrow("README.md lacks the markers <!-- generated:service-env");
+  it("name the section whose markers are missing", async () => {
+    await expect(withGeneratedSections("no markers")).rejects.toThrow("README.md lacks the markers <!-- generated:service-env");
   });
 });

@@ -10,8 +10,18 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+type Tool = "smoke" | "demo" | "bench" | "capacity";
+
+/** Where each tool's npm script builds it. */
+const TOOL_ENTRY: Record<Tool, string> = {
+  smoke: "dist/smoke.js",
+  demo: "dist/demo.js",
+  bench: "dist/bench/bench.js",
+  capacity: "dist/capacity.js",
+};
+
 /** Builds an ops tool exactly as its npm script does (`npm run <tool> -- --help`). */
-export function buildTool(tool: "smoke" | "demo"): void {
+export function buildTool(tool: Tool): void {
   build(`npm run ${tool}`, "npm", ["run", "--silent", tool, "--", "--help"]);
 }
 
@@ -29,14 +39,9 @@ function build(what: string, command: string, args: readonly string[]): void {
   }
 }
 
-/** Runs the built tool (dist/<tool>.js) with only the given environment, from `cwd`. */
-export function runTool(
-  tool: "smoke" | "demo",
-  args: readonly string[],
-  env: Record<string, string> = {},
-  cwd = PROJECT_DIR,
-): Promise<CliRun> {
-  const child = spawn(process.execPath, [path.join(PROJECT_DIR, "dist", `${tool}.js`), ...args], {
+/** Runs the built tool (TOOL_ENTRY) with only the given environment, from `cwd`. */
+export function runTool(tool: Tool, args: readonly string[], env: Record<string, string> = {}, cwd = PROJECT_DIR): Promise<CliRun> {
+  const child = spawn(process.execPath, [path.join(PROJECT_DIR, TOOL_ENTRY[tool]), ...args], {
     cwd,
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "pipe"],
