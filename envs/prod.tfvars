@@ -67,6 +67,15 @@ mse_instance_count = 3
 
 log_level = "info"
 
+# Observability: logs kept for half a year; alarms reach the on-call. PLACEHOLDER: put your on-call's address, phone or
+# DingTalk robot here (an email or phone gets an activation message first), and the id of the SLS action policy that
+# notifies them of the log alerts.
+log_retention_days = 180
+alarm_contacts = [
+  { name = "sale-oncall", email = "oncall@example.com" },
+]
+# sls_alert_action_policy_id = "seckill-oncall"
+
 # Remote state: uncomment with your bucket and Tablestore lock table (primary key LockID, String).
 # state_backend = {
 #   bucket              = "my-company-tfstate"

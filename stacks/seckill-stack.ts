@@ -15,6 +15,7 @@ import { GuardRails } from "./guard-rails";
 import { Ingress } from "./ingress";
 import { Messaging } from "./messaging";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { Registry } from "./registry";
 import { Secret } from "./secret";
 import { StaticSite, pageOrigin } from "./static-site";
@@ -53,6 +54,7 @@ export class SeckillStack extends TerraformStack {
   public readonly messaging: Messaging;
   public readonly registry: Registry;
   public readonly compute: Compute;
+  public readonly observability: Observability;
   /** The environment every app instance gets through its user data (values are Terraform expressions). */
   public readonly serviceEnv: ServiceEnvironment;
   /**
@@ -87,6 +89,12 @@ export class SeckillStack extends TerraformStack {
     const appCidrs = network.appSubnets.map((subnet) => subnet.cidr);
     const dataTier = { envName, vpcId: network.vpcId, dataSubnets: network.dataSubnets, appCidrs };
 
+    const observability = (this.observability = new Observability(this, "observability", {
+      envName,
+      region: config.region,
+      ...config.observability,
+    }));
+
     const salePageDomain = config.salePage.domain;
     const ingress = (this.ingress = new Ingress(this, "ingress", {
       envName,
@@ -96,6 +104,7 @@ export class SeckillStack extends TerraformStack {
       deletionProtection: config.deletionProtection,
       ...config.ingress,
       salePageOrigin: salePageDomain && pageOrigin(salePageDomain),
+      accessLog: { project: observability.projectName, logstore: observability.albAccessLogstore },
     }));
     // The crowd loads the page from CDN (or, without a domain, it waits in its bucket); only its API calls reach the ALB.
     const salePage = (this.salePage = new StaticSite(this, "sale-page", {
@@ -166,6 +175,9 @@ export class SeckillStack extends TerraformStack {
       artifactUrl: appArtifacts.artifactUrl,
       artifactSha256: props.artifact.sha256,
       serviceEnv: this.serviceEnv,
+      region: config.region,
+      logtailInstallerUrl: observability.logtailInstallerUrl,
+      logtailIdentity: observability.machineGroupIdentity,
     };
     this.compute = new Compute(this, "compute", {
       envName,
@@ -178,6 +190,15 @@ export class SeckillStack extends TerraformStack {
       deployDuringSale: config.deployDuringSale,
       bootDependsOn: [database.grant],
       egress: network.egress,
+    });
+
+    observability.watch({
+      loadBalancerId: ingress.loadBalancerId,
+      tairInstanceId: cache.instanceId,
+      tairShardCount: config.cache.shardCount,
+      polardbClusterId: database.clusterId,
+      rocketmqInstanceId: messaging.instanceId,
+      orderWriterGroup: messaging.orderWriterGroup,
     });
 
     const output = (id: string, value: string, description: string, sensitive = false) =>
@@ -209,6 +230,7 @@ export class SeckillStack extends TerraformStack {
     output("rocketmq_topic", messaging.orderTopic, "Order events topic");
     output("rocketmq_dead_letter_topic", messaging.deadLetterTopic, "Order events the writer gave up on");
     output("rocketmq_consumer_group", messaging.orderWriterGroup, "Order writer consumer group");
+    output("log_project", observability.projectName, "SLS project of the fleet's journal (logstore app) and the ALB access log");
     output("nacos_server_addr", registry.serverAddr, "MSE Nacos intranet address");
     output("redis_password", cache.password, "Tair password", true);
     output("mysql_password", database.password, "PolarDB app account password", true);

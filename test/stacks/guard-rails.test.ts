@@ -11,8 +11,10 @@ import { SeckillStack } from "../../stacks/seckill-stack";
 import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_BUILD } from "./support/artifact";
 
-/** What production needs besides `production = true`: a pinned image, HTTPS and the operators' networks. */
-const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
+/** What production needs besides `production = true`: a pinned image, HTTPS, the operators' networks and an alarm contact. */
+const PRODUCTION_TFVARS =
+  `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\n` +
+  `admin_cidrs = ["203.0.113.0/24"]\nalarm_contacts = [{ name = "oncall", email = "oncall@example.com" }]\n`;
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
   return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);
