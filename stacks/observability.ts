@@ -109,7 +109,15 @@ export class Observability extends Construct {
         text("requestId"),
         text("saleId"),
         long("status"),
-        { name: "err", type: "json", enableAnalytics: true, jsonKeys: [{ name: "message", type: "text" }, { name: "type", type: "text" }] },
+        {
+          name: "err",
+          type: "json",
+          enableAnalytics: true,
+          jsonKeys: [
+            { name: "message", type: "text" },
+            { name: "type", type: "text" },
+          ],
+        },
         text("role"),
         // The order writer's pipeline line.
         double("lagSeconds"),
@@ -337,7 +345,15 @@ export function cloudMonitorAlarms(resources: WatchedResources, thresholds: Alar
       operator: ">=",
       threshold: 1,
     },
-    { id: "tair-cpu", namespace: "acs_kvstore", metric: tairMetric("CpuUsage"), dimensions: tair, statistics: "Maximum", operator: ">", threshold: usage },
+    {
+      id: "tair-cpu",
+      namespace: "acs_kvstore",
+      metric: tairMetric("CpuUsage"),
+      dimensions: tair,
+      statistics: "Maximum",
+      operator: ">",
+      threshold: usage,
+    },
     {
       id: "tair-memory",
       namespace: "acs_kvstore",
@@ -465,7 +481,7 @@ export function dashboardCharts(albAccessLogstore: string, appLogstore: string) 
     chart(
       "Orders per second by answer",
       albAccessLogstore,
-      'request_method: POST and request_uri: "/api/sales/*" | select date_trunc(\'minute\', __time__) as minute, ' +
+      "request_method: POST and request_uri: \"/api/sales/*\" | select date_trunc('minute', __time__) as minute, " +
         "count_if(status = 202) / 60.0 as reserved, count_if(status = 409) / 60.0 as refused, " +
         "count_if(status = 503) / 60.0 as shed group by minute order by minute",
       ["reserved", "refused", "shed"],

@@ -613,7 +613,9 @@ export const tfvarsSchema = z
           `Who CloudMonitor alarms reach, at most ${MAX_ALARM_CONTACTS}: { name (2-40 characters), and at least one of email, ` +
           "phone (digits, optionally +country), dingtalk_webhook (https://oapi.dingtalk.com/robot/send?access_token=…) }. " +
           "An email or phone receives an activation message first and gets alarms only once activated. Required in production.",
-        example: [{ name: "sale-oncall", email: "oncall@example.com", dingtalk_webhook: "https://oapi.dingtalk.com/robot/send?access_token=abc" }],
+        example: [
+          { name: "sale-oncall", email: "oncall@example.com", dingtalk_webhook: "https://oapi.dingtalk.com/robot/send?access_token=abc" },
+        ],
       }),
     sls_alert_action_policy_id: text(/^[A-Za-z0-9_.-]{1,128}$/, "an SLS alert action policy id")
       .optional()
@@ -662,7 +664,8 @@ export const tfvarsSchema = z
     }),
     alarm_order_backlog: wholeNumber(1, 100_000_000).default(10_000).register(tfvarsDocs, {
       section: "observability",
-      description: "Alert when more order events than this wait unconfirmed, in Redis (the writer's backlog) or in RocketMQ (the consumer's lag).",
+      description:
+        "Alert when more order events than this wait unconfirmed, in Redis (the writer's backlog) or in RocketMQ (the consumer's lag).",
       unit: "events",
     }),
 

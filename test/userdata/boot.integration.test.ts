@@ -140,9 +140,9 @@ describe("the rendered boot script, run in a throwaway root", () => {
     const urls = script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? [];
     expect(urls.length).toBeGreaterThan(0);
     for (const url of urls) {
-      expect(url.startsWith(`file://${bucket}/seckill/`) || url === LOGTAIL_INSTALLER_DOUBLE_URL || url.startsWith("http://127.0.0.1:")).toBe(
-        true,
-      );
+      expect(
+        url.startsWith(`file://${bucket}/seckill/`) || url === LOGTAIL_INSTALLER_DOUBLE_URL || url.startsWith("http://127.0.0.1:"),
+      ).toBe(true);
     }
     if (WITHOUT_NETWORK) console.log(`boot script ran with no network (${WITHOUT_NETWORK.join(" ")})`);
   });
@@ -178,7 +178,9 @@ describe("the rendered boot script, run in a throwaway root", () => {
   it("installs Logtail once, after naming the instance for the SLS machine group", () => {
     expect(readFileSync(join(root, "etc/ilogtail/user_defined_id"), "utf8")).toBe("seckill-boottest-app\n");
     // The installer double checks the identity was written before it ran; the second boot finds Logtail installed.
-    expect(readFileSync(join(root, LOGTAIL_INSTALLER_DOUBLE_LOG), "utf8")).toBe("install region=cn-hangzhou identity=seckill-boottest-app\n");
+    expect(readFileSync(join(root, LOGTAIL_INSTALLER_DOUBLE_LOG), "utf8")).toBe(
+      "install region=cn-hangzhou identity=seckill-boottest-app\n",
+    );
     expect(secondRun.stdout).toContain("seckill-boot:   logtail already installed");
     expect(firstRun.stderr).not.toContain("Logtail did not install");
   });
