@@ -125,7 +125,9 @@ export const ALARM_GUIDE = [
     source: "sls",
     signal: "lagSeconds of the service's `order pipeline` line",
     thresholdKey: "alarm_writer_lag_seconds",
-    means: "The oldest order event not yet delivered from Redis is older than the threshold.",
+    means:
+      "The oldest order event not yet delivered from Redis is older than the threshold; or no order writer has logged its " +
+      "line for five minutes (none is running).",
     firstAction: "Search `order writer` in the app logstore for the failing cycle (MySQL or RocketMQ unreachable).",
   },
   {

@@ -12,13 +12,12 @@ import { LogStore } from "../.gen/providers/alicloud/log-store";
 import { LogStoreIndex, type LogStoreIndexFieldSearch } from "../.gen/providers/alicloud/log-store-index";
 import { LogtailAttachment } from "../.gen/providers/alicloud/logtail-attachment";
 import { LogtailConfig } from "../.gen/providers/alicloud/logtail-config";
+import { PIPELINE_LOG_MESSAGE } from "../contract/pipeline-log";
 import { ALARM_GUIDE, type AlarmId } from "./alarm-guide";
 import type { AlarmThresholds, ObservabilityConfig } from "./config";
 
 /** The systemd units whose journal Logtail collects: the service, and cloud-init's final stage, which runs boot.sh. */
 export const COLLECTED_UNITS = ["seckill.service", "cloud-final.service"] as const;
-/** What the order writer logs once per interval with the pipeline's figures (app/orders/order-writer.ts). */
-export const PIPELINE_LOG_MESSAGE = "order pipeline";
 /** Logstores of the environment's project. */
 export const LOGSTORES = { app: "app", albAccess: "alb-access" } as const;
 /** CloudMonitor: sample every minute, fire after three breaching minutes, remind at most every 30 minutes. */
@@ -233,6 +232,8 @@ export class Observability extends Construct {
         ],
         labels: [{ key: "env", value: props.envName }],
         sendResolved: true,
+        noDataFire: alert.noDataFires ?? false,
+        noDataSeverity: alert.noDataFires ? 8 : undefined,
         policyConfiguration: {
           alertPolicyId: SLS_DYNAMIC_ALERT_POLICY,
           actionPolicyId: props.slsAlertActionPolicyId,
@@ -426,6 +427,8 @@ export interface LogAlertDeclaration {
   readonly query: string;
   /** Fires on a result row meeting it. */
   readonly condition: string;
+  /** Fires, too, when the query finds no line at all in the window. */
+  readonly noDataFires?: boolean;
 }
 
 /**
@@ -453,6 +456,8 @@ export function logAlerts(albAccessLogstore: string, appLogstore: string, thresh
       store: appLogstore,
       query: `${pipeline} | select max(lagSeconds) as lag_seconds`,
       condition: `lag_seconds > ${thresholds.writerLagSeconds}`,
+      // Every order writer logs the line every 10 s, sale or not: none for five minutes means none is running.
+      noDataFires: true,
     },
     {
       id: "writer-backlog",

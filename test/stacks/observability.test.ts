@@ -3,7 +3,8 @@ import * as path from "node:path";
 import type { TerraformBlock } from "../../contract/terraform-json";
 import { loadEnvConfig } from "../../stacks/config";
 import { ALARM_GUIDE } from "../../stacks/alarm-guide";
-import { COLLECTED_UNITS, LOGSTORES, PIPELINE_LOG_MESSAGE, SLS_DYNAMIC_ALERT_POLICY, contactName } from "../../stacks/observability";
+import { PIPELINE_LOG_MESSAGE } from "../../contract/pipeline-log";
+import { COLLECTED_UNITS, LOGSTORES, SLS_DYNAMIC_ALERT_POLICY, contactName } from "../../stacks/observability";
 import { renderBootScript } from "../../userdata";
 import { DOCUMENTED_METRICS } from "./cloudmonitor-metrics";
 import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./support/synth";
@@ -155,6 +156,9 @@ describe.each(ENVS)("observability of seckill-%s", (envName) => {
       ["dead-letters", "writer-backlog", "writer-lag"].map((id) => `seckill-${envName}-${id}`),
     );
     for (const query of pipeline) expect(query.query.startsWith(`msg: "${PIPELINE_LOG_MESSAGE}" | `)).toBe(true);
+    // No line at all means no order writer is running.
+    const lag = s.resources("alicloud_log_alert").find((alert) => alert.alert_name === `seckill-${envName}-writer-lag`)!;
+    expect(lag).toMatchObject({ no_data_fire: true, no_data_severity: 8 });
   });
 
   test("a dashboard of the sale", () => {
