@@ -209,6 +209,10 @@ export class SeckillStack extends TerraformStack {
       value: config.ingress.orderRateLimit.perIpQps,
       description: "The ALB's per-client-IP limit on POST /api/sales/*/orders, requests per second (the smoke test pushes past it)",
     });
+    new TerraformOutput(this, "order_rate_limit_qps", {
+      value: config.ingress.orderRateLimit.qps,
+      description: "The ALB's limit on POST /api/sales/*/orders for the whole fleet, requests per second (npm run watch shows how close orders run to it)",
+    });
     output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
     if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");
     if (salePage.cdnCname)
