@@ -11,7 +11,7 @@ export interface CliRun {
 }
 
 /** Builds an ops tool exactly as its npm script does (`npm run <tool> -- --help`). */
-export function buildTool(tool: "smoke" | "demo"): void {
+export function buildTool(tool: "smoke" | "demo" | "watch"): void {
   build(`npm run ${tool}`, "npm", ["run", "--silent", tool, "--", "--help"]);
 }
 
