@@ -144,6 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         intervalMs: 1000,
         draw: options.watch,
         signal: abort.signal,
+        drawOnStop: true,
       });
       stopWatching = async () => {
         abort.abort();

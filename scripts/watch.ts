@@ -34,6 +34,8 @@ export interface WatchOptions {
   readonly draw: (screen: string) => void;
   /** Ends the loop (Ctrl-C, or the demo's end). */
   readonly signal: AbortSignal;
+  /** Read and draw once more when the signal ends the loop: the demo's last screen shows the sale as it ended. */
+  readonly drawOnStop?: boolean;
 }
 
 /** Reads and draws until the signal aborts; a failed read is drawn as such and retried at the next tick. */
@@ -51,6 +53,13 @@ export async function watchSale(options: WatchOptions): Promise<void> {
       if (options.signal.aborted) break;
       options.draw(renderWarRoom(room.view(Date.now())));
       await sleep(Math.max(0, options.intervalMs - (Date.now() - started)), undefined, { signal: options.signal }).catch(() => undefined);
+    }
+    if (options.drawOnStop) {
+      await readOnce(client, options).then(
+        (reading) => room.read(reading),
+        (error: Error) => room.failed(error.message),
+      );
+      options.draw(renderWarRoom(room.view(Date.now())));
     }
   } finally {
     client.close();
@@ -87,7 +96,7 @@ export function watchRequestFrom(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   projectDir = process.cwd(),
-): Omit<WatchOptions, "draw" | "signal"> | undefined {
+): Omit<WatchOptions, "draw" | "signal" | "drawOnStop"> | undefined {
   const values = parseFlags(
     USAGE,
     {
