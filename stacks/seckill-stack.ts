@@ -211,7 +211,8 @@ export class SeckillStack extends TerraformStack {
     });
     new TerraformOutput(this, "order_rate_limit_qps", {
       value: config.ingress.orderRateLimit.qps,
-      description: "The ALB's limit on POST /api/sales/*/orders for the whole fleet, requests per second (npm run watch shows how close orders run to it)",
+      description:
+        "The ALB's limit on POST /api/sales/*/orders for the whole fleet, requests per second (npm run watch shows how close orders run to it)",
     });
     output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
     if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");

@@ -4,12 +4,14 @@
  * fails when one is stale).
  */
 import { SERVICE_ENV } from "../../contract/service-env";
+import { alarmTable } from "../../stacks/alarm-guide";
 
 export const GENERATED_SECTIONS: Readonly<Record<string, () => string>> = {
   "service-env": () =>
     ["| variable | meaning |", "|---|---|", ...Object.entries(SERVICE_ENV).map(([name, meaning]) => `| \`${name}\` | ${meaning} |`)].join(
       "\n",
     ),
+  alarms: alarmTable,
 };
 
 /** The README with every generated section rendered anew; throws when a section's markers are missing. */
