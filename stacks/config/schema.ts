@@ -69,6 +69,11 @@ const tagText = text(/^(?!aliyun|acs:|https?:\/\/).{0,128}$/, TAGS_ALLOWED);
 /** CloudMonitor takes at most this many contacts in a group in practice here; more belong in a DingTalk group. */
 export const MAX_ALARM_CONTACTS = 20;
 const ALARM_CONTACTS_ALLOWED = `a list of at most ${MAX_ALARM_CONTACTS} { name, email?, phone?, dingtalk_webhook? }, each with at least one channel`;
+/** A whole-number alarm threshold from 1 to `max` (section observability). */
+function alarmThreshold(max: number, fallback: number, description: string, unit: string) {
+  return wholeNumber(1, max).default(fallback).register(tfvarsDocs, { section: "observability", description, unit });
+}
+
 export const alarmContactSchema = z
   .object({
     // alicloud_cms_alarm_contact.alarm_contact_name: 2-40 characters (website/docs/r/cms_alarm_contact.html.markdown).
@@ -627,47 +632,54 @@ export const tfvarsSchema = z
         whenUnset: "unset (the log alerts fire in the SLS Alert Center only)",
         example: "seckill-oncall",
       }),
-    alarm_usage_percent: wholeNumber(1, 100).default(80).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alarm when Tair CPU, memory or connection usage, or PolarDB CPU or connection usage, stays above it, 1-100.",
-      unit: "%",
-    }),
-    alarm_backend_5xx_per_second: wholeNumber(1, 1_000_000).default(5).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alarm when the fleet answers more 5xx than this through the ALB (the ALB's own 503s from rate limits excluded).",
-      unit: "responses per second",
-    }),
-    alarm_rejected_connections_per_second: wholeNumber(1, 1_000_000).default(1).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alarm when the ALB drops more new connections than this (its connection capacity is reached).",
-      unit: "connections per second",
-    }),
-    alarm_p99_response_ms: wholeNumber(1, 600_000).default(1000).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alert when the 99th percentile of the fleet's response time, from the ALB access log, exceeds it over 5 minutes.",
-      unit: "ms",
-    }),
-    alarm_throttled_per_minute: wholeNumber(1, 100_000_000).default(60_000).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alert when the ALB rate limits turn away more requests than this in a minute (from the access log).",
-      unit: "requests per minute",
-    }),
-    alarm_polardb_replica_lag_seconds: wholeNumber(1, 86_400).default(5).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alarm when a PolarDB read-only node lags the primary by more than this.",
-      unit: "seconds",
-    }),
-    alarm_writer_lag_seconds: wholeNumber(1, 86_400).default(10).register(tfvarsDocs, {
-      section: "observability",
-      description: "Alert when the oldest order event not yet delivered from Redis is older than this (the order writer's lag).",
-      unit: "seconds",
-    }),
-    alarm_order_backlog: wholeNumber(1, 100_000_000).default(10_000).register(tfvarsDocs, {
-      section: "observability",
-      description:
-        "Alert when more order events than this wait unconfirmed, in Redis (the writer's backlog) or in RocketMQ (the consumer's lag).",
-      unit: "events",
-    }),
+    alarm_usage_percent: alarmThreshold(
+      100,
+      80,
+      "Alarm when Tair CPU, memory or connection usage, or PolarDB CPU or connection usage, stays above it, 1-100.",
+      "%",
+    ),
+    alarm_backend_5xx_per_second: alarmThreshold(
+      1_000_000,
+      5,
+      "Alarm when the fleet answers more 5xx than this through the ALB (the ALB's own 503s from rate limits excluded).",
+      "responses per second",
+    ),
+    alarm_rejected_connections_per_second: alarmThreshold(
+      1_000_000,
+      1,
+      "Alarm when the ALB drops more new connections than this (its connection capacity is reached).",
+      "connections per second",
+    ),
+    alarm_p99_response_ms: alarmThreshold(
+      600_000,
+      1000,
+      "Alert when the 99th percentile of the fleet's response time, from the ALB access log, exceeds it over 5 minutes.",
+      "ms",
+    ),
+    alarm_throttled_per_minute: alarmThreshold(
+      100_000_000,
+      60_000,
+      "Alert when the ALB rate limits turn away more requests than this in a minute (from the access log).",
+      "requests per minute",
+    ),
+    alarm_polardb_replica_lag_seconds: alarmThreshold(
+      86_400,
+      5,
+      "Alarm when a PolarDB read-only node lags the primary by more than this.",
+      "seconds",
+    ),
+    alarm_writer_lag_seconds: alarmThreshold(
+      86_400,
+      10,
+      "Alert when the oldest order event not yet delivered from Redis is older than this (the order writer's lag).",
+      "seconds",
+    ),
+    alarm_order_backlog: alarmThreshold(
+      100_000_000,
+      10_000,
+      "Alert when more order events than this wait unconfirmed, in Redis (the writer's backlog) or in RocketMQ (the consumer's lag).",
+      "events",
+    ),
 
     state_backend: stateBackendSchema.optional().register(tfvarsDocs, {
       section: "stateBackend",
