@@ -47,3 +47,6 @@ mse_specification  = "MSE_SC_1_2_60_c"
 mse_instance_count = 1
 
 log_level = "debug"
+
+# Observability: CloudMonitor alarms go to the contact group seckill-dev-oncall, empty until contacts are set here.
+# alarm_contacts = [{ name = "dev-oncall", email = "dev-oncall@example.com" }]

@@ -67,6 +67,15 @@ mse_instance_count = 3
 
 log_level = "info"
 
+# Observability: logs kept for half a year; alarms reach the on-call. PLACEHOLDER: put your on-call's address, phone or
+# DingTalk robot here (an email or phone gets an activation message first), and the id of the SLS action policy that
+# notifies them of the log alerts.
+log_retention_days = 180
+alarm_contacts = [
+  { name = "sale-oncall", email = "oncall@example.com" },
+]
+# sls_alert_action_policy_id = "seckill-oncall"
+
 # Remote state: the state holds every generated secret, so production keeps it in an encrypted OSS bucket only the
 # deploying operators may read (a guard rail refuses production without it). PLACEHOLDER: replace with your bucket and
 # Tablestore lock table (primary key LockID, String); `cdktf deploy` fails at init with these values.

@@ -19,6 +19,7 @@ import { describeAnswer, HttpClient } from "./lib/http-client";
 import { startApp } from "./lib/local-app";
 import { createScratch, localMysql, localRedis } from "./lib/local-services";
 import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
+import { watchSale } from "./watch";
 
 export interface DemoOptions {
   readonly buyers: number;
@@ -31,6 +32,8 @@ export interface DemoOptions {
   readonly confirmTimeoutMs: number;
   /** After the report, leave the service running (sale page and API) until Ctrl-C. */
   readonly keepRunning: boolean;
+  /** Draws the war room (npm run watch) of the sale while the crowd buys, instead of the progress bar. */
+  readonly watch?: (screen: string) => void;
   readonly progress: (line: string) => void;
   /** Shows the result; called before anything is cleaned up. */
   readonly report: (result: DemoResult) => void;
@@ -74,6 +77,7 @@ units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up 
   --throwaway            start throwaway Redis and MariaDB even when local ones answer
   --confirm-timeout <s>  how long orders may take to reach MySQL (default 60)
   --keep-running         after the report, keep the service up (API, sale page) until Ctrl-C
+  --watch                show the war room (npm run watch) of the sale while the crowd buys
 
 REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own key prefix and database).`;
 
@@ -129,6 +133,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const confirmations = new ConfirmationWatch(pool, saleId);
     cleanups.push(() => confirmations.stop());
+    let stopWatching = async () => undefined;
+    if (options.watch) {
+      const abort = new AbortController();
+      const watching = watchSale({
+        baseUrl: app.baseUrl,
+        adminToken,
+        sales: [saleId],
+        orderLimitQps: undefined,
+        intervalMs: 1000,
+        draw: options.watch,
+        signal: abort.signal,
+        drawOnStop: true,
+      });
+      stopWatching = async () => {
+        abort.abort();
+        await watching;
+      };
+      cleanups.push(stopWatching);
+    }
     const crowd = await withCrowdBar(options, (onProgress) =>
       runCrowd({
         client,
@@ -143,6 +166,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     options.progress(`Crowd done in ${formatDuration(crowd.elapsedMs)}; waiting for the order writer`);
     const allConfirmedAt = await confirmations.waitFor(crowd.reservations.length, options.confirmTimeoutMs);
+    // The war room's last screen shows the confirmed sale; the report follows it, not under it.
+    await stopWatching();
 
     const stats = await client.request("GET", `/admin/sales/${saleId}/stats`, { bearer: adminToken });
     const reservedInRedis = Number((stats.json as { reserved?: unknown } | undefined)?.reserved ?? NaN);
@@ -379,6 +404,7 @@ async function main(): Promise<number> {
     throwaway: { type: "boolean" },
     "keep-running": { type: "boolean" },
     "confirm-timeout": { type: "string" },
+    watch: { type: "boolean" },
   });
   if (values === undefined) return 0;
   const result = await runDemo({
@@ -390,7 +416,8 @@ async function main(): Promise<number> {
     keepRunning: values["keep-running"] === true,
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 60) * 1000,
     progress: (line) => process.stderr.write(`${line}\n`),
-    bars: process.stderr.isTTY === true,
+    bars: process.stderr.isTTY === true && values.watch !== true,
+    watch: values.watch ? (screen) => process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${screen}\n` : `${screen}\n\n`) : undefined,
     report: (outcome) => process.stdout.write(`\n${formatDemoReport(outcome)}\n`),
   });
   return demoFailed(result) ? 1 : 0;

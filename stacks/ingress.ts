@@ -41,6 +41,8 @@ export interface IngressProps extends IngressConfig {
    * answer it with CORS headers, and ALB itself answers its preflights.
    */
   readonly salePageOrigin?: string;
+  /** Where the ALB ships its access log (the only record of the requests its rate limits turned away). */
+  readonly accessLog: { readonly project: string; readonly logstore: string };
 }
 
 /**
@@ -74,6 +76,7 @@ export class Ingress extends Construct {
       loadBalancerBillingConfig: { payType: "PayAsYouGo" },
       zoneMappings: props.albSubnets.map((subnet) => ({ zoneId: subnet.zoneId, vswitchId: subnet.vswitchId })),
       deletionProtectionEnabled: props.deletionProtection,
+      accessLogConfig: { logProject: props.accessLog.project, logStore: props.accessLog.logstore },
     });
     this.loadBalancerId = alb.id;
     this.dnsName = alb.dnsName;

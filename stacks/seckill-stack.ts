@@ -15,6 +15,7 @@ import { GuardRails } from "./guard-rails";
 import { Ingress } from "./ingress";
 import { Messaging } from "./messaging";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { Registry } from "./registry";
 import { Secret } from "./secret";
 import { SecretStore } from "./secret-store";
@@ -56,6 +57,7 @@ export class SeckillStack extends TerraformStack {
   public readonly compute: Compute;
   /** What the secret store holds (Terraform expressions): never in the user data, only in the store and the state. */
   public readonly secretValues: Readonly<Record<SecretParameter, string>>;
+  public readonly observability: Observability;
   /** The environment every app instance gets through its user data (values are Terraform expressions). */
   public readonly serviceEnv: ServiceEnvironment;
   /**
@@ -90,6 +92,12 @@ export class SeckillStack extends TerraformStack {
     const appCidrs = network.appSubnets.map((subnet) => subnet.cidr);
     const dataTier = { envName, vpcId: network.vpcId, dataSubnets: network.dataSubnets, appCidrs };
 
+    const observability = (this.observability = new Observability(this, "observability", {
+      envName,
+      region: config.region,
+      ...config.observability,
+    }));
+
     const salePageDomain = config.salePage.domain;
     const ingress = (this.ingress = new Ingress(this, "ingress", {
       envName,
@@ -99,6 +107,7 @@ export class SeckillStack extends TerraformStack {
       deletionProtection: config.deletionProtection,
       ...config.ingress,
       salePageOrigin: salePageDomain && pageOrigin(salePageDomain),
+      accessLog: { project: observability.projectName, logstore: observability.albAccessLogstore },
     }));
     // The crowd loads the page from CDN (or, without a domain, it waits in its bucket); only its API calls reach the ALB.
     const salePage = (this.salePage = new StaticSite(this, "sale-page", {
@@ -161,6 +170,9 @@ export class SeckillStack extends TerraformStack {
       artifactUrl: appArtifacts.artifactUrl,
       artifactSha256: props.artifact.sha256,
       serviceEnv: this.serviceEnv,
+      region: config.region,
+      logtailInstallerUrl: observability.logtailInstallerUrl,
+      logtailIdentity: observability.machineGroupIdentity,
     };
     this.compute = new Compute(this, "compute", {
       envName,
@@ -189,6 +201,14 @@ export class SeckillStack extends TerraformStack {
     });
     // An instance reads its secrets at start: they, and its role's right to read them, exist before it boots.
     this.compute.bootAfter(...secretStore.parameters, secretStore.readPermission);
+    observability.watch({
+      loadBalancerId: ingress.loadBalancerId,
+      tairInstanceId: cache.instanceId,
+      tairShardCount: config.cache.shardCount,
+      polardbClusterId: database.clusterId,
+      rocketmqInstanceId: messaging.instanceId,
+      orderWriterGroup: messaging.orderWriterGroup,
+    });
 
     const output = (id: string, value: string, description: string, sensitive = false) =>
       new TerraformOutput(this, id, { value, description, sensitive });
@@ -197,6 +217,11 @@ export class SeckillStack extends TerraformStack {
     new TerraformOutput(this, "order_rate_limit_per_ip_qps", {
       value: config.ingress.orderRateLimit.perIpQps,
       description: "The ALB's per-client-IP limit on POST /api/sales/*/orders, requests per second (the smoke test pushes past it)",
+    });
+    new TerraformOutput(this, "order_rate_limit_qps", {
+      value: config.ingress.orderRateLimit.qps,
+      description:
+        "The ALB's limit on POST /api/sales/*/orders for the whole fleet, requests per second (npm run watch shows how close orders run to it)",
     });
     output("sale_page_bucket", salePage.bucketName, "Private OSS bucket holding the sale page");
     if (salePage.pageUrl) output("sale_page_url", salePage.pageUrl, "Where shoppers open the sale page (append ?sale=<id>)");
@@ -219,6 +244,7 @@ export class SeckillStack extends TerraformStack {
     output("rocketmq_topic", messaging.orderTopic, "Order events topic");
     output("rocketmq_dead_letter_topic", messaging.deadLetterTopic, "Order events the writer gave up on");
     output("rocketmq_consumer_group", messaging.orderWriterGroup, "Order writer consumer group");
+    output("log_project", observability.projectName, "SLS project of the fleet's journal (logstore app) and the ALB access log");
     output("nacos_server_addr", registry.serverAddr, "MSE Nacos intranet address");
     output("secrets_prefix", secretStore.prefix, "Name prefix of the OOS encrypted parameters holding the secrets");
     output("redis_password", cache.password, "Tair password", true);

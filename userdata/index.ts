@@ -70,6 +70,15 @@ export interface UserDataProps {
   readonly artifactSha256: string;
   /** The service's environment (REDIS_URL, MYSQL_URL, ...), no secret among it. Values may be CDKTF tokens resolved at apply time. */
   readonly serviceEnv: Readonly<Record<string, string>>;
+  /** The region: Logtail's installer is told it, and ships to the region's intranet SLS endpoint. */
+  readonly region: string;
+  /**
+   * Where instances download Logtail's installer: Observability.logtailInstallerUrl, the region's release bucket through
+   * its internal endpoint. Must start with a literal http(s):// (or file://).
+   */
+  readonly logtailInstallerUrl: string;
+  /** The custom identity the SLS machine group lists (Observability.machineGroupIdentity), written to user_defined_id. */
+  readonly logtailIdentity: string;
 }
 
 /** ECS's limit on user data, in bytes before base64 (after gzip, when gzip is used). */
@@ -142,6 +151,11 @@ function userDataPieces(props: UserDataProps): Piece[] {
   }
   checkUrlText("runtimeUrl", runtimeUrl);
   checkUrlText("artifactUrl", artifactUrl);
+  checkUrlText("logtailInstallerUrl", props.logtailInstallerUrl);
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(props.region)) throw new Error(`userdata: region "${props.region}" must be a region id`);
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(props.logtailIdentity)) {
+    throw new Error(`userdata: logtailIdentity "${props.logtailIdentity}" must be 1-128 of [A-Za-z0-9_.-]`);
+  }
   for (const [name, digest] of [
     ["runtimeSha256", runtimeSha256],
     ["artifactSha256", artifactSha256],
@@ -161,6 +175,9 @@ function userDataPieces(props: UserDataProps): Piece[] {
     ...assign("RUNTIME_SHA256", runtimeSha256),
     ...assign("ARTIFACT_URL", artifactUrl),
     ...assign("ARTIFACT_SHA256", artifactSha256),
+    ...assign("LOGTAIL_INSTALLER_URL", props.logtailInstallerUrl),
+    ...assign("LOGTAIL_REGION", props.region),
+    ...assign("LOGTAIL_IDENTITY", props.logtailIdentity),
     "SERVICE_ENV=(\n",
     ...completeServiceEnv(props).flatMap(([key, value]) => ["  ", ...quoted(`${key}=${value}`), "\n"]),
     ")\n",

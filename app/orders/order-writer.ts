@@ -1,7 +1,9 @@
 import type Redis from "ioredis";
 import type { Pool } from "mysql2/promise";
+import { PIPELINE_LOG_MESSAGE, type PipelineLogFields } from "../../contract/pipeline-log";
 import type { Logger } from "../platform/logger";
 import {
+  orderDeadLetters,
   orderWriterBacklog,
   orderWriterBatchSize,
   orderWriterLagSeconds,
@@ -59,6 +61,11 @@ export interface OrderWriterOptions {
    * 3 s, is shorter than any statement or command timeout, so a stall is reported while it lasts.
    */
   readonly slowCycleMs?: number;
+  /**
+   * How often the pipeline's figures (lag, backlog, dead letters) go to the log as one line, which the SLS alerts read;
+   * 10 s by default. Logged at info even when the logger's level is higher: the alerts must not go blind.
+   */
+  readonly pipelineReportMs?: number;
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -82,6 +89,11 @@ export class OrderWriter {
   private readonly maxAttempts: number;
   private readonly idleDelayMs: number;
   private readonly slowCycleMs: number;
+  private readonly pipelineReportMs: number;
+  private readonly pipelineLog: Logger;
+  private pipelineReportedAt = 0;
+  /** The process's dead-letter count at the previous line (at start, before the first). */
+  private deadLettersReported: Promise<number> = Promise.resolve(0);
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private wake: () => void = () => undefined;
@@ -108,12 +120,16 @@ export class OrderWriter {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.idleDelayMs = options.idleDelayMs ?? 100;
     this.slowCycleMs = options.slowCycleMs ?? 3000;
+    this.pipelineReportMs = options.pipelineReportMs ?? 10_000;
+    const { logger } = options;
+    this.pipelineLog = logger.level === "silent" ? logger : logger.child({}, { level: "info" });
     this.rebuilder = new SaleRebuilder(options);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.deadLettersReported = deadLettersSoFar();
     this.refreshTimer = setInterval(() => {
       this.refreshSales(true).catch((error: unknown) => this.options.logger.debug({ err: error }, "order writer refresh failed"));
     }, SALES_REFRESH_MS);
@@ -254,13 +270,25 @@ export class OrderWriter {
       watched.push(saleId);
       if (!this.saleIds.includes(saleId)) this.mayHavePending.add(saleId);
     }
+    const lagSeconds = Math.max(0, redisNow - oldestEntryAt) / 1000;
     orderWriterBacklog.set(backlog);
-    orderWriterLagSeconds.set(Math.max(0, redisNow - oldestEntryAt) / 1000);
+    orderWriterLagSeconds.set(lagSeconds);
+    await this.reportPipeline(now, lagSeconds, backlog);
     saleUnconfirmedOrders.reset();
     for (const [saleId, units] of unconfirmed) saleUnconfirmedOrders.set({ sale_id: saleId }, units);
     this.saleIds = watched;
     this.rebuildsDue = rebuilds;
     this.salesRefreshedAt = now;
+  }
+
+  /** Logs the pipeline's figures when the interval has passed: dead letters counted since the previous line. */
+  private async reportPipeline(now: number, lagSeconds: number, backlog: number): Promise<void> {
+    if (now - this.pipelineReportedAt < this.pipelineReportMs) return;
+    this.pipelineReportedAt = now;
+    const previous = await this.deadLettersReported;
+    const total = await (this.deadLettersReported = deadLettersSoFar());
+    const figures: PipelineLogFields = { lagSeconds, backlog, deadLetters: total - previous };
+    this.pipelineLog.info(figures, PIPELINE_LOG_MESSAGE);
   }
 
   /**
@@ -422,6 +450,11 @@ export class OrderWriter {
     // Redis handed out what MySQL cannot confirm, so Redis is wrong about the sale: restore it from MySQL.
     await redis.hset(keys.sale, "rebuildReason", `MySQL refused order ${event.orderId}: ${detail}`);
   }
+}
+
+/** Order events this process has dead-lettered (the writer, and the rebuilds it runs). */
+async function deadLettersSoFar(): Promise<number> {
+  return (await orderDeadLetters.get()).values[0]?.value ?? 0;
 }
 
 /** Why the sale's Redis state must be rebuilt from MySQL before it is drained again, if it must. */

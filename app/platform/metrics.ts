@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { hostname } from "node:os";
 import { AggregatorRegistry, Counter, Gauge, Histogram, collectDefaultMetrics, register } from "prom-client";
 
 /**
@@ -37,6 +38,18 @@ class TalliedCounter<Label extends string> {
     };
   }
 }
+
+/**
+ * Which instance answered: behind the ALB every /metrics request may reach another one, and a reader computing rates
+ * (npm run watch) must not subtract one instance's counters from another's.
+ */
+export const instanceInfo = new Gauge({
+  name: "seckill_instance_info",
+  help: "1, labelled with the host name of the instance whose processes these metrics are",
+  labelNames: ["instance"],
+  aggregator: "max",
+});
+instanceInfo.set({ instance: hostname() }, 1);
 
 export const httpRequests = new TalliedCounter("seckill_http_requests_total", "HTTP requests by route and status code", [
   "route",

@@ -5,6 +5,7 @@
  */
 import { SERVICE_ENV } from "../../contract/service-env";
 import { capacityReport } from "./capacity-report";
+import { alarmTable } from "../../stacks/alarm-guide";
 
 /** The target the README's capacity example plans for: ALB's largest order limit. */
 const README_CAPACITY_TARGET = 100_000;
@@ -22,6 +23,7 @@ export const GENERATED_SECTIONS: Readonly<Record<string, () => string | Promise<
       await capacityReport({ env: "prod", target: README_CAPACITY_TARGET }),
       "```",
     ].join("\n"),
+  alarms: alarmTable,
 };
 
 /** The README with every generated section rendered anew; throws when a section's markers are missing. */

@@ -119,6 +119,34 @@ export interface AppConfig {
   readonly workers?: number;
 }
 
+/** Someone CloudMonitor alarms reach, through at least one channel. */
+export interface AlarmContact {
+  readonly name: string;
+  readonly email?: string;
+  readonly phone?: string;
+  readonly dingtalkWebhook?: string;
+}
+
+/** Alarm thresholds (tfvars alarm_*), each in the unit its key documents. */
+export interface AlarmThresholds {
+  readonly usagePercent: number;
+  readonly backend5xxPerSecond: number;
+  readonly rejectedConnectionsPerSecond: number;
+  readonly p99ResponseMs: number;
+  readonly throttledPerMinute: number;
+  readonly polardbReplicaLagSeconds: number;
+  readonly writerLagSeconds: number;
+  readonly orderBacklog: number;
+}
+
+export interface ObservabilityConfig {
+  readonly logRetentionDays: number;
+  readonly alarmContacts: readonly AlarmContact[];
+  /** The SLS action policy that delivers the log alerts; unset, they stay in the SLS Alert Center. */
+  readonly slsAlertActionPolicyId?: string;
+  readonly thresholds: AlarmThresholds;
+}
+
 export interface StateBackendConfig {
   readonly bucket: string;
   readonly prefix: string;
@@ -151,6 +179,7 @@ export interface EnvConfig {
   readonly messaging: MessagingConfig;
   readonly registry: RegistryConfig;
   readonly app: AppConfig;
+  readonly observability: ObservabilityConfig;
   readonly stateBackend?: StateBackendConfig;
   /**
    * Every key whose change replaces resources (its doc says `replaces`), with the value in effect: defaults and carved
@@ -258,6 +287,26 @@ export function toEnvConfig(tfvars: Tfvars, envName: string, sourceFile: string,
     },
     registry: { edition: tfvars.mse_edition, specification: tfvars.mse_specification, instanceCount: tfvars.mse_instance_count },
     app: { logLevel: tfvars.log_level, workers: tfvars.workers },
+    observability: {
+      logRetentionDays: tfvars.log_retention_days,
+      alarmContacts: tfvars.alarm_contacts.map((contact) => ({
+        name: contact.name,
+        email: contact.email,
+        phone: contact.phone,
+        dingtalkWebhook: contact.dingtalk_webhook,
+      })),
+      slsAlertActionPolicyId: tfvars.sls_alert_action_policy_id,
+      thresholds: {
+        usagePercent: tfvars.alarm_usage_percent,
+        backend5xxPerSecond: tfvars.alarm_backend_5xx_per_second,
+        rejectedConnectionsPerSecond: tfvars.alarm_rejected_connections_per_second,
+        p99ResponseMs: tfvars.alarm_p99_response_ms,
+        throttledPerMinute: tfvars.alarm_throttled_per_minute,
+        polardbReplicaLagSeconds: tfvars.alarm_polardb_replica_lag_seconds,
+        writerLagSeconds: tfvars.alarm_writer_lag_seconds,
+        orderBacklog: tfvars.alarm_order_backlog,
+      },
+    },
     replacingSettings: replacingSettings(tfvars, cidrs),
     stateBackend: backend && {
       bucket: backend.bucket,

@@ -4,6 +4,8 @@
  * stacks build from, and load.ts reads the files.
  */
 export type {
+  AlarmContact,
+  AlarmThresholds,
   AppConfig,
   CacheConfig,
   ComputeConfig,
@@ -16,6 +18,7 @@ export type {
   MessagingConfig,
   MseEdition,
   NetworkConfig,
+  ObservabilityConfig,
   RateLimit,
   RegistryConfig,
   RocketMqSeries,

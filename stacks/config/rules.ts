@@ -121,6 +121,13 @@ function edgeRules(tfvars: Tfvars, ctx: RuleContext): void {
       message: "the operators' networks, required with production = true: the ALB forwards the admin plane from nowhere else",
     });
   }
+  if (tfvars.production && tfvars.alarm_contacts.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["alarm_contacts"],
+      message: "at least one contact, required with production = true: an alarm that reaches nobody wakes nobody",
+    });
+  }
 }
 
 function saleWindowRules(tfvars: Tfvars, ctx: RuleContext, now: Date): void {

@@ -66,6 +66,30 @@ const utcMinute = text(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?Z$/, 'a UTC time to 
 const TAGS_ALLOWED = 'a map of tag keys (1-64 characters) to values (at most 128), neither starting with "aliyun", "acs:" or "http(s)://"';
 const tagText = text(/^(?!aliyun|acs:|https?:\/\/).{0,128}$/, TAGS_ALLOWED);
 
+/** CloudMonitor takes at most this many contacts in a group in practice here; more belong in a DingTalk group. */
+export const MAX_ALARM_CONTACTS = 20;
+const ALARM_CONTACTS_ALLOWED = `a list of at most ${MAX_ALARM_CONTACTS} { name, email?, phone?, dingtalk_webhook? }, each with at least one channel`;
+/** A whole-number alarm threshold from 1 to `max` (section observability). */
+function alarmThreshold(max: number, fallback: number, description: string, unit: string) {
+  return wholeNumber(1, max).default(fallback).register(tfvarsDocs, { section: "observability", description, unit });
+}
+
+export const alarmContactSchema = z
+  .object({
+    // alicloud_cms_alarm_contact.alarm_contact_name: 2-40 characters (website/docs/r/cms_alarm_contact.html.markdown).
+    name: text(/^[A-Za-z0-9_.\-\u4e00-\u9fa5]{2,40}$/, "2-40 letters, digits, _, . or -"),
+    email: text(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as "oncall@example.com"').optional(),
+    phone: text(/^\+?\d{6,15}$/, 'a phone number of digits, optionally "+country", such as "+8613800000000"').optional(),
+    dingtalk_webhook: text(
+      /^https:\/\/oapi\.dingtalk\.com\/robot\/send\?access_token=[A-Za-z0-9]+$/,
+      'a DingTalk robot webhook "https://oapi.dingtalk.com/robot/send?access_token=…"',
+    ).optional(),
+  })
+  .strict()
+  .refine((contact) => contact.email ?? contact.phone ?? contact.dingtalk_webhook, {
+    error: "at least one of email, phone and dingtalk_webhook, or the contact is reached by nothing",
+  });
+
 export const saleWindowSchema = z
   .object({
     name: text(/^[a-z0-9][a-z0-9-]{0,10}$/, "1-11 characters of a-z, 0-9 and -"),
@@ -109,6 +133,13 @@ export const TFVARS_SECTIONS = {
   messaging: { heading: "messaging (RocketMQ 5)" },
   registry: { heading: "registry (MSE Nacos)" },
   app: { heading: "app" },
+  observability: {
+    heading: "observability (SLS logs, CloudMonitor alarms)",
+    intro:
+      "The fleet's journal (service and boot) and the ALB's access log go to an SLS project of the environment; CloudMonitor " +
+      "alarms go to a contact group made of alarm_contacts; alerts on the logs (order pipeline, throttling, p99) go to the " +
+      'SLS action policy sls_alert_action_policy_id. README, "During a sale", says what each one means and what to do first.',
+  },
   stateBackend: { heading: "Terraform state" },
 } satisfies Record<string, { readonly heading: string; readonly intro?: string }>;
 
@@ -571,6 +602,84 @@ export const tfvarsSchema = z
       whenUnset: "unset (one per CPU)",
       example: 2,
     }),
+
+    log_retention_days: wholeNumber(1, 3650).default(30).register(tfvarsDocs, {
+      section: "observability",
+      description: "How long SLS keeps the service, boot and ALB access logs, 1-3650 (3650: for good).",
+      unit: "days",
+    }),
+    alarm_contacts: z
+      .array(alarmContactSchema, { error: ALARM_CONTACTS_ALLOWED })
+      .max(MAX_ALARM_CONTACTS, { error: ALARM_CONTACTS_ALLOWED })
+      .default([])
+      .register(tfvarsDocs, {
+        section: "observability",
+        description:
+          `Who CloudMonitor alarms reach, at most ${MAX_ALARM_CONTACTS}: { name (2-40 characters), and at least one of email, ` +
+          "phone (digits, optionally +country), dingtalk_webhook (https://oapi.dingtalk.com/robot/send?access_token=…) }. " +
+          "An email or phone receives an activation message first and gets alarms only once activated. Required in production.",
+        example: [
+          { name: "sale-oncall", email: "oncall@example.com", dingtalk_webhook: "https://oapi.dingtalk.com/robot/send?access_token=abc" },
+        ],
+      }),
+    sls_alert_action_policy_id: text(/^[A-Za-z0-9_.-]{1,128}$/, "an SLS alert action policy id")
+      .optional()
+      .register(tfvarsDocs, {
+        section: "observability",
+        description:
+          "The SLS action policy (Alert Center → Notification management → Action policies) that delivers the log alerts: " +
+          "SLS sends them through its own users and channels, not CloudMonitor's contacts.",
+        whenUnset: "unset (the log alerts fire in the SLS Alert Center only)",
+        example: "seckill-oncall",
+      }),
+    alarm_usage_percent: alarmThreshold(
+      100,
+      80,
+      "Alarm when Tair CPU, memory or connection usage, or PolarDB CPU or connection usage, stays above it, 1-100.",
+      "%",
+    ),
+    alarm_backend_5xx_per_second: alarmThreshold(
+      1_000_000,
+      5,
+      "Alarm when the fleet answers more 5xx than this through the ALB (the ALB's own 503s from rate limits excluded).",
+      "responses per second",
+    ),
+    alarm_rejected_connections_per_second: alarmThreshold(
+      1_000_000,
+      1,
+      "Alarm when the ALB drops more new connections than this (its connection capacity is reached).",
+      "connections per second",
+    ),
+    alarm_p99_response_ms: alarmThreshold(
+      600_000,
+      1000,
+      "Alert when the 99th percentile of the fleet's response time, from the ALB access log, exceeds it over 5 minutes.",
+      "ms",
+    ),
+    alarm_throttled_per_minute: alarmThreshold(
+      100_000_000,
+      60_000,
+      "Alert when the ALB rate limits turn away more requests than this in a minute (from the access log).",
+      "requests per minute",
+    ),
+    alarm_polardb_replica_lag_seconds: alarmThreshold(
+      86_400,
+      5,
+      "Alarm when a PolarDB read-only node lags the primary by more than this.",
+      "seconds",
+    ),
+    alarm_writer_lag_seconds: alarmThreshold(
+      86_400,
+      10,
+      "Alert when the oldest order event not yet delivered from Redis is older than this (the order writer's lag).",
+      "seconds",
+    ),
+    alarm_order_backlog: alarmThreshold(
+      100_000_000,
+      10_000,
+      "Alert when more order events than this wait unconfirmed, in Redis (the writer's backlog) or in RocketMQ (the consumer's lag).",
+      "events",
+    ),
 
     state_backend: stateBackendSchema.optional().register(tfvarsDocs, {
       section: "stateBackend",

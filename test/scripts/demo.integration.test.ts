@@ -26,6 +26,19 @@ describe("npm run demo at small scale", () => {
     expect(execFileSync("redis-cli", ["--scan", "--pattern", `${keyPrefix}*`], { encoding: "utf8" }).trim()).toBe("");
   }, 120_000);
 
+  test("--watch shows the war room of the sale while the crowd buys, then the report after its last screen", async () => {
+    const run = await runTool("demo", ["--watch", "--buyers", "400", "--stock", "40", "--concurrency", "20"]);
+
+    const screens = run.stdout.split("seckill war room").slice(1);
+    expect(screens.length).toBeGreaterThan(0);
+    const last = screens[screens.length - 1];
+    expect(last).toMatch(/^[0-9a-f]{16} +40 +40 +40 +0 +- +-$/m);
+    expect(last).toMatch(/^PIPELINE +writer lag/m);
+    expect(last.indexOf("Flash sale demo")).toBeGreaterThan(last.indexOf("FLEET"));
+    expect(run.stdout).toMatch(/^OK: nothing oversold/m);
+    expect(run.code).toBe(0);
+  }, 120_000);
+
   test("--throwaway runs the sale on its own redis-server and mariadbd", async () => {
     const run = await runTool("demo", ["--throwaway", "--buyers", "200", "--stock", "20", "--concurrency", "20"]);
 

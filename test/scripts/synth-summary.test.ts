@@ -12,6 +12,7 @@ production = true
 image_id = "aliyun_3_x64_20G_alibase_20251030.vhd"
 certificate_id = "8806512-cn-hangzhou"
 admin_cidrs = ["203.0.113.0/24"]
+alarm_contacts = [{ name = "oncall", email = "oncall@example.com" }]
 instance_types = ["ecs.c7.xlarge", "ecs.c6.xlarge"]
 min_instances = 4
 max_instances = 40
@@ -43,7 +44,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 23 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 25 outputs \(4 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {

@@ -75,7 +75,9 @@ describe("tfvars config", () => {
   });
 
   test("production turns deletion protection on unless the file says otherwise", async () => {
-    const production = `${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\nadmin_cidrs = ["203.0.113.0/24"]\n`;
+    const production =
+      `${MINIMAL}production = true\nimage_id = "aliyun_3_x64_20G_alibase_20251030.vhd"\nadmin_cidrs = ["203.0.113.0/24"]\n` +
+      `alarm_contacts = [{ name = "oncall", email = "oncall@example.com" }]\n`;
     expect((await configFrom(production)).deletionProtection).toBe(true);
     expect((await configFrom(`${production}deletion_protection = false\n`)).deletionProtection).toBe(false);
   });
@@ -83,7 +85,8 @@ describe("tfvars config", () => {
   test("the image comes from image_id; outside production it defaults to the system image the stacks were tested with", async () => {
     expect((await configFrom(`${MINIMAL}image_id = "m-bp1abcdefgh123456"\n`)).compute.imageId).toBe("m-bp1abcdefgh123456");
     expect((await configFrom(MINIMAL)).compute.imageId).toBe("aliyun_3_x64_20G_alibase_20251030.vhd");
-    expect((await problemsOf(`${MINIMAL}production = true\nadmin_cidrs = ["203.0.113.0/24"]\n`)).problems).toEqual([
+    const contact = `alarm_contacts = [{ name = "oncall", email = "oncall@example.com" }]\n`;
+    expect((await problemsOf(`${MINIMAL}production = true\nadmin_cidrs = ["203.0.113.0/24"]\n${contact}`)).problems).toEqual([
       "image_id = (missing): expected an image id set in the file of a production environment (so the image changes only when the file does)",
     ]);
     expect((await problemsOf(`${MINIMAL}image_id = "ubuntu_22_04_x64_20G_alibase_20250101.vhd"\n`)).problems).toEqual([
@@ -304,6 +307,21 @@ state_backend = { bucket = "acme-tfstate", tablestore_endpoint = "https://lock.c
       "more operator networks than an ALB SourceIp condition holds",
       `${MINIMAL}admin_cidrs = ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24", "10.0.5.0/24", "10.0.6.0/24"]`,
       'admin_cidrs = ["10.0.1.0/24","10.0.2.0/24","10.0.3.0/24","10.0.4.0/24","10.0.5.0/24","10.0.6.0/24"]: expected a list of 1 to 5 IPv4 CIDRs of operator networks, none wider than /8',
+    ],
+    [
+      "production without an alarm contact",
+      `${MINIMAL}production = true\nadmin_cidrs = ["203.0.113.0/24"]\nimage_id = "m-bp1examplecustom"`,
+      "alarm_contacts = []: expected at least one contact, required with production = true: an alarm that reaches nobody wakes nobody",
+    ],
+    [
+      "an alarm contact reached by nothing",
+      `${MINIMAL}alarm_contacts = [{ name = "oncall" }]`,
+      'alarm_contacts[0] = {"name":"oncall"}: expected at least one of email, phone and dingtalk_webhook, or the contact is reached by nothing',
+    ],
+    [
+      "an alarm contact's DingTalk webhook elsewhere",
+      `${MINIMAL}alarm_contacts = [{ name = "oncall", dingtalk_webhook = "https://example.com/hook" }]`,
+      'alarm_contacts[0].dingtalk_webhook = "https://example.com/hook": expected a DingTalk robot webhook "https://oapi.dingtalk.com/robot/send?access_token=…"',
     ],
     [
       "reads limited below orders",

@@ -13,8 +13,10 @@ import { MINIMAL_TFVARS, configFromTfvars, synthesize } from "./support/synth";
 import { FIXTURE_BUILD } from "./support/artifact";
 
 const REMOTE_STATE = `state_backend = {\n  bucket = "acme-tfstate"\n  tablestore_endpoint = "https://tf-lock.cn-hangzhou.ots.aliyuncs.com"\n  tablestore_table = "terraform_state_lock"\n}\n`;
-/** What production needs besides `production = true`: a pinned image, HTTPS, the operators' networks and remote state. */
-const PRODUCTION_TFVARS = `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\nadmin_cidrs = ["203.0.113.0/24"]\n${REMOTE_STATE}`;
+/** What production needs besides `production = true`: a pinned image, HTTPS, the operators' networks, remote state and an alarm contact. */
+const PRODUCTION_TFVARS =
+  `${MINIMAL_TFVARS}production = true\nimage_id = "m-bp1examplecustom"\ncertificate_id = "8806512-cn-hangzhou"\n` +
+  `admin_cidrs = ["203.0.113.0/24"]\nalarm_contacts = [{ name = "oncall", email = "oncall@example.com" }]\n${REMOTE_STATE}`;
 
 async function stackOf(tfvars: string): Promise<SeckillStack> {
   return new SeckillStack(Testing.app(), await configFromTfvars(tfvars), FIXTURE_BUILD);

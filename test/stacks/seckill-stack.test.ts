@@ -703,13 +703,17 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       expect(env.REDIS_REPLICA_ACK).toBe(s.config.cache.replicaAck === "wait" ? "1" : undefined);
     });
 
-    test("names no URL outside the VPC: the bucket's internal endpoint, this stack's endpoints and the instance itself", () => {
+    test("names no URL outside the VPC: the bucket's and Logtail's internal endpoints, this stack's endpoints and the instance itself", () => {
       const script = renderBootScript(s.stack.userDataProps, () => "<terraform>");
       const hosts = (script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? []).map(
         (url) => url.replace(/^[^:]+:\/\/([^/@]*@)?/, "").split(/[:/]/)[0],
       );
       expect(hosts).toContain(`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`);
-      const allowed = [`<terraform>.oss-${s.config.region}-internal.aliyuncs.com`, "<terraform>", "127.0.0.1", "100.100.100.200"];
+      const region = s.config.region;
+      // Logtail's installer: the region's release bucket, also through OSS's internal endpoint.
+      const logtail = `logtail-release-${region}.oss-${region}-internal.aliyuncs.com`;
+      expect(hosts).toContain(logtail);
+      const allowed = [`<terraform>.oss-${region}-internal.aliyuncs.com`, logtail, "<terraform>", "127.0.0.1", "100.100.100.200"];
       expect(hosts.filter((host) => !allowed.includes(host))).toEqual([]);
       // Every apply-time host is an attribute of this stack's own resources (Tair, PolarDB, RocketMQ, MSE, the bucket).
       for (const key of ["REDIS_URL", "MYSQL_URL", "ROCKETMQ_ENDPOINTS", "NACOS_SERVER_ADDR"] as const) {

@@ -20,7 +20,17 @@ import { AppArtifact, appArtifact } from "../../build/app-artifact";
 import { nodeRuntime } from "../../build/node-runtime";
 import { NODE_VERSION, renderBootScript, UserDataProps } from "../../userdata";
 import { startLocalSecretStore, type LocalSecretStore } from "../support/secret-store";
-import { ENV_FILE, runBootScript, ScriptRun, SYSCTL_FILE, treeState, UNIT_FILE, WITHOUT_NETWORK } from "./support/boot";
+import {
+  ENV_FILE,
+  LOGTAIL_INSTALLER_DOUBLE_LOG,
+  LOGTAIL_INSTALLER_DOUBLE_URL,
+  runBootScript,
+  ScriptRun,
+  SYSCTL_FILE,
+  treeState,
+  UNIT_FILE,
+  WITHOUT_NETWORK,
+} from "./support/boot";
 
 jest.setTimeout(240_000);
 
@@ -61,6 +71,9 @@ beforeAll(async () => {
     runtimeSha256: runtime.sha256,
     artifactUrl: putInBucket(artifact),
     artifactSha256: artifact.sha256,
+    region: "cn-hangzhou",
+    logtailInstallerUrl: LOGTAIL_INSTALLER_DOUBLE_URL,
+    logtailIdentity: "seckill-boottest-app",
     serviceEnv: {
       ...store.env,
       ORDER_QUEUE: "redis",
@@ -110,6 +123,7 @@ describe("the rendered boot script, run in a throwaway root", () => {
     expect(firstRun.status).toBe(0);
     for (const step of [
       "service user",
+      "log collection",
       "kernel settings",
       "node.js",
       "service code",
@@ -122,12 +136,16 @@ describe("the rendered boot script, run in a throwaway root", () => {
     console.log(`boot script, first run: ${firstRun.seconds.toFixed(1)} s; second run: ${secondRun.seconds.toFixed(1)} s`);
   });
 
-  it("fetches only from the bucket: every URL in the script is one of its objects, or the instance itself", () => {
+  it("fetches only from the bucket: every URL in the script is one of its objects, Logtail's installer, or the instance itself", () => {
     // The service environment names the data stores the service connects to (here the local ones); the script fetches none.
     const script = renderedScript.replace(/^SERVICE_ENV=\($[\s\S]*?^\)$/m, "");
     const urls = script.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/g) ?? [];
     expect(urls.length).toBeGreaterThan(0);
-    for (const url of urls) expect(url.startsWith(`file://${bucket}/seckill/`) || url.startsWith("http://127.0.0.1:")).toBe(true);
+    for (const url of urls) {
+      expect(
+        url.startsWith(`file://${bucket}/seckill/`) || url === LOGTAIL_INSTALLER_DOUBLE_URL || url.startsWith("http://127.0.0.1:"),
+      ).toBe(true);
+    }
     if (WITHOUT_NETWORK) console.log(`boot script ran with no network (${WITHOUT_NETWORK.join(" ")})`);
   });
 
@@ -157,6 +175,16 @@ describe("the rendered boot script, run in a throwaway root", () => {
     for (const line of ["Restart=on-failure", "LimitNOFILE=1048576", "User=seckill", "StandardOutput=journal", "NoNewPrivileges=yes"]) {
       expect(unit).toContain(`\n${line}\n`);
     }
+  });
+
+  it("installs Logtail once, after naming the instance for the SLS machine group", () => {
+    expect(readFileSync(join(root, "etc/ilogtail/user_defined_id"), "utf8")).toBe("seckill-boottest-app\n");
+    // The installer double checks the identity was written before it ran; the second boot finds Logtail installed.
+    expect(readFileSync(join(root, LOGTAIL_INSTALLER_DOUBLE_LOG), "utf8")).toBe(
+      "install region=cn-hangzhou identity=seckill-boottest-app\n",
+    );
+    expect(secondRun.stdout).toContain("seckill-boot:   logtail already installed");
+    expect(firstRun.stderr).not.toContain("Logtail did not install");
   });
 
   it("leaves exactly the same state when it runs a second time", () => {

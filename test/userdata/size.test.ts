@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { EnvConfig, loadAllEnvConfigs } from "../../stacks/config";
+import { logtailInstallerUrl } from "../../stacks/observability";
 import { APPLY_TIME_VALUE_BOUND, renderUserData, USER_DATA_LIMIT_BYTES, UserDataProps, userDataSizeBound } from "../../userdata";
 
 /** What the stack fills in from other resources at apply time: all of it here, so the bound is the largest. */
@@ -34,6 +35,9 @@ function propsWithTokens(config: EnvConfig): UserDataProps {
     runtimeSha256: "6".repeat(64),
     artifactUrl: `https://${bucket}.oss-${config.region}-internal.aliyuncs.com/seckill/app-${"5".repeat(64)}.tgz`,
     artifactSha256: "5".repeat(64),
+    region: config.region,
+    logtailInstallerUrl: logtailInstallerUrl(config.region),
+    logtailIdentity: `seckill-${config.envName}-app`,
     serviceEnv: Object.fromEntries(SERVICE_ENV_KEYS.map((key) => [key, token(key)])),
   };
 }

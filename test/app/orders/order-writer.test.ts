@@ -8,6 +8,7 @@ import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { createMysqlPool } from "../../../app/platform/mysql";
 import { migrate } from "../../../app/platform/migrations";
 import { orderWriterSlowCycles } from "../../../app/platform/metrics";
+import { PIPELINE_LOG_MESSAGE } from "../../../contract/pipeline-log";
 import { captureLogs } from "../support/log-capture";
 import { orderIdFor } from "../support/order-ids";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 function startWriter(options: Partial<ConstructorParameters<typeof OrderWriter>[0]> = {}) {
-  const logs = captureLogs();
+  const logs = options.logger ? { logger: options.logger, lines: [] } : captureLogs();
   const writer = new OrderWriter({
     redis,
     pool: resources.pool,
@@ -180,6 +181,36 @@ describe("the order writer", () => {
     } finally {
       await Promise.all(running.splice(0).map((writer) => writer.stop()));
       // A connection attempt made while the proxy was silent may still be failing: that is not this test's finding.
+      await pool.end().catch(() => undefined);
+      await proxy.close();
+    }
+  });
+
+  it("logs the pipeline's figures once per interval: the lag and backlog while MySQL is away, then the dead letters", async () => {
+    const proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
+    const pool = createMysqlPool({ ...resources.config().mysql, port: proxy.port }, 2);
+    try {
+      // MySQL believes there are 2 units while Redis hands out 3: the third order is refused and dead-lettered.
+      const sale = await newSale(3, { mysqlStock: 2 });
+      await proxy.cut();
+      await reserveFor(sale, 3);
+      await redis.xadd(saleKeys(resources.keyPrefix, sale.id).orders, "*", "orderId", "garbage");
+      // A logger that drops info lines: the pipeline's line is logged all the same.
+      const { logger, lines } = captureLogs();
+      logger.level = "warn";
+      startWriter({ pool, logger, pipelineReportMs: 100 });
+      const pipelineLines = () => lines.filter((line) => line.msg === PIPELINE_LOG_MESSAGE);
+      await waitUntil(() => pipelineLines().some((line) => (line.backlog as number) >= 4 && (line.lagSeconds as number) > 0), "a backlog");
+      for (const line of pipelineLines()) {
+        expect(line).toMatchObject({ level: 30, lagSeconds: expect.any(Number), backlog: expect.any(Number), deadLetters: 0 });
+      }
+      await proxy.restore();
+      await waitUntil(() => pipelineLines().reduce((sum, line) => sum + (line.deadLetters as number), 0) === 2, "two dead letters logged");
+      await waitUntil(() => pipelineLines().at(-1)!.backlog === 0, "an empty backlog");
+      // The refusal has the sale rebuilt from MySQL (a warning): that is this writer's to finish, not the next test's.
+      await waitUntil(() => lines.some((line) => line.msg === "sale's Redis state rebuilt from MySQL"), "the sale rebuilt");
+    } finally {
+      await Promise.all(running.splice(0).map((writer) => writer.stop()));
       await pool.end().catch(() => undefined);
       await proxy.close();
     }

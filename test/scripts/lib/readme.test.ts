@@ -8,12 +8,19 @@ describe("the README's generated sections", () => {
   });
 
   it("are rendered between their markers, leaving the rest of the text alone", async () => {
-    const text = "intro\n<!-- generated:service-env (npm run docs) -->\nstale\n<!-- /generated:service-env -->\noutro\n";
-    const rendered = await withGeneratedSections(text, { "service-env": GENERATED_SECTIONS["service-env"] });
+    const text =
+      "intro\n<!-- generated:service-env (npm run docs) -->\nstale\n<!-- /generated:service-env -->\n" +
+      "<!-- generated:alarms (npm run docs) -->\n<!-- /generated:alarms -->\noutro\n";
+    const rendered = await withGeneratedSections(text, {
+      "service-env": GENERATED_SECTIONS["service-env"],
+      alarms: GENERATED_SECTIONS.alarms,
+    });
     expect(rendered).toMatch(/^intro\n<!-- generated:service-env \(npm run docs\) -->\n\| variable \| meaning \|\n/);
     expect(rendered).toContain("| `REDIS_URL` |");
     expect(rendered).not.toContain("stale");
-    expect(rendered.endsWith("<!-- /generated:service-env -->\noutro\n")).toBe(true);
+    expect(rendered).toContain("<!-- /generated:service-env -->\n<!-- generated:alarms (npm run docs) -->\n| alarm | from |");
+    expect(rendered).toContain("| `writer-lag` | SLS alert |");
+    expect(rendered.endsWith("<!-- /generated:alarms -->\noutro\n")).toBe(true);
   });
 
   it("name the section whose markers are missing", async () => {

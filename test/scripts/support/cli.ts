@@ -10,7 +10,7 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-type Tool = "smoke" | "demo" | "bench" | "capacity";
+type Tool = "smoke" | "demo" | "bench" | "capacity" | "watch";
 
 /** Where each tool's npm script builds it. */
 const TOOL_ENTRY: Record<Tool, string> = {
@@ -18,6 +18,7 @@ const TOOL_ENTRY: Record<Tool, string> = {
   demo: "dist/demo.js",
   bench: "dist/bench/bench.js",
   capacity: "dist/capacity.js",
+  watch: "dist/watch.js",
 };
 
 /** Builds an ops tool exactly as its npm script does (`npm run <tool> -- --help`). */

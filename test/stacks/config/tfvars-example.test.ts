@@ -65,6 +65,7 @@ describe("terraform.tfvars.example", () => {
       "messaging (RocketMQ 5)",
       "registry (MSE Nacos)",
       "app",
+      "observability (SLS logs, CloudMonitor alarms)",
       "Terraform state",
     ]);
     const section = (heading: string) => rendered.split(`-- ${heading}\n`)[1].split("\n# ----")[0];

@@ -659,8 +659,61 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
     rule: { oneOf: ["on", "off"] },
     source: go("cdn_domain_new", 79),
   },
+  // Observability (SLS, CloudMonitor)
+  {
+    type: "alicloud_log_store",
+    path: "max_split_shard_count",
+    rule: { between: [0, 256] },
+    source: go("log_store", 118),
+  },
+  {
+    type: "alicloud_log_store_index",
+    path: "field_search.type",
+    rule: { oneOf: ["text", "long", "double", "json"] },
+    source: go("log_store_index", 93),
+  },
+  {
+    // sls.MachineIDTypeIP and sls.MachineIDTypeUserDefined: "ip" and "userdefined" (aliyun-log-go-sdk).
+    type: "alicloud_log_machine_group",
+    path: "identify_type",
+    rule: { oneOf: ["ip", "userdefined"] },
+    source: go("log_machine_group", 39),
+  },
+  { type: "alicloud_logtail_config", path: "input_type", rule: { oneOf: ["file", "plugin"] }, source: go("logtail_config", 37) },
+  { type: "alicloud_logtail_config", path: "output_type", rule: { oneOf: ["LogService"] }, source: go("logtail_config", 61) },
+  { type: "alicloud_cms_alarm", path: "silence_time", rule: { between: [300, 86400] }, source: go("cms_alarm", 76) },
+  {
+    type: "alicloud_cms_alarm",
+    path: "escalations_critical.comparison_operator",
+    rule: {
+      oneOf: [">", ">=", "<", "<=", "!=", "==", "GreaterThanYesterday", "LessThanYesterday", "GreaterThanLastWeek"].concat([
+        "LessThanLastWeek",
+        "GreaterThanLastPeriod",
+        "LessThanLastPeriod",
+      ]),
+    },
+    source: go("cms_alarm", 99),
+  },
+  { type: "alicloud_cms_alarm_contact", path: "lang", rule: { oneOf: ["en", "zh-cn"] }, source: go("cms_alarm_contact", 51) },
+  {
+    type: "alicloud_log_alert",
+    path: "severity_configurations.severity",
+    rule: { oneOf: [2, 4, 6, 8, 10] },
+    source: go("log_alert", 239),
+  },
+  {
+    type: "alicloud_log_alert",
+    path: "query_list.power_sql_mode",
+    rule: { oneOf: ["auto", "enable", "disable"] },
+    source: go("log_alert", 156),
+  },
+  {
+    type: "alicloud_log_alert",
+    path: "schedule.type",
+    rule: { oneOf: ["FixedRate", "Cron", "Hourly", "Daily", "Weekly"] },
+    source: go("log_alert", 365),
+  },
 ];
-
 /** A Terraform template: `${...}` or `%{...}` that is not escaped as `$${` / `%%{`. */
 function isExpression(value: unknown): boolean {
   return typeof value === "string" && /(^|[^$])\$\{|(^|[^%])%\{/.test(value);

