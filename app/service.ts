@@ -4,6 +4,8 @@ import type { Server } from "node:http";
 import type { Config } from "./platform/config";
 import { createHttpServer } from "./http/server";
 import type { Logger } from "./platform/logger";
+import { redisEventSink } from "./orders/order-events";
+import { startOrderLifecycle } from "./orders/order-lifecycle";
 import { OrderWriter } from "./orders/order-writer";
 import { RedisHeartbeat, createRedis, logConnectionState } from "./platform/redis";
 import { LiveSales } from "./sales/live-sales";
@@ -39,6 +41,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     userTokenSecret: config.userTokenSecret,
     userTokenPreviousSecret: config.userTokenPreviousSecret,
     userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
+    paymentWebhookSecret: config.paymentWebhookSecret,
     redis,
     reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
     redisHeartbeat,
@@ -77,6 +80,13 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
   const pool = createMysqlPool(config.mysql, 2);
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger });
   writer.start();
+  const lifecycle = startOrderLifecycle({
+    pool,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    logger,
+    sink: redisEventSink(redis, config.redis.keyPrefix),
+  });
   logger.info({ consumer: hostname() }, "order writer started");
   return {
     async stop() {
@@ -84,7 +94,7 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
       // period: whatever was committed but not acknowledged is redelivered later and counted once.
       const gaveUp = Symbol("gave up");
       const grace = new Promise<typeof gaveUp>((resolve) => setTimeout(() => resolve(gaveUp), WRITER_STOP_GRACE_MS).unref());
-      if ((await Promise.race([writer.stop(), grace])) === gaveUp) {
+      if ((await Promise.race([Promise.all([writer.stop(), lifecycle.stop()]), grace])) === gaveUp) {
         logger.warn(
           { graceMs: WRITER_STOP_GRACE_MS },
           "order writer did not finish its cycle in time (Redis unreachable?); stopping anyway",

@@ -20,11 +20,14 @@ export const SERVICE_ENV = {
     "the buyer-token key being rotated out: tokens it signed stay valid until they expire (optional, at least 32 characters)",
   SECKILL_USER_TOKEN_MAX_TTL_SECONDS:
     "how far ahead a buyer token's expiry may lie; tokens expiring later are refused (default 86400, one day)",
+  SECKILL_PAYMENT_WEBHOOK_SECRET:
+    "HMAC-SHA256 key the payment provider signs `POST /payments/callback` with (see Payments), at least 32 characters; unset: the callback answers 404",
   WORKERS: "HTTP worker processes (default: one per CPU)",
   ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
   ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_NAMESPACE: "RocketMQ namespace (the instance id on Alibaba Cloud; empty for an open-source cluster)",
   ROCKETMQ_TOPIC: "order topic; required with `ORDER_QUEUE=rocketmq`",
+  ROCKETMQ_EVENTS_TOPIC: "order-events topic (confirmed, paid, expired) for other systems; required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_CONSUMER_GROUP: "the order writer's consumer group; required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_USERNAME: "RocketMQ user, when the instance wants credentials (with `ROCKETMQ_PASSWORD`)",
   ROCKETMQ_PASSWORD: "RocketMQ password (with `ROCKETMQ_USERNAME`)",

@@ -58,18 +58,27 @@ export type SaleSnapshot =
   | { readonly kind: "unknown_sale" }
   | { readonly kind: "rebuilding" };
 
-/** Sales that can never take another order; remembered per process so they cost no Redis call. */
+/** Sales that take no order now; remembered per process so they cost no Redis call. */
 type ClosedReason = "sold_out" | "ended";
 
 interface Closed {
   readonly reason: ClosedReason;
   /** Of the sale's state that said so: a rebuild from MySQL (a newer generation) may have put lost units back. */
   readonly generation: number;
+  /** When Redis last said so (epoch ms): an expired order may have put a unit back since. */
+  checkedAt: number;
 }
+
+/**
+ * A sold-out sale is asked again after this long, by one request per process: an expired order's unit goes back on
+ * sale (return-unit.lua) and every worker must offer it within 2 s. One EVALSHA per interval per worker is the cost.
+ */
+export const SOLD_OUT_RECHECK_MS = 500;
 
 /** The newest state of a sale this process has seen: Redis must never be found behind it. */
 interface Seen {
   readonly generation: number;
+  /** Units handed out: sold plus returned, which only grows within a generation. */
   readonly sold: number;
 }
 
@@ -124,11 +133,19 @@ export class Reservations {
   }
 
   /** Why this process already knows the sale takes no more orders, if it does. */
-  knownClosed(saleId: string): ClosedReason | undefined {
+  knownClosed(saleId: string, now = Date.now()): ClosedReason | undefined {
     const closed = this.closedSales.get(saleId);
-    if (closed === undefined || (this.options.liveSales?.generation(saleId) ?? 0) <= closed.generation) return closed?.reason;
-    this.closedSales.delete(saleId);
-    return undefined;
+    if (closed === undefined) return undefined;
+    if ((this.options.liveSales?.generation(saleId) ?? 0) > closed.generation) {
+      this.closedSales.delete(saleId);
+      return undefined;
+    }
+    if (closed.reason === "sold_out" && now - closed.checkedAt >= SOLD_OUT_RECHECK_MS) {
+      // This caller asks Redis; the others keep the answer until it closes or reopens the sale.
+      closed.checkedAt = now;
+      return undefined;
+    }
+    return closed.reason;
   }
 
   /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
@@ -148,11 +165,18 @@ export class Reservations {
     if (code === ReserveReply.unknownSale || code === ReserveReply.rebuilding) return SIMPLE_OUTCOMES[code];
     this.remember(saleId, { generation, sold });
     if (orderId !== null && this.options.replicaAck && !(await this.options.replicaAck.replicated())) return { kind: "outcome_unknown" };
-    if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
+    if (code === ReserveReply.reserved) {
+      this.closedSales.delete(saleId);
+      return { kind: "reserved", orderId: orderId! };
+    }
     if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
     const outcome = SIMPLE_OUTCOMES[code];
-    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
+    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.close(saleId, outcome.kind, generation);
     return outcome;
+  }
+
+  private close(saleId: string, reason: ClosedReason, generation: number): void {
+    this.closedSales.set(saleId, { reason, generation, checkedAt: Date.now() });
   }
 
   private isLive(saleId: string): boolean {
@@ -208,7 +232,8 @@ export class Reservations {
       ...(priceCents === null ? {} : { priceCents: Number(priceCents) }),
     };
     const status = saleStatus(sale, now);
-    if (status === "sold_out" || status === "ended") this.closedSales.set(saleId, { reason: status, generation: Number(generation) });
+    if (status === "sold_out" || status === "ended") this.close(saleId, status, Number(generation));
+    else this.closedSales.delete(saleId);
     return { kind: "found", sale, now };
   }
 
