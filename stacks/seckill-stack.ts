@@ -116,6 +116,10 @@ export class SeckillStack extends TerraformStack {
     const appSecrets = new Construct(this, "app-secrets");
     const adminToken = new Secret(appSecrets, "admin-token", { kind: "token", description: "Admin API bearer token" }).value;
     const userTokenSecret = new Secret(appSecrets, "user-token-secret", { kind: "token", description: "HMAC key of buyer tokens" }).value;
+    const paymentWebhookSecret = new Secret(appSecrets, "payment-webhook-secret", {
+      kind: "token",
+      description: "HMAC key the payment provider signs its callbacks with",
+    }).value;
     // Rotating the buyer-token key: the retired key, set (TF_VAR_user_token_secret_previous) for as long as tokens it signed
     // may still be unexpired, so that replacing the current key logs nobody out (README, "Rotate the buyer-token secret").
     const retiredUserTokenSecret = new TerraformVariable(appSecrets, "user-token-secret-previous", {
@@ -140,11 +144,13 @@ export class SeckillStack extends TerraformStack {
       SECKILL_ADMIN_TOKEN: adminToken,
       SECKILL_USER_TOKEN_SECRET: userTokenSecret,
       SECKILL_USER_TOKEN_SECRET_PREVIOUS: retiredUserTokenSecret.stringValue,
+      SECKILL_PAYMENT_WEBHOOK_SECRET: paymentWebhookSecret,
       ...(config.app.workers !== undefined ? { WORKERS: String(config.app.workers) } : {}),
       ORDER_QUEUE: "rocketmq",
       ROCKETMQ_ENDPOINTS: messaging.vpcEndpoint,
       ROCKETMQ_NAMESPACE: messaging.instanceId,
       ROCKETMQ_TOPIC: messaging.orderTopic,
+      ROCKETMQ_EVENTS_TOPIC: messaging.orderEventsTopic,
       ROCKETMQ_CONSUMER_GROUP: messaging.orderWriterGroup,
       NACOS_SERVER_ADDR: registry.serverAddr,
       NACOS_GROUP: envName,
@@ -214,6 +220,7 @@ export class SeckillStack extends TerraformStack {
     output("mysql_password", database.password, "PolarDB app account password", true);
     output("admin_token", adminToken, "SECKILL_ADMIN_TOKEN (admin API bearer token)", true);
     output("user_token_secret", userTokenSecret, "SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with)", true);
+    output("payment_webhook_secret", paymentWebhookSecret, "SECKILL_PAYMENT_WEBHOOK_SECRET (HMAC key the payment provider signs callbacks with)", true);
 
     Aspects.of(this).add(new DefaultTags({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...config.tags }));
     this.node.addValidation(
