@@ -61,7 +61,7 @@ export async function payOrder(pool: Pool, payment: Payment): Promise<PaymentOut
 
 export interface OrderExpiryOptions {
   readonly pool: Pool;
-  readonly unitReturns: UnitReturns;
+  readonly unitReturns: Pick<UnitReturns, "returnUnit">;
   readonly logger: Logger;
   /** Orders handled per sweep and step. */
   readonly batchSize?: number;

@@ -313,3 +313,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: vars.WEB_ROOT,
   };
 }
+
+/** Redis and MySQL alone (REDIS_URL, MYSQL_URL), for operator tools that reach the data tier as the service does. */
+export function loadDataTierConfig(env: NodeJS.ProcessEnv = process.env): { redis: RedisConnection; mysql: MysqlConnection } {
+  const parsed = z.object({ REDIS_URL: redisUrl, MYSQL_URL: mysqlUrl }).safeParse(env);
+  if (!parsed.success) throw new ServiceConfigError(formatIssues(parsed.error.issues));
+  return { redis: parsed.data.REDIS_URL, mysql: parsed.data.MYSQL_URL };
+}

@@ -2,19 +2,18 @@ import type Redis from "ioredis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { orderEventsStreamKey, publishOrderEvents, redisEventSink, type OrderEventSink } from "../../../app/orders/order-events";
 import { OrderExpiry, payOrder } from "../../../app/orders/order-lifecycle";
-import { findOrder, writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
+import { findOrder } from "../../../app/orders/order-store";
 import { SaleRebuilder } from "../../../app/orders/sale-rebuilder";
 import { migrate } from "../../../app/platform/migrations";
 import { createMysqlPool } from "../../../app/platform/mysql";
 import { createRedis } from "../../../app/platform/redis";
 import { Reservations, SOLD_OUT_RECHECK_MS, saleKeys } from "../../../app/sales/reservations";
-import { newSaleId, type Sale } from "../../../app/sales/sale";
-import { insertSale } from "../../../app/sales/sale-store";
+import type { Sale } from "../../../app/sales/sale";
 import { UnitReturns } from "../../../app/sales/unit-returns";
+import { buyAndConfirm, openSale } from "../support/confirmed-orders";
 import { captureLogs } from "../support/log-capture";
 import { createTestResources, type TestResources } from "../support/resources";
 
-const HOUR = 3_600_000;
 let resources: TestResources;
 let redis: Redis;
 let reservations: Reservations;
@@ -36,27 +35,8 @@ function sweeper(pool: Pool = resources.pool, client: Redis = redis): OrderExpir
   return new OrderExpiry({ pool, unitReturns: new UnitReturns(client, resources.keyPrefix), logger });
 }
 
-async function newSale(stock: number): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
-  await insertSale(resources.pool, sale, 60);
-  await reservations.loadSale(sale);
-  return sale;
-}
-
-/** Reserves a unit for each buyer in Redis and confirms the orders in MySQL, as the order writer would. */
-async function buy(sale: Sale, buyers: string[]): Promise<Map<string, string>> {
-  const orders = new Map<string, string>();
-  const events: OrderEvent[] = [];
-  for (const userId of buyers) {
-    const outcome = await reservations.reserve(sale.id, userId);
-    if (outcome.kind !== "reserved") throw new Error(`${userId} got ${outcome.kind}`);
-    orders.set(userId, outcome.orderId);
-    events.push({ orderId: outcome.orderId, saleId: sale.id, userId, reservedAt: Date.now() });
-  }
-  await writeOrderBatch(resources.pool, events);
-  return orders;
-}
+const newSale = (stock: number) => openSale(resources.pool, reservations, stock);
+const buy = (sale: Sale, buyers: string[]) => buyAndConfirm(resources.pool, reservations, sale, buyers);
 
 /** Closes the payment window of these orders now (MySQL's clock), instead of waiting it out. */
 async function closeWindow(orderIds: readonly string[]): Promise<void> {
@@ -214,7 +194,7 @@ describe("expiry under concurrency and crashes", () => {
           await new UnitReturns(redis, resources.keyPrefix).returnUnit(...args);
           throw new Error("killed");
         },
-      } as UnitReturns,
+      },
       logger,
     });
     await expect(crashing.sweep()).rejects.toThrow("killed");
