@@ -36,6 +36,8 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   const liveSales = new LiveSales(pool, logger);
   await liveSales.start();
   const replicaAck = config.redisReplicaAck && new ReplicaAck(redis, config.redisReplicaAck.timeoutMs);
+  const reservations = new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck });
+  const stopSoldOutRecheck = reservations.startSoldOutRecheck();
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
@@ -43,7 +45,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
     paymentWebhookSecret: config.paymentWebhookSecret,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
+    reservations,
     redisHeartbeat,
     pool,
     readinessPool,
@@ -66,6 +68,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       clearTimeout(deadline);
       redisHeartbeat.stop();
       liveSales.stop();
+      stopSoldOutRecheck();
       await Promise.allSettled([redis.quit(), pool.end(), readinessPool.end()]);
       logger.info("HTTP worker stopped");
     },

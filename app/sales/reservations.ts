@@ -65,13 +65,12 @@ interface Closed {
   readonly reason: ClosedReason;
   /** Of the sale's state that said so: a rebuild from MySQL (a newer generation) may have put lost units back. */
   readonly generation: number;
-  /** When Redis last said so (epoch ms): an expired order may have put a unit back since. */
-  checkedAt: number;
 }
 
 /**
- * A sold-out sale is asked again after this long, by one request per process: an expired order's unit goes back on
- * sale (return-unit.lua) and every worker must offer it within 2 s. One EVALSHA per interval per worker is the cost.
+ * How often a process asks Redis whether the sales it knows are sold out still are: an expired order's unit goes back
+ * on sale (return-unit.lua), and every worker must offer it within 2 s. One pipelined HMGET per interval per worker,
+ * and only while some sale is sold out.
  */
 export const SOLD_OUT_RECHECK_MS = 500;
 
@@ -133,19 +132,32 @@ export class Reservations {
   }
 
   /** Why this process already knows the sale takes no more orders, if it does. */
-  knownClosed(saleId: string, now = Date.now()): ClosedReason | undefined {
+  knownClosed(saleId: string): ClosedReason | undefined {
     const closed = this.closedSales.get(saleId);
-    if (closed === undefined) return undefined;
-    if ((this.options.liveSales?.generation(saleId) ?? 0) > closed.generation) {
-      this.closedSales.delete(saleId);
-      return undefined;
-    }
-    if (closed.reason === "sold_out" && now - closed.checkedAt >= SOLD_OUT_RECHECK_MS) {
-      // This caller asks Redis; the others keep the answer until it closes or reopens the sale.
-      closed.checkedAt = now;
-      return undefined;
-    }
-    return closed.reason;
+    if (closed === undefined || (this.options.liveSales?.generation(saleId) ?? 0) <= closed.generation) return closed?.reason;
+    this.closedSales.delete(saleId);
+    return undefined;
+  }
+
+  /** Forgets "sold out" for every sale that has a unit again (see SOLD_OUT_RECHECK_MS). */
+  async recheckSoldOut(): Promise<void> {
+    const soldOut = [...this.closedSales].filter(([, closed]) => closed.reason === "sold_out").map(([saleId]) => saleId);
+    if (soldOut.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const saleId of soldOut) pipeline.hmget(this.keys(saleId).sale, "stock", "sold");
+    const replies = (await pipeline.exec()) ?? [];
+    soldOut.forEach((saleId, i) => {
+      const [error, fields] = replies[i];
+      const [stock, sold] = (fields ?? []) as (string | null)[];
+      if (!error && stock !== null && sold !== null && Number(sold) < Number(stock)) this.closedSales.delete(saleId);
+    });
+  }
+
+  /** Runs recheckSoldOut every SOLD_OUT_RECHECK_MS until the returned function is called. */
+  startSoldOutRecheck(): () => void {
+    const timer = setInterval(() => void this.recheckSoldOut().catch(() => undefined), SOLD_OUT_RECHECK_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
@@ -176,7 +188,7 @@ export class Reservations {
   }
 
   private close(saleId: string, reason: ClosedReason, generation: number): void {
-    this.closedSales.set(saleId, { reason, generation, checkedAt: Date.now() });
+    this.closedSales.set(saleId, { reason, generation });
   }
 
   private isLive(saleId: string): boolean {
