@@ -263,11 +263,14 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     if (!empty) throw new HttpError(ApiErrors.invalidBody);
     if (!ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
     // One payment per order from the buyer API: paying again is the same payment.
-    const outcome = await dependency(payOrder(pool, { orderId, userId, paymentRef: `buyer:${orderId}` }));
+    const payment = { orderId, userId, paymentRef: `buyer:${orderId}` };
+    let outcome = await dependency(payOrder(pool, payment));
     if (outcome.kind === "not_found") {
       const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
       if (found.kind === "pending") throw new HttpError(ApiErrors.orderPending);
       if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+      // Confirmed between the two reads: it can be paid now.
+      if (found.kind === "confirmed") outcome = await dependency(payOrder(pool, payment));
     }
     res.json(paymentReply(orderId, outcome));
   });
