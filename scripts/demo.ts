@@ -195,10 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       soldOutAfterMs: lastReservedAt - crowd.startedAt,
       lastConfirmationMs: allConfirmedAt === undefined || unitsSold === 0 ? undefined : allConfirmedAt - lastReservedAt,
       crowd,
-      errors: [
-        ...crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`),
-        ...lifecycle.errors,
-      ],
+      errors: [...crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`), ...lifecycle.errors],
       services,
       lifecycle: lifecycle.result,
     };
@@ -350,7 +347,10 @@ async function payOrLetExpire(
   const onSale = numbers.stock - numbers.reserved;
   const balanced = numbers.paid + holding + onSale === numbers.stock && numbers.reserved === numbers.confirmed;
   if (!balanced) errors.push(`the final balance does not add up: ${JSON.stringify(numbers)}`);
-  return { result: { paid: numbers.paid, expired: numbers.expired, resold: resale.reservations.length, holding, onSale, balanced }, errors };
+  return {
+    result: { paid: numbers.paid, expired: numbers.expired, resold: resale.reservations.length, holding, onSale, balanced },
+    errors,
+  };
 }
 
 /** 202s whose order is not in MySQL for that buyer and sale. */

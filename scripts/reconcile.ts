@@ -24,7 +24,8 @@ Connects as the service does: REDIS_URL and MYSQL_URL (on an instance of the fle
 export async function main(args = process.argv.slice(2)): Promise<number> {
   const flags = parseFlags(USAGE, { sale: { type: "string" }, fix: { type: "boolean" }, json: { type: "boolean" } }, args);
   if (flags === undefined) return 0;
-  if (flags.sale !== undefined && !SALE_ID_PATTERN.test(flags.sale)) throw new UsageError(`--sale must be a sale id (16 hex digits), got "${flags.sale}"`);
+  if (flags.sale !== undefined && !SALE_ID_PATTERN.test(flags.sale))
+    throw new UsageError(`--sale must be a sale id (16 hex digits), got "${flags.sale}"`);
   let tier;
   try {
     tier = loadDataTierConfig();
@@ -36,7 +37,10 @@ export async function main(args = process.argv.slice(2)): Promise<number> {
   const pool = createMysqlPool(tier.mysql, 2);
   try {
     const logger = pino({ level: "warn" }, pino.destination(2));
-    const report = await reconcile({ redis, pool, keyPrefix: tier.redis.keyPrefix, logger }, { saleId: flags.sale, fix: flags.fix === true });
+    const report = await reconcile(
+      { redis, pool, keyPrefix: tier.redis.keyPrefix, logger },
+      { saleId: flags.sale, fix: flags.fix === true },
+    );
     process.stdout.write(`${flags.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
     return report.remaining.length === 0 ? 0 : 1;
   } finally {

@@ -220,7 +220,12 @@ export class SeckillStack extends TerraformStack {
     output("mysql_password", database.password, "PolarDB app account password", true);
     output("admin_token", adminToken, "SECKILL_ADMIN_TOKEN (admin API bearer token)", true);
     output("user_token_secret", userTokenSecret, "SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with)", true);
-    output("payment_webhook_secret", paymentWebhookSecret, "SECKILL_PAYMENT_WEBHOOK_SECRET (HMAC key the payment provider signs callbacks with)", true);
+    output(
+      "payment_webhook_secret",
+      paymentWebhookSecret,
+      "SECKILL_PAYMENT_WEBHOOK_SECRET (HMAC key the payment provider signs callbacks with)",
+      true,
+    );
 
     Aspects.of(this).add(new DefaultTags({ Project: "seckill", Environment: envName, ManagedBy: "cdktf", ...config.tags }));
     this.node.addValidation(

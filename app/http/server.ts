@@ -215,7 +215,9 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       throw new HttpError(ApiErrors.unavailable, { cause: error });
     }
     logger.info({ requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock }, "sale created");
-    res.status(201).json({ ...saleView(sale, Date.now()), paymentWindowSeconds: body.paymentWindowSeconds ?? DEFAULT_PAYMENT_WINDOW_SECONDS });
+    res
+      .status(201)
+      .json({ ...saleView(sale, Date.now()), paymentWindowSeconds: body.paymentWindowSeconds ?? DEFAULT_PAYMENT_WINDOW_SECONDS });
   });
 
   app.get(ROUTES.saleStats.path, requireAdmin, async (req, res) => {
@@ -259,7 +261,8 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     const userId = lookingUpBuyer(req);
     const orderId = req.params.orderId as string;
     const body: unknown = req.body;
-    const empty = body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+    const empty =
+      body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
     if (!empty) throw new HttpError(ApiErrors.invalidBody);
     if (!ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
     // One payment per order from the buyer API: paying again is the same payment.
@@ -340,7 +343,11 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
 }
 
 /** The status of an order as the buyer API shows it: payBy once MySQL confirmed it, why it was lost if it was. */
-function orderState(found: Exclude<OrderLookup, { kind: "unknown_order" | "rebuilding" }>): { status: string; payBy?: string; reason?: string } {
+function orderState(found: Exclude<OrderLookup, { kind: "unknown_order" | "rebuilding" }>): {
+  status: string;
+  payBy?: string;
+  reason?: string;
+} {
   if (found.kind === "lost") return { status: found.kind, reason: found.reason };
   if (found.kind === "pending") return { status: found.kind };
   return { status: found.kind, ...(found.payBy === undefined ? {} : { payBy: new Date(found.payBy).toISOString() }) };

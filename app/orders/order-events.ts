@@ -54,7 +54,9 @@ export function rocketMqEventSink(producer: RocketMqProducer, topic: string): Or
   return {
     async publish(changes) {
       await Promise.all(
-        changes.map((change) => producer.send({ topic, keys: [change.key], tag: change.status, body: Buffer.from(JSON.stringify(change)) })),
+        changes.map((change) =>
+          producer.send({ topic, keys: [change.key], tag: change.status, body: Buffer.from(JSON.stringify(change)) }),
+        ),
       );
     },
   };

@@ -46,7 +46,10 @@ export interface StoredOrder {
 }
 
 /** What MySQL knows of one order id: the order, if confirmed, and its sale's current generation (if the sale exists). */
-export async function findOrder(pool: Pool, orderId: string): Promise<{ order: StoredOrder | undefined; saleGeneration: number | undefined }> {
+export async function findOrder(
+  pool: Pool,
+  orderId: string,
+): Promise<{ order: StoredOrder | undefined; saleGeneration: number | undefined }> {
   const saleId = parseOrderId(orderId)?.saleId ?? "";
   // One statement, one consistent read: a generation that moved on was committed together with every order of the
   // older generation that will ever be confirmed (see lockSaleRow), so both are read as of the same moment.
@@ -63,7 +66,12 @@ export async function findOrder(pool: Pool, orderId: string): Promise<{ order: S
     order:
       row.user_id === null
         ? undefined
-        : { saleId: row.sale_id, userId: row.user_id, status: row.status, payBy: row.pay_by === null ? undefined : (row.pay_by as Date).getTime() },
+        : {
+            saleId: row.sale_id,
+            userId: row.user_id,
+            status: row.status,
+            payBy: row.pay_by === null ? undefined : (row.pay_by as Date).getTime(),
+          },
     saleGeneration: row.generation === null ? undefined : Number(row.generation),
   };
 }

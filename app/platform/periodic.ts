@@ -23,7 +23,11 @@ export function runPeriodically(name: string, intervalMs: number, logger: Logger
       if (!failing) logger.warn({ err: error }, `${name} failed; retrying`);
       failing = true;
     }
-    if (running) timer = setTimeout(() => (current = runOnce()), intervalMs);
+    if (running) {
+      timer = setTimeout(() => {
+        current = runOnce();
+      }, intervalMs);
+    }
   };
   current = runOnce();
   return {

@@ -24,7 +24,13 @@ export async function payAsBuyer(client: HttpClient, orderId: string, token: str
 }
 
 /** Waits until the order's status is `status`; false when `timeoutMs` passed first. */
-export async function waitForOrderStatus(client: HttpClient, orderId: string, token: string, status: string, timeoutMs: number): Promise<boolean> {
+export async function waitForOrderStatus(
+  client: HttpClient,
+  orderId: string,
+  token: string,
+  status: string,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() <= deadline) {
     if ((await orderStatus(client, orderId, token)) === status) return true;

@@ -94,7 +94,12 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
   const [[sale]] = await pool.query<RowDataPacket[]>("SELECT stock, sold FROM sales WHERE id = ?", [saleId]);
   if (sale === undefined) return undefined;
   const [rows] = await pool.query<RowDataPacket[]>("SELECT id, user_id, status, unit_returned FROM orders WHERE sale_id = ?", [saleId]);
-  const orders: OrderRow[] = rows.map((row) => ({ id: row.id, userId: row.user_id, status: row.status, unitReturned: Number(row.unit_returned) === 1 }));
+  const orders: OrderRow[] = rows.map((row) => ({
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    unitReturned: Number(row.unit_returned) === 1,
+  }));
   const holding = orders.filter((order) => order.status !== "expired");
   const drifts: Drift[] = [];
   const drift = (kind: DriftKind, count: number, cause: string) => {
@@ -125,7 +130,9 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
     `Redis counts ${sold} units handed out but holds ${held.size} buyers (a partial write or a hand edit)`,
   );
   const byId = new Map(orders.map((order) => [order.id, order]));
-  const unaccounted = [...held.values()].filter((orderId) => byId.get(orderId)?.status !== "confirmed" && byId.get(orderId)?.status !== "paid" && !stream.ids.has(orderId));
+  const unaccounted = [...held.values()].filter(
+    (orderId) => byId.get(orderId)?.status !== "confirmed" && byId.get(orderId)?.status !== "paid" && !stream.ids.has(orderId),
+  );
   const stranded = orders.filter((order) => order.status === "expired" && (!order.unitReturned || held.get(order.userId) === order.id));
   const strandedIds = new Set(stranded.map((order) => order.id));
   drift(
@@ -140,7 +147,12 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
   );
   drift("stranded_unit", stranded.length, "orders expired in MySQL whose unit did not go back on sale (a sweeper died mid-way)");
   return {
-    balance: { saleId, stock: Number(sale.stock), redis: { sold, buyers: held.size, backlog: stream.entries.length, deadLetters: dead }, mysql },
+    balance: {
+      saleId,
+      stock: Number(sale.stock),
+      redis: { sold, buyers: held.size, backlog: stream.entries.length, deadLetters: dead },
+      mysql,
+    },
     drifts,
   };
 }
@@ -174,7 +186,9 @@ async function repairSoldCount(pool: Pool, saleId: string): Promise<void> {
 
 async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise<void> {
   const returns = new UnitReturns(deps.redis, deps.keyPrefix);
-  const [rows] = await deps.pool.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ? AND status = 'expired'", [saleId]);
+  const [rows] = await deps.pool.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ? AND status = 'expired'", [
+    saleId,
+  ]);
   for (const row of rows) {
     await returns.returnUnit(saleId, row.user_id, row.id);
     await deps.pool.query("UPDATE orders SET unit_returned = 1 WHERE id = ?", [row.id]);
@@ -204,7 +218,10 @@ const HOW_FIXED: Record<DriftKind, string> = {
   dead_letters: "replayed the dead letters into MySQL",
 };
 
-export async function reconcile(deps: ReconcileDeps, options: { readonly saleId?: string; readonly fix: boolean }): Promise<ReconcileReport> {
+export async function reconcile(
+  deps: ReconcileDeps,
+  options: { readonly saleId?: string; readonly fix: boolean },
+): Promise<ReconcileReport> {
   const sales: SaleBalance[] = [];
   const drifts: Drift[] = [];
   const remaining: Drift[] = [];

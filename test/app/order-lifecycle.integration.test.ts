@@ -69,7 +69,8 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
   }
   // This worker now knows the sale is sold out.
   expect((await order(api, saleId, "late")).status).toBe(410);
-  for (const [userId, orderId] of orders) await waitUntil(async () => (await statusOf(api, orderId, userId)) === "confirmed", `${userId} confirmed`);
+  for (const [userId, orderId] of orders)
+    await waitUntil(async () => (await statusOf(api, orderId, userId)) === "confirmed", `${userId} confirmed`);
   const confirmed = (await api.get(`/api/orders/${orders.get("a")}`, user("a"))).json;
   expect(Date.parse(confirmed.payBy)).toBeGreaterThan(Date.now() - 5000);
 
@@ -129,7 +130,9 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
     `${orders.get("d")}:expired`,
   ].sort();
   const published = async () =>
-    (await resources.redis.xrange(orderEventsStreamKey(resources.keyPrefix), "-", "+")).map(([, fields]) => fields[fields.indexOf("key") + 1]);
+    (await resources.redis.xrange(orderEventsStreamKey(resources.keyPrefix), "-", "+")).map(
+      ([, fields]) => fields[fields.indexOf("key") + 1],
+    );
   await waitUntil(async () => new Set(await published()).size === expected.length, "every change published");
   expect([...new Set(await published())].sort()).toEqual(expected);
 });

@@ -100,7 +100,9 @@ describe("the demo's verdict", () => {
 
   test("passes when nothing is oversold, duplicated or unconfirmed", () => {
     expect(demoFailed(clean)).toBe(false);
-    expect(formatDemoReport(clean)).toMatch(/^OK: nothing oversold, nobody served twice, every order confirmed, every unit paid for, held or on sale$/m);
+    expect(formatDemoReport(clean)).toMatch(
+      /^OK: nothing oversold, nobody served twice, every order confirmed, every unit paid for, held or on sale$/m,
+    );
   });
 });
 

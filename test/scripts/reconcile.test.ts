@@ -65,7 +65,11 @@ type Seed = (sale: Sale, orders: Map<string, string>) => Promise<unknown>;
 
 const SEEDS: [DriftKind, string, Seed][] = [
   ["sale_missing_in_redis", "Redis lost the sale", (sale) => redis.del(saleKeys(resources.keyPrefix, sale.id).sale)],
-  ["redis_count_mismatch", "Redis counts a unit nobody holds", (sale) => redis.hincrby(saleKeys(resources.keyPrefix, sale.id).sale, "sold", 1)],
+  [
+    "redis_count_mismatch",
+    "Redis counts a unit nobody holds",
+    (sale) => redis.hincrby(saleKeys(resources.keyPrefix, sale.id).sale, "sold", 1),
+  ],
   [
     "unit_without_order",
     "Redis holds a unit for an order whose event was lost",
@@ -92,7 +96,11 @@ const SEEDS: [DriftKind, string, Seed][] = [
       await resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]);
     },
   ],
-  ["sold_count_drift", "the sold column drifted", (sale) => resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id])],
+  [
+    "sold_count_drift",
+    "the sold column drifted",
+    (sale) => resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]),
+  ],
   [
     "dead_letters",
     "an order event was dead-lettered by a failure that has passed",
@@ -108,30 +116,41 @@ const SEEDS: [DriftKind, string, Seed][] = [
   ],
 ];
 
-test.each(SEEDS)("%s (%s) is reported with its cause and exit 1; --fix repairs it, and the sale is clean after", async (kind, _what, seed) => {
-  const { sale, orders } = await cleanSale();
-  await seed(sale, orders);
+test.each(SEEDS)(
+  "%s (%s) is reported with its cause and exit 1; --fix repairs it, and the sale is clean after",
+  async (kind, _what, seed) => {
+    const { sale, orders } = await cleanSale();
+    await seed(sale, orders);
 
-  const found = await check(sale);
-  expect(found.drifts.map((drift) => drift.kind)).toEqual([kind]);
-  expect(found.drifts[0].cause).not.toBe("");
-  const cli = await runCli(["--sale", sale.id]);
-  expect(cli.code).toBe(1);
-  expect(cli.out).toContain(kind);
+    const found = await check(sale);
+    expect(found.drifts.map((drift) => drift.kind)).toEqual([kind]);
+    expect(found.drifts[0].cause).not.toBe("");
+    const cli = await runCli(["--sale", sale.id]);
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain(kind);
 
-  const fixed = await check(sale, true);
-  expect(fixed.drifts.map((drift) => [drift.kind, drift.fix?.fixed])).toEqual([[kind, true]]);
-  expect(fixed.remaining).toEqual([]);
-  expect((await check(sale)).drifts).toEqual([]);
-  expect((await runCli(["--sale", sale.id, "--json"])).code).toBe(0);
-});
+    const fixed = await check(sale, true);
+    expect(fixed.drifts.map((drift) => [drift.kind, drift.fix?.fixed])).toEqual([[kind, true]]);
+    expect(fixed.remaining).toEqual([]);
+    expect((await check(sale)).drifts).toEqual([]);
+    expect((await runCli(["--sale", sale.id, "--json"])).code).toBe(0);
+  },
+);
 
 test("a dead letter MySQL still refuses is reported as not fixed, and the exit code stays 1", async () => {
   const sale = await openSale(resources.pool, reservations, 1);
   await buyAndConfirm(resources.pool, reservations, sale, ["a"]);
   // An order for a unit the sale does not have: MySQL refuses it as oversold, now and later.
   const refused = { orderId: orderIdFor(sale.id, "z"), saleId: sale.id, userId: "z", reservedAt: Date.now() };
-  await redis.xadd(saleKeys(resources.keyPrefix, sale.id).deadLetters, "*", "entryId", "0-1", "error", "oversold", ...orderEventFields(refused));
+  await redis.xadd(
+    saleKeys(resources.keyPrefix, sale.id).deadLetters,
+    "*",
+    "entryId",
+    "0-1",
+    "error",
+    "oversold",
+    ...orderEventFields(refused),
+  );
 
   const report = await check(sale, true);
   expect(report.drifts.map((drift) => [drift.kind, drift.fix?.fixed])).toEqual([["dead_letters", false]]);

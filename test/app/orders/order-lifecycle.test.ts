@@ -113,9 +113,10 @@ describe("pay or expire", () => {
     expect(await payOrder(resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "ref-b" })).toEqual({
       kind: "window_closed",
     });
-    const [events] = await resources.pool.query<RowDataPacket[]>("SELECT order_id, status FROM order_events WHERE sale_id = ? ORDER BY id", [
-      sale.id,
-    ]);
+    const [events] = await resources.pool.query<RowDataPacket[]>(
+      "SELECT order_id, status FROM order_events WHERE sale_id = ? ORDER BY id",
+      [sale.id],
+    );
     expect(events.map((row) => [row.order_id, row.status])).toEqual([
       [orders.get("a"), "confirmed"],
       [orders.get("b"), "confirmed"],
@@ -130,7 +131,9 @@ describe("pay or expire", () => {
     const orders = await buy(sale, buyers);
     // The window closes while the payments are in flight: each one lands before the sweep's compare-and-set or after.
     await resources.pool.query("UPDATE orders SET pay_by = NOW(3) + INTERVAL 0.2 SECOND WHERE sale_id = ?", [sale.id]);
-    const payments = Promise.all(buyers.map((userId) => payOrder(resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `r-${userId}` })));
+    const payments = Promise.all(
+      buyers.map((userId) => payOrder(resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `r-${userId}` })),
+    );
     const sweeps = (async () => {
       const outcomes = [];
       for (let i = 0; i < 10; i++) outcomes.push(await sweeper().sweep());
@@ -212,7 +215,9 @@ describe("expiry under concurrency and crashes", () => {
     await closeWindow([orders.get("b")!]);
     await sweeper().sweep();
     await redis.del(saleKeys(resources.keyPrefix, sale.id).sale);
-    expect(await new SaleRebuilder({ redis, pool: resources.pool, keyPrefix: resources.keyPrefix, logger }).rebuild(sale.id, "test")).toBe(true);
+    expect(await new SaleRebuilder({ redis, pool: resources.pool, keyPrefix: resources.keyPrefix, logger }).rebuild(sale.id, "test")).toBe(
+      true,
+    );
     expect(await redis.hgetall(saleKeys(resources.keyPrefix, sale.id).buyers)).toEqual({ a: orders.get("a"), c: orders.get("c") });
     expect(await saleState(sale)).toEqual({ redisSold: 2, buyers: 2, mysqlSold: 2 });
   });
@@ -238,10 +243,17 @@ describe("order events", () => {
 
     const entries = await redis.xrange(orderEventsStreamKey(resources.keyPrefix), "-", "+");
     const keys = entries.map(([, fields]) => fields[fields.indexOf("key") + 1]).filter((key) => key.startsWith(sale.id));
-    const expected = [`${orders.get("a")}:confirmed`, `${orders.get("b")}:confirmed`, `${orders.get("a")}:paid`, `${orders.get("b")}:expired`];
+    const expected = [
+      `${orders.get("a")}:confirmed`,
+      `${orders.get("b")}:confirmed`,
+      `${orders.get("a")}:paid`,
+      `${orders.get("b")}:expired`,
+    ];
     // Everything twice (the dead publisher's copy, then the real one), in order, and nothing else.
     expect(keys).toEqual([...expected, ...expected]);
-    const [[row]] = await resources.pool.query<RowDataPacket[]>("SELECT COUNT(*) AS unpublished FROM order_events WHERE published_at IS NULL");
+    const [[row]] = await resources.pool.query<RowDataPacket[]>(
+      "SELECT COUNT(*) AS unpublished FROM order_events WHERE published_at IS NULL",
+    );
     expect(Number(row.unpublished)).toBe(0);
   });
 });

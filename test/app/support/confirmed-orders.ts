@@ -16,7 +16,12 @@ export async function openSale(pool: Pool, reservations: Reservations, stock: nu
 }
 
 /** Reserves a unit for each buyer in Redis and confirms the orders in MySQL, as the order writer would; buyer -> order id. */
-export async function buyAndConfirm(pool: Pool, reservations: Reservations, sale: Sale, buyers: readonly string[]): Promise<Map<string, string>> {
+export async function buyAndConfirm(
+  pool: Pool,
+  reservations: Reservations,
+  sale: Sale,
+  buyers: readonly string[],
+): Promise<Map<string, string>> {
   const orders = new Map<string, string>();
   const events: OrderEvent[] = [];
   for (const userId of buyers) {
