@@ -14,7 +14,8 @@ const USAGE = `Usage: npm run reconcile -- [--sale <id>] [--fix] [--json]
 
 Compares each sale's Redis state (units handed out, buyers, order stream backlog, dead letters) with MySQL (orders
 by status, the guarded sold count) and prints every drift with its cause. Exit 1 on drift, 0 when clean.
-Connects as the service does: REDIS_URL and MYSQL_URL (on an instance of the fleet: set -a; . /etc/seckill/seckill.env).
+Connects as the service does: REDIS_URL and MYSQL_URL (the instances have them in /etc/seckill/seckill.env; Tair
+and PolarDB answer only inside the VPC).
 
   --sale <id>   only this sale (default: every sale)
   --fix         repair what can be: rebuild Redis from MySQL, return stranded units, recount the sold column,

@@ -215,9 +215,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       throw new HttpError(ApiErrors.unavailable, { cause: error });
     }
     logger.info({ requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock }, "sale created");
-    res
-      .status(201)
-      .json({ ...saleView(sale, Date.now()), paymentWindowSeconds: body.paymentWindowSeconds ?? DEFAULT_PAYMENT_WINDOW_SECONDS });
+    res.status(201).json(saleView(sale, Date.now()));
   });
 
   app.get(ROUTES.saleStats.path, requireAdmin, async (req, res) => {

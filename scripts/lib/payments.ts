@@ -1,10 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeAnswer, type HttpAnswer, type HttpClient } from "./http-client";
 
-/** The status of an order as its buyer reads it (GET /api/orders/:orderId). */
+/** Lookups are limited per buyer (429) and may meet a busy instance (503): worth asking again this long. */
+const RETRY_FOR_MS = 10_000;
+const RETRY_PAUSE_MS = 250;
+
+const worthRetrying = (answer: HttpAnswer) =>
+  answer.status === 429 || answer.status === 503 || (answer.json as { error?: string } | undefined)?.error === "order_pending";
+
+/** The status of an order as its buyer reads it (GET /api/orders/:orderId); undefined when no answer says. */
 export async function orderStatus(client: HttpClient, orderId: string, token: string): Promise<string | undefined> {
-  const answer = await client.request("GET", `/api/orders/${encodeURIComponent(orderId)}`, { bearer: token });
-  return (answer.json as { status?: string } | undefined)?.status;
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (;;) {
+    const answer = await client.request("GET", `/api/orders/${encodeURIComponent(orderId)}`, { bearer: token });
+    if (!worthRetrying(answer) || Date.now() > deadline) return (answer.json as { status?: string } | undefined)?.status;
+    await sleep(RETRY_PAUSE_MS);
+  }
 }
 
 /**
@@ -15,11 +26,9 @@ export async function payAsBuyer(client: HttpClient, orderId: string, token: str
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answer = await client.request("POST", `/api/orders/${encodeURIComponent(orderId)}/payment`, { bearer: token });
-    const error = (answer.json as { error?: string } | undefined)?.error;
-    const later = error === "order_pending" || answer.status === 429 || answer.status === 503;
-    if (!later) return answer;
+    if (!worthRetrying(answer)) return answer;
     if (Date.now() > deadline) throw new Error(`paying ${orderId}: still ${describeAnswer(answer)} after ${timeoutMs} ms`);
-    await sleep(250);
+    await sleep(RETRY_PAUSE_MS);
   }
 }
 
@@ -34,7 +43,7 @@ export async function waitForOrderStatus(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() <= deadline) {
     if ((await orderStatus(client, orderId, token)) === status) return true;
-    await sleep(250);
+    await sleep(RETRY_PAUSE_MS);
   }
   return false;
 }

@@ -8,11 +8,10 @@ import { saleKeys } from "../../app/sales/reservations";
 import type { ApiClient } from "./support/http-client";
 import { createTestResources, type TestResources } from "./support/resources";
 import { ServiceHarness } from "./support/service-harness";
-import { admin, order, user } from "./support/shop-api";
+import { admin, createSale, order, user } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
 const WEBHOOK_SECRET = "test-payment-webhook-secret-0123456789abcdef";
-const HOUR = 3_600_000;
 let resources: TestResources;
 let harness: ServiceHarness;
 
@@ -25,22 +24,6 @@ afterAll(async () => {
   await harness.cleanUp();
   await resources.dispose();
 });
-
-async function createSale(api: ApiClient, stock: number, paymentWindowSeconds: number): Promise<string> {
-  const now = Date.now();
-  const answer = await api.post("/admin/sales", {
-    headers: { ...admin, "content-type": "application/json" },
-    body: JSON.stringify({
-      itemName: "Phone",
-      stock,
-      startsAt: new Date(now - HOUR).toISOString(),
-      endsAt: new Date(now + HOUR).toISOString(),
-      paymentWindowSeconds,
-    }),
-  });
-  expect(answer.status).toBe(201);
-  return answer.json.id;
-}
 
 const pay = (api: ApiClient, orderId: string, userId: string) => api.post(`/api/orders/${orderId}/payment`, { headers: user(userId) });
 

@@ -12,7 +12,7 @@ export const admin = bearer(ADMIN_TOKEN);
 export const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
 /** Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. */
-export async function createSale(api: ApiClient, stock: number): Promise<string> {
+export async function createSale(api: ApiClient, stock: number, paymentWindowSeconds?: number): Promise<string> {
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
     headers: { ...admin, "content-type": "application/json" },
@@ -21,6 +21,7 @@ export async function createSale(api: ApiClient, stock: number): Promise<string>
       stock,
       startsAt: new Date(now - HOUR).toISOString(),
       endsAt: new Date(now + HOUR).toISOString(),
+      ...(paymentWindowSeconds === undefined ? {} : { paymentWindowSeconds }),
     }),
   });
   expect(answer.status).toBe(201);
