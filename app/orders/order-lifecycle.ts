@@ -45,8 +45,11 @@ export async function payOrder(pool: Pool, payment: Payment): Promise<PaymentOut
     );
     const [order] = rows;
     if (order === undefined || (payment.userId !== undefined && order.user_id !== payment.userId)) return { kind: "not_found" };
-    if (order.status === "paid")
-      return order.payment_ref === payment.paymentRef ? { kind: "paid", userId: order.user_id } : { kind: "paid_otherwise" };
+    if (order.status === "paid") {
+      // The buyer is told their order is paid, whichever payment paid it; the provider, that another payment did.
+      const samePayment = order.payment_ref === payment.paymentRef || payment.userId !== undefined;
+      return samePayment ? { kind: "paid", userId: order.user_id } : { kind: "paid_otherwise" };
+    }
     if (order.status === "expired" || Number(order.window_closed) === 1) return { kind: "window_closed" };
     const [used] = await session.query<RowDataPacket[]>("SELECT id FROM orders WHERE payment_ref = ?", [payment.paymentRef]);
     if (used !== undefined) return { kind: "reference_reused" };

@@ -98,7 +98,9 @@ describe("pay or expire", () => {
     const payA = { orderId: orders.get("a")!, userId: "a", paymentRef: "twice-a" };
     expect(await payOrder(resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
     expect(await payOrder(resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
-    expect(await payOrder(resources.pool, { ...payA, paymentRef: "twice-other" })).toEqual({ kind: "paid_otherwise" });
+    expect(await payOrder(resources.pool, { orderId: payA.orderId, paymentRef: "twice-other" })).toEqual({ kind: "paid_otherwise" });
+    // The buyer asking again is told it is paid, whoever's payment it was.
+    expect(await payOrder(resources.pool, { ...payA, paymentRef: "twice-other" })).toEqual({ kind: "paid", userId: "a" });
     expect(await payOrder(resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "twice-a" })).toEqual({
       kind: "reference_reused",
     });
