@@ -102,7 +102,7 @@ units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up 
   --workers <n>          app worker processes (default: one per CPU)
   --throwaway            start throwaway Redis and MariaDB even when local ones answer
   --confirm-timeout <s>  how long orders may take to reach MySQL (default 60)
-  --payment-window <s>   the sale's payment window, 5 or more; must outlast the crowd (default 20)
+  --payment-window <s>   the sale's payment window, 5 or more; must outlast the crowd (default 30)
   --keep-running         after the report, keep the service up (API, sale page) until Ctrl-C
 
 REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own key prefix and database).`;
@@ -180,8 +180,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const unconfirmed = await countUnconfirmed(pool, saleId, crowd.reservations);
     const unitsSold = crowd.reservations.length;
     const mint = (userId: string) => mintUserToken(userId, userTokenSecret);
-    options.progress(`Half the buyers pay; the others let their ${options.paymentWindowSeconds} s window close`);
-    const lifecycle = await payOrLetExpire(client, adminToken, saleId, crowd.reservations, mint, options);
+    const expiredEarly = Number((stats.json as { expired?: unknown } | undefined)?.expired ?? 0);
+    const lifecycle =
+      expiredEarly === 0
+        ? await payOrLetExpire(client, adminToken, saleId, crowd.reservations, mint, options)
+        : windowTooShort(expiredEarly, crowd, options);
     const lastReservedAt = crowd.reservations.reduce((latest, r) => Math.max(latest, r.at), crowd.startedAt);
     const result: DemoResult = {
       stock: options.stock,
@@ -311,13 +314,16 @@ async function payOrLetExpire(
 ): Promise<{ result: LifecycleResult; errors: string[] }> {
   const errors: string[] = [];
   const payAll = async (orders: readonly Reservation[]) => {
+    const refused: string[] = [];
     for (let i = 0; i < orders.length; i += PAYMENTS_IN_FLIGHT) {
       const answers = await Promise.all(
         orders.slice(i, i + PAYMENTS_IN_FLIGHT).map((r) => payAsBuyer(client, r.orderId, mint(r.buyerId), options.confirmTimeoutMs)),
       );
-      for (const answer of answers) if (answer.status !== 200) errors.push(`a payment answered ${describeAnswer(answer)}`);
+      for (const answer of answers) if (answer.status !== 200) refused.push(describeAnswer(answer));
     }
+    if (refused.length > 0) errors.push(`${thousands(refused.length)} payments were refused, e.g. ${refused[0]}`);
   };
+  options.progress(`Half the buyers pay; the others let their ${options.paymentWindowSeconds} s window close`);
   const payers = reservations.filter((_, i) => i % 2 === 0);
   const leavers = reservations.filter((_, i) => i % 2 === 1);
   await payAll(payers);
@@ -350,6 +356,21 @@ async function payOrLetExpire(
   return {
     result: { paid: numbers.paid, expired: numbers.expired, resold: resale.reservations.length, holding, onSale, balanced },
     errors,
+  };
+}
+
+/**
+ * Orders expired while the crowd still ran, so their units sold twice over the crowd's run and its counts mean
+ * nothing: say so, and what to pass instead.
+ */
+function windowTooShort(expired: number, crowd: CrowdResult, options: DemoOptions): { result: LifecycleResult; errors: string[] } {
+  const suggestion = Math.ceil((crowd.elapsedMs / 1000) * 2) + EXPIRY_GRACE_MS / 1000;
+  return {
+    result: { paid: 0, expired, resold: 0, holding: 0, onSale: 0, balanced: false },
+    errors: [
+      `${thousands(expired)} orders expired before the crowd was over (it took ${formatDuration(crowd.elapsedMs)}): ` +
+        `the ${options.paymentWindowSeconds} s payment window must outlast it; try --payment-window ${suggestion}`,
+    ],
   };
 }
 
@@ -490,7 +511,7 @@ async function main(): Promise<number> {
     throwaway: values.throwaway === true,
     keepRunning: values["keep-running"] === true,
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 60) * 1000,
-    paymentWindowSeconds: wholeNumberFlag("payment-window", values["payment-window"], 20, 5),
+    paymentWindowSeconds: wholeNumberFlag("payment-window", values["payment-window"], 30, 5),
     progress: (line) => process.stderr.write(`${line}\n`),
     bars: process.stderr.isTTY === true,
     report: (outcome) => process.stdout.write(`\n${formatDemoReport(outcome)}\n`),

@@ -7,7 +7,7 @@ describe("npm run demo at small scale", () => {
   beforeAll(() => buildTool("demo"), 120_000);
 
   test("sells exactly the stock, confirms every order, reports the numbers and removes its database and keys", async () => {
-    const run = await runTool("demo", ["--buyers", "400", "--stock", "40", "--concurrency", "20", "--payment-window", "5"]);
+    const run = await runTool("demo", ["--buyers", "400", "--stock", "40", "--concurrency", "20", "--payment-window", "10"]);
 
     expect(run.stdout).toMatch(/^ {2}units sold {12}40 of 40 \(Redis counts 40\)/m);
     expect(run.stdout).toMatch(/^ {2}orders confirmed {6}40 rows in MySQL$/m);
@@ -32,7 +32,7 @@ describe("npm run demo at small scale", () => {
   }, 120_000);
 
   test("--throwaway runs the sale on its own redis-server and mariadbd", async () => {
-    const run = await runTool("demo", ["--throwaway", "--buyers", "200", "--stock", "20", "--concurrency", "20", "--payment-window", "5"]);
+    const run = await runTool("demo", ["--throwaway", "--buyers", "200", "--stock", "20", "--concurrency", "20", "--payment-window", "10"]);
 
     expect(run.stdout).toMatch(/^Flash sale demo \(Redis throwaway redis-server on :\d+, MariaDB throwaway mariadbd on :\d+\)$/m);
     expect(run.stdout).toMatch(/^OK: nothing oversold/m);
@@ -96,6 +96,18 @@ describe("the demo's verdict", () => {
     expect(demoFailed(result)).toBe(true);
     expect(formatDemoReport(result)).toMatch(line);
     expect(formatDemoReport(result)).toMatch(/^FAILED: the sale broke a promise/m);
+  });
+
+  test("says the payment window was too short when orders expired while the crowd ran", () => {
+    const result = {
+      ...clean,
+      lifecycle: { paid: 0, expired: 3, resold: 0, holding: 0, onSale: 0, balanced: false },
+      errors: [
+        "3 orders expired before the crowd was over (it took 100 ms): the 5 s payment window must outlast it; try --payment-window 16",
+      ],
+    };
+    expect(demoFailed(result)).toBe(true);
+    expect(formatDemoReport(result)).toMatch(/^ {2}error: 3 orders expired before the crowd was over .* try --payment-window 16$/m);
   });
 
   test("passes when nothing is oversold, duplicated or unconfirmed", () => {
