@@ -21,7 +21,7 @@ export const SERVICE_ENV = {
   SECKILL_USER_TOKEN_MAX_TTL_SECONDS:
     "how far ahead a buyer token's expiry may lie; tokens expiring later are refused (default 86400, one day)",
   SECKILL_PAYMENT_WEBHOOK_SECRET:
-    "HMAC-SHA256 key the payment provider signs `POST /payments/callback` with (see Payments), at least 32 characters; unset: the callback answers 404",
+    "HMAC-SHA256 key the payment provider signs `POST /payments/callback` with (README: After the order), at least 32 characters; unset: the callback answers 404",
   WORKERS: "HTTP worker processes (default: one per CPU)",
   ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
   ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",

@@ -57,7 +57,7 @@ const LOOKUPS_PER_BUYER_PER_SECOND = 5;
 const MIN_PAYMENT_WINDOW_SECONDS = 5;
 const MAX_PAYMENT_WINDOW_SECONDS = 86_400;
 
-/** The payment provider's callback (see the README, Payments). */
+/** The payment provider's callback body (README, "After the order: pay or expire"). */
 const paymentCallbackBody = z.strictObject({
   orderId: z.string().regex(ORDER_ID_PATTERN, "must be an order id"),
   paymentRef: z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters"),
