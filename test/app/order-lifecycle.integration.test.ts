@@ -6,7 +6,8 @@ import { orderEventsStreamKey } from "../../app/orders/order-events";
 import { PAYMENT_SIGNATURE_HEADER, paymentSignature } from "../../app/http/payment-signature";
 import { saleKeys } from "../../app/sales/reservations";
 import type { ApiClient } from "./support/http-client";
-import { createTestResources, type TestResources } from "./support/resources";
+import type { RowDataPacket } from "mysql2/promise";
+import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
 import { ServiceHarness } from "./support/service-harness";
 import { admin, createSale, order, user } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
@@ -20,8 +21,11 @@ beforeAll(async () => {
   harness = new ServiceHarness(resources);
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await harness.cleanUp();
+});
+
+afterAll(async () => {
   await resources.dispose();
 });
 
@@ -52,20 +56,23 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
   }
   // This worker now knows the sale is sold out.
   expect((await order(api, saleId, "late")).status).toBe(410);
-  for (const [userId, orderId] of orders)
-    await waitUntil(async () => (await statusOf(api, orderId, userId)) === "confirmed", `${userId} confirmed`);
-  const confirmed = (await api.get(`/api/orders/${orders.get("a")}`, user("a"))).json;
-  expect(Date.parse(confirmed.payBy)).toBeGreaterThan(Date.now() - 5000);
 
-  // The buyer pays, twice: one payment.
-  expect((await pay(api, orders.get("a")!, "a")).json).toEqual({ orderId: orders.get("a"), status: "paid" });
+  // The buyer pays as soon as the order is confirmed (409 order_pending until then), twice: one payment.
+  let first;
+  do first = await pay(api, orders.get("a")!, "a");
+  while (first.json.error === "order_pending" || first.status === 429);
+  expect(first.json).toEqual({ orderId: orders.get("a"), status: "paid" });
   expect((await pay(other, orders.get("a")!, "a")).json).toEqual({ orderId: orders.get("a"), status: "paid" });
+  const paid = (await api.get(`/api/orders/${orders.get("a")}`, user("a"))).json;
+  expect(Date.parse(paid.payBy)).toBeGreaterThan(Date.now() - 5000);
   expect((await pay(api, orders.get("a")!, "b")).status).toBe(404);
   // The provider's callback: a bad signature changes nothing; a replayed paymentRef is the same payment.
+  await waitUntil(async () => (await statusOf(api, orders.get("b")!, "b")) === "confirmed", "b confirmed");
   const paymentB = { orderId: orders.get("b"), paymentRef: "psp-0001", paidAt: new Date().toISOString() };
   const forged = await callback(other, paymentB, "not-the-secret-not-the-secret-not-the-secret");
   expect([forged.status, forged.json.error]).toEqual([401, "bad_signature"]);
-  expect(await statusOf(api, orders.get("b")!, "b")).toBe("confirmed");
+  const [[afterForgery]] = await resources.pool.query<RowDataPacket[]>("SELECT status FROM orders WHERE id = ?", [orders.get("b")]);
+  expect(afterForgery.status).toBe("confirmed");
   expect((await callback(other, paymentB)).json).toEqual({ orderId: orders.get("b"), status: "paid" });
   expect((await callback(api, paymentB)).json).toEqual({ orderId: orders.get("b"), status: "paid" });
   const unknown = await callback(api, { ...paymentB, orderId: `${saleId}-1-0000000000000-0000000000000000`, paymentRef: "psp-0002" });
@@ -118,4 +125,35 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
     );
   await waitUntil(async () => new Set(await published()).size === expected.length, "every change published");
   expect([...new Set(await published())].sort()).toEqual(expected);
+});
+
+test("an order writer killed after the expiry's MySQL commit, before the Redis return: after a restart each unit returns once", async () => {
+  const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
+  const { api, service } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const saleId = await createSale(api, 2, 5);
+  const orders = new Map<string, string>();
+  for (const userId of ["k1", "k2"]) orders.set(userId, (await order(api, saleId, userId)).json.orderId);
+  for (const [userId, orderId] of orders)
+    await waitUntil(async () => (await statusOf(api, orderId, userId)) === "confirmed", `${userId} confirmed`);
+  const inMysql = async () => {
+    const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT status, unit_returned FROM orders WHERE sale_id = ? ORDER BY id", [
+      saleId,
+    ]);
+    return rows.map((row) => `${row.status}/${row.unit_returned}`);
+  };
+
+  // Redis stops answering: the sweep commits the expiry in MySQL, then waits on the return for as long as it likes.
+  redisProxy.freeze();
+  await waitUntil(async () => (await inMysql()).join() === "expired/0,expired/0", "both orders expired in MySQL, units not yet returned");
+  await service.crash();
+  const keys = saleKeys(resources.keyPrefix, saleId);
+  expect(await resources.redis.hget(keys.sale, "sold")).toBe("2");
+
+  const { api: restarted } = await harness.startService();
+  await waitUntil(async () => (await inMysql()).join() === "expired/1,expired/1", "both units marked returned");
+  expect(await resources.redis.hmget(keys.sale, "sold", "returned")).toEqual(["0", "2"]);
+  expect(await resources.redis.hlen(keys.buyers)).toBe(0);
+  expect(await harness.soldColumn(saleId)).toBe(0);
+  for (const userId of ["k3", "k4"]) expect((await order(restarted, saleId, userId)).status).toBe(202);
+  expect((await order(restarted, saleId, "k5")).status).toBe(410);
 });
