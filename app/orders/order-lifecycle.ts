@@ -99,16 +99,18 @@ export class OrderExpiry {
     this.batchSize = options.batchSize ?? 200;
   }
 
+  /** Expires every order due and returns every unit owed, batch after batch until none is left. */
   async sweep(): Promise<SweepOutcome> {
     let expired = 0;
-    for (const order of await this.due("status = 'confirmed' AND unit_returned = 0 AND pay_by <= NOW(3) ORDER BY pay_by")) {
-      if (await this.expire(order)) expired++;
-    }
     let returned = 0;
-    for (const order of await this.due("status = 'expired' AND unit_returned = 0")) {
-      if (await this.returnUnit(order)) returned++;
+    for (;;) {
+      const batch = await this.due("status = 'confirmed' AND unit_returned = 0 AND pay_by <= NOW(3) ORDER BY pay_by");
+      for (const order of batch) if (await this.expire(order)) expired++;
+      const owed = await this.due("status = 'expired' AND unit_returned = 0");
+      for (const order of owed) if (await this.returnUnit(order)) returned++;
+      // A full batch means more may be waiting: a large sale's orders all fall due together.
+      if (batch.length < this.batchSize && owed.length < this.batchSize) return { expired, returned };
     }
-    return { expired, returned };
   }
 
   private async due(condition: string): Promise<DueOrder[]> {

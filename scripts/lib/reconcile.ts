@@ -89,7 +89,7 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
     redis.hget(keys.sale, "sold"),
     redis.hgetall(keys.buyers),
     streamOrderIds(redis, keys.orders),
-    redis.xlen(keys.deadLetters),
+    streamOrderIds(redis, keys.deadLetters),
   ]);
   const [[sale]] = await pool.query<RowDataPacket[]>("SELECT stock, sold FROM sales WHERE id = ?", [saleId]);
   if (sale === undefined) return undefined;
@@ -117,7 +117,7 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
     `the sale row's guarded sold count is ${mysql.soldColumn}, but ${holding.length} orders hold a unit`,
   );
 
-  drift("dead_letters", dead, "order events that kept failing or that MySQL refused, in the dead-letter stream");
+  drift("dead_letters", dead.entries.length, "order events that kept failing or that MySQL refused, in the dead-letter stream");
   if (soldField === null) {
     drift("sale_missing_in_redis", 1, "Redis has no state for a sale MySQL knows (data lost, or a flush)");
     return { balance: { saleId, stock: Number(sale.stock), redis: undefined, mysql }, drifts };
@@ -131,7 +131,12 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
   );
   const byId = new Map(orders.map((order) => [order.id, order]));
   const unaccounted = [...held.values()].filter(
-    (orderId) => byId.get(orderId)?.status !== "confirmed" && byId.get(orderId)?.status !== "paid" && !stream.ids.has(orderId),
+    // On its way to MySQL, or dead-lettered (a drift of its own, which --fix replays).
+    (orderId) =>
+      byId.get(orderId)?.status !== "confirmed" &&
+      byId.get(orderId)?.status !== "paid" &&
+      !stream.ids.has(orderId) &&
+      !dead.ids.has(orderId),
   );
   const stranded = orders.filter((order) => order.status === "expired" && (!order.unitReturned || held.get(order.userId) === order.id));
   const strandedIds = new Set(stranded.map((order) => order.id));
@@ -150,7 +155,7 @@ async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: 
     balance: {
       saleId,
       stock: Number(sale.stock),
-      redis: { sold, buyers: held.size, backlog: stream.entries.length, deadLetters: dead },
+      redis: { sold, buyers: held.size, backlog: stream.entries.length, deadLetters: dead.entries.length },
       mysql,
     },
     drifts,

@@ -109,7 +109,9 @@ const SEEDS: [DriftKind, string, Seed][] = [
       const outcome = await reservations.reserve(sale.id, "d");
       if (outcome.kind !== "reserved") throw new Error(outcome.kind);
       const keys = saleKeys(resources.keyPrefix, sale.id);
-      const [[entryId, fields]] = (await redis.xrange(keys.orders, "-", "+")) as [string, string[]][];
+      // The newest entry is d's (the ones before it, a, b and c's, were confirmed without the order writer).
+      const [[entryId, fields]] = (await redis.xrevrange(keys.orders, "+", "-", "COUNT", 1)) as [string, string[]][];
+      expect(fields).toContain("d");
       await redis.xadd(keys.deadLetters, "*", "entryId", entryId, "error", "ETIMEDOUT", ...fields);
       await redis.xdel(keys.orders, entryId);
     },

@@ -174,6 +174,16 @@ describe("expiry under concurrency and crashes", () => {
     expect(Number(await redis.hget(saleKeys(resources.keyPrefix, sale.id).sale, "returned"))).toBe(30);
   });
 
+  it("goes on batch after batch until every order due is expired and every unit returned", async () => {
+    const buyers = Array.from({ length: 7 }, (_, i) => `batch${i}`);
+    const sale = await newSale(buyers.length);
+    const orders = await buy(sale, buyers);
+    await closeWindow([...orders.values()]);
+    const small = new OrderExpiry({ pool: resources.pool, unitReturns: new UnitReturns(redis, resources.keyPrefix), logger, batchSize: 2 });
+    expect(await small.sweep()).toEqual({ expired: 7, returned: 7 });
+    expect(await saleState(sale)).toEqual({ redisSold: 0, buyers: 0, mysqlSold: 0 });
+  });
+
   it("after a crash between the MySQL update and the Redis return, the next sweep returns the unit, once", async () => {
     const sale = await newSale(2);
     const orders = await buy(sale, ["a", "b"]);
