@@ -4,6 +4,8 @@ import type { Server } from "node:http";
 import type { Config } from "./platform/config";
 import { createHttpServer } from "./http/server";
 import type { Logger } from "./platform/logger";
+import { redisEventSink } from "./orders/order-events";
+import { startOrderLifecycle } from "./orders/order-lifecycle";
 import { OrderWriter } from "./orders/order-writer";
 import { RedisHeartbeat, createRedis, logConnectionState } from "./platform/redis";
 import { LiveSales } from "./sales/live-sales";
@@ -34,13 +36,16 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   const liveSales = new LiveSales(pool, logger);
   await liveSales.start();
   const replicaAck = config.redisReplicaAck && new ReplicaAck(redis, config.redisReplicaAck.timeoutMs);
+  const reservations = new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck });
+  const stopSoldOutRecheck = reservations.startSoldOutRecheck();
   const server = createHttpServer({
     adminToken: config.adminToken,
     userTokenSecret: config.userTokenSecret,
     userTokenPreviousSecret: config.userTokenPreviousSecret,
     userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
+    paymentWebhookSecret: config.paymentWebhookSecret,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
+    reservations,
     redisHeartbeat,
     pool,
     readinessPool,
@@ -63,6 +68,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
       clearTimeout(deadline);
       redisHeartbeat.stop();
       liveSales.stop();
+      stopSoldOutRecheck();
       await Promise.allSettled([redis.quit(), pool.end(), readinessPool.end()]);
       logger.info("HTTP worker stopped");
     },
@@ -77,6 +83,13 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
   const pool = createMysqlPool(config.mysql, 2);
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger });
   writer.start();
+  const lifecycle = startOrderLifecycle({
+    pool,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    logger,
+    sink: redisEventSink(redis, config.redis.keyPrefix),
+  });
   logger.info({ consumer: hostname() }, "order writer started");
   return {
     async stop() {
@@ -84,7 +97,7 @@ export function startOrderWriter(config: Config, logger: Logger): Running {
       // period: whatever was committed but not acknowledged is redelivered later and counted once.
       const gaveUp = Symbol("gave up");
       const grace = new Promise<typeof gaveUp>((resolve) => setTimeout(() => resolve(gaveUp), WRITER_STOP_GRACE_MS).unref());
-      if ((await Promise.race([writer.stop(), grace])) === gaveUp) {
+      if ((await Promise.race([Promise.all([writer.stop(), lifecycle.stop()]), grace])) === gaveUp) {
         logger.warn(
           { graceMs: WRITER_STOP_GRACE_MS },
           "order writer did not finish its cycle in time (Redis unreachable?); stopping anyway",

@@ -9,6 +9,10 @@ export const ROUTES = {
   getOrder: { method: "GET", path: "/api/orders/:orderId" },
   /** The bearer's order in the sale: how a buyer whose attempt had an unknown outcome learns whether it took a unit. */
   myOrder: { method: "GET", path: "/api/sales/:saleId/my-order" },
+  /** The buyer pays their confirmed order (stands in for the payment provider in local runs and the demo). */
+  payOrder: { method: "POST", path: "/api/orders/:orderId/payment" },
+  /** The payment provider's signed callback: public, but not for browsers (see PAYMENT_PROVIDER_PATHS). */
+  paymentCallback: { method: "POST", path: "/payments/callback" },
   health: { method: "GET", path: "/healthz" },
   readiness: { method: "GET", path: "/readyz" },
   metrics: { method: "GET", path: "/metrics" },
@@ -42,6 +46,12 @@ export function albPathMatches(pattern: string, path: string): boolean {
 
 /** Where the sale's API lives under the ALB; the sale page calls nothing else (CORS preflights are answered here). */
 export const API_PREFIX = "/api/";
+
+/**
+ * Public paths outside the sale's API: the payment provider's callback, which the ALB forwards from anywhere (the
+ * provider's addresses are not ours to list) under a rate limit of its own; the HMAC signature is what admits a call.
+ */
+export const PAYMENT_PROVIDER_PATHS: readonly string[] = [albPathPattern("paymentCallback")];
 
 /** Where the admin API lives. */
 export const ADMIN_PREFIX = "/admin/";

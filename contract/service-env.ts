@@ -31,15 +31,18 @@ export const SERVICE_ENV = {
   SECKILL_SECRETS_REGION: "region of the OOS parameters; required with `SECKILL_SECRETS_SOURCE=oos`",
   SECKILL_SECRETS_ROLE: "the instance RAM role whose STS credentials read them; required with `SECKILL_SECRETS_SOURCE=oos`",
   SECKILL_SECRETS_PREFIX:
-    "the parameters' common name prefix (`seckill/<env>/`): `admin-token`, `user-token-secret`, `redis-password`, `mysql-password` follow it; required with `SECKILL_SECRETS_SOURCE=oos`",
+    "the parameters' common name prefix (`seckill/<env>/`): `admin-token`, `user-token-secret`, `redis-password`, `mysql-password`, `payment-webhook-secret` follow it; required with `SECKILL_SECRETS_SOURCE=oos`",
   SECKILL_SECRETS_ENDPOINT: "the OOS API endpoint URL (default the VPC endpoint `https://oos-vpc.<region>.aliyuncs.com`)",
   SECKILL_SECRETS_METADATA_HOST:
     "host[:port] of the instance metadata service the role's credentials come from (default `100.100.100.200`; tests point it at a double)",
+  SECKILL_PAYMENT_WEBHOOK_SECRET:
+    "HMAC-SHA256 key the payment provider signs `POST /payments/callback` with (README: After the order), at least 32 characters; unset: the callback answers 404",
   WORKERS: "HTTP worker processes (default: one per CPU)",
   ORDER_QUEUE: "`redis` (default: the order writer reads the Redis stream) or `rocketmq` (what the stacks set)",
   ROCKETMQ_ENDPOINTS: "RocketMQ endpoint (`host:port`); required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_NAMESPACE: "RocketMQ namespace (the instance id on Alibaba Cloud; empty for an open-source cluster)",
   ROCKETMQ_TOPIC: "order topic; required with `ORDER_QUEUE=rocketmq`",
+  ROCKETMQ_EVENTS_TOPIC: "order-events topic (confirmed, paid, expired) for other systems; required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_CONSUMER_GROUP: "the order writer's consumer group; required with `ORDER_QUEUE=rocketmq`",
   ROCKETMQ_USERNAME: "RocketMQ user, when the instance wants credentials (with `ROCKETMQ_PASSWORD`)",
   ROCKETMQ_PASSWORD: "RocketMQ password (with `ROCKETMQ_USERNAME`)",
@@ -66,6 +69,7 @@ export const SECRET_PARAMETERS = {
   "user-token-secret": "SECKILL_USER_TOKEN_SECRET",
   "redis-password": "REDIS_PASSWORD",
   "mysql-password": "MYSQL_PASSWORD",
+  "payment-webhook-secret": "SECKILL_PAYMENT_WEBHOOK_SECRET",
 } as const satisfies Record<string, ServiceEnvVar>;
 
 export type SecretParameter = keyof typeof SECRET_PARAMETERS;

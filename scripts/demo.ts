@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: a flash sale on this machine, end to end. Starts the service against the local
  * Redis and MariaDB (throwaway ones when none answers), sends a crowd of buyers at one sale and
- * reports what happened: units sold, orders confirmed, oversold, duplicates, req/s, latencies.
+ * reports what happened: units sold, orders confirmed, oversold, duplicates, req/s, latencies. Then half the buyers
+ * pay, the others let their payment window close, and the returned units are sold again: paid, expired, resold and
+ * the final balance.
  * Everything it creates (database, Redis keys, processes) is removed when it ends.
  */
 import { availableParallelism } from "node:os";
@@ -16,6 +18,7 @@ import { findOrder } from "../app/orders/order-store";
 import { parseFlags, runMain, wholeNumberFlag } from "./lib/cli";
 import { buyersWithSeveralUnits, CrowdResult, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
 import { describeAnswer, HttpClient } from "./lib/http-client";
+import { payAsBuyer, waitForOrderStatus } from "./lib/payments";
 import { startApp } from "./lib/local-app";
 import { createScratch, localMysql, localRedis } from "./lib/local-services";
 import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
@@ -30,6 +33,8 @@ export interface DemoOptions {
   /** Start throwaway Redis and MariaDB even when local ones answer. */
   readonly throwaway: boolean;
   readonly confirmTimeoutMs: number;
+  /** The sale's payment window; it must outlast the crowd, or orders expire while it runs. */
+  readonly paymentWindowSeconds: number;
   /** After the report, leave the service running (sale page and API) until Ctrl-C. */
   readonly keepRunning: boolean;
   /** Draws the war room (npm run watch) of the sale while the crowd buys, instead of the progress bar. */
@@ -62,7 +67,31 @@ export interface DemoResult {
   /** Answers outside the contract (5xx, no answer, …), described; must be empty. */
   readonly errors: readonly string[];
   readonly services: string;
+  readonly lifecycle: LifecycleResult;
 }
+
+export interface LifecycleResult {
+  /** Orders paid in the end (the first buyers who paid, then the resale's). */
+  readonly paid: number;
+  /** Orders whose window closed unpaid: their units went back on sale. */
+  readonly expired: number;
+  /** Returned units bought by new buyers. */
+  readonly resold: number;
+  /** Units held by confirmed orders not paid (yet). */
+  readonly holding: number;
+  /** Units still on sale in Redis. */
+  readonly onSale: number;
+  /** paid + holding + on sale = stock, and Redis's units handed out = MySQL's orders holding one. */
+  readonly balanced: boolean;
+}
+
+const PAYMENTS_IN_FLIGHT = 20;
+/** The sweep runs each second; this covers it and a busy machine. */
+const EXPIRY_GRACE_MS = 15_000;
+/** More resale buyers than returned units: the surplus must be told sold out. */
+const RESALE_EXTRA_BUYERS = 10;
+/** Every worker offers a returned unit within this long (the service's promise; it rechecks every 500 ms). */
+const SOLD_OUT_FLAGS_CLEAR_MS = 2000;
 
 const USAGE = `Usage: npm run demo -- [options]
 
@@ -76,6 +105,7 @@ units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up 
   --workers <n>          app worker processes (default: one per CPU)
   --throwaway            start throwaway Redis and MariaDB even when local ones answer
   --confirm-timeout <s>  how long orders may take to reach MySQL (default 60)
+  --payment-window <s>   the sale's payment window, 5 or more; must outlast the crowd (default 30)
   --keep-running         after the report, keep the service up (API, sale page) until Ctrl-C
   --watch                show the war room (npm run watch) of the sale while the crowd buys
 
@@ -126,7 +156,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cleanups.push(() => pool.end());
     await waitForReady(client);
 
-    const saleId = await createSale(client, adminToken, options.stock);
+    const saleId = await createSale(client, adminToken, options.stock, options.paymentWindowSeconds);
     options.progress(`Sale ${saleId}: ${options.stock} units, ${options.buyers} buyers on their way`);
     const salePage = await salePageOf(client, saleId);
     if (salePage) options.progress(`Sale page: ${salePage}`);
@@ -174,6 +204,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const ordersConfirmed = await countOrders(pool, saleId);
     const unconfirmed = await countUnconfirmed(pool, saleId, crowd.reservations);
     const unitsSold = crowd.reservations.length;
+    const mint = (userId: string) => mintUserToken(userId, userTokenSecret);
+    const expiredEarly = Number((stats.json as { expired?: unknown } | undefined)?.expired ?? 0);
+    const lifecycle =
+      expiredEarly === 0
+        ? await payOrLetExpire(client, adminToken, saleId, crowd.reservations, mint, options)
+        : windowTooShort(expiredEarly, crowd, options);
     const lastReservedAt = crowd.reservations.reduce((latest, r) => Math.max(latest, r.at), crowd.startedAt);
     const result: DemoResult = {
       stock: options.stock,
@@ -187,8 +223,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       soldOutAfterMs: lastReservedAt - crowd.startedAt,
       lastConfirmationMs: allConfirmedAt === undefined || unitsSold === 0 ? undefined : allConfirmedAt - lastReservedAt,
       crowd,
-      errors: crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`),
+      errors: [...crowdErrors(crowd, stats.status === 200 ? undefined : `stats answered ${describeAnswer(stats)}`), ...lifecycle.errors],
       services,
+      lifecycle: lifecycle.result,
     };
     options.report(result);
     if (options.keepRunning) {
@@ -270,7 +307,7 @@ async function waitForReady(client: HttpClient): Promise<void> {
   }
 }
 
-async function createSale(client: HttpClient, adminToken: string, stock: number): Promise<string> {
+async function createSale(client: HttpClient, adminToken: string, stock: number, paymentWindowSeconds: number): Promise<string> {
   const now = Date.now();
   const answer = await client.request("POST", "/admin/sales", {
     bearer: adminToken,
@@ -280,11 +317,86 @@ async function createSale(client: HttpClient, adminToken: string, stock: number)
       startsAt: new Date(now - 1_000).toISOString(),
       endsAt: new Date(now + 30 * 60_000).toISOString(),
       priceCents: 999,
+      paymentWindowSeconds,
     },
   });
   const id = (answer.json as { id?: unknown } | undefined)?.id;
   if (answer.status !== 201 || typeof id !== "string") throw new Error(`POST /admin/sales answered ${describeAnswer(answer)}`);
   return id;
+}
+
+/**
+ * After the crowd: every other buyer pays, the rest let their window close; once their orders expired, a second, smaller
+ * crowd buys the returned units and pays for them. Ends with the sale's numbers from the stats endpoint.
+ */
+async function payOrLetExpire(
+  client: HttpClient,
+  adminToken: string,
+  saleId: string,
+  reservations: readonly Reservation[],
+  mint: (userId: string) => string,
+  options: DemoOptions,
+): Promise<{ result: LifecycleResult; errors: string[] }> {
+  const errors: string[] = [];
+  const payAll = async (orders: readonly Reservation[]) => {
+    const refused: string[] = [];
+    for (let i = 0; i < orders.length; i += PAYMENTS_IN_FLIGHT) {
+      const answers = await Promise.all(
+        orders.slice(i, i + PAYMENTS_IN_FLIGHT).map((r) => payAsBuyer(client, r.orderId, mint(r.buyerId), options.confirmTimeoutMs)),
+      );
+      for (const answer of answers) if (answer.status !== 200) refused.push(describeAnswer(answer));
+    }
+    if (refused.length > 0) errors.push(`${thousands(refused.length)} payments were refused, e.g. ${refused[0]}`);
+  };
+  options.progress(`Half the buyers pay; the others let their ${options.paymentWindowSeconds} s window close`);
+  const payers = reservations.filter((_, i) => i % 2 === 0);
+  const leavers = reservations.filter((_, i) => i % 2 === 1);
+  await payAll(payers);
+  const windowMs = options.paymentWindowSeconds * 1000;
+  for (const { orderId, buyerId } of leavers) {
+    if (!(await waitForOrderStatus(client, orderId, mint(buyerId), "expired", windowMs + EXPIRY_GRACE_MS))) {
+      errors.push(`order ${orderId} was still not expired after waiting ${formatDuration(windowMs + EXPIRY_GRACE_MS)}`);
+      break;
+    }
+  }
+  await sleep(SOLD_OUT_FLAGS_CLEAR_MS);
+  options.progress(`${leavers.length} orders expired; new buyers take the returned units`);
+  const resale = await runCrowd({
+    client,
+    saleId,
+    buyerIds: Array.from({ length: leavers.length + RESALE_EXTRA_BUYERS }, (_, i) => `resale${i}`),
+    mintToken: mint,
+    concurrency: Math.min(options.concurrency, PAYMENTS_IN_FLIGHT),
+    retries: 20,
+  });
+  errors.push(...crowdErrors(resale, undefined).map((error) => `resale: ${error}`));
+  await payAll(resale.reservations);
+  const stats = await client.request("GET", `/admin/sales/${saleId}/stats`, { bearer: adminToken });
+  const numbers = (stats.json ?? {}) as Record<string, number>;
+  if (stats.status !== 200) errors.push(`stats answered ${describeAnswer(stats)}`);
+  const holding = numbers.confirmed - numbers.paid;
+  const onSale = numbers.stock - numbers.reserved;
+  const balanced = numbers.paid + holding + onSale === numbers.stock && numbers.reserved === numbers.confirmed;
+  if (!balanced) errors.push(`the final balance does not add up: ${JSON.stringify(numbers)}`);
+  return {
+    result: { paid: numbers.paid, expired: numbers.expired, resold: resale.reservations.length, holding, onSale, balanced },
+    errors,
+  };
+}
+
+/**
+ * Orders expired while the crowd still ran, so their units sold twice over the crowd's run and its counts mean
+ * nothing: say so, and what to pass instead.
+ */
+function windowTooShort(expired: number, crowd: CrowdResult, options: DemoOptions): { result: LifecycleResult; errors: string[] } {
+  const suggestion = Math.ceil((crowd.elapsedMs / 1000) * 2) + EXPIRY_GRACE_MS / 1000;
+  return {
+    result: { paid: 0, expired, resold: 0, holding: 0, onSale: 0, balanced: false },
+    errors: [
+      `${thousands(expired)} orders expired before the crowd was over (it took ${formatDuration(crowd.elapsedMs)}): ` +
+        `the ${options.paymentWindowSeconds} s payment window must outlast it; try --payment-window ${suggestion}`,
+    ],
+  };
 }
 
 /** 202s whose order is not in MySQL for that buyer and sale. */
@@ -372,13 +484,22 @@ export function formatDemoReport(result: DemoResult): string {
     ],
     ["latency", formatLatencies(summarizeLatencies(crowd.latenciesMs))],
     ["last order confirmed", describeLastConfirmation(result.lastConfirmationMs)],
+    ["paid", `${thousands(result.lifecycle.paid)} orders`],
+    ["expired", `${thousands(result.lifecycle.expired)} orders unpaid at pay-by: their units went back on sale`],
+    ["resold", `${thousands(result.lifecycle.resold)} returned units bought by new buyers (who paid)`],
+    [
+      "final balance",
+      `${thousands(result.lifecycle.paid)} paid + ${thousands(result.lifecycle.holding)} holding + ` +
+        `${thousands(result.lifecycle.onSale)} on sale = ${thousands(result.stock)} stock` +
+        (result.lifecycle.balanced ? "" : "  ✗ must add up"),
+    ],
   ];
   const lines = [`Flash sale demo (${result.services})`, ...rows.map(([label, value]) => `  ${label.padEnd(21)} ${value}`)];
   for (const error of result.errors) lines.push(`  error: ${error}`);
   lines.push(
     demoFailed(result)
       ? "FAILED: the sale broke a promise (see ✗ and errors above)"
-      : "OK: nothing oversold, nobody served twice, every order confirmed",
+      : "OK: nothing oversold, nobody served twice, every order confirmed, every unit paid for, held or on sale",
   );
   return lines.join("\n");
 }
@@ -392,7 +513,7 @@ function describeLastConfirmation(ms: number | undefined): string {
 }
 
 export function demoFailed(result: DemoResult): boolean {
-  return result.oversold > 0 || result.duplicates > 0 || result.unconfirmed > 0 || result.errors.length > 0;
+  return result.oversold > 0 || result.duplicates > 0 || result.unconfirmed > 0 || result.errors.length > 0 || !result.lifecycle.balanced;
 }
 
 async function main(): Promise<number> {
@@ -405,6 +526,7 @@ async function main(): Promise<number> {
     "keep-running": { type: "boolean" },
     "confirm-timeout": { type: "string" },
     watch: { type: "boolean" },
+    "payment-window": { type: "string" },
   });
   if (values === undefined) return 0;
   const result = await runDemo({
@@ -415,6 +537,7 @@ async function main(): Promise<number> {
     throwaway: values.throwaway === true,
     keepRunning: values["keep-running"] === true,
     confirmTimeoutMs: wholeNumberFlag("confirm-timeout", values["confirm-timeout"], 60) * 1000,
+    paymentWindowSeconds: wholeNumberFlag("payment-window", values["payment-window"], 30, 5),
     progress: (line) => process.stderr.write(`${line}\n`),
     bars: process.stderr.isTTY === true && values.watch !== true,
     watch: values.watch ? (screen) => process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${screen}\n` : `${screen}\n\n`) : undefined,

@@ -12,7 +12,11 @@ import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import { buyersWithSeveralUnits, CrowdResult, OrderOutcome, repeatedOrderIds, Reservation, runCrowd } from "./lib/crowd";
 import { describeAnswer, HttpAnswer, HttpClient, RequestOptions } from "./lib/http-client";
 import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
+import { orderStatus, payAsBuyer, waitForOrderStatus } from "./lib/payments";
 import { DeployedStack } from "./lib/stack-outputs";
+
+/** The expiry check's sale: the shortest window a sale takes. */
+const EXPIRY_WINDOW_SECONDS = 5;
 
 export interface SmokeOptions {
   readonly baseUrl: string;
@@ -86,22 +90,7 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
     });
 
     await checks.run("create-sale", `POST /admin/sales "${saleName}", ${options.stock} units, then GET it`, async () => {
-      // The window follows the service's clock (the Date header), so a skewed local clock cannot
-      // make the sale "not started"; it ends by itself a quarter of an hour later.
-      const created = await send(client, "POST", "/admin/sales", {
-        bearer: admin,
-        body: {
-          itemName: saleName,
-          stock: options.stock,
-          startsAt: new Date(serverNow - 5_000).toISOString(),
-          endsAt: new Date(serverNow + 15 * 60_000).toISOString(),
-          priceCents: 1,
-        },
-      });
-      if (created.status === 401) fail("the service rejected SECKILL_ADMIN_TOKEN (401): it is not this deployment's admin token");
-      if (created.status !== 201) fail(`POST /admin/sales answered ${answered(created)}, expected 201`);
-      saleId = String((created.json as { id?: unknown }).id ?? "");
-      if (saleId === "") fail(`POST /admin/sales answered ${answered(created)} without an id`);
+      saleId = await createSmokeSale(client, admin, saleName, options.stock, serverNow);
       const sale = await expectJson(client, "GET", `/api/sales/${saleId}`, 200);
       const { status, remaining } = sale.json as { status?: unknown; remaining?: unknown };
       if (status !== "active" || remaining !== options.stock) {
@@ -186,6 +175,40 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
       return `stock ${options.stock}, reserved ${options.stock}, confirmed ${options.stock}, pending 0; sale sold_out`;
     });
 
+    await checks.run("pay", "a buyer pays their order, twice: one payment, the order shows paid", async () => {
+      const { buyerId, orderId } = crowd!.reservations[0];
+      for (const attempt of [1, 2]) {
+        const paid = await payAsBuyer(client, orderId, mint(buyerId), options.confirmTimeoutMs);
+        if (paid.status !== 200 || (paid.json as { status?: unknown }).status !== "paid") {
+          fail(`payment ${attempt} of ${orderId} answered ${answered(paid)}; expected 200 {"status":"paid"}`);
+        }
+      }
+      const status = await orderStatus(client, orderId, mint(buyerId));
+      if (status !== "paid") fail(`after paying, GET /api/orders/${orderId} says ${status}; expected paid`);
+      return `${orderId} paid (the second payment answered 200 too)`;
+    });
+
+    await checks.run("expiry", `an order unpaid for ${EXPIRY_WINDOW_SECONDS} s expires and its unit sells again`, async () => {
+      const expirySaleId = await createSmokeSale(client, admin, `${saleName}-expiry`, 1, serverNow, EXPIRY_WINDOW_SECONDS);
+      const [first, second] = [`${buyerPrefix}-x1`, `${buyerPrefix}-x2`];
+      const taken = await send(client, "POST", `/api/sales/${expirySaleId}/orders`, { bearer: mint(first) });
+      const orderId = (taken.json as { orderId?: unknown } | undefined)?.orderId;
+      if (taken.status !== 202 || typeof orderId !== "string") fail(`the one unit answered ${answered(taken)}; expected 202`);
+      const waitMs = EXPIRY_WINDOW_SECONDS * 1000 + options.confirmTimeoutMs;
+      if (!(await waitForOrderStatus(client, orderId as string, mint(first), "expired", waitMs))) {
+        fail(`order ${String(orderId)} was not expired ${formatDuration(waitMs)} after it was taken`);
+      }
+      // Every worker offers the returned unit within 2 s: ask until one answers 202.
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const again = await send(client, "POST", `/api/sales/${expirySaleId}/orders`, { bearer: mint(second) });
+        if (again.status === 202) break;
+        if (Date.now() > deadline) fail(`the returned unit was not sold again: the last answer was ${answered(again)}`);
+        await sleep(250);
+      }
+      return `sale ${expirySaleId}: ${String(orderId)} expired, its unit sold again`;
+    });
+
     if (options.rateLimit === undefined) {
       checks.skip("rate-limit", "not asked for (--rate-limit)");
     } else {
@@ -195,6 +218,36 @@ export async function runSmoke(options: SmokeOptions): Promise<Checklist> {
     client.close();
   }
   return checks;
+}
+
+/**
+ * Creates a sale from 5 s ago (by the service's clock, the Date header, so a skewed local clock cannot make it "not
+ * started") to a quarter of an hour later; returns its id.
+ */
+async function createSmokeSale(
+  client: HttpClient,
+  admin: string,
+  itemName: string,
+  stock: number,
+  serverNow: number,
+  paymentWindowSeconds?: number,
+): Promise<string> {
+  const created = await send(client, "POST", "/admin/sales", {
+    bearer: admin,
+    body: {
+      itemName,
+      stock,
+      startsAt: new Date(serverNow - 5_000).toISOString(),
+      endsAt: new Date(serverNow + 15 * 60_000).toISOString(),
+      priceCents: 1,
+      ...(paymentWindowSeconds === undefined ? {} : { paymentWindowSeconds }),
+    },
+  });
+  if (created.status === 401) fail("the service rejected SECKILL_ADMIN_TOKEN (401): it is not this deployment's admin token");
+  if (created.status !== 201) fail(`POST /admin/sales answered ${answered(created)}, expected 201`);
+  const saleId = String((created.json as { id?: unknown }).id ?? "");
+  if (saleId === "") fail(`POST /admin/sales answered ${answered(created)} without an id`);
+  return saleId;
 }
 
 async function checkRateLimit(

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { ADMIN_PLANE_PATHS, API_PREFIX, ROUTES, albPathPattern } from "../contract/routes";
+import { ADMIN_PLANE_PATHS, API_PREFIX, PAYMENT_PROVIDER_PATHS, ROUTES, albPathPattern } from "../contract/routes";
 import { AlbListener } from "../.gen/providers/alicloud/alb-listener";
 import { AlbLoadBalancer } from "../.gen/providers/alicloud/alb-load-balancer";
 import { AlbRule, AlbRuleRuleActions, AlbRuleRuleConditions } from "../.gen/providers/alicloud/alb-rule";
@@ -9,7 +9,7 @@ import type { IngressConfig, RateLimit } from "./config";
 import type { Subnet } from "./network";
 
 /** The routes each rate limit covers (the app's HTTP contract). */
-export const ORDER_PATHS = [albPathPattern("placeOrder")];
+export const ORDER_PATHS = [albPathPattern("placeOrder"), albPathPattern("payOrder")];
 export const READ_PATHS = [albPathPattern("getSale"), albPathPattern("getOrder"), albPathPattern("myOrder")];
 /** Where a cross-origin page's preflights go. */
 export const PREFLIGHT_PATHS = [`${API_PREFIX}*`];
@@ -27,7 +27,15 @@ export const NOT_FOUND_BODY = JSON.stringify({ error: "not_found", message: "no 
  * without a source condition, the catch-all after everything (10000 is the highest priority ALB takes,
  * website/docs/r/alb_rule.html.markdown:178).
  */
-export const RULE_PRIORITY = { adminPlane: 1, adminPlaneHidden: 2, preflight: 5, orders: 10, reads: 20, catchAll: 10_000 } as const;
+export const RULE_PRIORITY = {
+  adminPlane: 1,
+  adminPlaneHidden: 2,
+  preflight: 5,
+  orders: 10,
+  paymentCallbacks: 15,
+  reads: 20,
+  catchAll: 10_000,
+} as const;
 
 export interface IngressProps extends IngressConfig {
   readonly envName: string;
@@ -189,6 +197,14 @@ export class Ingress extends Construct {
       RULE_PRIORITY.orders,
       [paths(ORDER_PATHS), { type: "Method", methodConfig: { values: ["POST"] } }],
       [...cors, ...limitThenForward(props.orderRateLimit)],
+    );
+    // The provider calls from its own addresses, never a browser: no CORS. Each payment follows an order, so the order
+    // limit bounds them too.
+    rule(
+      "payment-callbacks",
+      RULE_PRIORITY.paymentCallbacks,
+      [paths(PAYMENT_PROVIDER_PATHS), { type: "Method", methodConfig: { values: ["POST"] } }],
+      limitThenForward(props.orderRateLimit),
     );
     rule("reads", RULE_PRIORITY.reads, [paths(READ_PATHS)], [...cors, ...limitThenForward(props.readRateLimit)]);
     if (cors.length > 0) {

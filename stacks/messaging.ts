@@ -29,6 +29,8 @@ export class Messaging extends Construct {
   /** `host:port` of the VPC endpoint, picked by endpoint type (never by list position). */
   public readonly vpcEndpoint: string;
   public readonly orderTopic: string;
+  /** Where the service publishes order state changes for other systems. */
+  public readonly orderEventsTopic: string;
   public readonly deadLetterTopic: string;
   public readonly orderWriterGroup: string;
 
@@ -73,6 +75,14 @@ export class Messaging extends Construct {
       messageType: "NORMAL",
       remark: "seckill_order_events_that_kept_failing",
     });
+    // Order state changes (confirmed, paid, expired) for fulfilment, payment and risk; the service publishes plain
+    // messages (expiry is timed by its own sweeper, not by DELAY messages).
+    const orderEvents = new RocketmqTopic(this, "order-events", {
+      instanceId: instance.id,
+      topicName: `${name}-order-events`,
+      messageType: "NORMAL",
+      remark: "seckill_order_state_changes",
+    });
     const writer = new RocketmqConsumerGroup(this, "order-writer", {
       instanceId: instance.id,
       consumerGroupId: `${name}-order-writer`,
@@ -86,6 +96,7 @@ export class Messaging extends Construct {
       remark: "seckill_order_writer",
     });
     this.orderTopic = orders.topicName;
+    this.orderEventsTopic = orderEvents.topicName;
     this.deadLetterTopic = deadLetters.topicName;
     this.orderWriterGroup = writer.consumerGroupId;
   }

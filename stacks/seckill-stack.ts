@@ -128,11 +128,16 @@ export class SeckillStack extends TerraformStack {
     const appSecrets = new Construct(this, "app-secrets");
     const adminToken = new Secret(appSecrets, "admin-token", { kind: "token", description: "Admin API bearer token" }).value;
     const userTokenSecret = new Secret(appSecrets, "user-token-secret", { kind: "token", description: "HMAC key of buyer tokens" }).value;
+    const paymentWebhookSecret = new Secret(appSecrets, "payment-webhook-secret", {
+      kind: "token",
+      description: "HMAC key the payment provider signs its callbacks with",
+    }).value;
     this.secretValues = {
       "admin-token": adminToken,
       "user-token-secret": userTokenSecret,
       "redis-password": cache.password,
       "mysql-password": database.password,
+      "payment-webhook-secret": paymentWebhookSecret,
     };
     this.serviceEnv = {
       PORT: String(config.compute.appPort),
@@ -149,6 +154,7 @@ export class SeckillStack extends TerraformStack {
       ROCKETMQ_ENDPOINTS: messaging.vpcEndpoint,
       ROCKETMQ_NAMESPACE: messaging.instanceId,
       ROCKETMQ_TOPIC: messaging.orderTopic,
+      ROCKETMQ_EVENTS_TOPIC: messaging.orderEventsTopic,
       ROCKETMQ_CONSUMER_GROUP: messaging.orderWriterGroup,
       NACOS_SERVER_ADDR: registry.serverAddr,
       NACOS_GROUP: envName,
@@ -196,6 +202,7 @@ export class SeckillStack extends TerraformStack {
         "user-token-secret": "HMAC key of buyer tokens",
         "redis-password": "Tair password",
         "mysql-password": "PolarDB app account password",
+        "payment-webhook-secret": "HMAC key the payment provider signs its callbacks with",
       },
       readerRoleName: this.compute.instanceRoleName,
     });
@@ -255,6 +262,12 @@ export class SeckillStack extends TerraformStack {
       "user_token_secret",
       userTokenSecret,
       `SECKILL_USER_TOKEN_SECRET (HMAC key the shop's login signs buyer tokens with), ${rotatedNote}`,
+      true,
+    );
+    output(
+      "payment_webhook_secret",
+      paymentWebhookSecret,
+      "SECKILL_PAYMENT_WEBHOOK_SECRET (HMAC key the payment provider signs callbacks with)",
       true,
     );
 

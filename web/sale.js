@@ -1,6 +1,6 @@
 // The sale page: shows one flash sale and lets a signed-in shopper buy one unit.
 // It calls the service's HTTP contract (issue 4): GET /api/sales/:id, POST /api/sales/:id/orders,
-// GET /api/orders/:id, GET /api/sales/:id/my-order. Loaded as a module, so it runs after the document is
+// GET /api/orders/:id, GET /api/sales/:id/my-order, POST /api/orders/:id/payment. Loaded as a module, so it runs after the document is
 // parsed, in strict mode.
 
 const TOKEN_KEY = "seckill.token";
@@ -28,6 +28,9 @@ const ui = {
   stockText: document.getElementById("stock-text"),
   buy: document.getElementById("buy"),
   message: document.getElementById("message"),
+  payment: document.getElementById("payment"),
+  payCountdown: document.getElementById("pay-countdown"),
+  pay: document.getElementById("pay"),
 };
 
 const apiBase = readApiBase();
@@ -174,6 +177,7 @@ function render() {
 // Ticks on the second boundary so the countdown never skips or repeats a second.
 function tick() {
   render();
+  renderPayment();
   setTimeout(tick, 1000 - (now() % 1000) + 10);
 }
 
@@ -343,15 +347,95 @@ function sayClosed() {
   say(sale.status, sale.status === "sold_out" ? "Sold out: every unit has been taken." : "This sale has ended.", "bad");
 }
 
-function holdUnit(orderId, status, token) {
+function holdUnit(orderId, status, token, payBy) {
   rememberOutcomeUnknown(false);
   buyState = "done";
-  if (status === "confirmed") {
-    say("confirmed", `Confirmed! Your order ${orderId} is placed.`, "ok");
-    return;
+  if (status === "pending") {
+    say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
+    followOrder(orderId, token);
+  } else showOrder({ orderId, status, payBy }, token);
+}
+
+// The order once MySQL has it: confirmed (to be paid by payBy), paid, or expired.
+function showOrder(order, token) {
+  if (order.status === "paid") {
+    ui.payment.hidden = true;
+    say("paid", `Paid! Your order ${order.orderId} is complete.`, "ok");
+  } else if (order.status === "expired") {
+    ui.payment.hidden = true;
+    say("expired", "Expired — the payment window closed, and the unit went back on sale.", "bad");
+  } else {
+    say("confirmed", `Confirmed! Your order ${order.orderId} is placed.`, "ok");
+    if (order.payBy) awaitPayment(order.orderId, Date.parse(order.payBy), token);
   }
-  say("reserved", "Reserved! One unit is held for you. Confirming your order…", "ok");
-  followOrder(orderId, token);
+}
+
+let payment = null; // { orderId, payByMs, token } while a confirmed order waits to be paid
+
+function awaitPayment(orderId, payByMs, token) {
+  if (payment) return;
+  payment = { orderId, payByMs, token };
+  ui.payment.hidden = false;
+  renderPayment();
+  // Expiry is the service's to decide (within seconds after payBy): ask it until the order is paid or expired.
+  const watch = async () => {
+    if (!payment) return;
+    if (now() >= payment.payByMs) {
+      const order = await readOrder(orderId, token);
+      if (order && order.status !== "confirmed") return finishPayment(order);
+    }
+    setTimeout(watch, ORDER_POLL_MS);
+  };
+  setTimeout(watch, ORDER_POLL_MS);
+}
+
+function renderPayment() {
+  if (!payment) return;
+  const left = payment.payByMs - now();
+  setText(ui.payCountdown, formatDuration(left));
+  ui.pay.disabled = left <= 0 || payment.sending === true;
+}
+
+function finishPayment(order) {
+  const { token } = payment;
+  payment = null;
+  showOrder(order, token);
+}
+
+async function readOrder(orderId, token) {
+  try {
+    const response = await fetch(`${apiBase}/api/orders/${encodeURIComponent(orderId)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: "no-store",
+    });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+// In local runs and the demo the buyer's payment endpoint stands in for the payment provider.
+async function pay() {
+  if (!payment || payment.sending) return;
+  payment.sending = true;
+  renderPayment();
+  const { orderId, token } = payment;
+  try {
+    const response = await fetch(`${apiBase}/api/orders/${encodeURIComponent(orderId)}/payment`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+      cache: "no-store",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) return finishPayment({ orderId, status: "paid" });
+    if (body.error === "payment_window_closed") return finishPayment({ orderId, status: "expired" });
+    say("payment_failed", "The payment did not go through. Please try again.", "warn");
+  } catch {
+    say("payment_failed", "The payment did not go through. Please try again.", "warn");
+  } finally {
+    if (payment) payment.sending = false;
+    renderPayment();
+  }
 }
 
 // Asks the service whether this buyer holds a unit: until it answers, nothing else is said.
@@ -361,7 +445,7 @@ async function resolveUnknownOutcome(token) {
       const response = await fetch(`${saleUrl()}/my-order`, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
       if (response.ok) {
         const order = await response.json();
-        holdUnit(order.orderId, order.status, token);
+        holdUnit(order.orderId, order.status, token, order.payBy);
         return;
       }
       if (response.status === 404) {
@@ -390,8 +474,8 @@ async function followOrder(orderId, token) {
       });
       if (response.ok) {
         const order = await response.json();
-        if (order.status === "confirmed") {
-          say("confirmed", `Confirmed! Your order ${orderId} is placed.`, "ok");
+        if (order.status !== "pending") {
+          showOrder(order, token);
           return;
         }
         say("pending", "Pending: your unit is reserved and the order is being confirmed…", "ok");
@@ -404,6 +488,7 @@ async function followOrder(orderId, token) {
 }
 
 ui.buy.addEventListener("click", buy);
+ui.pay.addEventListener("click", pay);
 
 if (saleId) {
   readSale();

@@ -24,6 +24,20 @@ export const ApiErrors = {
   unknownOrder: { status: 404, code: "not_found", message: "no such order" },
   noOrder: { status: 404, code: "not_found", message: "you hold no order in this sale" },
   alreadyPurchased: { status: 409, code: "already_purchased", message: "you already hold a unit of this sale" },
+  paymentWindowClosed: {
+    status: 409,
+    code: "payment_window_closed",
+    message: "the order expired unpaid; its unit went back on sale",
+  },
+  orderPending: {
+    status: 409,
+    code: "order_pending",
+    message: "the order is not confirmed yet; pay it in a moment",
+    retryAfterSeconds: 1,
+  },
+  alreadyPaid: { status: 409, code: "already_paid", message: "the order was already paid under another payment reference" },
+  paymentRefReused: { status: 409, code: "payment_ref_reused", message: "this payment reference already paid another order" },
+  badSignature: { status: 401, code: "bad_signature", message: "the callback signature does not match its body" },
   /** No units left in the sale; it says nothing about whether this buyer holds one (see my-order). */
   soldOut: { status: 410, code: "sold_out", message: "the sale is sold out" },
   ended: { status: 410, code: "ended", message: "the sale has ended" },

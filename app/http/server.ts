@@ -13,17 +13,21 @@ import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCoun
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
 import type { Reservations } from "../sales/reservations";
-import { MAX_STOCK, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
+import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
-import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
+import { countOrdersByStatus, DEFAULT_PAYMENT_WINDOW_SECONDS, deleteUnusedSale, insertSale } from "../sales/sale-store";
+import { payOrder, type PaymentOutcome } from "../orders/order-lifecycle";
+import { verifyPaymentSignature, PAYMENT_SIGNATURE_HEADER } from "./payment-signature";
 import { findBuyerOrderId } from "../orders/order-store";
-import { lookUpOrder } from "../orders/order-lookup";
+import { lookUpOrder, type OrderLookup } from "../orders/order-lookup";
 import { pingMysql } from "../platform/mysql";
 import type { RedisHeartbeat } from "../platform/redis";
 import { withTimeout } from "../platform/timeout";
 
 export interface ServiceDeps extends UserTokenKeys {
   readonly adminToken: string;
+  /** Key of the payment provider's callback signatures; the callback is not served without it. */
+  readonly paymentWebhookSecret?: string;
   /** A `requests` client (fails fast while Redis is down). */
   readonly redis: Redis;
   readonly reservations: Reservations;
@@ -50,6 +54,16 @@ const REDIS_SILENCE_TOLERATED_MS = 5000;
 /** Order lookups per buyer per second in one worker: the page polls about once a second. */
 const LOOKUPS_PER_BUYER_PER_SECOND = 5;
 
+const MIN_PAYMENT_WINDOW_SECONDS = 5;
+const MAX_PAYMENT_WINDOW_SECONDS = 86_400;
+
+/** The payment provider's callback body (README, "After the order: pay or expire"). */
+const paymentCallbackBody = z.strictObject({
+  orderId: z.string().regex(ORDER_ID_PATTERN, "must be an order id"),
+  paymentRef: z.string().regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters"),
+  paidAt: z.iso.datetime({ offset: true }),
+});
+
 /** The range of MySQL's DATETIME, where the sale's dates are stored (as UTC). */
 const EARLIEST_STORABLE = "1000-01-01T00:00:00.000Z";
 const LATEST_STORABLE = "9999-12-31T23:59:59.999Z";
@@ -66,6 +80,7 @@ const createSaleBody = z
     startsAt: storableDatetime,
     endsAt: storableDatetime,
     priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    paymentWindowSeconds: z.number().int().min(MIN_PAYMENT_WINDOW_SECONDS).max(MAX_PAYMENT_WINDOW_SECONDS).optional(),
   })
   .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
   .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
@@ -141,14 +156,14 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
    * finds an order Redis lost.
    */
   /** The buyer's order in the sale and what became of it: Redis names it while it is pending, MySQL once it is confirmed. */
-  async function buyersOrder(saleId: string, userId: string): Promise<{ orderId: string; status: string; reason?: string } | undefined> {
+  async function buyersOrder(saleId: string, userId: string): Promise<({ orderId: string } & ReturnType<typeof orderState>) | undefined> {
     const orderId =
       (await dependency(reservations.buyerOrderId(saleId, userId))) ?? (await dependency(findBuyerOrderId(pool, saleId, userId)));
     if (orderId === undefined) return undefined;
     const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
     if (found.kind === "unknown_order") return undefined;
     if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
-    return { orderId, status: found.kind, ...(found.kind === "lost" ? { reason: found.reason } : {}) };
+    return { orderId, ...orderState(found) };
   }
 
   // Fails only after Redis has been silent for a while: a blip must not take the instance out of the load balancer.
@@ -189,7 +204,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       endsAt: Date.parse(body.endsAt),
       ...(body.priceCents === undefined ? {} : { priceCents: body.priceCents }),
     };
-    await dependency(insertSale(pool, sale));
+    await dependency(insertSale(pool, sale, body.paymentWindowSeconds ?? DEFAULT_PAYMENT_WINDOW_SECONDS));
     try {
       await reservations.loadSale(sale);
     } catch (error) {
@@ -210,8 +225,8 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     if (snapshot.kind === "unknown_sale") throw new HttpError(ApiErrors.unknownSale);
     if (snapshot.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
     const { sale } = snapshot;
-    const confirmed = await dependency(countOrders(pool, saleId));
-    res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed });
+    const { confirmed, paid, expired } = await dependency(countOrdersByStatus(pool, saleId));
+    res.json({ stock: sale.stock, reserved: sale.sold, confirmed, pending: sale.sold - confirmed, paid, expired });
   });
 
   app.get(ROUTES.getOrder.path, async (req, res) => {
@@ -221,8 +236,73 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
     if (found.kind === "unknown_order") throw new HttpError(ApiErrors.unknownOrder);
     if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
     const { saleId } = parseOrderId(orderId)!;
-    res.json({ orderId, saleId, userId, status: found.kind, ...(found.kind === "lost" ? { reason: found.reason } : {}) });
+    res.json({ orderId, saleId, userId, ...orderState(found) });
   });
+
+  /** What a buyer learns of a payment, or the error that says why there is none. */
+  function paymentReply(orderId: string, outcome: PaymentOutcome): { orderId: string; status: "paid" } {
+    switch (outcome.kind) {
+      case "paid":
+        return { orderId, status: "paid" };
+      case "window_closed":
+        throw new HttpError(ApiErrors.paymentWindowClosed);
+      case "paid_otherwise":
+        throw new HttpError(ApiErrors.alreadyPaid);
+      case "reference_reused":
+        throw new HttpError(ApiErrors.paymentRefReused);
+      case "not_found":
+        throw new HttpError(ApiErrors.unknownOrder);
+    }
+  }
+
+  app.post(ROUTES.payOrder.path, express.json({ limit: MAX_BODY_BYTES, strict: false }), async (req, res) => {
+    const userId = lookingUpBuyer(req);
+    const orderId = req.params.orderId as string;
+    const body: unknown = req.body;
+    const empty =
+      body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (!empty) throw new HttpError(ApiErrors.invalidBody);
+    if (!ORDER_ID_PATTERN.test(orderId)) throw new HttpError(ApiErrors.unknownOrder);
+    // One payment per order from the buyer API: paying again is the same payment.
+    const payment = { orderId, userId, paymentRef: `buyer:${orderId}` };
+    let outcome = await dependency(payOrder(pool, payment));
+    if (outcome.kind === "not_found") {
+      const found = await dependency(lookUpOrder({ pool, reservations, logger }, orderId, userId));
+      if (found.kind === "pending") throw new HttpError(ApiErrors.orderPending);
+      if (found.kind === "rebuilding") throw new HttpError(ApiErrors.saleRebuilding);
+      // Confirmed between the two reads: it can be paid now.
+      if (found.kind === "confirmed") outcome = await dependency(payOrder(pool, payment));
+    }
+    res.json(paymentReply(orderId, outcome));
+  });
+
+  if (deps.paymentWebhookSecret !== undefined) {
+    const webhookSecret = deps.paymentWebhookSecret;
+    // The signature covers the exact bytes sent, so the body is verified raw and parsed only afterwards.
+    app.post(ROUTES.paymentCallback.path, requireJson, express.raw({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (!verifyPaymentSignature(webhookSecret, raw, req.get(PAYMENT_SIGNATURE_HEADER))) {
+        logger.warn({ requestId: res.locals.requestId }, "payment callback with a bad signature refused");
+        throw new HttpError(ApiErrors.badSignature);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(raw.toString("utf8"));
+      } catch {
+        throw new HttpError(ApiErrors.malformedJson);
+      }
+      const parsed = paymentCallbackBody.safeParse(json);
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
+        res.status(400).json({ error: "invalid_request", message });
+        return;
+      }
+      const { orderId, paymentRef, paidAt } = parsed.data;
+      const outcome = await dependency(payOrder(pool, { orderId, paymentRef, paidAt: Date.parse(paidAt) }));
+      logger.info({ requestId: res.locals.requestId, orderId, paymentRef, outcome: outcome.kind }, "payment callback");
+      res.json(paymentReply(orderId, outcome));
+    });
+  }
 
   // How a buyer whose order attempt got no clear answer learns whether they hold a unit.
   app.get(ROUTES.myOrder.path, async (req, res) => {
@@ -258,6 +338,17 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   });
 
   return app;
+}
+
+/** The status of an order as the buyer API shows it: payBy once MySQL confirmed it, why it was lost if it was. */
+function orderState(found: Exclude<OrderLookup, { kind: "unknown_order" | "rebuilding" }>): {
+  status: string;
+  payBy?: string;
+  reason?: string;
+} {
+  if (found.kind === "lost") return { status: found.kind, reason: found.reason };
+  if (found.kind === "pending") return { status: found.kind };
+  return { status: found.kind, ...(found.payBy === undefined ? {} : { payBy: new Date(found.payBy).toISOString() }) };
 }
 
 /** What body-parser's errors (by `type`) mean to a client. */

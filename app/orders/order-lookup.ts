@@ -3,10 +3,11 @@ import type { Logger } from "../platform/logger";
 import type { Reservations } from "../sales/reservations";
 import { buyerTag, parseOrderId } from "../sales/sale";
 import { LOST_IN_REDIS, recordLostOrder } from "./lost-orders";
-import { findOrder } from "./order-store";
+import { findOrder, type OrderStatus } from "./order-store";
 
 export type OrderLookup =
-  | { readonly kind: "confirmed" }
+  /** In MySQL: confirmed, paid or expired; payBy (epoch ms) unless it predates payment windows. */
+  | { readonly kind: OrderStatus; readonly payBy: number | undefined }
   | { readonly kind: "pending" }
   | { readonly kind: "lost"; readonly reason: string }
   | { readonly kind: "rebuilding" }
@@ -21,7 +22,7 @@ export interface OrderLookupDeps {
 const UNKNOWN_ORDER: OrderLookup = { kind: "unknown_order" };
 
 /**
- * What became of an order id, told only to the buyer it was made for: confirmed (in MySQL), pending (Redis holds it
+ * What became of an order id, told only to the buyer it was made for: confirmed, paid or expired (in MySQL), pending (Redis holds it
  * for them, on its way to MySQL), or lost (the sale's Redis state was rebuilt from MySQL without it, and MySQL
  * refuses orders older than the rebuild, so it can never be confirmed).
  */
@@ -29,7 +30,7 @@ export async function lookUpOrder({ pool, reservations, logger }: OrderLookupDep
   const parts = parseOrderId(orderId);
   if (!parts) return UNKNOWN_ORDER;
   const { order, saleGeneration } = await findOrder(pool, orderId);
-  if (order) return order.userId === userId ? { kind: "confirmed" } : UNKNOWN_ORDER;
+  if (order) return order.userId === userId ? { kind: order.status, payBy: order.payBy } : UNKNOWN_ORDER;
   if (parts.buyerTag !== buyerTag(parts.saleId, userId)) return UNKNOWN_ORDER;
   if (saleGeneration !== undefined && parts.generation < saleGeneration) {
     const lost = { orderId, saleId: parts.saleId, userId };

@@ -34,17 +34,28 @@ export function orderEventFields(event: OrderEvent): string[] {
 /** A batch's statements: far longer than a healthy batch takes, short enough that a stalled connection is replaced within seconds. */
 const QUERY_TIMEOUT_MS = 10_000;
 
+/** Where a confirmed order stands in its lifecycle (see the README's order state machine). */
+export type OrderStatus = "confirmed" | "paid" | "expired";
+
+export interface StoredOrder {
+  readonly saleId: string;
+  readonly userId: string;
+  readonly status: OrderStatus;
+  /** Epoch ms; absent for orders confirmed before payment windows existed (they never expire). */
+  readonly payBy: number | undefined;
+}
+
 /** What MySQL knows of one order id: the order, if confirmed, and its sale's current generation (if the sale exists). */
 export async function findOrder(
   pool: Pool,
   orderId: string,
-): Promise<{ order: { saleId: string; userId: string } | undefined; saleGeneration: number | undefined }> {
+): Promise<{ order: StoredOrder | undefined; saleGeneration: number | undefined }> {
   const saleId = parseOrderId(orderId)?.saleId ?? "";
   // One statement, one consistent read: a generation that moved on was committed together with every order of the
   // older generation that will ever be confirmed (see lockSaleRow), so both are read as of the same moment.
   const rows = await query<RowDataPacket[]>(
     pool,
-    `SELECT s.generation, o.sale_id, o.user_id
+    `SELECT s.generation, o.sale_id, o.user_id, o.status, o.pay_by
        FROM (SELECT ? AS id) AS wanted
        LEFT JOIN sales s ON s.id = ?
        LEFT JOIN orders o ON o.id = wanted.id`,
@@ -52,15 +63,41 @@ export async function findOrder(
   );
   const [row] = rows;
   return {
-    order: row.user_id === null ? undefined : { saleId: row.sale_id, userId: row.user_id },
+    order:
+      row.user_id === null
+        ? undefined
+        : {
+            saleId: row.sale_id,
+            userId: row.user_id,
+            status: row.status,
+            payBy: row.pay_by === null ? undefined : (row.pay_by as Date).getTime(),
+          },
     saleGeneration: row.generation === null ? undefined : Number(row.generation),
   };
 }
 
-/** The id of the buyer's confirmed order in the sale, if MySQL has one. */
+/** The id of the buyer's order in the sale that MySQL has, preferring the one holding a unit over expired ones. */
 export async function findBuyerOrderId(pool: Pool, saleId: string, userId: string): Promise<string | undefined> {
-  const rows = await query<RowDataPacket[]>(pool, "SELECT id FROM orders WHERE sale_id = ? AND user_id = ?", [saleId, userId]);
+  const rows = await query<RowDataPacket[]>(
+    pool,
+    "SELECT id FROM orders WHERE sale_id = ? AND user_id = ? ORDER BY holder_id IS NULL, confirmed_at DESC LIMIT 1",
+    [saleId, userId],
+  );
   return rows[0]?.id;
+}
+
+/** Records state changes in the outbox, in the caller's transaction; a change already recorded is kept as it was. */
+export async function recordOrderEvents(
+  session: Session,
+  status: OrderStatus,
+  orders: readonly { readonly orderId: string; readonly saleId: string; readonly userId: string }[],
+): Promise<void> {
+  if (orders.length === 0) return;
+  await session.query(
+    "INSERT IGNORE INTO order_events (order_id, sale_id, user_id, status) VALUES ?",
+    [orders.map((o) => [o.orderId, o.saleId, o.userId, status])],
+    QUERY_TIMEOUT_MS,
+  );
 }
 
 /** Why MySQL refuses an order event. Each is final: MySQL's orders, sold count and generation only grow. */
@@ -124,19 +161,21 @@ export async function confirmOrders(
   const locked = await lockSaleRow(session, saleId);
   if (!locked) throw new Error(`sale ${saleId} is not in MySQL`);
   const existing = await session.query<RowDataPacket[]>(
-    "SELECT id, user_id FROM orders WHERE id IN (?) OR (sale_id = ? AND user_id IN (?))",
+    "SELECT id, user_id, holder_id FROM orders WHERE id IN (?) OR (sale_id = ? AND holder_id IN (?))",
     [events.map((e) => e.orderId), saleId, events.map((e) => e.userId)],
     QUERY_TIMEOUT_MS,
   );
   const buyerOfOrder = new Map(existing.map((row) => [row.id as string, row.user_id as string]));
-  const orderOfBuyer = new Map(existing.map((row) => [row.user_id as string, row.id as string]));
+  // An expired order holds no unit: its buyer may buy again.
+  const orderOfBuyer = new Map(existing.filter((row) => row.holder_id !== null).map((row) => [row.user_id as string, row.id as string]));
   const accepted: OrderEvent[] = [];
   const refused: RefusedOrder[] = [];
   let unitsLeft = locked.sale.stock - locked.sale.sold;
   for (const event of events) {
     const holder = buyerOfOrder.get(event.orderId);
     const held = orderOfBuyer.get(event.userId);
-    if (holder === event.userId && held === event.orderId) continue;
+    // A redelivery (of an order that may have been paid or expired since).
+    if (holder === event.userId) continue;
     if (holder !== undefined || held !== undefined) {
       const detail =
         holder !== undefined
@@ -161,11 +200,18 @@ export async function confirmOrders(
       [accepted.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)])],
       QUERY_TIMEOUT_MS,
     );
+    // MySQL's clock starts the payment window, as it is MySQL's clock the expiry sweeper compares pay_by with.
+    await session.query(
+      "UPDATE orders SET pay_by = confirmed_at + INTERVAL ? SECOND WHERE id IN (?)",
+      [locked.paymentWindowSeconds, accepted.map((e) => e.orderId)],
+      QUERY_TIMEOUT_MS,
+    );
     await session.query(
       "UPDATE sales SET sold = sold + ?, last_order_id = ?, last_user_id = ? WHERE id = ?",
       [accepted.length, newest.orderId, newest.userId, saleId],
       QUERY_TIMEOUT_MS,
     );
+    await recordOrderEvents(session, "confirmed", accepted);
   }
   return { inserted: accepted.length, refused };
 }

@@ -1,11 +1,14 @@
 /**
  * The order writer process with ORDER_QUEUE=rocketmq: it relays the order streams (the Redis outbox) to the order
- * topic and confirms the orders it receives from the topic in MySQL. Loaded only in that process: the RocketMQ
+ * topic, confirms the orders it receives from the topic in MySQL, expires unpaid orders and publishes every order
+ * state change to the order-events topic. Loaded only in that process: the RocketMQ
  * client costs a process about 27 MB, which the HTTP workers have no use for.
  */
 import { hostname } from "node:os";
 import type { Config, RocketMqOrderQueue } from "../platform/config";
 import type { Logger } from "../platform/logger";
+import { rocketMqEventSink } from "./order-events";
+import { startOrderLifecycle } from "./order-lifecycle";
 import { OrderWriter } from "./order-writer";
 import { RedisHeartbeat, createRedis } from "../platform/redis";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "./rocketmq-client";
@@ -34,7 +37,7 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
     subscriptions,
     awaitDuration: ORDER_CONSUMER_LONG_POLL_MS,
   });
-  const producer = new RocketMqProducer({ ...clients, topic: queue.topic });
+  const producer = new RocketMqProducer({ ...clients, topic: [queue.topic, queue.eventsTopic] });
   const close = () => {
     redisHeartbeat.stop();
     return Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
@@ -53,13 +56,20 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
   const relay = new RocketMqRelay({ producer, topic: queue.topic, logger });
   const writer = new OrderWriter({ redis, pool, keyPrefix: config.redis.keyPrefix, consumer: hostname(), logger, destination: relay });
   writer.start();
+  const lifecycle = startOrderLifecycle({
+    pool,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    logger,
+    sink: rocketMqEventSink(producer, queue.eventsTopic),
+  });
   logger.info(
     { consumer: hostname(), orderQueue: "rocketmq", topic: queue.topic, consumerGroup: queue.consumerGroup },
     "order writer started",
   );
   return {
     async stop() {
-      await writer.stop();
+      await Promise.all([writer.stop(), lifecycle.stop()]);
       await consumer.stop();
       await close();
       logger.info("order writer stopped");

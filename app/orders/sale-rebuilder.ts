@@ -128,7 +128,10 @@ export class SaleRebuilder {
       if (!locked) return undefined;
       const { refused } = events.length > 0 ? await confirmOrders(session, saleId, events) : { refused: [] };
       await session.query("UPDATE sales SET generation = generation + 1 WHERE id = ?", [saleId]);
-      const orders = await session.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ?", [saleId]);
+      // Expired orders hold no unit: their buyers may buy again.
+      const orders = await session.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ? AND status <> 'expired'", [
+        saleId,
+      ]);
       const buyers = orders.map((row): [string, string] => [row.user_id, row.id]);
       return { sale: locked.sale, generation: locked.generation + 1, buyers, refused };
     });

@@ -32,6 +32,8 @@ export interface RocketMqOrderQueue {
   readonly connection: RocketMqConnection;
   /** The order topic the relay publishes to (other systems may subscribe too). */
   readonly topic: string;
+  /** Where order state changes go for other systems (see order-events.ts). */
+  readonly eventsTopic: string;
   /** The order writer's consumer group; its retry limit and dead-letter topic are set on the broker. */
   readonly consumerGroup: string;
 }
@@ -48,6 +50,8 @@ export interface Config {
   readonly userTokenPreviousSecret: PreviousUserTokenSecret | undefined;
   /** How far ahead a buyer token's expiry may lie. */
   readonly userTokenMaxTtlSeconds: number;
+  /** Key of the payment provider's callback signatures; undefined: the callback is not served. */
+  readonly paymentWebhookSecret: string | undefined;
   readonly workers: number;
   readonly orderQueue: "redis" | "rocketmq";
   /** Present exactly when orderQueue is "rocketmq". */
@@ -287,11 +291,13 @@ const variables = {
   SECKILL_SECRETS_PREFIX: parameterPrefix,
   SECKILL_SECRETS_ENDPOINT: optionalHttpUrl,
   SECKILL_SECRETS_METADATA_HOST: metadataHost,
+  SECKILL_PAYMENT_WEBHOOK_SECRET: optionalSecret,
   WORKERS: integerIn(1, 256, availableParallelism()),
   ORDER_QUEUE: z.enum(["redis", "rocketmq"], { error: 'must be "redis" or "rocketmq"' }).default("redis"),
   ROCKETMQ_ENDPOINTS: hostPort,
   ROCKETMQ_NAMESPACE: rocketMqName,
   ROCKETMQ_TOPIC: rocketMqName,
+  ROCKETMQ_EVENTS_TOPIC: rocketMqName,
   ROCKETMQ_CONSUMER_GROUP: rocketMqName,
   ROCKETMQ_USERNAME: z.string().optional(),
   ROCKETMQ_PASSWORD: z.string().optional(),
@@ -347,7 +353,7 @@ export function loadSecretsSource(env: NodeJS.ProcessEnv = process.env): Secrets
 const environment = z.object(variables).superRefine((vars, ctx) => {
   const needs = needsFor(vars, ctx);
   if (vars.ORDER_QUEUE === "rocketmq") {
-    for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
+    for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_EVENTS_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
       needs(variable, "when ORDER_QUEUE=rocketmq");
   }
   if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
@@ -393,6 +399,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             acceptedUntilMs: vars.SECKILL_USER_TOKEN_SECRET_ROTATED_AT! + overlapSeconds * 1000,
           },
     userTokenMaxTtlSeconds: vars.SECKILL_USER_TOKEN_MAX_TTL_SECONDS,
+    paymentWebhookSecret: vars.SECKILL_PAYMENT_WEBHOOK_SECRET,
     workers: vars.WORKERS,
     orderQueue: vars.ORDER_QUEUE,
     rocketmq:
@@ -404,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               credentials: vars.ROCKETMQ_USERNAME ? { username: vars.ROCKETMQ_USERNAME, password: vars.ROCKETMQ_PASSWORD! } : undefined,
             },
             topic: vars.ROCKETMQ_TOPIC!,
+            eventsTopic: vars.ROCKETMQ_EVENTS_TOPIC!,
             consumerGroup: vars.ROCKETMQ_CONSUMER_GROUP!,
           }
         : undefined,
@@ -413,4 +421,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: vars.LOG_LEVEL,
     webRoot: vars.WEB_ROOT,
   };
+}
+
+/** Redis and MySQL alone (REDIS_URL, MYSQL_URL), for operator tools that reach the data tier as the service does. */
+export function loadDataTierConfig(env: NodeJS.ProcessEnv = process.env): { redis: RedisConnection; mysql: MysqlConnection } {
+  const parsed = z.object({ REDIS_URL: redisUrl, MYSQL_URL: mysqlUrl }).safeParse(env);
+  if (!parsed.success) throw new ServiceConfigError(formatIssues(parsed.error.issues));
+  return { redis: parsed.data.REDIS_URL, mysql: parsed.data.MYSQL_URL };
 }

@@ -174,3 +174,23 @@ export function collectMetrics(): Promise<string> {
     process.send!({ type: METRICS_REQUEST, requestId });
   });
 }
+
+export const ordersPaid = new Counter({
+  name: "seckill_orders_paid_total",
+  help: "Orders that moved from confirmed to paid (a repeated payment of a paid order is not counted)",
+});
+
+export const ordersExpired = new Counter({
+  name: "seckill_orders_expired_total",
+  help: "Orders that moved from confirmed to expired because their payment window closed",
+});
+
+export const unitsReturned = new Counter({
+  name: "seckill_units_returned_total",
+  help: "Units of expired orders put back on sale in Redis (each order's unit at most once)",
+});
+
+export const orderEventsPublished = new Counter({
+  name: "seckill_order_events_published_total",
+  help: "Order state changes (confirmed, paid, expired) published from the outbox (republished ones after a crash included)",
+});

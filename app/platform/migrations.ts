@@ -37,10 +37,42 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        ADD COLUMN last_order_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL,
        ADD COLUMN last_user_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL`,
   ],
+  [
+    // The order lifecycle (confirmed -> paid | expired). Orders confirmed before this version are `confirmed` with no
+    // pay_by: they never expire.
+    "ALTER TABLE sales ADD COLUMN payment_window_seconds INT UNSIGNED NOT NULL DEFAULT 900",
+    `ALTER TABLE orders
+       ADD COLUMN status ENUM('confirmed', 'paid', 'expired') CHARACTER SET ascii NOT NULL DEFAULT 'confirmed',
+       ADD COLUMN pay_by DATETIME(3) NULL,
+       ADD COLUMN paid_at DATETIME(3) NULL,
+       ADD COLUMN payment_ref VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
+       ADD COLUMN unit_returned TINYINT(1) NOT NULL DEFAULT 0`,
+    // A buyer whose order expired may buy again: one order per buyer among those holding a unit (NULLs never collide).
+    `ALTER TABLE orders ADD COLUMN holder_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin
+       AS (IF(status = 'expired', NULL, user_id)) STORED`,
+    "ALTER TABLE orders ADD UNIQUE KEY orders_one_holder_per_sale (sale_id, holder_id)",
+    // After the key above, which also serves the foreign key on sale_id.
+    "ALTER TABLE orders DROP INDEX orders_one_per_user",
+    "ALTER TABLE orders ADD UNIQUE KEY orders_payment_ref (payment_ref)",
+    // The expiry sweeper's two queries: confirmed and due, expired and not yet returned to Redis.
+    "ALTER TABLE orders ADD KEY orders_due (status, unit_returned, pay_by)",
+    // The transactional outbox of order state changes: written with the change, published by the order writer.
+    `CREATE TABLE IF NOT EXISTS order_events (
+       id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+       order_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+       sale_id CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+       user_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+       status ENUM('confirmed', 'paid', 'expired') CHARACTER SET ascii NOT NULL,
+       occurred_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+       published_at DATETIME(3) NULL,
+       UNIQUE KEY order_events_once (order_id, status),
+       KEY order_events_unpublished (published_at, id)
+     ) ENGINE=InnoDB`,
+  ],
 ];
 
 /** Errors of a statement that had already been applied before a crash interrupted its version. */
-const ALREADY_APPLIED = new Set(["ER_DUP_FIELDNAME", "ER_DUP_KEYNAME"]);
+const ALREADY_APPLIED = new Set(["ER_DUP_FIELDNAME", "ER_DUP_KEYNAME", "ER_CANT_DROP_FIELD_OR_KEY"]);
 
 async function applyStatement(conn: PoolConnection, statement: string): Promise<void> {
   try {

@@ -7,8 +7,9 @@ import LOAD_SALE_SCRIPT from "./load-sale.lua";
 import REBUILD_SALE_SCRIPT from "./rebuild-sale.lua";
 import RELEASE_LOCK_SCRIPT from "./release-lock.lua";
 import RESERVE_SCRIPT from "./reserve.lua";
+import RETURN_UNIT_SCRIPT from "./return-unit.lua";
 
-export { LOAD_SALE_SCRIPT, REBUILD_SALE_SCRIPT, RELEASE_LOCK_SCRIPT, RESERVE_SCRIPT };
+export { LOAD_SALE_SCRIPT, REBUILD_SALE_SCRIPT, RELEASE_LOCK_SCRIPT, RESERVE_SCRIPT, RETURN_UNIT_SCRIPT };
 
 /** Reply codes of RESERVE_SCRIPT (first element of the reply array). */
 export const ReserveReply = {

@@ -58,7 +58,7 @@ export type SaleSnapshot =
   | { readonly kind: "unknown_sale" }
   | { readonly kind: "rebuilding" };
 
-/** Sales that can never take another order; remembered per process so they cost no Redis call. */
+/** Sales that take no order now; remembered per process so they cost no Redis call. */
 type ClosedReason = "sold_out" | "ended";
 
 interface Closed {
@@ -67,9 +67,17 @@ interface Closed {
   readonly generation: number;
 }
 
+/**
+ * How often a process asks Redis whether the sales it knows are sold out still are: an expired order's unit goes back
+ * on sale (return-unit.lua), and every worker must offer it within 2 s. One pipelined HMGET per interval per worker,
+ * and only while some sale is sold out.
+ */
+export const SOLD_OUT_RECHECK_MS = 500;
+
 /** The newest state of a sale this process has seen: Redis must never be found behind it. */
 interface Seen {
   readonly generation: number;
+  /** Units handed out: sold plus returned, which only grows within a generation. */
   readonly sold: number;
 }
 
@@ -131,6 +139,27 @@ export class Reservations {
     return undefined;
   }
 
+  /** Forgets "sold out" for every sale that has a unit again (see SOLD_OUT_RECHECK_MS). */
+  async recheckSoldOut(): Promise<void> {
+    const soldOut = [...this.closedSales].filter(([, closed]) => closed.reason === "sold_out").map(([saleId]) => saleId);
+    if (soldOut.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const saleId of soldOut) pipeline.hmget(this.keys(saleId).sale, "stock", "sold");
+    const replies = (await pipeline.exec()) ?? [];
+    soldOut.forEach((saleId, i) => {
+      const [error, fields] = replies[i];
+      const [stock, sold] = (fields ?? []) as (string | null)[];
+      if (!error && stock !== null && sold !== null && Number(sold) < Number(stock)) this.closedSales.delete(saleId);
+    });
+  }
+
+  /** Runs recheckSoldOut every SOLD_OUT_RECHECK_MS until the returned function is called. */
+  startSoldOutRecheck(): () => void {
+    const timer = setInterval(() => void this.recheckSoldOut().catch(() => undefined), SOLD_OUT_RECHECK_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
   async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
     const keys = this.keys(saleId);
@@ -148,11 +177,18 @@ export class Reservations {
     if (code === ReserveReply.unknownSale || code === ReserveReply.rebuilding) return SIMPLE_OUTCOMES[code];
     this.remember(saleId, { generation, sold });
     if (orderId !== null && this.options.replicaAck && !(await this.options.replicaAck.replicated())) return { kind: "outcome_unknown" };
-    if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
+    if (code === ReserveReply.reserved) {
+      this.closedSales.delete(saleId);
+      return { kind: "reserved", orderId: orderId! };
+    }
     if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
     const outcome = SIMPLE_OUTCOMES[code];
-    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
+    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.close(saleId, outcome.kind, generation);
     return outcome;
+  }
+
+  private close(saleId: string, reason: ClosedReason, generation: number): void {
+    this.closedSales.set(saleId, { reason, generation });
   }
 
   private isLive(saleId: string): boolean {
@@ -208,7 +244,8 @@ export class Reservations {
       ...(priceCents === null ? {} : { priceCents: Number(priceCents) }),
     };
     const status = saleStatus(sale, now);
-    if (status === "sold_out" || status === "ended") this.closedSales.set(saleId, { reason: status, generation: Number(generation) });
+    if (status === "sold_out" || status === "ended") this.close(saleId, status, Number(generation));
+    else this.closedSales.delete(saleId);
     return { kind: "found", sale, now };
   }
 

@@ -2,15 +2,15 @@ import type { Pool, RowDataPacket } from "mysql2/promise";
 import { query, type Session } from "../platform/mysql";
 import type { Sale } from "./sale";
 
-export async function insertSale(pool: Pool, sale: Sale): Promise<void> {
-  await query(pool, "INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)", [
-    sale.id,
-    sale.itemName,
-    sale.stock,
-    sale.priceCents ?? null,
-    new Date(sale.startsAt),
-    new Date(sale.endsAt),
-  ]);
+/** How long a buyer has to pay a confirmed order unless the sale says otherwise. */
+export const DEFAULT_PAYMENT_WINDOW_SECONDS = 900;
+
+export async function insertSale(pool: Pool, sale: Sale, paymentWindowSeconds = DEFAULT_PAYMENT_WINDOW_SECONDS): Promise<void> {
+  await query(
+    pool,
+    "INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at, payment_window_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [sale.id, sale.itemName, sale.stock, sale.priceCents ?? null, new Date(sale.startsAt), new Date(sale.endsAt), paymentWindowSeconds],
+  );
 }
 
 /** Removes a sale that never became visible (its Redis load failed) and so has no orders. */
@@ -18,9 +18,21 @@ export async function deleteUnusedSale(pool: Pool, saleId: string): Promise<void
   await query(pool, "DELETE FROM sales WHERE id = ? AND sold = 0", [saleId]);
 }
 
+/** The sale's orders in MySQL that hold a unit (confirmed or paid; not expired). */
 export async function countOrders(pool: Pool, saleId: string): Promise<number> {
-  const [row] = await query<RowDataPacket[]>(pool, "SELECT COUNT(*) AS confirmed FROM orders WHERE sale_id = ?", [saleId]);
-  return Number(row.confirmed);
+  return (await countOrdersByStatus(pool, saleId)).confirmed;
+}
+
+/** The sale's orders in MySQL: `confirmed` counts every order holding a unit (paid ones too). */
+export async function countOrdersByStatus(pool: Pool, saleId: string): Promise<{ confirmed: number; paid: number; expired: number }> {
+  const [row] = await query<RowDataPacket[]>(
+    pool,
+    `SELECT COALESCE(SUM(status <> 'expired'), 0) AS confirmed, COALESCE(SUM(status = 'paid'), 0) AS paid,
+            COALESCE(SUM(status = 'expired'), 0) AS expired
+       FROM orders WHERE sale_id = ?`,
+    [saleId],
+  );
+  return { confirmed: Number(row.confirmed), paid: Number(row.paid), expired: Number(row.expired) };
 }
 
 /** What MySQL knows of a sale that is live (or ended recently, with stragglers still to confirm). */
@@ -61,6 +73,7 @@ export interface LockedSale {
   /** `sold` is the units confirmed in MySQL. */
   readonly sale: Sale;
   readonly generation: number;
+  readonly paymentWindowSeconds: number;
 }
 
 /**
@@ -70,7 +83,7 @@ export interface LockedSale {
  */
 export async function lockSaleRow(session: Session, saleId: string): Promise<LockedSale | undefined> {
   const rows = await session.query<RowDataPacket[]>(
-    "SELECT item_name, stock, sold, price_cents, starts_at, ends_at, generation FROM sales WHERE id = ? FOR UPDATE",
+    "SELECT item_name, stock, sold, price_cents, starts_at, ends_at, generation, payment_window_seconds FROM sales WHERE id = ? FOR UPDATE",
     [saleId],
   );
   if (rows.length === 0) return undefined;
@@ -86,5 +99,6 @@ export async function lockSaleRow(session: Session, saleId: string): Promise<Loc
       ...(row.price_cents === null ? {} : { priceCents: Number(row.price_cents) }),
     },
     generation: Number(row.generation),
+    paymentWindowSeconds: Number(row.payment_window_seconds),
   };
 }

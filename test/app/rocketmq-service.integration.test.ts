@@ -21,6 +21,7 @@ import { waitUntil } from "./support/wait";
 
 const NAMESPACE = "rmq-cn-test0001";
 const TOPIC = "seckill-test-orders";
+const EVENTS_TOPIC = "seckill-test-order-events";
 const GROUP = "seckill-test-order-writer";
 /** The stated time for a Nacos change to take effect in every worker. */
 const PROPAGATION_MS = 2000;
@@ -39,7 +40,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   // The broker double keeps the proxy's defaults (10 s minimum invisible time, 5 s minimum long poll): the service's own settings must fit them.
-  broker = await RocketMqBrokerDouble.listen({ topics: [TOPIC], consumerGroups: [GROUP], namespace: NAMESPACE });
+  broker = await RocketMqBrokerDouble.listen({ topics: [TOPIC, EVENTS_TOPIC], consumerGroups: [GROUP], namespace: NAMESPACE });
   nacos = await NacosServerDouble.listen();
   nacosGroup = `test-${randomBytes(4).toString("hex")}`;
 });
@@ -64,6 +65,7 @@ async function startService(): Promise<{ service: ServiceProcess; api: ApiClient
       ROCKETMQ_ENDPOINTS: broker.endpoint,
       ROCKETMQ_NAMESPACE: NAMESPACE,
       ROCKETMQ_TOPIC: TOPIC,
+      ROCKETMQ_EVENTS_TOPIC: EVENTS_TOPIC,
       ROCKETMQ_CONSUMER_GROUP: GROUP,
       NACOS_SERVER_ADDR: nacos.address,
       NACOS_GROUP: nacosGroup,
@@ -107,7 +109,19 @@ describe("the service with ORDER_QUEUE=rocketmq and Nacos", () => {
         .sort(),
     ).toEqual(accepted);
     await waitUntil(async () => (await resources.redis.xlen(saleKeys(resources.keyPrefix, saleId).orders)) === 0, "an empty outbox");
-    expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({ stock: 20, reserved: 20, confirmed: 20, pending: 0 });
+    expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({
+      stock: 20,
+      reserved: 20,
+      confirmed: 20,
+      pending: 0,
+      paid: 0,
+      expired: 0,
+    });
+    // Each confirmation goes to the order-events topic from the MySQL outbox, keyed by order and state.
+    await waitUntil(() => broker.messages(EVENTS_TOPIC).length >= 20, "20 confirmed events on the order-events topic");
+    const events = broker.messages(EVENTS_TOPIC);
+    expect(new Set(events.map((m) => m.keys[0]))).toEqual(new Set(accepted.map((orderId) => `${orderId}:confirmed`)));
+    expect(events.every((m) => m.tag === "confirmed")).toBe(true);
   });
 
   test("registers the instance (service seckill, its IP and port) once it listens, and deregisters it on SIGTERM", async () => {

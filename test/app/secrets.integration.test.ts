@@ -47,7 +47,7 @@ async function failedStart(overrides: Record<string, string>): Promise<{ code: n
 /** A sale created with the admin token from the store; buying in it answers with the status only. */
 async function openSale(service: ServiceProcess): Promise<{ buy: (token: string) => Promise<number>; close: () => void }> {
   const api = new ApiClient(service.baseUrl, 4);
-  const saleId = await createSale(api, 10, bearer(store.adminToken));
+  const saleId = await createSale(api, 10, { authorization: bearer(store.adminToken) });
   const buy = async (token: string) => (await api.post(`/api/sales/${saleId}/orders`, { headers: bearer(token) })).status;
   return { buy, close: () => api.close() };
 }

@@ -46,7 +46,7 @@ describe("the seckill service", () => {
     const rows = await expectFullyConfirmed(saleId, stock);
     expect(new Map(rows.map((row) => [row.id, row.user_id]))).toEqual(winners);
     const stats = await api.get(`/admin/sales/${saleId}/stats`, admin);
-    expect(stats.json).toEqual({ stock, reserved: stock, confirmed: stock, pending: 0 });
+    expect(stats.json).toEqual({ stock, reserved: stock, confirmed: stock, pending: 0, paid: 0, expired: 0 });
   });
 
   it("lets a buyer racing themself across workers take exactly one unit", async () => {
@@ -98,7 +98,14 @@ describe("the seckill service", () => {
 
     await mysqlProxy.restore();
     await expectFullyConfirmed(saleId, 200);
-    expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({ stock: 200, reserved: 200, confirmed: 200, pending: 0 });
+    expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({
+      stock: 200,
+      reserved: 200,
+      confirmed: 200,
+      pending: 0,
+      paid: 0,
+      expired: 0,
+    });
     expect((await api.get("/readyz")).status).toBe(200);
   });
 

@@ -1,4 +1,12 @@
-import { ADMIN_PLANE_PATHS, API_PREFIX, ROUTES, albPathMatches, albPathPattern, type RouteName } from "../../contract/routes";
+import {
+  ADMIN_PLANE_PATHS,
+  API_PREFIX,
+  PAYMENT_PROVIDER_PATHS,
+  ROUTES,
+  albPathMatches,
+  albPathPattern,
+  type RouteName,
+} from "../../contract/routes";
 
 describe("ALB path matching", () => {
   test("is literal and case-sensitive, * spanning any characters (slashes too), ? one", () => {
@@ -12,12 +20,20 @@ describe("ALB path matching", () => {
   });
 });
 
-describe("every route is either public API or admin plane", () => {
-  const adminPlane = (name: RouteName) =>
-    ADMIN_PLANE_PATHS.some((pattern) => albPathMatches(pattern, albPathPattern(name).replace(/\*/g, "x")));
+describe("every route is either public (the API, the payment provider's callback) or admin plane", () => {
+  const matchesAny = (patterns: readonly string[], name: RouteName) =>
+    patterns.some((pattern) => albPathMatches(pattern, albPathPattern(name).replace(/\*/g, "x")));
+  const adminPlane = (name: RouteName) => matchesAny(ADMIN_PLANE_PATHS, name);
 
   test.each(Object.keys(ROUTES) as RouteName[])("%s", (name) => {
-    expect(adminPlane(name)).not.toBe(ROUTES[name].path.startsWith(API_PREFIX));
+    const isPublic = ROUTES[name].path.startsWith(API_PREFIX) || matchesAny(PAYMENT_PROVIDER_PATHS, name);
+    expect(adminPlane(name)).not.toBe(isPublic);
+  });
+
+  test("the payment callback is public, outside the API", () => {
+    expect(matchesAny(PAYMENT_PROVIDER_PATHS, "paymentCallback")).toBe(true);
+    expect(adminPlane("paymentCallback")).toBe(false);
+    expect(ROUTES.paymentCallback.path.startsWith(API_PREFIX)).toBe(false);
   });
 
   test("metrics, readiness and health belong to the admin plane with the admin API", () => {

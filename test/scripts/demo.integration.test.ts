@@ -7,7 +7,7 @@ describe("npm run demo at small scale", () => {
   beforeAll(() => buildTool("demo"), 120_000);
 
   test("sells exactly the stock, confirms every order, reports the numbers and removes its database and keys", async () => {
-    const run = await runTool("demo", ["--buyers", "400", "--stock", "40", "--concurrency", "20"]);
+    const run = await runTool("demo", ["--buyers", "400", "--stock", "40", "--concurrency", "20", "--payment-window", "10"]);
 
     expect(run.stdout).toMatch(/^ {2}units sold {12}40 of 40 \(Redis counts 40\)/m);
     expect(run.stdout).toMatch(/^ {2}orders confirmed {6}40 rows in MySQL$/m);
@@ -17,6 +17,11 @@ describe("npm run demo at small scale", () => {
     expect(run.stdout).toMatch(/^ {2}requests {14}440 from 400 buyers in .*: [\d,]+ req\/s$/m);
     expect(run.stdout).toMatch(/^ {2}latency {15}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms$/m);
     expect(run.stdout).toMatch(/^ {2}last order confirmed {2}(.* after|already in MySQL when) the last 202 reached the crowd$/m);
+    // Half the 40 pay; the other 20 expire and are resold to 20 of 30 new buyers, who pay.
+    expect(run.stdout).toMatch(/^ {2}paid {18}40 orders$/m);
+    expect(run.stdout).toMatch(/^ {2}expired {15}20 orders unpaid at pay-by/m);
+    expect(run.stdout).toMatch(/^ {2}resold {16}20 returned units/m);
+    expect(run.stdout).toMatch(/^ {2}final balance {9}40 paid \+ 0 holding \+ 0 on sale = 40 stock$/m);
     expect(run.stdout).toMatch(/^OK: nothing oversold/m);
     expect(run.code).toBe(0);
 
@@ -40,7 +45,7 @@ describe("npm run demo at small scale", () => {
   }, 120_000);
 
   test("--throwaway runs the sale on its own redis-server and mariadbd", async () => {
-    const run = await runTool("demo", ["--throwaway", "--buyers", "200", "--stock", "20", "--concurrency", "20"]);
+    const run = await runTool("demo", ["--throwaway", "--buyers", "200", "--stock", "20", "--concurrency", "20", "--payment-window", "10"]);
 
     expect(run.stdout).toMatch(/^Flash sale demo \(Redis throwaway redis-server on :\d+, MariaDB throwaway mariadbd on :\d+\)$/m);
     expect(run.stdout).toMatch(/^OK: nothing oversold/m);
@@ -85,6 +90,7 @@ describe("the demo's verdict", () => {
     crowd,
     errors: [],
     services: "Redis test, MariaDB test",
+    lifecycle: { paid: 8, expired: 2, resold: 2, holding: 2, onSale: 0, balanced: true },
   };
 
   test.each([
@@ -92,6 +98,11 @@ describe("the demo's verdict", () => {
     ["a buyer served twice", { duplicates: 1 }, /^ {2}duplicates {12}1 {2}✗ must be 0$/m],
     ["an order missing from MySQL", { unconfirmed: 1, lastConfirmationMs: undefined }, /^ {2}unconfirmed {11}1 {2}✗ must be 0$/m],
     ["an answer outside the contract", { errors: ["1 × server error, e.g. 500"] }, /^ {2}error: 1 × server error, e.g. 500$/m],
+    [
+      "a balance that does not add up",
+      { lifecycle: { paid: 8, expired: 2, resold: 2, holding: 1, onSale: 0, balanced: false } },
+      /^ {2}final balance {9}8 paid \+ 1 holding \+ 0 on sale = 10 stock {2}✗ must add up$/m,
+    ],
   ])("fails on %s", (_, broken, line) => {
     const result = { ...clean, ...broken };
 
@@ -100,9 +111,23 @@ describe("the demo's verdict", () => {
     expect(formatDemoReport(result)).toMatch(/^FAILED: the sale broke a promise/m);
   });
 
+  test("says the payment window was too short when orders expired while the crowd ran", () => {
+    const result = {
+      ...clean,
+      lifecycle: { paid: 0, expired: 3, resold: 0, holding: 0, onSale: 0, balanced: false },
+      errors: [
+        "3 orders expired before the crowd was over (it took 100 ms): the 5 s payment window must outlast it; try --payment-window 16",
+      ],
+    };
+    expect(demoFailed(result)).toBe(true);
+    expect(formatDemoReport(result)).toMatch(/^ {2}error: 3 orders expired before the crowd was over .* try --payment-window 16$/m);
+  });
+
   test("passes when nothing is oversold, duplicated or unconfirmed", () => {
     expect(demoFailed(clean)).toBe(false);
-    expect(formatDemoReport(clean)).toMatch(/^OK: nothing oversold, nobody served twice, every order confirmed$/m);
+    expect(formatDemoReport(clean)).toMatch(
+      /^OK: nothing oversold, nobody served twice, every order confirmed, every unit paid for, held or on sale$/m,
+    );
   });
 });
 

@@ -49,7 +49,7 @@ describe("against the real service on the local Redis and MariaDB (own database 
     test("passes every check and exits 0", async () => {
       const run = await runTool("smoke", ["--url", app.baseUrl, ...smallSale], secrets);
 
-      expect(run.stdout).toMatch(/^PASSED: 9 checks/m);
+      expect(run.stdout).toMatch(/^PASSED: 11 checks/m);
       for (const check of [
         "healthz",
         "readyz",
@@ -60,6 +60,8 @@ describe("against the real service on the local Redis and MariaDB (own database 
         "orders-confirmed",
         "my-order",
         "stats-agree",
+        "pay",
+        "expiry",
       ]) {
         expect(run.stdout).toMatch(new RegExp(`^  PASS  ${check} `, "m"));
       }
@@ -102,7 +104,7 @@ describe("against the real service on the local Redis and MariaDB (own database 
           `on the order endpoint (per-IP limit ${perIpQps}/s from the seckill-dev output order_rate_limit_per_ip_qps): the ALB answers 503`,
         );
         expect(run.stdout).toMatch(/^ {2}PASS {2}flash-crowd .* retried after 429\/ALB 503/m);
-        expect(run.stdout).toMatch(/^PASSED: 10 checks/m);
+        expect(run.stdout).toMatch(/^PASSED: 12 checks/m);
         expect(run.code).toBe(0);
       } finally {
         await alb.close();

@@ -44,7 +44,7 @@ describe("synth summary", () => {
     expect(summary.split("\n")[0]).toBe(
       `seckill-prod  →  ${path.relative(process.cwd(), path.join(outdir, "stacks", "seckill-prod", "cdk.tf.json"))}`,
     );
-    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 25 outputs \(4 sensitive\), 2 variables$/m);
+    expect(summary).toMatch(/^ {2}\d+ resources, \d+ data sources, 26 outputs \(5 sensitive\), 2 variables$/m);
   });
 
   test("counts resources by tier and type", () => {
@@ -55,7 +55,7 @@ describe("synth summary", () => {
   test("shows the sizes that matter on sale day", () => {
     expect(summary).toContain("ALB        Standard, HTTP:80 + HTTPS:443, deletion protection on");
     expect(summary).toContain(
-      "Limits     seckill-prod-admin-plane 1000 qps (20/IP); seckill-prod-catch-all 1000 qps (20/IP); seckill-prod-orders 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)",
+      "Limits     seckill-prod-admin-plane 1000 qps (20/IP); seckill-prod-catch-all 1000 qps (20/IP); seckill-prod-orders 20000 qps (10/IP); seckill-prod-payment-callbacks 20000 qps (10/IP); seckill-prod-reads 60000 qps (50/IP)",
     );
     expect(summary).toContain(
       "Fleet      ecs.c7.xlarge|ecs.c6.xlarge, min 4 / desired 4 / max 40, tracks LoadBalancerRealServerAverageQps 1000",

@@ -252,10 +252,10 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
     const trafficLimit = (block: TerraformBlock) => block.rule_actions.find((action: TerraformBlock) => action.type === "TrafficLimit");
     const forward = (block: TerraformBlock) => block.rule_actions.find((action: TerraformBlock) => action.type === "ForwardGroup");
 
-    test("POST /api/sales/*/orders is rate-limited with the tfvars values, then forwarded", () => {
+    test("POST /api/sales/*/orders and a buyer's payment are rate-limited with the tfvars values, then forwarded", () => {
       const orders = rule("orders");
       expect(orders.rule_conditions).toEqual([
-        { type: "Path", path_config: { values: ["/api/sales/*/orders"] } },
+        { type: "Path", path_config: { values: ["/api/sales/*/orders", "/api/orders/*/payment"] } },
         { type: "Method", method_config: { values: ["POST"] } },
       ]);
       expect(trafficLimit(orders).traffic_limit_config).toEqual({
@@ -266,6 +266,20 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         server_group_tuples: [{ server_group_id: s.ref(s.stack.ingress.serverGroupId) }],
       });
       expect(forward(orders).order).toBeGreaterThan(trafficLimit(orders).order);
+    });
+
+    test("the payment provider's callback is public under a rule of its own, limited like orders, without CORS", () => {
+      const callbacks = rule("payment-callbacks");
+      expect(callbacks.rule_conditions).toEqual([
+        { type: "Path", path_config: { values: ["/payments/callback"] } },
+        { type: "Method", method_config: { values: ["POST"] } },
+      ]);
+      expect(callbacks.rule_actions.map((action: TerraformBlock) => action.type)).toEqual(["TrafficLimit", "ForwardGroup"]);
+      expect(trafficLimit(callbacks).traffic_limit_config).toEqual({
+        qps: s.config.ingress.orderRateLimit.qps,
+        per_ip_qps: s.config.ingress.orderRateLimit.perIpQps,
+      });
+      expect(callbacks.rule_conditions.some((condition: TerraformBlock) => condition.type === "SourceIp")).toBe(false);
     });
 
     test("every API route meets the rule with its limit first: POST orders the orders rule, every GET the reads rule", () => {
@@ -509,7 +523,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         expect(variable).toMatchObject({ sensitive: true, type: "string", default: "" });
       expect(s.ref(s.stack.cache.password)).toMatch(/^\$\{coalesce\(var\.tair_password, random_password\.[^.]+\.result\)\}$/);
       expect(s.ref(s.stack.database.password)).toMatch(/^\$\{coalesce\(var\.polardb_password, random_password\.[^.]+\.result\)\}$/);
-      expect(s.resources("random_password")).toHaveLength(4);
+      expect(s.resources("random_password")).toHaveLength(5);
     });
   });
 
@@ -600,12 +614,12 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       if (s.config.production) expect(vswitches).toHaveLength(2);
     });
 
-    test("an order topic, a dead-letter topic, and the order writer's group with bounded retries", () => {
+    test("an order topic, a dead-letter topic, an order-events topic, and the order writer's group with bounded retries", () => {
       const topics = s
         .resources("alicloud_rocketmq_topic")
         .map((topic) => topic.topic_name)
         .sort();
-      expect(topics).toEqual([`seckill-${envName}-orders`, `seckill-${envName}-orders-dlq`]);
+      expect(topics).toEqual([`seckill-${envName}-order-events`, `seckill-${envName}-orders`, `seckill-${envName}-orders-dlq`]);
       expect(s.one("alicloud_rocketmq_consumer_group")).toMatchObject({
         consumer_group_id: `seckill-${envName}-order-writer`,
         delivery_order_type: "Concurrently",
@@ -655,6 +669,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
       "ROCKETMQ_ENDPOINTS",
       "ROCKETMQ_NAMESPACE",
       "ROCKETMQ_TOPIC",
+      "ROCKETMQ_EVENTS_TOPIC",
       "ROCKETMQ_CONSUMER_GROUP",
       "NACOS_SERVER_ADDR",
       "NACOS_GROUP",
@@ -672,6 +687,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         ROCKETMQ_ENDPOINTS: s.ref(s.stack.messaging.vpcEndpoint),
         ROCKETMQ_NAMESPACE: s.ref(s.stack.messaging.instanceId),
         ROCKETMQ_TOPIC: s.ref(s.stack.messaging.orderTopic),
+        ROCKETMQ_EVENTS_TOPIC: s.ref(s.stack.messaging.orderEventsTopic),
         ROCKETMQ_CONSUMER_GROUP: s.ref(s.stack.messaging.orderWriterGroup),
         NACOS_SERVER_ADDR: s.ref(s.stack.registry.serverAddr),
       });
@@ -694,6 +710,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         "SECKILL_ADMIN_TOKEN",
         "SECKILL_USER_TOKEN_SECRET",
         "SECKILL_USER_TOKEN_SECRET_PREVIOUS",
+        "SECKILL_PAYMENT_WEBHOOK_SECRET",
         "REDIS_PASSWORD",
         "MYSQL_PASSWORD",
       ])
@@ -768,7 +785,7 @@ describe.each(ENVS)("stack seckill-%s", (envName) => {
         .filter(([, output]) => output.sensitive)
         .map(([name]) => name)
         .sort();
-      expect(sensitive).toEqual(["admin_token", "mysql_password", "redis_password", "user_token_secret"]);
+      expect(sensitive).toEqual(["admin_token", "mysql_password", "payment_webhook_secret", "redis_password", "user_token_secret"]);
       const secretValues = Object.values(s.stack.secretValues).map((value) => s.ref(value));
       const leaking = Object.entries(s.json.output).filter(
         ([, output]) =>

@@ -49,6 +49,7 @@ export async function startLocalSecretStore(
   const mysqlPassword = secret();
   const adminToken = options.adminToken ?? secret();
   const userTokenSecret = options.userTokenSecret ?? secret();
+  const paymentWebhookSecret = secret();
   const prefix = options.prefix ?? "seckill/local/";
 
   const redis = new Redis(redisServerUrl, { maxRetriesPerRequest: 1 });
@@ -73,6 +74,7 @@ export async function startLocalSecretStore(
       [`${prefix}user-token-secret`]: userTokenSecret,
       [`${prefix}redis-password`]: redisPassword,
       [`${prefix}mysql-password`]: mysqlPassword,
+      [`${prefix}payment-webhook-secret`]: paymentWebhookSecret,
     },
   });
   const redisUrl = new URL(scratch.redisUrl);

@@ -34,7 +34,7 @@ afterEach(async () => {
   await browser.signOut();
 });
 
-async function createSale(options: { stock: number; startsInMs: number }): Promise<string> {
+async function createSale(options: { stock: number; startsInMs: number; paymentWindowSeconds?: number }): Promise<string> {
   const startsAt = Date.now() + options.startsInMs;
   const response = await fetch(`${baseUrl}/admin/sales`, {
     method: "POST",
@@ -45,6 +45,7 @@ async function createSale(options: { stock: number; startsInMs: number }): Promi
       priceCents: 19900,
       startsAt: new Date(startsAt).toISOString(),
       endsAt: new Date(startsAt + 3_600_000).toISOString(),
+      ...(options.paymentWindowSeconds === undefined ? {} : { paymentWindowSeconds: options.paymentWindowSeconds }),
     }),
   });
   expect(response.status).toBe(201);
@@ -145,6 +146,34 @@ test("at the start a click reserves a unit and the page follows the order to con
   expect(shown.slice(shown.indexOf("reserved"))).toEqual(expect.arrayContaining(["reserved", "confirmed"]));
   expect(shown.slice(shown.indexOf("reserved")).every((o) => ["reserved", "pending", "confirmed"].includes(o))).toBe(true);
   await expect(page.locator("#buy").isDisabled()).resolves.toBe(true);
+});
+
+test("after the purchase the page counts down to pay-by and the Pay button pays the order", async () => {
+  const saleId = await createSale({ stock: 2, startsInMs: 0, paymentWindowSeconds: 600 });
+  const page = await browser.open(saleId, "paula");
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "confirmed");
+  await page.locator("#payment:not([hidden])").waitFor();
+  await expect(page.locator("#pay-countdown").textContent()).resolves.toMatch(/^00:(09|10):\d\d$/);
+
+  await page.locator("#pay").click();
+  await waitForOutcome(page, "paid");
+  await expect(message(page).textContent()).resolves.toMatch(/^Paid! Your order \S+ is complete\.$/);
+  await expect(page.locator("#payment").isHidden()).resolves.toBe(true);
+});
+
+test("an order left unpaid past pay-by shows expired, its unit back on sale", async () => {
+  const saleId = await createSale({ stock: 1, startsInMs: 0, paymentWindowSeconds: 5 });
+  const page = await browser.open(saleId, "ursula");
+  await page.locator("#buy").click();
+  await waitForOutcome(page, "confirmed");
+  await page.locator("#payment:not([hidden])").waitFor();
+
+  await waitForOutcome(page, "expired");
+  await expect(message(page).textContent()).resolves.toBe("Expired — the payment window closed, and the unit went back on sale.");
+  await expect(page.locator("#payment").isHidden()).resolves.toBe(true);
+  // The unit is for sale again.
+  expect(await orderDirectly(saleId, "victor")).toBe(202);
 });
 
 test("a second purchase by the same shopper says already purchased", async () => {

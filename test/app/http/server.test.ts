@@ -4,11 +4,12 @@ import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
 import { ADMIN_FAILURES_PER_WINDOW, AdminBrake } from "../../../app/http/admin-brake";
 import { mintUserToken } from "../../../app/http/auth";
+import { PAYMENT_SIGNATURE_HEADER, paymentSignature } from "../../../app/http/payment-signature";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
-import { ORDER_ID_PATTERN, parseOrderId } from "../../../app/sales/sale";
+import { ORDER_ID_PATTERN, newSaleId, parseOrderId } from "../../../app/sales/sale";
 import { Settings } from "../../../app/live-settings/settings";
 import { migrate } from "../../../app/platform/migrations";
 import { createMysqlPool } from "../../../app/platform/mysql";
@@ -32,6 +33,7 @@ let server: Server;
 let writer: OrderWriter;
 let api: ApiClient;
 /** Generous, so tests reusing a buyer name do not trip the limiter; the limiter's own test lowers it. */
+const WEBHOOK_SECRET = "test-payment-webhook-secret-0123456789abcdef";
 const TEST_SETTINGS = { ordersEnabled: true, userOrderRateLimitPerSecond: 1000 };
 const settings = new Settings(TEST_SETTINGS);
 const logs = captureLogs();
@@ -47,6 +49,7 @@ beforeAll(async () => {
   server = createHttpServer({
     adminToken: ADMIN_TOKEN,
     userTokenSecret: USER_TOKEN_SECRET,
+    paymentWebhookSecret: WEBHOOK_SECRET,
     redis,
     reservations: new Reservations(redis, resources.keyPrefix),
     redisHeartbeat,
@@ -91,6 +94,7 @@ interface SaleInput {
   startsAt?: string;
   endsAt?: string;
   priceCents?: number;
+  paymentWindowSeconds?: number;
 }
 
 async function createSale(input: SaleInput = {}): Promise<{ id: string; [field: string]: unknown }> {
@@ -325,6 +329,82 @@ const confirmed = (orderId: string) =>
     return rows.length === 1;
   }, `order ${orderId} in MySQL`);
 
+describe("paying an order", () => {
+  const pay = (orderId: string, userId: string, body?: string) =>
+    api.post(`/api/orders/${orderId}/payment`, { headers: { ...user(userId), ...(body === undefined ? {} : json) }, body });
+  const callback = (raw: string, signature = paymentSignature(WEBHOOK_SECRET, raw)) =>
+    api.post("/payments/callback", { headers: { ...json, [PAYMENT_SIGNATURE_HEADER]: signature }, body: raw });
+
+  it("refuses a payment window outside 5 to 86400 seconds", async () => {
+    for (const paymentWindowSeconds of [4, 86_401, 1.5]) {
+      const now = Date.now();
+      const body = {
+        itemName: "Phone",
+        stock: 1,
+        startsAt: new Date(now).toISOString(),
+        endsAt: new Date(now + HOUR).toISOString(),
+        paymentWindowSeconds,
+      };
+      const answer = await api.post("/admin/sales", { headers: { ...admin, ...json }, body: JSON.stringify(body) });
+      expect([answer.status, answer.json.error]).toEqual([400, "invalid_request"]);
+      expect(answer.json.message).toMatch(/^paymentWindowSeconds: /);
+    }
+  });
+
+  it("pays the buyer's confirmed order (empty body or {}), once however often, and shows it paid; 404 for anyone else", async () => {
+    const sale = await createSale({ paymentWindowSeconds: 600 });
+    const { orderId } = (await order(sale.id, "payer")).json;
+    await confirmed(orderId);
+    expect((await pay(orderId, "payer")).json).toEqual({ orderId, status: "paid" });
+    expect((await pay(orderId, "payer", "{}")).json).toEqual({ orderId, status: "paid" });
+    expectError(await pay(orderId, "payer", '{"amount":1}'), 400, "invalid_body");
+    expectError(await pay(orderId, "someone-else"), 404, "not_found");
+    expectError(await api.post(`/api/orders/${orderId}/payment`), 401, "unauthorized");
+    const shown = (await api.get(`/api/orders/${orderId}`, user("payer"))).json;
+    expect(shown).toMatchObject({ orderId, status: "paid", payBy: expect.any(String) });
+    expect(Date.parse(shown.payBy) - Date.now()).toBeGreaterThan(500_000);
+  });
+
+  it("answers 409 order_pending with Retry-After while the order is not in MySQL yet", async () => {
+    // A sale the order writer cannot confirm (MySQL does not have it): its orders stay pending.
+    const now = Date.now();
+    const saleId = newSaleId();
+    await new Reservations(redis, resources.keyPrefix).loadSale({
+      id: saleId,
+      itemName: "Phone",
+      stock: 1,
+      sold: 0,
+      startsAt: now - HOUR,
+      endsAt: now + HOUR,
+    });
+    const { orderId } = (await order(saleId, "early")).json;
+    const answer = await pay(orderId, "early");
+    expectError(answer, 409, "order_pending");
+    expect(answer.headers["retry-after"]).toBe("1");
+  });
+
+  it("takes the provider's signed callback, idempotent by paymentRef; a bad signature or body changes nothing", async () => {
+    const sale = await createSale();
+    const { orderId } = (await order(sale.id, "webhook-buyer")).json;
+    await confirmed(orderId);
+    const raw = JSON.stringify({ orderId, paymentRef: "psp-server-test", paidAt: new Date().toISOString() });
+    expectError(await callback(raw, paymentSignature("another-secret-another-secret-another-secret", raw)), 401, "bad_signature");
+    expectError(await callback(raw, "sha256=00"), 401, "bad_signature");
+    expect((await api.get(`/api/orders/${orderId}`, user("webhook-buyer"))).json.status).toBe("confirmed");
+    expect((await callback("{not json")).status).toBe(400);
+    expect((await callback(JSON.stringify({ orderId, paymentRef: "x" }))).json.error).toBe("invalid_request");
+    expect((await callback(raw)).json).toEqual({ orderId, status: "paid" });
+    expect((await callback(raw)).json).toEqual({ orderId, status: "paid" });
+    const other = JSON.stringify({ orderId, paymentRef: "psp-server-test-2", paidAt: new Date().toISOString() });
+    expectError(await callback(other), 409, "already_paid");
+    expectError(
+      await callback(JSON.stringify({ orderId: orderIdFor(sale.id, "nobody"), paymentRef: "psp-none", paidAt: new Date().toISOString() })),
+      404,
+      "not_found",
+    );
+  });
+});
+
 describe("GET /api/orders/:orderId", () => {
   it("shows the buyer their order, pending until the order writer confirms it in MySQL", async () => {
     const sale = await createSale();
@@ -379,7 +459,7 @@ describe("GET /api/sales/:saleId/my-order", () => {
     }
     await confirmed(orderId);
     const answer = await api.get(`/api/sales/${sale.id}/my-order`, user("alice"));
-    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed" }]);
+    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed", payBy: expect.any(String) }]);
   });
 
   it("finds a confirmed order in MySQL when Redis no longer knows the buyer", async () => {
@@ -388,7 +468,7 @@ describe("GET /api/sales/:saleId/my-order", () => {
     await confirmed(orderId);
     await resources.redis.hdel(new Reservations(redis, resources.keyPrefix).keys(sale.id).buyers, "alice");
     const answer = await api.get(`/api/sales/${sale.id}/my-order`, user("alice"));
-    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed" }]);
+    expect([answer.status, answer.json]).toEqual([200, { orderId, status: "confirmed", payBy: expect.any(String) }]);
   });
 
   it("answers 404 to a buyer without an order, for an unknown sale, and 401 without a token", async () => {
@@ -417,7 +497,7 @@ describe("GET /admin/sales/:saleId/stats", () => {
     await Promise.all(["a", "b", "c"].map((buyer) => order(sale.id, buyer)));
     await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 3, "3 confirmed");
     const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
-    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 3, confirmed: 3, pending: 0 }]);
+    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 3, confirmed: 3, pending: 0, paid: 0, expired: 0 }]);
   });
 
   it("needs the admin token and a known sale", async () => {

@@ -55,7 +55,7 @@ describe("schema migration", () => {
       await Promise.all(pools.map((pool) => pool.end()));
     }
     const [tables] = await resources.pool.query<RowDataPacket[]>("SHOW TABLES");
-    expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(["orders", "sales", "schema_migrations"]);
+    expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(["order_events", "orders", "sales", "schema_migrations"]);
   });
 
   it("applies a version again after a crash interrupted it (its columns already added)", async () => {
@@ -74,7 +74,10 @@ describe("writeOrderBatch", () => {
     expect(await writeOrderBatch(resources.pool, batch)).toEqual({ inserted: 3, duplicates: 0 });
     expect(await countOrders(resources.pool, sale.id)).toBe(3);
     expect(await soldColumn(sale.id)).toBe(3);
-    expect(await findOrder(resources.pool, batch[1].orderId)).toEqual({ order: { saleId: sale.id, userId: "b" }, saleGeneration: 1 });
+    expect(await findOrder(resources.pool, batch[1].orderId)).toEqual({
+      order: { saleId: sale.id, userId: "b", status: "confirmed", payBy: expect.any(Number) },
+      saleGeneration: 1,
+    });
   });
 
   it("counts a batch written again (a redelivery after a crash) as success without doubling anything", async () => {

@@ -76,7 +76,8 @@ describe("the order writer", () => {
     await reserveFor(sale, 700);
     startWriter({ batchSize: 200 });
     await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 700, "700 confirmed orders");
-    expect(await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)).toBe(0);
+    // Acknowledged (and deleted) just after each commit.
+    await waitUntil(async () => (await redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders)) === 0, "an empty stream");
     expect(await pendingCount(sale)).toBe(0);
   });
 

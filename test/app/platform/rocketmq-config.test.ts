@@ -15,6 +15,7 @@ const rocketmq = {
   ROCKETMQ_ENDPOINTS: "rmq-cn-abc123.cn-hangzhou.rmq.aliyuncs.com:8080",
   ROCKETMQ_NAMESPACE: "rmq-cn-abc123",
   ROCKETMQ_TOPIC: "seckill-prod-orders",
+  ROCKETMQ_EVENTS_TOPIC: "seckill-prod-order-events",
   ROCKETMQ_CONSUMER_GROUP: "seckill-prod-order-writer",
   NACOS_SERVER_ADDR: "mse-1234-nacos-ans.mse.aliyuncs.com:8848",
   NACOS_GROUP: "prod",
@@ -28,6 +29,7 @@ describe("RocketMQ and Nacos configuration", () => {
     expect(config.rocketmq).toEqual({
       connection: { endpoints: "rmq-cn-abc123.cn-hangzhou.rmq.aliyuncs.com:8080", namespace: "rmq-cn-abc123", credentials: undefined },
       topic: "seckill-prod-orders",
+      eventsTopic: "seckill-prod-order-events",
       consumerGroup: "seckill-prod-order-writer",
     });
     expect(config.nacos).toEqual({ serverAddr: "mse-1234-nacos-ans.mse.aliyuncs.com:8848", group: "prod", namespace: undefined });
@@ -53,6 +55,7 @@ describe("RocketMQ and Nacos configuration", () => {
   test.each([
     ["ROCKETMQ_ENDPOINTS", "is required when ORDER_QUEUE=rocketmq", { ROCKETMQ_ENDPOINTS: undefined }],
     ["ROCKETMQ_TOPIC", "is required when ORDER_QUEUE=rocketmq", { ROCKETMQ_TOPIC: "" }],
+    ["ROCKETMQ_EVENTS_TOPIC", "is required when ORDER_QUEUE=rocketmq", { ROCKETMQ_EVENTS_TOPIC: "" }],
     ["ROCKETMQ_CONSUMER_GROUP", "is required when ORDER_QUEUE=rocketmq", { ROCKETMQ_CONSUMER_GROUP: undefined }],
     ["ROCKETMQ_ENDPOINTS", "must be host:port", { ROCKETMQ_ENDPOINTS: "rmq.example.com" }],
     ["ROCKETMQ_ENDPOINTS", "must be host:port", { ROCKETMQ_ENDPOINTS: "rmq.example.com:99999" }],

@@ -15,7 +15,11 @@ export const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_
  * Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. `authorization`: the
  * admin header of a service with another admin token (one read from a secret store).
  */
-export async function createSale(api: ApiClient, stock: number, authorization = admin): Promise<string> {
+export async function createSale(
+  api: ApiClient,
+  stock: number,
+  { authorization = admin, paymentWindowSeconds }: { authorization?: Record<string, string>; paymentWindowSeconds?: number } = {},
+): Promise<string> {
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
     headers: { ...authorization, "content-type": "application/json" },
@@ -24,6 +28,7 @@ export async function createSale(api: ApiClient, stock: number, authorization = 
       stock,
       startsAt: new Date(now - HOUR).toISOString(),
       endsAt: new Date(now + HOUR).toISOString(),
+      ...(paymentWindowSeconds === undefined ? {} : { paymentWindowSeconds }),
     }),
   });
   expect(answer.status).toBe(201);

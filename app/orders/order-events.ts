@@ -1,0 +1,92 @@
+/**
+ * Order state changes for other systems (fulfilment, payment, risk): every `confirmed`, `paid` and `expired` is
+ * written to the outbox table (order_events) in the transaction that makes the change, and the order writer publishes
+ * the outbox to the order-events topic (ORDER_QUEUE=rocketmq) or Redis stream (redis). At least once: a publisher that
+ * dies after publishing but before marking the rows publishes them again, under the same key.
+ */
+import type Redis from "ioredis";
+import type { Pool, RowDataPacket } from "mysql2/promise";
+import { orderEventsPublished } from "../platform/metrics";
+import { transaction } from "../platform/mysql";
+import type { OrderStatus } from "./order-store";
+import type { RocketMqProducer } from "./rocketmq-client";
+
+export interface OrderStateChange {
+  /** `<orderId>:<status>`: the same for every copy of one change, so a subscriber can drop duplicates. */
+  readonly key: string;
+  readonly orderId: string;
+  readonly saleId: string;
+  readonly userId: string;
+  readonly status: OrderStatus;
+  /** ISO, MySQL's clock. */
+  readonly occurredAt: string;
+}
+
+/** Where the outbox goes; publish resolves once every change is stored there. */
+export interface OrderEventSink {
+  publish(changes: readonly OrderStateChange[]): Promise<void>;
+}
+
+/** The Redis stream other systems read in ORDER_QUEUE=redis mode (after the key prefix). */
+export const ORDER_EVENTS_STREAM = "order-events";
+/** Roughly how many changes the Redis stream keeps; subscribers read well within that. */
+const REDIS_STREAM_MAX_LENGTH = 1_000_000;
+
+export function orderEventsStreamKey(keyPrefix: string): string {
+  return `${keyPrefix}${ORDER_EVENTS_STREAM}`;
+}
+
+export function redisEventSink(redis: Redis, keyPrefix: string): OrderEventSink {
+  const stream = orderEventsStreamKey(keyPrefix);
+  return {
+    async publish(changes) {
+      const pipeline = redis.pipeline();
+      for (const change of changes) {
+        pipeline.xadd(stream, "MAXLEN", "~", REDIS_STREAM_MAX_LENGTH, "*", ...Object.entries(change).flat());
+      }
+      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    },
+  };
+}
+
+/** One message per change, keyed and tagged by it, with the change as its JSON body. */
+export function rocketMqEventSink(producer: RocketMqProducer, topic: string): OrderEventSink {
+  return {
+    async publish(changes) {
+      await Promise.all(
+        changes.map((change) =>
+          producer.send({ topic, keys: [change.key], tag: change.status, body: Buffer.from(JSON.stringify(change)) }),
+        ),
+      );
+    },
+  };
+}
+
+const BATCH = 500;
+
+/**
+ * Publishes the outbox once, up to BATCH changes, oldest first; returns how many. Rows another publisher is at are
+ * skipped (SKIP LOCKED), so instances share the work instead of duplicating it.
+ */
+export async function publishOrderEvents(pool: Pool, sink: OrderEventSink): Promise<number> {
+  return transaction(pool, async (session) => {
+    const rows = await session.query<RowDataPacket[]>(
+      `SELECT id, order_id, sale_id, user_id, status, occurred_at FROM order_events
+        WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+    );
+    if (rows.length === 0) return 0;
+    await sink.publish(
+      rows.map((row) => ({
+        key: `${row.order_id}:${row.status}`,
+        orderId: row.order_id,
+        saleId: row.sale_id,
+        userId: row.user_id,
+        status: row.status,
+        occurredAt: (row.occurred_at as Date).toISOString(),
+      })),
+    );
+    await session.query("UPDATE order_events SET published_at = NOW(3) WHERE id IN (?)", [rows.map((row) => row.id)]);
+    orderEventsPublished.inc(rows.length);
+    return rows.length;
+  });
+}
