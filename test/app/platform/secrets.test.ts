@@ -9,6 +9,7 @@ const VALUES = {
   "user-token-secret": "user-token-secret-value-0123456789abcdef01",
   "redis-password": "redis-password-value-Ab12-_",
   "mysql-password": "mysql-password-value-Cd34-_",
+  "payment-webhook-secret": "payment-webhook-secret-value-0123456789ab",
 };
 const PARAMETERS = Object.fromEntries(Object.entries(VALUES).map(([name, value]) => [`${PREFIX}${name}`, value]));
 
@@ -58,6 +59,7 @@ describe("readSecrets", () => {
       SECKILL_USER_TOKEN_SECRET: VALUES["user-token-secret"],
       REDIS_PASSWORD: VALUES["redis-password"],
       MYSQL_PASSWORD: VALUES["mysql-password"],
+      SECKILL_PAYMENT_WEBHOOK_SECRET: VALUES["payment-webhook-secret"],
     });
     expect(double.credentialsIssued).toContain(ROLE);
     expect(double.oosRequests).toEqual([{ action: "GetSecretParameters", code: "OK" }]);
