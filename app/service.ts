@@ -40,7 +40,7 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
     userTokenPreviousSecret: config.userTokenPreviousSecret,
     userTokenMaxTtlSeconds: config.userTokenMaxTtlSeconds,
     redis,
-    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck }),
+    reservations: new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck, batchWaitMicros: config.orderBatchWaitMicros }),
     redisHeartbeat,
     pool,
     readinessPool,

@@ -2,7 +2,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server, type Ser
 import type { Duplex } from "node:stream";
 import { ROUTES } from "../../contract/routes";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool } from "mysql2/promise";
 import { z } from "zod";
 import { AdminBrake, adminAuthentication } from "./admin-brake";
@@ -25,7 +25,7 @@ import { withTimeout } from "../platform/timeout";
 export interface ServiceDeps extends UserTokenKeys {
   readonly adminToken: string;
   /** A `requests` client (fails fast while Redis is down). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly reservations: Reservations;
   /** Watches `redis`; /healthz fails while Redis stays silent. */
   readonly redisHeartbeat: RedisHeartbeat;

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
 import {
@@ -40,7 +40,7 @@ export function mysqlDestination(pool: Pool): OrderDestination {
 
 export interface OrderWriterOptions {
   /** A `background` client: commands wait while Redis reconnects. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly pool: Pool;
   /** MySQL (through `pool`) unless given. */
   readonly destination?: OrderDestination;
@@ -206,20 +206,30 @@ export class OrderWriter {
     const listed = await redis.smembers(salesIndexKey(keyPrefix));
     await this.readMysqlSales(now);
     const saleIds = [...new Set([...listed, ...this.mysqlSales.keys()])];
-    const pipeline = redis.pipeline().time();
-    for (const saleId of saleIds) {
-      const keys = saleKeys(keyPrefix, saleId);
-      const lastOrder = this.mysqlSales.get(saleId)?.lastOrder;
-      pipeline
-        .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason")
-        .xlen(keys.orders)
-        .xrange(keys.orders, "-", "+", "COUNT", 1)
-        .hget(keys.buyers, lastOrder?.userId ?? "");
-    }
-    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
+    // One pipeline per sale: on a Redis Cluster a pipeline must stay within one hash tag.
+    const [time, ...perSale] = await Promise.all([
+      redis.time(),
+      ...saleIds.map((saleId) => {
+        const keys = saleKeys(keyPrefix, saleId);
+        const lastOrder = this.mysqlSales.get(saleId)?.lastOrder;
+        return redis
+          .pipeline()
+          .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason")
+          .xlen(keys.orders)
+          .xrange(keys.orders, "-", "+", "COUNT", 1)
+          .hget(keys.buyers, lastOrder?.userId ?? "")
+          .exec();
+      }),
+    ]);
+    const replies = [
+      time,
+      ...perSale.flatMap((results) =>
+        (results ?? []).map(([error, reply]) => {
+          if (error) throw error;
+          return reply;
+        }),
+      ),
+    ];
     const [seconds, microseconds] = replies[0] as [string, string];
     const redisNow = Number(seconds) * 1000 + Number(microseconds) / 1000;
     let backlog = 0;

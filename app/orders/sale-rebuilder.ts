@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
 import { ordersRefused, saleRebuilds } from "../platform/metrics";
@@ -13,7 +13,7 @@ import { LOST_IN_REDIS, recordLostOrder } from "./lost-orders";
 import { confirmOrders, parseOrderEvent, type OrderEvent, type RefusedOrder } from "./order-store";
 
 export interface SaleRebuilderOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly pool: Pool;
   readonly keyPrefix: string;
   readonly logger: Logger;

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import { LOAD_SALE_SCRIPT, RESERVE_SCRIPT, ReserveReply } from "./reservation-script";
 import type { ReplicaAck } from "./replica-ack";
 import { FIRST_GENERATION, saleStatus, type Sale } from "./sale";
@@ -81,15 +81,25 @@ export interface ReservationOptions {
   readonly liveSales?: { generation(saleId: string): number | undefined };
   /** When given, a unit is only reported taken once a replica has it (REDIS_REPLICA_ACK). */
   readonly replicaAck?: ReplicaAck;
+  /**
+   * How long an order may wait for others of the same sale to share its script call (ORDER_BATCH_WAIT_US). 0, the
+   * default: only the orders that arrive in the same event-loop turn share one.
+   */
+  readonly batchWaitMicros?: number;
+}
+
+/** Buyers per script call: long enough to carry a burst, short enough that the script never blocks Redis for long. */
+export const MAX_BATCH = 256;
+
+interface Waiting {
+  readonly userId: string;
+  resolve(outcome: ReserveOutcome): void;
+  reject(error: unknown): void;
 }
 
 interface ReservationCommands {
-  seckillReserve(
-    sale: string,
-    buyers: string,
-    orders: string,
-    ...args: (string | number)[]
-  ): Promise<[number, string | null, number, number]>;
+  /** {code} for the whole batch, or {generation, sold, code1, orderId1, ...}: see reserve.lua. */
+  seckillReserve(sale: string, buyers: string, orders: string, ...args: (string | number)[]): Promise<(number | string | null)[]>;
   seckillLoadSale(sale: string, orders: string, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -108,9 +118,11 @@ export class Reservations {
   private readonly commands: ReservationCommands;
   private readonly closedSales = new Map<string, Closed>();
   private readonly seen = new Map<string, Seen>();
+  /** Orders waiting for their sale's next script call, first come first. */
+  private readonly batches = new Map<string, Waiting[]>();
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keyPrefix: string,
     private readonly options: ReservationOptions = {},
   ) {
@@ -131,28 +143,74 @@ export class Reservations {
     return undefined;
   }
 
-  /** One EVALSHA: window, one-per-user, stock and the order event, atomically (plus a WAIT with replicaAck). */
-  async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
+  /**
+   * One unit for the buyer. Orders for the same sale that arrive together share one EVALSHA (window, one-per-user,
+   * stock and the order event, atomically, in arrival order), plus a WAIT with replicaAck; each gets its own answer.
+   */
+  reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
+    return new Promise((resolve, reject) => {
+      let batch = this.batches.get(saleId);
+      if (batch === undefined) {
+        batch = [];
+        this.batches.set(saleId, batch);
+        this.flushLater(saleId, batch);
+      }
+      batch.push({ userId, resolve, reject });
+      if (batch.length >= MAX_BATCH) this.flush(saleId, batch);
+    });
+  }
+
+  /** At the end of this event-loop turn, or once the batch wait has passed (polled each turn: a timer's 1 ms is too coarse). */
+  private flushLater(saleId: string, batch: Waiting[]): void {
+    const waitMicros = this.options.batchWaitMicros ?? 0;
+    if (waitMicros === 0) {
+      setImmediate(() => this.flush(saleId, batch));
+      return;
+    }
+    const due = process.hrtime.bigint() + BigInt(waitMicros) * 1000n;
+    const poll = () => {
+      if (this.batches.get(saleId) !== batch) return;
+      if (process.hrtime.bigint() >= due) this.flush(saleId, batch);
+      else setImmediate(poll);
+    };
+    setImmediate(poll);
+  }
+
+  private flush(saleId: string, batch: Waiting[]): void {
+    if (this.batches.get(saleId) !== batch) return;
+    this.batches.delete(saleId);
+    this.reserveBatch(
+      saleId,
+      batch.map((w) => w.userId),
+    ).then(
+      (outcomes) => batch.forEach((waiting, i) => waiting.resolve(outcomes[i])),
+      (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+    );
+  }
+
+  private async reserveBatch(saleId: string, userIds: readonly string[]): Promise<ReserveOutcome[]> {
     const keys = this.keys(saleId);
     const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
-    const [code, orderId, generation, sold] = await this.commands.seckillReserve(
-      keys.sale,
-      keys.buyers,
-      keys.orders,
-      userId,
-      saleId,
-      seen.generation,
-      seen.sold,
-    );
-    if (code === ReserveReply.unknownSale && this.isLive(saleId)) return { kind: "rebuilding" };
-    if (code === ReserveReply.unknownSale || code === ReserveReply.rebuilding) return SIMPLE_OUTCOMES[code];
-    this.remember(saleId, { generation, sold });
-    if (orderId !== null && this.options.replicaAck && !(await this.options.replicaAck.replicated())) return { kind: "outcome_unknown" };
-    if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
-    if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
-    const outcome = SIMPLE_OUTCOMES[code];
-    if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
-    return outcome;
+    const reply = await this.commands.seckillReserve(keys.sale, keys.buyers, keys.orders, saleId, seen.generation, seen.sold, ...userIds);
+    if (reply.length === 1) {
+      const code = reply[0] as number;
+      const outcome = code === ReserveReply.unknownSale && this.isLive(saleId) ? { kind: "rebuilding" as const } : SIMPLE_OUTCOMES[code];
+      return userIds.map(() => outcome);
+    }
+    const generation = reply[0] as number;
+    this.remember(saleId, { generation, sold: reply[1] as number });
+    const tookUnits = userIds.some((_, i) => reply[3 + 2 * i] !== null);
+    const replicated = !tookUnits || !this.options.replicaAck || (await this.options.replicaAck.replicated());
+    return userIds.map((_, i): ReserveOutcome => {
+      const code = reply[2 + 2 * i] as number;
+      const orderId = reply[3 + 2 * i] as string | null;
+      if (orderId !== null && !replicated) return { kind: "outcome_unknown" };
+      if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
+      if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
+      const outcome = SIMPLE_OUTCOMES[code];
+      if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
+      return outcome;
+    });
   }
 
   private isLive(saleId: string): boolean {

@@ -1,12 +1,11 @@
 import net, { type AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
 import { ADMIN_FAILURES_PER_WINDOW, AdminBrake } from "../../../app/http/admin-brake";
 import { mintUserToken } from "../../../app/http/auth";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis, type RedisClient } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
 import { ORDER_ID_PATTERN, parseOrderId } from "../../../app/sales/sale";
 import { Settings } from "../../../app/live-settings/settings";
@@ -24,10 +23,10 @@ const HOUR = 3_600_000;
 const json = { "content-type": "application/json" };
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let redisHeartbeat: RedisHeartbeat;
 let readinessPool: Pool;
-let background: Redis;
+let background: RedisClient;
 let server: Server;
 let writer: OrderWriter;
 let api: ApiClient;

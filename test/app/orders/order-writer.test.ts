@@ -1,7 +1,6 @@
-import Redis from "ioredis";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { parseOrderEvent } from "../../../app/orders/order-store";
-import { createRedis } from "../../../app/platform/redis";
+import { createRedis, type RedisClient } from "../../../app/platform/redis";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
 import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
@@ -16,7 +15,7 @@ import { waitUntil } from "../support/wait";
 
 const HOUR = 3_600_000;
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 const running: OrderWriter[] = [];
 

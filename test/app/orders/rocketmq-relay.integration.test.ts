@@ -2,10 +2,9 @@
  * The relay from the Redis outbox (each sale's order stream) to RocketMQ, end to end: real Redis and MariaDB, the
  * real Node client against the broker test double, the order consumer writing MySQL on the other side.
  */
-import type Redis from "ioredis";
 import pino from "pino";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { createRedis } from "../../../app/platform/redis";
+import { createRedis, type RedisClient } from "../../../app/platform/redis";
 import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
 import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
@@ -27,7 +26,7 @@ const HOUR = 3_600_000;
 const quiet = pino({ level: "silent" });
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 let broker: RocketMqBrokerDouble;
 const cleanups: (() => Promise<unknown>)[] = [];
