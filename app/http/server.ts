@@ -12,7 +12,7 @@ import { UserRateLimiter } from "./rate-limiter";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
-import type { Reservations } from "../sales/reservations";
+import { MAX_STOCK_BUCKETS, type Reservations } from "../sales/reservations";
 import { MAX_STOCK, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 import { countOrders, deleteUnusedSale, insertSale } from "../sales/sale-store";
@@ -66,6 +66,7 @@ const createSaleBody = z
     startsAt: storableDatetime,
     endsAt: storableDatetime,
     priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    stockBuckets: z.number().int().min(1).max(MAX_STOCK_BUCKETS).optional(),
   })
   .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
   .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
@@ -188,6 +189,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       startsAt: Date.parse(body.startsAt),
       endsAt: Date.parse(body.endsAt),
       ...(body.priceCents === undefined ? {} : { priceCents: body.priceCents }),
+      ...((body.stockBuckets ?? 1) === 1 ? {} : { stockBuckets: body.stockBuckets }),
     };
     await dependency(insertSale(pool, sale));
     try {
@@ -199,7 +201,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       );
       throw new HttpError(ApiErrors.unavailable, { cause: error });
     }
-    logger.info({ requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock }, "sale created");
+    logger.info(
+      { requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock, stockBuckets: sale.stockBuckets ?? 1 },
+      "sale created",
+    );
     res.status(201).json(saleView(sale, Date.now()));
   });
 

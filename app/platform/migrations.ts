@@ -37,6 +37,10 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        ADD COLUMN last_order_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL,
        ADD COLUMN last_user_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL`,
   ],
+  [
+    // stock_buckets: how many Redis buckets the sale's stock is split into; a rebuild after Redis lost it needs it.
+    "ALTER TABLE sales ADD COLUMN stock_buckets TINYINT UNSIGNED NOT NULL DEFAULT 1",
+  ],
 ];
 
 /** Errors of a statement that had already been applied before a crash interrupted its version. */

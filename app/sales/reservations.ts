@@ -2,53 +2,25 @@ import type { RedisClient } from "../platform/redis";
 import { LOAD_SALE_SCRIPT, RESERVE_SCRIPT, ReserveReply } from "./reservation-script";
 import type { ReplicaAck } from "./replica-ack";
 import { FIRST_GENERATION, saleStatus, type Sale } from "./sale";
+import { bucketKeys, buyerKeys, homeBucket, ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "./sale-keys";
+import { StockMoves } from "./stock-moves";
 
-/** The consumer group every order-event consumer (the MySQL order writer, a queue relay) reads with. */
-export const ORDER_WRITER_GROUP = "order-writer";
-
-/**
- * Redis key layout (after the configured prefix):
- *   sales                          SET of sale ids whose order streams the order writer watches (with MySQL's live sales)
- *   {sale:<id>}                    HASH itemName, stock, sold, startsAt, endsAt (epoch ms), priceCents?, generation,
- *                                  rebuildReason? (set while the state must be rebuilt from MySQL: no sales meanwhile)
- *   {sale:<id>}:buyers             HASH userId -> orderId (one unit per user)
- *   {sale:<id>}:orders             STREAM of order events (orderId, saleId, userId, reservedAt), group "order-writer"
- *   {sale:<id>}:dead               STREAM of order events that kept failing, with the error
- *   {sale:<id>}:lost               HASH orderId -> why: orders a buyer got a 202 for that Redis lost before MySQL had them
- *   {sale:<id>}:rebuild-lock       STRING held by the one order writer rebuilding the sale (with an expiry)
- *   {sale:<id>}:buyers:rebuilding  HASH the buyers hash being rebuilt from MySQL, swapped in when complete
- * All per-sale keys share the hash tag, so a script or MULTI over them is valid on a cluster.
- */
-export interface SaleKeys {
-  readonly sale: string;
-  readonly buyers: string;
-  readonly orders: string;
-  readonly deadLetters: string;
-  readonly lost: string;
-  readonly rebuildLock: string;
-  readonly stagedBuyers: string;
-}
-
-export function saleKeys(prefix: string, saleId: string): SaleKeys {
-  const sale = `${prefix}{sale:${saleId}}`;
-  return {
-    sale,
-    buyers: `${sale}:buyers`,
-    orders: `${sale}:orders`,
-    deadLetters: `${sale}:dead`,
-    lost: `${sale}:lost`,
-    rebuildLock: `${sale}:rebuild-lock`,
-    stagedBuyers: `${sale}:buyers:rebuilding`,
-  };
-}
-
-export function salesIndexKey(prefix: string): string {
-  return `${prefix}sales`;
-}
+export {
+  bucketKeys,
+  buyerKeys,
+  homeBucket,
+  MAX_STOCK_BUCKETS,
+  ORDER_WRITER_GROUP,
+  saleKeys,
+  salesIndexKey,
+  type SaleKeys,
+} from "./sale-keys";
 
 export type ReserveOutcome =
   | { readonly kind: "reserved" | "already_purchased"; readonly orderId: string }
   | { readonly kind: "not_started" | "ended" | "sold_out" | "unknown_sale" | "rebuilding" }
+  /** The buyer's bucket is dry while units of the sale were still on their way between buckets: nothing was taken. */
+  | { readonly kind: "stock_moving" }
   /** The unit was taken but no replica confirmed it in time (REDIS_REPLICA_ACK): a failover could still lose it. */
   | { readonly kind: "outcome_unknown" };
 
@@ -91,6 +63,9 @@ export interface ReservationOptions {
 /** Buyers per script call: long enough to carry a burst, short enough that the script never blocks Redis for long. */
 export const MAX_BATCH = 256;
 
+/** Refills of a dry bucket one batch tries before it tells the buyers still waiting to try again. */
+const REFILL_ROUNDS = 3;
+
 interface Waiting {
   readonly userId: string;
   resolve(outcome: ReserveOutcome): void;
@@ -113,13 +88,18 @@ const SIMPLE_OUTCOMES: Record<number, ReserveOutcome> = {
   [ReserveReply.rebuilding]: { kind: "rebuilding" },
 };
 
-/** The Redis side of a sale: loading it, reading it and reserving units. */
+/** The Redis side of a sale: loading it, reading it and reserving units, in however many buckets it has. */
 export class Reservations {
   private readonly commands: ReservationCommands;
+  private readonly moves: StockMoves;
   private readonly closedSales = new Map<string, Closed>();
+  /** Per bucket (`<saleId>:<bucket>`). */
   private readonly seen = new Map<string, Seen>();
-  /** Orders waiting for their sale's next script call, first come first. */
+  /** Orders waiting for their bucket's next script call (`<saleId>:<bucket>`), first come first. */
   private readonly batches = new Map<string, Waiting[]>();
+  /** A sale's number of buckets never changes: read once per process. */
+  private readonly bucketCounts = new Map<string, number>();
+  private readonly bucketLookups = new Map<string, Promise<(string | null)[]>>();
 
   constructor(
     readonly redis: RedisClient,
@@ -129,6 +109,7 @@ export class Reservations {
     redis.defineCommand("seckillReserve", { numberOfKeys: 3, lua: RESERVE_SCRIPT });
     redis.defineCommand("seckillLoadSale", { numberOfKeys: 2, lua: LOAD_SALE_SCRIPT });
     this.commands = redis as unknown as ReservationCommands;
+    this.moves = new StockMoves(redis, keyPrefix);
   }
 
   keys(saleId: string): SaleKeys {
@@ -143,127 +124,224 @@ export class Reservations {
     return undefined;
   }
 
+  /** The sale's number of buckets (1 for a sale Redis does not have, which the scripts then answer for). */
+  async buckets(saleId: string): Promise<number> {
+    const known = this.bucketCounts.get(saleId);
+    if (known !== undefined) return known;
+    // One read for every order that arrives before it is answered, so they still reach their batch together.
+    let lookup = this.bucketLookups.get(saleId);
+    if (lookup === undefined) {
+      lookup = this.redis.hmget(this.keys(saleId).sale, "buckets", "stock").finally(() => this.bucketLookups.delete(saleId));
+      this.bucketLookups.set(saleId, lookup);
+    }
+    const [buckets, stock] = await lookup;
+    if (stock === null) return 1;
+    const count = buckets === null ? 1 : Number(buckets);
+    this.bucketCounts.set(saleId, count);
+    return count;
+  }
+
   /**
-   * One unit for the buyer. Orders for the same sale that arrive together share one EVALSHA (window, one-per-user,
-   * stock and the order event, atomically, in arrival order), plus a WAIT with replicaAck; each gets its own answer.
+   * One unit for the buyer, from their home bucket. Orders for the same bucket that arrive together share one EVALSHA
+   * (window, one-per-user, stock and the order event, atomically, in arrival order), plus a WAIT with replicaAck; each
+   * gets its own answer. A dry bucket is refilled from the others (StockMoves) before anyone hears sold out.
    */
-  reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
+  async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
+    const buckets = this.bucketCounts.get(saleId) ?? (await this.buckets(saleId));
+    const bucket = homeBucket(saleId, userId, buckets);
+    const batchKey = `${saleId}:${bucket}`;
     return new Promise((resolve, reject) => {
-      let batch = this.batches.get(saleId);
+      let batch = this.batches.get(batchKey);
       if (batch === undefined) {
         batch = [];
-        this.batches.set(saleId, batch);
-        this.flushLater(saleId, batch);
+        this.batches.set(batchKey, batch);
+        this.flushLater(batchKey, batch, () => this.reserveInBucket(saleId, buckets, bucket, batch!));
       }
       batch.push({ userId, resolve, reject });
-      if (batch.length >= MAX_BATCH) this.flush(saleId, batch);
+      if (batch.length >= MAX_BATCH) this.flush(batchKey, batch, () => this.reserveInBucket(saleId, buckets, bucket, batch!));
     });
   }
 
   /** At the end of this event-loop turn, or once the batch wait has passed (polled each turn: a timer's 1 ms is too coarse). */
-  private flushLater(saleId: string, batch: Waiting[]): void {
+  private flushLater(batchKey: string, batch: Waiting[], send: () => Promise<ReserveOutcome[]>): void {
     const waitMicros = this.options.batchWaitMicros ?? 0;
     if (waitMicros === 0) {
-      setImmediate(() => this.flush(saleId, batch));
+      setImmediate(() => this.flush(batchKey, batch, send));
       return;
     }
     const due = process.hrtime.bigint() + BigInt(waitMicros) * 1000n;
     const poll = () => {
-      if (this.batches.get(saleId) !== batch) return;
-      if (process.hrtime.bigint() >= due) this.flush(saleId, batch);
+      if (this.batches.get(batchKey) !== batch) return;
+      if (process.hrtime.bigint() >= due) this.flush(batchKey, batch, send);
       else setImmediate(poll);
     };
     setImmediate(poll);
   }
 
-  private flush(saleId: string, batch: Waiting[]): void {
-    if (this.batches.get(saleId) !== batch) return;
-    this.batches.delete(saleId);
-    this.reserveBatch(
-      saleId,
-      batch.map((w) => w.userId),
-    ).then(
+  private flush(batchKey: string, batch: Waiting[], send: () => Promise<ReserveOutcome[]>): void {
+    if (this.batches.get(batchKey) !== batch) return;
+    this.batches.delete(batchKey);
+    send().then(
       (outcomes) => batch.forEach((waiting, i) => waiting.resolve(outcomes[i])),
       (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
     );
   }
 
-  private async reserveBatch(saleId: string, userIds: readonly string[]): Promise<ReserveOutcome[]> {
-    const keys = this.keys(saleId);
-    const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
+  private async reserveInBucket(saleId: string, buckets: number, bucket: number, batch: readonly Waiting[]): Promise<ReserveOutcome[]> {
+    const userIds = batch.map((waiting) => waiting.userId);
+    const { outcomes, generation } = await this.runScript(saleId, buckets, bucket, userIds);
+    if (buckets === 1) return outcomes;
+    for (let round = 0; round < REFILL_ROUNDS; round++) {
+      const dry = outcomes.flatMap((outcome, i) => (outcome.kind === "sold_out" ? [i] : []));
+      if (dry.length === 0) return outcomes;
+      const arrived =
+        (await this.moves.refill(saleId, buckets, bucket, dry.length, generation)) || (await this.moves.finishPending(saleId, buckets));
+      if (arrived === 0 && (await this.allSold(saleId, buckets))) {
+        this.closedSales.set(saleId, { reason: "sold_out", generation });
+        return outcomes;
+      }
+      const again = await this.runScript(
+        saleId,
+        buckets,
+        bucket,
+        dry.map((i) => userIds[i]),
+      );
+      dry.forEach((i, j) => (outcomes[i] = again.outcomes[j]));
+    }
+    // Units are still on their way between buckets (another process is moving them): nothing was taken, try again.
+    return outcomes.map((outcome) => (outcome.kind === "sold_out" ? { kind: "stock_moving" } : outcome));
+  }
+
+  /** One call of reserve.lua on one bucket. With several buckets, `sold_out` means this bucket is dry. */
+  private async runScript(
+    saleId: string,
+    buckets: number,
+    bucket: number,
+    userIds: readonly string[],
+  ): Promise<{ outcomes: ReserveOutcome[]; generation: number }> {
+    const keys = bucketKeys(this.keyPrefix, saleId, bucket);
+    const seenKey = `${saleId}:${bucket}`;
+    const seen = this.seen.get(seenKey) ?? NOTHING_SEEN;
     const reply = await this.commands.seckillReserve(keys.sale, keys.buyers, keys.orders, saleId, seen.generation, seen.sold, ...userIds);
     if (reply.length === 1) {
       const code = reply[0] as number;
       const outcome = code === ReserveReply.unknownSale && this.isLive(saleId) ? { kind: "rebuilding" as const } : SIMPLE_OUTCOMES[code];
-      return userIds.map(() => outcome);
+      return { outcomes: userIds.map(() => outcome), generation: 0 };
     }
     const generation = reply[0] as number;
-    this.remember(saleId, { generation, sold: reply[1] as number });
+    this.remember(seenKey, { generation, sold: reply[1] as number });
     const tookUnits = userIds.some((_, i) => reply[3 + 2 * i] !== null);
     const replicated = !tookUnits || !this.options.replicaAck || (await this.options.replicaAck.replicated());
-    return userIds.map((_, i): ReserveOutcome => {
+    const outcomes = userIds.map((_, i): ReserveOutcome => {
       const code = reply[2 + 2 * i] as number;
       const orderId = reply[3 + 2 * i] as string | null;
       if (orderId !== null && !replicated) return { kind: "outcome_unknown" };
       if (code === ReserveReply.reserved) return { kind: "reserved", orderId: orderId! };
       if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
       const outcome = SIMPLE_OUTCOMES[code];
-      if (outcome.kind === "sold_out" || outcome.kind === "ended") this.closedSales.set(saleId, { reason: outcome.kind, generation });
+      if (outcome.kind === "ended" || (outcome.kind === "sold_out" && buckets === 1)) {
+        this.closedSales.set(saleId, { reason: outcome.kind, generation });
+      }
       return outcome;
     });
+    return { outcomes, generation };
+  }
+
+  /**
+   * Whether every unit of a sale with several buckets is sold. The buckets are read one by one, not at one instant, but
+   * `sold` only grows, so a sum that reaches the total stock is proof.
+   */
+  private async allSold(saleId: string, buckets: number): Promise<boolean> {
+    const totals = await this.totals(saleId, buckets);
+    return totals !== undefined && totals.sold >= totals.stock;
+  }
+
+  /** The sale's total stock and units sold over all its buckets; undefined when a bucket is missing or being rebuilt. */
+  private async totals(saleId: string, buckets: number): Promise<{ stock: number; sold: number } | undefined> {
+    const states = await Promise.all(
+      Array.from({ length: buckets }, (_, bucket) =>
+        this.redis.hmget(bucketKeys(this.keyPrefix, saleId, bucket).sale, "sold", "totalStock", "rebuildReason"),
+      ),
+    );
+    if (states.some(([sold, , rebuildReason]) => sold === null || rebuildReason !== null)) return undefined;
+    return { stock: Number(states[0][1]), sold: states.reduce((sum, [sold]) => sum + Number(sold), 0) };
   }
 
   private isLive(saleId: string): boolean {
     return this.options.liveSales?.generation(saleId) !== undefined;
   }
 
-  private remember(saleId: string, latest: Seen): void {
-    const seen = this.seen.get(saleId) ?? NOTHING_SEEN;
+  private remember(seenKey: string, latest: Seen): void {
+    const seen = this.seen.get(seenKey) ?? NOTHING_SEEN;
     if (latest.generation > seen.generation || (latest.generation === seen.generation && latest.sold > seen.sold)) {
-      this.seen.set(saleId, latest);
+      this.seen.set(seenKey, latest);
     }
   }
 
-  /** Registers the sale with the order writer, then makes it visible with its full stock. */
+  /**
+   * Registers the sale with the order writer, then makes it visible with its full stock, shared out over its buckets:
+   * bucket 0 last, since the sale is there once bucket 0 is (a load cut short leaves no sale, and loading again is safe).
+   */
   async loadSale(sale: Sale): Promise<boolean> {
-    const keys = this.keys(sale.id);
     await this.redis.sadd(salesIndexKey(this.keyPrefix), sale.id);
-    const loaded = await this.commands.seckillLoadSale(
-      keys.sale,
-      keys.orders,
-      ORDER_WRITER_GROUP,
-      sale.itemName,
-      sale.stock,
-      sale.startsAt,
-      sale.endsAt,
-      sale.priceCents ?? "",
-      FIRST_GENERATION,
-    );
+    const buckets = sale.stockBuckets ?? 1;
+    let loaded = 0;
+    for (let bucket = buckets - 1; bucket >= 0; bucket--) {
+      const keys = bucketKeys(this.keyPrefix, sale.id, bucket);
+      loaded = await this.commands.seckillLoadSale(
+        keys.sale,
+        keys.orders,
+        ORDER_WRITER_GROUP,
+        sale.itemName,
+        bucketShare(sale.stock, buckets, bucket),
+        sale.startsAt,
+        sale.endsAt,
+        sale.priceCents ?? "",
+        FIRST_GENERATION,
+        buckets,
+        sale.stock,
+      );
+    }
     return loaded === 1;
   }
 
   async readSale(saleId: string): Promise<SaleSnapshot> {
     const [[hashError, fields], [timeError, time]] = (await this.redis
       .pipeline()
-      .hmget(this.keys(saleId).sale, "itemName", "stock", "sold", "startsAt", "endsAt", "priceCents", "generation", "rebuildReason")
+      .hmget(
+        this.keys(saleId).sale,
+        "itemName",
+        "stock",
+        "sold",
+        "startsAt",
+        "endsAt",
+        "priceCents",
+        "generation",
+        "rebuildReason",
+        "buckets",
+      )
       .time()
       .exec())!;
     if (hashError || timeError) throw hashError ?? timeError;
-    const [itemName, stock, sold, startsAt, endsAt, priceCents, generation, rebuildReason] = fields as (string | null)[];
+    const [itemName, stock, sold, startsAt, endsAt, priceCents, generation, rebuildReason, buckets] = fields as (string | null)[];
     if (rebuildReason !== null) return { kind: "rebuilding" };
     if (itemName === null || stock === null || sold === null || startsAt === null || endsAt === null) {
       return { kind: this.isLive(saleId) ? "rebuilding" : "unknown_sale" };
     }
+    const stockBuckets = buckets === null ? 1 : Number(buckets);
+    const totals = stockBuckets === 1 ? { stock: Number(stock), sold: Number(sold) } : await this.totals(saleId, stockBuckets);
+    if (totals === undefined) return { kind: "rebuilding" };
     const [seconds, microseconds] = time as [string, string];
     const now = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
     const sale: Sale = {
       id: saleId,
       itemName,
-      stock: Number(stock),
-      sold: Number(sold),
+      stock: totals.stock,
+      sold: totals.sold,
       startsAt: Number(startsAt),
       endsAt: Number(endsAt),
       ...(priceCents === null ? {} : { priceCents: Number(priceCents) }),
+      ...(stockBuckets === 1 ? {} : { stockBuckets }),
     };
     const status = saleStatus(sale, now);
     if (status === "sold_out" || status === "ended") this.closedSales.set(saleId, { reason: status, generation: Number(generation) });
@@ -271,7 +349,12 @@ export class Reservations {
   }
 
   /** The order id this buyer holds in the sale, if any. */
-  buyerOrderId(saleId: string, userId: string): Promise<string | null> {
-    return this.redis.hget(this.keys(saleId).buyers, userId);
+  async buyerOrderId(saleId: string, userId: string): Promise<string | null> {
+    return this.redis.hget(buyerKeys(this.keyPrefix, saleId, userId, await this.buckets(saleId)).buyers, userId);
   }
+}
+
+/** Bucket `bucket`'s share of `stock` units split over `buckets`: as even as it goes, the first ones one more. */
+export function bucketShare(stock: number, buckets: number, bucket: number): number {
+  return Math.floor(stock / buckets) + (bucket < stock % buckets ? 1 : 0);
 }
