@@ -90,6 +90,7 @@ interface SaleInput {
   startsAt?: string;
   endsAt?: string;
   priceCents?: number;
+  stockBuckets?: number;
 }
 
 async function createSale(input: SaleInput = {}): Promise<{ id: string; [field: string]: unknown }> {
@@ -187,6 +188,8 @@ describe("POST /admin/sales", () => {
     ["a non-ISO startsAt", { ...valid, startsAt: "tomorrow" }],
     ["endsAt before startsAt", { ...valid, endsAt: "2029-12-31T00:00:00Z" }],
     ["a negative priceCents", { ...valid, priceCents: -1 }],
+    ["stockBuckets 0", { ...valid, stockBuckets: 0 }],
+    ["stockBuckets 65", { ...valid, stockBuckets: 65 }],
     ["an unknown field", { ...valid, stok: 5 }],
     ["an array", [valid]],
   ])("refuses %s with 400 naming the problem", async (_what, body) => {
@@ -417,6 +420,16 @@ describe("GET /admin/sales/:saleId/stats", () => {
     await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 3, "3 confirmed");
     const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
     expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 3, confirmed: 3, pending: 0 }]);
+  });
+
+  it("adds up every bucket of a sale split into stock buckets, as GET /api/sales/:id does", async () => {
+    const sale = await createSale({ stock: 10, stockBuckets: 8 });
+    expect(sale.stockBuckets).toBe(8);
+    await Promise.all(["a", "b", "c", "d", "e"].map((buyer) => order(sale.id, buyer)));
+    await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 5, "5 confirmed");
+    const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
+    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 5, confirmed: 5, pending: 0 }]);
+    expect((await api.get(`/api/sales/${sale.id}`)).json).toMatchObject({ stock: 10, remaining: 5, stockBuckets: 8, status: "active" });
   });
 
   it("needs the admin token and a known sale", async () => {

@@ -1,7 +1,8 @@
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { parseOrderEvent } from "../../../app/orders/order-store";
 import { createRedis, type RedisClient } from "../../../app/platform/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { StockMoves } from "../../../app/sales/stock-moves";
 import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { createMysqlPool } from "../../../app/platform/mysql";
@@ -51,9 +52,17 @@ function startWriter(options: Partial<ConstructorParameters<typeof OrderWriter>[
   return { writer, logs };
 }
 
-async function newSale(stock: number, { mysqlStock = stock, inMysql = true } = {}): Promise<Sale> {
+async function newSale(stock: number, { mysqlStock = stock, inMysql = true, stockBuckets = 1 } = {}): Promise<Sale> {
   const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+  const sale: Sale = {
+    id: newSaleId(),
+    itemName: "Phone",
+    stock,
+    sold: 0,
+    startsAt: now - HOUR,
+    endsAt: now + HOUR,
+    ...(stockBuckets === 1 ? {} : { stockBuckets }),
+  };
   if (inMysql) await insertSale(resources.pool, { ...sale, stock: mysqlStock });
   await reservations.loadSale(sale);
   return sale;
@@ -211,6 +220,30 @@ describe("parseOrderEvent", () => {
   const saleId = "0123456789abcdef";
   const orderId = orderIdFor(saleId, "alice");
   const fields = ["orderId", orderId, "saleId", saleId, "userId", "alice", "reservedAt", "1700000000000"];
+
+  it("confirms the orders of every bucket of a sale, and rebuilds all of them when Redis lost one, voiding moves", async () => {
+    const sale = await newSale(40, { stockBuckets: 4 });
+    await reserveFor(sale, 30);
+    const { logs } = startWriter();
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 30, "the orders of every bucket confirmed");
+    // A move cut short (its units in bucket 1's record), then Redis loses bucket 3 with its buyers.
+    const stockMoves = new StockMoves(redis, resources.keyPrefix);
+    expect(await stockMoves.give(sale.id, 1, 2, 1, 1)).toBeDefined();
+    const lost = bucketKeys(resources.keyPrefix, sale.id, 3);
+    // Long after its creation, when a missing bucket can only mean Redis lost it.
+    await resources.pool.query("UPDATE sales SET created_at = NOW(3) - INTERVAL 1 MINUTE WHERE id = ?", [sale.id]);
+    await redis.del(lost.sale, lost.buyers, lost.orders);
+    await waitUntil(() => logs.lines.some((line) => line.msg === "sale's Redis state rebuilt from MySQL"), "the sale rebuilt");
+    await waitUntil(async () => (await reservations.readSale(sale.id)).kind === "found", "the sale back");
+    expect(await reservations.readSale(sale.id)).toMatchObject({ sale: { stock: 40, sold: 30, stockBuckets: 4 } });
+    expect(await stockMoves.pending(sale.id, 4)).toEqual([]);
+    // Every buyer is back in their home bucket, and the 10 unsold units are for sale again, no more.
+    const again = new Reservations(redis, resources.keyPrefix);
+    const outcomes = await Promise.all(Array.from({ length: 45 }, (_, i) => again.reserve(sale.id, `buyer${i}`)));
+    expect(outcomes.filter((o) => o.kind === "already_purchased")).toHaveLength(30);
+    expect(outcomes.filter((o) => o.kind === "reserved")).toHaveLength(10);
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 40, "every unit confirmed");
+  });
 
   it("reads the fields the reservation script writes", () => {
     expect(parseOrderEvent(fields)).toEqual({ orderId, saleId, userId: "alice", reservedAt: 1_700_000_000_000 });
