@@ -135,6 +135,9 @@ export class SeckillStack extends TerraformStack {
     this.serviceEnv = {
       PORT: String(config.compute.appPort),
       REDIS_URL: `redis://:${Fn.urlencode(cache.password)}@${cache.host}:${cache.port}`,
+      // alicloud_redis_tair_instance (provider v1.289.0) has no argument for Tair's direct-connection mode, so every
+      // instance it makes, one shard or many, is reached through Tair's proxy, which routes each hash-tagged command.
+      REDIS_MODE: "standalone",
       ...(config.cache.replicaAck === "wait" ? { REDIS_REPLICA_ACK: "1" } : {}),
       MYSQL_URL: `mysql://${database.username}:${Fn.urlencode(database.password)}@${database.host}:${database.port}/${database.databaseName}`,
       SECKILL_ADMIN_TOKEN: adminToken,
