@@ -9,10 +9,9 @@ import { ApiClient } from "./support/http-client";
 import { startRedisCluster, type LocalRedisCluster } from "./support/redis-cluster";
 import { createTestResources, type TestResources } from "./support/resources";
 import { ServiceProcess } from "./support/service-process";
-import { admin } from "./support/shop-api";
+import { admin, createSale } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
-const HOUR = 3_600_000;
 /** This file's ports (and +10000 for the cluster bus): the range the hotsku work was given. */
 const CLUSTER_BASE_PORT = 43000;
 
@@ -35,22 +34,6 @@ afterAll(async () => {
   await resources?.dispose();
   await cluster?.stop();
 });
-
-async function createSale(stock: number, stockBuckets: number): Promise<string> {
-  const now = Date.now();
-  const answer = await api.post("/admin/sales", {
-    headers: { ...admin, "content-type": "application/json" },
-    body: JSON.stringify({
-      itemName: "Phone",
-      stock,
-      stockBuckets,
-      startsAt: new Date(now - HOUR).toISOString(),
-      endsAt: new Date(now + HOUR).toISOString(),
-    }),
-  });
-  expect(answer.status).toBe(201);
-  return answer.json.id as string;
-}
 
 /** A crowd of `buyers`, the first `duplicates` of them clicking twice at the same time; checks every invariant. */
 async function crowd(saleId: string, stock: number, buyers: number, duplicates: number) {
@@ -83,13 +66,13 @@ async function crowd(saleId: string, stock: number, buyers: number, duplicates: 
 
 describe("REDIS_MODE=cluster against a local 3-shard Redis Cluster", () => {
   it("serves a crowd with racing duplicates against a sale in one bucket", async () => {
-    const saleId = await createSale(150, 1);
+    const saleId = await createSale(api, 150, 1);
     const figures = await crowd(saleId, 150, 600, 150);
     report("cluster, 1 bucket", figures);
   }, 180_000);
 
   it("spreads a sale of 8 buckets over several shards and serves thousands of buyers with racing duplicates", async () => {
-    const saleId = await createSale(400, 8);
+    const saleId = await createSale(api, 400, 8);
     const shards = new Set(
       await Promise.all(Array.from({ length: 8 }, (_, bucket) => cluster.nodeOf(bucketKeys(resources.keyPrefix, saleId, bucket).sale))),
     );

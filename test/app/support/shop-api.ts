@@ -11,14 +11,15 @@ export const admin = bearer(ADMIN_TOKEN);
 /** A buyer's authorization header: a token minted the way the shop's login mints them. */
 export const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
-/** Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. */
-export async function createSale(api: ApiClient, stock: number): Promise<string> {
+/** Creates a sale of `stock` phones (in `stockBuckets`), open from an hour ago to an hour from now, and returns its id. */
+export async function createSale(api: ApiClient, stock: number, stockBuckets?: number): Promise<string> {
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
     headers: { ...admin, "content-type": "application/json" },
     body: JSON.stringify({
       itemName: "Phone",
       stock,
+      stockBuckets,
       startsAt: new Date(now - HOUR).toISOString(),
       endsAt: new Date(now + HOUR).toISOString(),
     }),
