@@ -5,7 +5,7 @@
 import pino from "pino";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { createRedis, type RedisClient } from "../../../app/platform/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
+import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
 import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
 import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../../app/orders/rocketmq-relay";
@@ -106,9 +106,17 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
   return { relay, logs };
 }
 
-async function newSale(stock: number): Promise<Sale> {
+async function newSale(stock: number, stockBuckets = 1): Promise<Sale> {
   const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+  const sale: Sale = {
+    id: newSaleId(),
+    itemName: "Phone",
+    stock,
+    sold: 0,
+    startsAt: now - HOUR,
+    endsAt: now + HOUR,
+    ...(stockBuckets === 1 ? {} : { stockBuckets }),
+  };
   await insertSale(resources.pool, sale);
   await reservations.loadSale(sale);
   return sale;
@@ -133,6 +141,21 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     expect(relayedKeys().sort()).toEqual([...orderIds].sort());
     expect(broker.messages(TOPIC).every((m) => m.tag === ORDER_RESERVED_TAG)).toBe(true);
     await waitUntil(async () => (await streamLength(sale)) === 0, "the outbox entries acknowledged and deleted");
+  });
+
+  test("relays and confirms the orders of every stock bucket of a sale, each once", async () => {
+    await startOrderConsumer();
+    await startRelay();
+    const sale = await newSale(40, 8);
+    const orderIds = await reserve(sale, 50);
+    expect(orderIds).toHaveLength(40);
+
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 40, "40 orders confirmed in MySQL");
+    expect(relayedKeys().sort()).toEqual([...orderIds].sort());
+    for (let bucket = 0; bucket < 8; bucket++) {
+      const orders = bucketKeys(resources.keyPrefix, sale.id, bucket).orders;
+      await waitUntil(async () => (await redis.xlen(orders)) === 0, `bucket ${bucket}'s outbox drained`);
+    }
   });
 
   test("a message body is the order event as JSON, for other subscribers too", async () => {
