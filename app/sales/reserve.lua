@@ -27,28 +27,26 @@ local reply = {generation, sold}
 local taken = 0
 for i = 4, #ARGV do
   local userId = ARGV[i]
-  local existing = redis.call('HGET', KEYS[2], userId)
-  if existing then
-    reply[#reply + 1] = 2
-    reply[#reply + 1] = existing
-  elseif closed then
-    reply[#reply + 1] = closed
-    reply[#reply + 1] = false
-  elseif sold >= stock then
-    reply[#reply + 1] = 5
-    reply[#reply + 1] = false
-  else
-    sold = sold + 1
-    taken = taken + 1
+  local code, id = 5, false
+  if not closed and sold < stock then
     -- No counter in the id: after Redis loses writes, a counter would number units again. Time and buyer make it
     -- unique; the generation tells a lookup whether the order predates a rebuild (see ORDER_ID_PATTERN).
     local buyerTag = string.sub(redis.sha1hex(saleId .. ':' .. userId), 1, 16)
     local orderId = string.format('%s-%d-%08x%05x-%s', saleId, generation, tonumber(time[1]), tonumber(time[2]), buyerTag)
-    redis.call('HSET', KEYS[2], userId, orderId)
-    redis.call('XADD', KEYS[3], '*', 'orderId', orderId, 'saleId', saleId, 'userId', userId, 'reservedAt', now)
-    reply[#reply + 1] = 1
-    reply[#reply + 1] = orderId
+    -- One command both checks that the buyer holds nothing yet and records their unit.
+    if redis.call('HSETNX', KEYS[2], userId, orderId) == 1 then
+      sold = sold + 1
+      taken = taken + 1
+      redis.call('XADD', KEYS[3], '*', 'orderId', orderId, 'saleId', saleId, 'userId', userId, 'reservedAt', now)
+      code, id = 1, orderId
+    end
   end
+  if code == 5 then
+    local existing = redis.call('HGET', KEYS[2], userId)
+    if existing then code, id = 2, existing elseif closed then code = closed end
+  end
+  reply[#reply + 1] = code
+  reply[#reply + 1] = id
 end
 if taken > 0 then redis.call('HINCRBY', KEYS[1], 'sold', taken) end
 reply[2] = sold
