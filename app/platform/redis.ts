@@ -74,13 +74,21 @@ export function connectionNameOf(redis: RedisClient): string | undefined {
   return redis instanceof Cluster ? redis.options.redisOptions?.connectionName : redis.options.connectionName;
 }
 
+/** A failure before anything that could change Redis was sent (a read that comes first failed, say). */
+export class NothingSentError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "NothingSentError";
+  }
+}
+
 /**
  * True when a failed command was never written to Redis, so it certainly changed nothing. Any other
  * failure (a timeout, a connection lost with the command in flight, an error reply) leaves it unknown
  * whether a script ran.
  */
 export function neverSent(error: unknown): boolean {
-  return error instanceof Error && NOT_SENT_MESSAGES.has(error.message);
+  return error instanceof NothingSentError || (error instanceof Error && NOT_SENT_MESSAGES.has(error.message));
 }
 
 /** Logs a lost connection once (not on every reconnect attempt), and its return. */

@@ -1,4 +1,4 @@
-import type { RedisClient } from "../platform/redis";
+import { NothingSentError, type RedisClient } from "../platform/redis";
 import { LOAD_SALE_SCRIPT, RESERVE_SCRIPT, ReserveReply } from "./reservation-script";
 import type { ReplicaAck } from "./replica-ack";
 import { FIRST_GENERATION, saleStatus, type Sale } from "./sale";
@@ -50,7 +50,7 @@ export interface ReservationOptions {
    * The generation MySQL has for each live sale: one missing from Redis is being rebuilt (503), not unknown (404),
    * and one whose generation moved on was rebuilt, so what this process remembers of it is out of date.
    */
-  readonly liveSales?: { generation(saleId: string): number | undefined };
+  readonly liveSales?: { generation(saleId: string): number | undefined; stockBuckets?(saleId: string): number | undefined };
   /** When given, a unit is only reported taken once a replica has it (REDIS_REPLICA_ACK). */
   readonly replicaAck?: ReplicaAck;
   /**
@@ -124,9 +124,12 @@ export class Reservations {
     return undefined;
   }
 
-  /** The sale's number of buckets (1 for a sale Redis does not have, which the scripts then answer for). */
+  /**
+   * The sale's number of buckets (1 for a sale Redis does not have, which the scripts then answer for): known to the
+   * process that loaded the sale, to every process from MySQL's live sales within a refresh, from Redis meanwhile.
+   */
   async buckets(saleId: string): Promise<number> {
-    const known = this.bucketCounts.get(saleId);
+    const known = this.bucketCounts.get(saleId) ?? this.options.liveSales?.stockBuckets?.(saleId);
     if (known !== undefined) return known;
     // One read for every order that arrives before it is answered, so they still reach their batch together.
     let lookup = this.bucketLookups.get(saleId);
@@ -147,7 +150,13 @@ export class Reservations {
    * gets its own answer. A dry bucket is refilled from the others (StockMoves) before anyone hears sold out.
    */
   async reserve(saleId: string, userId: string): Promise<ReserveOutcome> {
-    const buckets = this.bucketCounts.get(saleId) ?? (await this.buckets(saleId));
+    let buckets = this.bucketCounts.get(saleId);
+    try {
+      buckets ??= await this.buckets(saleId);
+    } catch (error) {
+      // Only a read failed: no reservation was sent.
+      throw new NothingSentError(error);
+    }
     const bucket = homeBucket(saleId, userId, buckets);
     const batchKey = `${saleId}:${bucket}`;
     return new Promise((resolve, reject) => {
@@ -285,6 +294,7 @@ export class Reservations {
   async loadSale(sale: Sale): Promise<boolean> {
     await this.redis.sadd(salesIndexKey(this.keyPrefix), sale.id);
     const buckets = sale.stockBuckets ?? 1;
+    this.bucketCounts.set(sale.id, buckets);
     let loaded = 0;
     for (let bucket = buckets - 1; bucket >= 0; bucket--) {
       const keys = bucketKeys(this.keyPrefix, sale.id, bucket);

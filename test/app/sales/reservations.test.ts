@@ -1,4 +1,5 @@
 import Redis from "ioredis";
+import { neverSent } from "../../../app/platform/redis";
 import { ReplicaAck } from "../../../app/sales/replica-ack";
 import { MAX_BATCH, ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
 import { buyerTag, FIRST_GENERATION, newSaleId, ORDER_ID_PATTERN, parseOrderId, type Sale } from "../../../app/sales/sale";
@@ -186,6 +187,19 @@ describe("batched reservations", () => {
     expect(await reservations.reserve(sale.id, "solo")).toMatchObject({ kind: "reserved" });
     expect(await waiting.reserve(sale.id, "alone")).toMatchObject({ kind: "reserved" });
     expect(calls).toHaveBeenCalledTimes(2);
+  });
+
+  it("says nothing was sent when reading a new sale's number of buckets failed, and needs no read for a sale it loaded", async () => {
+    const sale = await loadedSale();
+    const fresh = new Reservations(redis, resources.keyPrefix);
+    jest.spyOn(redis, "hmget").mockRejectedValueOnce(new Error("Command timed out"));
+    const failure = await fresh.reserve(sale.id, "alice").catch((error: unknown) => error);
+    expect(neverSent(failure)).toBe(true);
+    expect(await redis.hexists(saleKeys(resources.keyPrefix, sale.id).buyers, "alice")).toBe(0);
+    jest.restoreAllMocks();
+    const reads = jest.spyOn(redis, "hmget");
+    expect(await reservations.reserve(sale.id, "bob")).toMatchObject({ kind: "reserved" });
+    expect(reads).not.toHaveBeenCalled();
   });
 
   it("splits a burst larger than MAX_BATCH into several calls, and fails every order of a call that failed", async () => {
