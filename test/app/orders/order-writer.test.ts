@@ -10,6 +10,7 @@ import { migrate } from "../../../app/platform/migrations";
 import { orderWriterSlowCycles } from "../../../app/platform/metrics";
 import { captureLogs } from "../support/log-capture";
 import { orderIdFor } from "../support/order-ids";
+import { openSale } from "../support/sales";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
@@ -53,16 +54,7 @@ function startWriter(options: Partial<ConstructorParameters<typeof OrderWriter>[
 }
 
 async function newSale(stock: number, { mysqlStock = stock, inMysql = true, stockBuckets = 1 } = {}): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = {
-    id: newSaleId(),
-    itemName: "Phone",
-    stock,
-    sold: 0,
-    startsAt: now - HOUR,
-    endsAt: now + HOUR,
-    ...(stockBuckets === 1 ? {} : { stockBuckets }),
-  };
+  const sale = openSale(stock, stockBuckets);
   if (inMysql) await insertSale(resources.pool, { ...sale, stock: mysqlStock });
   await reservations.loadSale(sale);
   return sale;

@@ -9,7 +9,7 @@ import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../..
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
 import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
 import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../../app/orders/rocketmq-relay";
-import { newSaleId, type Sale } from "../../../app/sales/sale";
+import type { Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { migrate } from "../../../app/platform/migrations";
 import { type OrderEvent } from "../../../app/orders/order-store";
@@ -17,12 +17,12 @@ import { parseOrderEvent } from "../../../app/orders/order-store";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
 import { orderIdFor } from "../support/order-ids";
 import { captureLogs } from "../support/log-capture";
+import { openSale } from "../support/sales";
 import { createTestResources, type TestResources } from "../support/resources";
 import { waitUntil } from "../support/wait";
 
 const TOPIC = "seckill-orders";
 const GROUP = "seckill-order-writer";
-const HOUR = 3_600_000;
 const quiet = pino({ level: "silent" });
 
 let resources: TestResources;
@@ -107,16 +107,7 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
 }
 
 async function newSale(stock: number, stockBuckets = 1): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = {
-    id: newSaleId(),
-    itemName: "Phone",
-    stock,
-    sold: 0,
-    startsAt: now - HOUR,
-    endsAt: now + HOUR,
-    ...(stockBuckets === 1 ? {} : { stockBuckets }),
-  };
+  const sale = openSale(stock, stockBuckets);
   await insertSale(resources.pool, sale);
   await reservations.loadSale(sale);
   return sale;

@@ -1,10 +1,10 @@
 import Redis from "ioredis";
 import { bucketKeys, bucketShare, buyerKeys, homeBucket, Reservations, saleKeys } from "../../../app/sales/reservations";
-import { newSaleId, type Sale } from "../../../app/sales/sale";
+import type { Sale } from "../../../app/sales/sale";
 import { StockMoves } from "../../../app/sales/stock-moves";
+import { openSale } from "../support/sales";
 import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
 
-const HOUR = 3_600_000;
 let resources: TestResources;
 let redis: Redis;
 let reservations: Reservations;
@@ -23,8 +23,7 @@ afterAll(async () => {
 });
 
 async function loadedSale(stock: number, stockBuckets: number): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR, stockBuckets };
+  const sale = openSale(stock, stockBuckets);
   expect(await reservations.loadSale(sale)).toBe(true);
   return sale;
 }
