@@ -218,9 +218,10 @@ describe("parseOrderEvent", () => {
     await reserveFor(sale, 30);
     const { logs } = startWriter();
     await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 30, "the orders of every bucket confirmed");
-    // A move cut short (its units in bucket 1's record), then Redis loses bucket 3 with its buyers.
+    // A move cut short (its units in a donor's record), then Redis loses bucket 3 with its buyers.
     const stockMoves = new StockMoves(redis, resources.keyPrefix);
-    expect(await stockMoves.give(sale.id, 1, 2, 1, 1)).toBeDefined();
+    const moves = await Promise.all([0, 1, 2, 3].map((donor) => stockMoves.give(sale.id, donor, (donor + 1) % 4, 1, 1)));
+    expect(moves.some((move) => move !== undefined)).toBe(true);
     const lost = bucketKeys(resources.keyPrefix, sale.id, 3);
     // Long after its creation, when a missing bucket can only mean Redis lost it.
     await resources.pool.query("UPDATE sales SET created_at = NOW(3) - INTERVAL 1 MINUTE WHERE id = ?", [sale.id]);
