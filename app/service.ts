@@ -36,7 +36,11 @@ export async function startHttpWorker(config: Config, logger: Logger, settings =
   const liveSales = new LiveSales(pool, logger);
   await liveSales.start();
   const replicaAck = config.redisReplicaAck && new ReplicaAck(redis, config.redisReplicaAck.timeoutMs);
-  const reservations = new Reservations(redis, config.redis.keyPrefix, { liveSales, replicaAck });
+  const reservations = new Reservations(redis, config.redis.keyPrefix, {
+    liveSales,
+    replicaAck,
+    batchWaitMicros: config.orderBatchWaitMicros,
+  });
   const stopSoldOutRecheck = reservations.startSoldOutRecheck();
   const server = createHttpServer({
     adminToken: config.adminToken,

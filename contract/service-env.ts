@@ -9,6 +9,10 @@ import { LOG_LEVELS } from "./log-levels";
 export const SERVICE_ENV = {
   PORT: "HTTP port (default 8080)",
   REDIS_URL: "`redis://[:password@]host:port[/db][?keyPrefix=<prefix>]` (default prefix `seckill:`)",
+  REDIS_MODE:
+    "`standalone` (default; also Tair in proxy mode, whose proxy routes each hash-tagged script) or `cluster`: `REDIS_URL` names one seed node of a Redis Cluster (Tair direct connection) and the service follows the cluster's slot map",
+  ORDER_BATCH_WAIT_US:
+    "how long an order may wait, in microseconds (0 to 1000), for more orders of the same sale to share its Redis script call; default 0: only orders that arrive in the same event-loop turn share one",
   REDIS_REPLICA_ACK:
     "`1`: answer an order 202 only once a replica has it (`WAIT 1`), else 503 `outcome_unknown`; needs a connection WAIT reaches (see below). Default `0`",
   REDIS_REPLICA_ACK_TIMEOUT_MS: "how long an order waits for the replica with `REDIS_REPLICA_ACK=1`, 1 to 1000 (default 50)",

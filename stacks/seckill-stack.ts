@@ -143,6 +143,9 @@ export class SeckillStack extends TerraformStack {
       PORT: String(config.compute.appPort),
       // No secret here, nor a reference to one: the service reads them from the store at start (SecretStore).
       REDIS_URL: `redis://${cache.host}:${cache.port}`,
+      // alicloud_redis_tair_instance (provider v1.289.0) has no argument for Tair's direct-connection mode, so every
+      // instance it makes, one shard or many, is reached through Tair's proxy, which routes each hash-tagged command.
+      REDIS_MODE: "standalone",
       ...(config.cache.replicaAck === "wait" ? { REDIS_REPLICA_ACK: "1" } : {}),
       MYSQL_URL: `mysql://${database.username}@${database.host}:${database.port}/${database.databaseName}`,
       SECKILL_SECRETS_SOURCE: "oos",

@@ -46,6 +46,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
       "sold_out",
       "unknown_sale",
       "rebuilding",
+      "stock_moving",
       "outcome_unknown",
       "rate_limited",
       "paused",
@@ -120,6 +121,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
         return fail(res, countOrder, ApiErrors.saleRebuilding, requestId);
       case "outcome_unknown":
         return fail(res, countOrder, ApiErrors.outcomeUnknown, requestId);
+      case "stock_moving":
+        return fail(res, countOrder, ApiErrors.stockMoving, requestId);
     }
   }
 

@@ -65,6 +65,13 @@ export const ApiErrors = {
     message: "no answer in time: your order may or may not have been placed; try again, or see GET /api/sales/:saleId/my-order",
     retryAfterSeconds: 1,
   },
+  /** The buyer's bucket of a sale ran dry while other units were moving between buckets; nothing was taken. */
+  stockMoving: {
+    status: 503,
+    code: "stock_moving",
+    message: "units of this sale are moving between shards; nothing was changed, try again",
+    retryAfterSeconds: 1,
+  },
   ordersPaused: { status: 503, code: "orders_paused", message: "new orders are paused; try again later" },
   saleRebuilding: {
     status: 503,

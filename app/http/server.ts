@@ -2,7 +2,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server, type Ser
 import type { Duplex } from "node:stream";
 import { ROUTES } from "../../contract/routes";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool } from "mysql2/promise";
 import { z } from "zod";
 import { AdminBrake, adminAuthentication } from "./admin-brake";
@@ -12,7 +12,7 @@ import { UserRateLimiter } from "./rate-limiter";
 import { ApiErrors, HttpError, MAX_BODY_BYTES, errorBody, requestIdOf, routeCounter, type ApiError } from "./reply";
 import type { Logger } from "../platform/logger";
 import { collectMetrics, metricsContentType } from "../platform/metrics";
-import type { Reservations } from "../sales/reservations";
+import { MAX_STOCK_BUCKETS, type Reservations } from "../sales/reservations";
 import { MAX_STOCK, ORDER_ID_PATTERN, SALE_ID_PATTERN, newSaleId, parseOrderId, saleView, type Sale } from "../sales/sale";
 import type { Settings } from "../live-settings/settings";
 import { countOrdersByStatus, DEFAULT_PAYMENT_WINDOW_SECONDS, deleteUnusedSale, insertSale } from "../sales/sale-store";
@@ -29,7 +29,7 @@ export interface ServiceDeps extends UserTokenKeys {
   /** Key of the payment provider's callback signatures; the callback is not served without it. */
   readonly paymentWebhookSecret?: string;
   /** A `requests` client (fails fast while Redis is down). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly reservations: Reservations;
   /** Watches `redis`; /healthz fails while Redis stays silent. */
   readonly redisHeartbeat: RedisHeartbeat;
@@ -81,6 +81,7 @@ const createSaleBody = z
     endsAt: storableDatetime,
     priceCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     paymentWindowSeconds: z.number().int().min(MIN_PAYMENT_WINDOW_SECONDS).max(MAX_PAYMENT_WINDOW_SECONDS).optional(),
+    stockBuckets: z.number().int().min(1).max(MAX_STOCK_BUCKETS).optional(),
   })
   .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
   .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
@@ -203,6 +204,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       startsAt: Date.parse(body.startsAt),
       endsAt: Date.parse(body.endsAt),
       ...(body.priceCents === undefined ? {} : { priceCents: body.priceCents }),
+      ...((body.stockBuckets ?? 1) === 1 ? {} : { stockBuckets: body.stockBuckets }),
     };
     await dependency(insertSale(pool, sale, body.paymentWindowSeconds ?? DEFAULT_PAYMENT_WINDOW_SECONDS));
     try {
@@ -214,7 +216,10 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       );
       throw new HttpError(ApiErrors.unavailable, { cause: error });
     }
-    logger.info({ requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock }, "sale created");
+    logger.info(
+      { requestId: res.locals.requestId, saleId: sale.id, stock: sale.stock, stockBuckets: sale.stockBuckets ?? 1 },
+      "sale created",
+    );
     res.status(201).json(saleView(sale, Date.now()));
   });
 

@@ -1,11 +1,11 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Logger } from "../platform/logger";
 import { orderDeadLetters } from "../platform/metrics";
 import { ORDER_WRITER_GROUP, type SaleKeys } from "../sales/reservations";
 
 /** Moves a stream entry that can never be delivered to the sale's dead-letter stream, with an error log. */
 export async function deadLetter(
-  redis: Redis,
+  redis: RedisClient,
   logger: Logger,
   keys: SaleKeys,
   entryId: string,

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Logger } from "../platform/logger";
 import { ordersLost } from "../platform/metrics";
 import { saleKeys } from "../sales/reservations";
@@ -13,7 +13,7 @@ export const LOST_IN_REDIS =
  * buyer's lookup.
  */
 export async function recordLostOrder(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   logger: Logger,
   order: { readonly orderId: string; readonly saleId: string; readonly userId: string },

@@ -4,7 +4,7 @@
  * the outbox to the order-events topic (ORDER_QUEUE=rocketmq) or Redis stream (redis). At least once: a publisher that
  * dies after publishing but before marking the rows publishes them again, under the same key.
  */
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { orderEventsPublished } from "../platform/metrics";
 import { transaction } from "../platform/mysql";
@@ -36,7 +36,7 @@ export function orderEventsStreamKey(keyPrefix: string): string {
   return `${keyPrefix}${ORDER_EVENTS_STREAM}`;
 }
 
-export function redisEventSink(redis: Redis, keyPrefix: string): OrderEventSink {
+export function redisEventSink(redis: RedisClient, keyPrefix: string): OrderEventSink {
   const stream = orderEventsStreamKey(keyPrefix);
   return {
     async publish(changes) {

@@ -5,7 +5,7 @@
  * Both are compare-and-sets on the order's row, so a payment racing the expiry either wins or is refused. Each change
  * is recorded in the outbox (order_events) in the same transaction.
  */
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../platform/logger";
 import { ordersExpired, ordersPaid, unitsReturned } from "../platform/metrics";
@@ -75,6 +75,8 @@ interface DueOrder {
   readonly orderId: string;
   readonly saleId: string;
   readonly userId: string;
+  /** The sale's: where in Redis the buyer's unit is. */
+  readonly stockBuckets: number;
 }
 
 export interface SweepOutcome {
@@ -104,9 +106,9 @@ export class OrderExpiry {
     let expired = 0;
     let returned = 0;
     for (;;) {
-      const batch = await this.due("status = 'confirmed' AND unit_returned = 0 AND pay_by <= NOW(3) ORDER BY pay_by");
+      const batch = await this.due("o.status = 'confirmed' AND o.unit_returned = 0 AND o.pay_by <= NOW(3) ORDER BY o.pay_by");
       for (const order of batch) if (await this.expire(order)) expired++;
-      const owed = await this.due("status = 'expired' AND unit_returned = 0");
+      const owed = await this.due("o.status = 'expired' AND o.unit_returned = 0");
       for (const order of owed) if (await this.returnUnit(order)) returned++;
       // A full batch means more may be waiting: a large sale's orders all fall due together.
       if (batch.length < this.batchSize && owed.length < this.batchSize) return { expired, returned };
@@ -116,9 +118,10 @@ export class OrderExpiry {
   private async due(condition: string): Promise<DueOrder[]> {
     const rows = await query<RowDataPacket[]>(
       this.options.pool,
-      `SELECT id, sale_id, user_id FROM orders WHERE ${condition} LIMIT ${this.batchSize}`,
+      `SELECT o.id, o.sale_id, o.user_id, s.stock_buckets FROM orders o JOIN sales s ON s.id = o.sale_id
+        WHERE ${condition} LIMIT ${this.batchSize}`,
     );
-    return rows.map((row) => ({ orderId: row.id, saleId: row.sale_id, userId: row.user_id }));
+    return rows.map((row) => ({ orderId: row.id, saleId: row.sale_id, userId: row.user_id, stockBuckets: Number(row.stock_buckets) }));
   }
 
   /** Step 1; true when this call expired it. */
@@ -132,14 +135,14 @@ export class OrderExpiry {
       );
       if (changed.affectedRows !== 1) return false;
       // The unit no longer counts against the stock. The newest order, which Redis must hold (see whyRebuild), is
-      // forgotten if it is this one: Redis gives it up in step 2. (last_user_id first: MySQL assigns left to right.)
+      // forgotten if it is this one: RedisClient gives it up in step 2. (last_user_id first: MySQL assigns left to right.)
       await session.query(
         `UPDATE sales SET sold = sold - 1,
            last_user_id = IF(last_order_id = ?, NULL, last_user_id), last_order_id = IF(last_order_id = ?, NULL, last_order_id)
          WHERE id = ?`,
         [order.orderId, order.orderId, order.saleId],
       );
-      await recordOrderEvents(session, "expired", [order]);
+      await recordOrderEvents(session, "expired", [{ orderId: order.orderId, saleId: order.saleId, userId: order.userId }]);
       return true;
     });
     if (expired) {
@@ -151,7 +154,7 @@ export class OrderExpiry {
 
   /** Step 2; true when this call put the unit back. */
   private async returnUnit(order: DueOrder): Promise<boolean> {
-    const returned = await this.options.unitReturns.returnUnit(order.saleId, order.userId, order.orderId);
+    const returned = await this.options.unitReturns.returnUnit(order.saleId, order.userId, order.orderId, order.stockBuckets);
     await query(this.options.pool, "UPDATE orders SET unit_returned = 1 WHERE id = ?", [order.orderId]);
     if (returned) unitsReturned.inc();
     return returned;
@@ -166,7 +169,7 @@ const EVENTS_POLL_MS = 200;
 export interface OrderLifecycleOptions {
   readonly pool: Pool;
   /** A `background` client. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix: string;
   readonly logger: Logger;
   readonly sink: OrderEventSink;

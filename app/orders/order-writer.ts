@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import type { Pool } from "mysql2/promise";
 import { PIPELINE_LOG_MESSAGE, type PipelineLogFields } from "../../contract/pipeline-log";
 import type { Logger } from "../platform/logger";
@@ -12,7 +12,7 @@ import {
   saleUnconfirmedOrders,
   orderWriterSlowCycles,
 } from "../platform/metrics";
-import { ORDER_WRITER_GROUP, saleKeys, salesIndexKey, type SaleKeys } from "../sales/reservations";
+import { bucketKeys, buyerKeys, ORDER_WRITER_GROUP, salesIndexKey, type SaleKeys } from "../sales/reservations";
 import { ENDED_SALE_GRACE_MS, liveSales, type LiveSale } from "../sales/sale-store";
 import { isTransientMysqlError } from "../platform/mysql";
 import { deadLetter } from "./dead-letters";
@@ -42,7 +42,7 @@ export function mysqlDestination(pool: Pool): OrderDestination {
 
 export interface OrderWriterOptions {
   /** A `background` client: commands wait while Redis reconnects. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly pool: Pool;
   /** MySQL (through `pool`) unless given. */
   readonly destination?: OrderDestination;
@@ -69,6 +69,19 @@ export interface OrderWriterOptions {
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
+/** One bucket's order stream of a sale. */
+type SaleStream = { readonly saleId: string; readonly keys: SaleKeys };
+
+interface BucketState {
+  readonly keys: SaleKeys;
+  readonly stock: string | null;
+  readonly sold: string | null;
+  readonly endsAt: string | null;
+  readonly rebuildReason: string | null;
+  readonly buckets: string | null;
+  readonly length: number;
+  readonly oldestEntryId: string | undefined;
+}
 type PendingEvent = { readonly id: string; readonly event: OrderEvent };
 
 const SALES_REFRESH_MS = 1000;
@@ -98,7 +111,7 @@ export class OrderWriter {
   private loop: Promise<void> = Promise.resolve();
   private wake: () => void = () => undefined;
   private readonly rebuilder: SaleRebuilder;
-  private saleIds: string[] = [];
+  private streams: SaleStream[] = [];
   /** Sales to rebuild from MySQL before anything else, with the reason. */
   private rebuildsDue = new Map<string, string>();
   /** MySQL's live sales as last read (kept while MySQL is unreachable). */
@@ -108,8 +121,9 @@ export class OrderWriter {
   private mysqlRead: Promise<void> | undefined;
   /** Refreshes (and so measures) every second even while a cycle is stuck on MySQL or backing off. */
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** By order stream key. */
   private readonly claimedAt = new Map<string, number>();
-  /** Sales whose pending list for this consumer may be non-empty (start-up, failures, claims). */
+  /** Order streams whose pending list for this consumer may be non-empty (start-up, failures, claims). */
   private readonly mayHavePending = new Set<string>();
   private readonly failedAttempts = new Map<string, number>();
 
@@ -159,15 +173,15 @@ export class OrderWriter {
             // Watch it again, with its new stream, at once.
             this.salesRefreshedAt = 0;
           }
-          for (const saleId of this.saleIds) {
+          for (const stream of this.streams) {
             if (!this.running) break;
-            if (await this.drainOnce(saleId)) progressed = true;
+            if (await this.drainOnce(stream)) progressed = true;
           }
         });
         consecutiveFailures = 0;
       } catch (error) {
         // A read that timed out may still have handed entries to this consumer: look at its pending ones first.
-        for (const saleId of this.saleIds) this.mayHavePending.add(saleId);
+        for (const { keys } of this.streams) this.mayHavePending.add(keys.orders);
         consecutiveFailures++;
         const level = this.destination.isTransient(error) ? "warn" : "error";
         this.options.logger[level](
@@ -222,53 +236,39 @@ export class OrderWriter {
     const listed = await redis.smembers(salesIndexKey(keyPrefix));
     await this.readMysqlSales(now);
     const saleIds = [...new Set([...listed, ...this.mysqlSales.keys()])];
-    const pipeline = redis.pipeline().time();
-    for (const saleId of saleIds) {
-      const keys = saleKeys(keyPrefix, saleId);
-      const lastOrder = this.mysqlSales.get(saleId)?.lastOrder;
-      pipeline
-        .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason")
-        .xlen(keys.orders)
-        .xrange(keys.orders, "-", "+", "COUNT", 1)
-        .hget(keys.buyers, lastOrder?.userId ?? "");
-    }
-    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
-    });
-    const [seconds, microseconds] = replies[0] as [string, string];
+    const [[seconds, microseconds], states] = await Promise.all([redis.time(), Promise.all(saleIds.map((id) => this.readSaleState(id)))]);
     const redisNow = Number(seconds) * 1000 + Number(microseconds) / 1000;
     let backlog = 0;
     let oldestEntryAt = redisNow;
-    const watched: string[] = [];
+    const watched: SaleStream[] = [];
     const rebuilds = new Map<string, string>();
     const unconfirmed = new Map<string, number>();
-    for (let i = 0; i < saleIds.length; i++) {
-      const saleId = saleIds[i];
-      const [state, length, first, heldByLastBuyer] = replies.slice(1 + 4 * i, 5 + 4 * i) as [
-        (string | null)[],
-        number,
-        [string, string[]][],
-        string | null,
-      ];
-      const [stock, sold, endsAt, rebuildReason] = state;
+    for (const [i, saleId] of saleIds.entries()) {
+      const { buckets, heldByLastBuyer } = states[i];
       const inMysql = this.mysqlSales.get(saleId);
-      const reason = rebuildReason ?? whyRebuild(inMysql, stock !== null, heldByLastBuyer);
+      const rebuildReason = buckets.find((bucket) => bucket.rebuildReason !== null)?.rebuildReason ?? undefined;
+      const missing = buckets.some((bucket) => bucket.stock === null);
+      const reason = rebuildReason ?? whyRebuild(inMysql, buckets[0].stock !== null, missing, heldByLastBuyer);
       if (reason !== undefined && inMysql) {
         rebuilds.set(saleId, reason);
         continue;
       }
-      // Listed just before it is loaded; until its hash (and stream) exist there is nothing to read.
-      if (stock === null || rebuildReason !== null) continue;
+      // Listed just before it is loaded; until its hashes (and streams) exist there is nothing to read.
+      if (missing || rebuildReason !== undefined) continue;
+      const length = buckets.reduce((sum, bucket) => sum + bucket.length, 0);
       backlog += length;
-      if (first.length > 0) oldestEntryAt = Math.min(oldestEntryAt, Number(first[0][0].split("-")[0]));
-      if (inMysql) unconfirmed.set(saleId, Number(sold) - inMysql.confirmed);
-      if (Number(endsAt) + ENDED_SALE_GRACE_MS < now && length === 0) {
+      for (const { oldestEntryId } of buckets) {
+        if (oldestEntryId !== undefined) oldestEntryAt = Math.min(oldestEntryAt, Number(oldestEntryId.split("-")[0]));
+      }
+      if (inMysql) unconfirmed.set(saleId, buckets.reduce((sum, bucket) => sum + Number(bucket.sold), 0) - inMysql.confirmed);
+      if (Number(buckets[0].endsAt) + ENDED_SALE_GRACE_MS < now && length === 0) {
         await redis.srem(salesIndexKey(keyPrefix), saleId);
         continue;
       }
-      watched.push(saleId);
-      if (!this.saleIds.includes(saleId)) this.mayHavePending.add(saleId);
+      for (const bucket of buckets) {
+        if (!this.streams.some((stream) => stream.keys.orders === bucket.keys.orders)) this.mayHavePending.add(bucket.keys.orders);
+        watched.push({ saleId, keys: bucket.keys });
+      }
     }
     const lagSeconds = Math.max(0, redisNow - oldestEntryAt) / 1000;
     orderWriterBacklog.set(backlog);
@@ -276,7 +276,7 @@ export class OrderWriter {
     await this.reportPipeline(now, lagSeconds, backlog);
     saleUnconfirmedOrders.reset();
     for (const [saleId, units] of unconfirmed) saleUnconfirmedOrders.set({ sale_id: saleId }, units);
-    this.saleIds = watched;
+    this.streams = watched;
     this.rebuildsDue = rebuilds;
     this.salesRefreshedAt = now;
   }
@@ -289,6 +289,36 @@ export class OrderWriter {
     const total = await (this.deadLettersReported = deadLettersSoFar());
     const figures: PipelineLogFields = { lagSeconds, backlog, deadLetters: total - previous };
     this.pipelineLog.info(figures, PIPELINE_LOG_MESSAGE);
+  }
+
+  /** Every bucket of the sale (as many as MySQL or Redis say it has), and whether the newest buyer MySQL has is in Redis. */
+  private async readSaleState(saleId: string): Promise<{ buckets: BucketState[]; heldByLastBuyer: string | null }> {
+    const { redis, keyPrefix } = this.options;
+    const inMysql = this.mysqlSales.get(saleId);
+    const first = await this.readBucket(bucketKeys(keyPrefix, saleId, 0));
+    const count = Math.max(inMysql?.stockBuckets ?? 1, Number(first.buckets ?? 1));
+    const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => this.readBucket(bucketKeys(keyPrefix, saleId, i + 1))));
+    const lastOrder = inMysql?.lastOrder;
+    const heldByLastBuyer = lastOrder
+      ? await redis.hget(buyerKeys(keyPrefix, saleId, lastOrder.userId, count).buyers, lastOrder.userId)
+      : null;
+    return { buckets: [first, ...others], heldByLastBuyer };
+  }
+
+  /** One pipeline per bucket: on a Redis Cluster a pipeline must stay within one hash tag. */
+  private async readBucket(keys: SaleKeys): Promise<BucketState> {
+    const results = await this.options.redis
+      .pipeline()
+      .hmget(keys.sale, "stock", "sold", "endsAt", "rebuildReason", "buckets")
+      .xlen(keys.orders)
+      .xrange(keys.orders, "-", "+", "COUNT", 1)
+      .exec();
+    const [state, length, first] = (results ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    }) as [(string | null)[], number, [string, string[]][]];
+    const [stock, sold, endsAt, rebuildReason, buckets] = state;
+    return { keys, stock, sold, endsAt, rebuildReason, buckets, length, oldestEntryId: first[0]?.[0] };
   }
 
   /**
@@ -307,17 +337,16 @@ export class OrderWriter {
     await Promise.race([this.mysqlRead, new Promise((resolve) => setTimeout(resolve, MYSQL_READ_WAIT_MS))]);
   }
 
-  /** Processes at most one batch of the sale's stream; returns whether there was anything to do. */
-  private async drainOnce(saleId: string): Promise<boolean> {
-    const keys = saleKeys(this.options.keyPrefix, saleId);
-    await this.claimAbandoned(saleId, keys);
-    if (this.mayHavePending.has(saleId)) {
+  /** Processes at most one batch of the stream; returns whether there was anything to do. */
+  private async drainOnce({ saleId, keys }: SaleStream): Promise<boolean> {
+    await this.claimAbandoned(keys);
+    if (this.mayHavePending.has(keys.orders)) {
       const pending = await this.read(keys, "0");
       if (pending.length > 0) {
         await this.process(saleId, keys, pending);
         return true;
       }
-      this.mayHavePending.delete(saleId);
+      this.mayHavePending.delete(keys.orders);
     }
     const fresh = await this.read(keys, ">");
     if (fresh.length === 0) return false;
@@ -341,10 +370,10 @@ export class OrderWriter {
     return reply?.[0]?.[1] ?? [];
   }
 
-  private async claimAbandoned(saleId: string, keys: SaleKeys): Promise<void> {
+  private async claimAbandoned(keys: SaleKeys): Promise<void> {
     const now = Date.now();
-    if (now - (this.claimedAt.get(saleId) ?? 0) < Math.min(this.claimIdleMs, 5000)) return;
-    this.claimedAt.set(saleId, now);
+    if (now - (this.claimedAt.get(keys.orders) ?? 0) < Math.min(this.claimIdleMs, 5000)) return;
+    this.claimedAt.set(keys.orders, now);
     const { redis, consumer, logger } = this.options;
     let cursor = "0-0";
     do {
@@ -360,8 +389,8 @@ export class OrderWriter {
         "JUSTID",
       )) as [string, string[]];
       if (claimed.length > 0) {
-        this.mayHavePending.add(saleId);
-        logger.info({ saleId, entries: claimed.length }, "claimed order events abandoned by another consumer");
+        this.mayHavePending.add(keys.orders);
+        logger.info({ stream: keys.orders, entries: claimed.length }, "claimed order events abandoned by another consumer");
       }
       cursor = next;
     } while (cursor !== "0-0");
@@ -385,14 +414,14 @@ export class OrderWriter {
       await deadLetter(this.options.redis, this.options.logger, keys, id, fields, "malformed order event");
     if (events.length === 0) return;
     try {
-      await this.commit(saleId, keys, events);
+      await this.commit(keys, events);
     } catch (error) {
       if (this.destination.isTransient(error)) throw error;
       if (events.length === 1) return this.settleFailure(keys, events[0], error as Error);
       // Something in the batch is bad: find it by committing the entries one at a time.
       for (const one of events) {
         try {
-          await this.commit(saleId, keys, [one]);
+          await this.commit(keys, [one]);
         } catch (oneError) {
           if (this.destination.isTransient(oneError)) throw oneError;
           await this.settleFailure(keys, one, oneError as Error);
@@ -401,7 +430,7 @@ export class OrderWriter {
     }
   }
 
-  private async commit(saleId: string, keys: SaleKeys, events: PendingEvent[]): Promise<void> {
+  private async commit(keys: SaleKeys, events: PendingEvent[]): Promise<void> {
     try {
       await this.destination.deliver(events.map((e) => e.event));
       await this.acknowledge(
@@ -410,7 +439,7 @@ export class OrderWriter {
       );
     } catch (error) {
       // Unacknowledged entries stay in this consumer's pending list; read them again next time.
-      this.mayHavePending.add(saleId);
+      this.mayHavePending.add(keys.orders);
       throw error;
     }
     for (const { id } of events) this.failedAttempts.delete(id);
@@ -458,10 +487,16 @@ async function deadLettersSoFar(): Promise<number> {
 }
 
 /** Why the sale's Redis state must be rebuilt from MySQL before it is drained again, if it must. */
-function whyRebuild(inMysql: LiveSale | undefined, inRedis: boolean, heldByLastBuyer: string | null): string | undefined {
+function whyRebuild(
+  inMysql: LiveSale | undefined,
+  inRedis: boolean,
+  bucketMissing: boolean,
+  heldByLastBuyer: string | null,
+): string | undefined {
   if (!inMysql) return undefined;
   // A sale just created is in MySQL a moment before the admin request loads it into Redis: not missing yet.
   if (!inRedis) return inMysql.justCreated ? undefined : "the sale is missing from Redis";
+  if (bucketMissing) return inMysql.justCreated ? undefined : "a bucket of the sale is missing from Redis";
   if (inMysql.lastOrder && heldByLastBuyer !== inMysql.lastOrder.orderId) {
     return `Redis is behind MySQL: it does not hold order ${inMysql.lastOrder.orderId}, the newest one confirmed`;
   }

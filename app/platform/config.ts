@@ -18,6 +18,8 @@ export interface RedisConnection {
   readonly tls: boolean;
   /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
   readonly keyPrefix: string;
+  /** REDIS_MODE: `cluster` treats host:port as a seed node of a Redis Cluster (Tair direct connection). */
+  readonly mode: "standalone" | "cluster";
 }
 
 export interface MysqlConnection {
@@ -43,6 +45,8 @@ export interface Config {
   readonly redis: RedisConnection;
   /** REDIS_REPLICA_ACK=1: an order is answered 202 only once a replica has it (WAIT 1 <timeoutMs>). */
   readonly redisReplicaAck: { readonly timeoutMs: number } | undefined;
+  /** ORDER_BATCH_WAIT_US: how long an order may wait for others to share its script call (0: the same event-loop turn). */
+  readonly orderBatchWaitMicros: number;
   readonly mysql: MysqlConnection;
   readonly adminToken: string;
   readonly userTokenSecret: string;
@@ -135,7 +139,7 @@ function parseUrl(raw: string, protocols: readonly string[], ctx: z.RefinementCt
   return url;
 }
 
-const redisUrl = requiredString.transform((raw, ctx): RedisConnection => {
+const redisUrl = requiredString.transform((raw, ctx): Omit<RedisConnection, "mode"> => {
   const url = parseUrl(raw, ["redis:", "rediss:"], ctx);
   if (!url) return z.NEVER;
   const unknownParams = [...url.searchParams.keys()].filter((key) => key !== "keyPrefix");
@@ -276,6 +280,8 @@ const variables = {
   REDIS_URL: redisUrl,
   REDIS_REPLICA_ACK: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
   REDIS_REPLICA_ACK_TIMEOUT_MS: integerIn(1, 1000, 50),
+  REDIS_MODE: z.enum(["standalone", "cluster"], { error: 'must be "standalone" or "cluster"' }).default("standalone"),
+  ORDER_BATCH_WAIT_US: integerIn(0, 1000, 0),
   MYSQL_URL: mysqlUrl,
   REDIS_PASSWORD: optionalPassword,
   MYSQL_PASSWORD: optionalPassword,
@@ -356,6 +362,20 @@ const environment = z.object(variables).superRefine((vars, ctx) => {
     for (const variable of ["ROCKETMQ_ENDPOINTS", "ROCKETMQ_TOPIC", "ROCKETMQ_EVENTS_TOPIC", "ROCKETMQ_CONSUMER_GROUP"] as const)
       needs(variable, "when ORDER_QUEUE=rocketmq");
   }
+  if (vars.REDIS_MODE === "cluster" && vars.REDIS_URL.db !== 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_URL"],
+      message: "must not name a database with REDIS_MODE=cluster (a cluster has only database 0)",
+    });
+  }
+  if (vars.REDIS_MODE === "cluster" && vars.REDIS_REPLICA_ACK === "1") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_REPLICA_ACK"],
+      message: "is not supported with REDIS_MODE=cluster (a WAIT would reach one shard, not the one that took the unit)",
+    });
+  }
   if (vars.ROCKETMQ_USERNAME) needs("ROCKETMQ_PASSWORD", "with ROCKETMQ_USERNAME");
   if (vars.ROCKETMQ_PASSWORD) needs("ROCKETMQ_USERNAME", "with ROCKETMQ_PASSWORD");
   if (vars.NACOS_SERVER_ADDR) needs("NACOS_GROUP", "with NACOS_SERVER_ADDR");
@@ -386,8 +406,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const overlapSeconds = vars.SECKILL_USER_TOKEN_ROTATION_OVERLAP_SECONDS ?? vars.SECKILL_USER_TOKEN_MAX_TTL_SECONDS;
   return {
     port: vars.PORT,
-    redis: { ...vars.REDIS_URL, password: vars.REDIS_URL.password ?? vars.REDIS_PASSWORD },
+    redis: { ...vars.REDIS_URL, password: vars.REDIS_URL.password ?? vars.REDIS_PASSWORD, mode: vars.REDIS_MODE },
     redisReplicaAck: vars.REDIS_REPLICA_ACK === "1" ? { timeoutMs: vars.REDIS_REPLICA_ACK_TIMEOUT_MS } : undefined,
+    orderBatchWaitMicros: vars.ORDER_BATCH_WAIT_US,
     mysql: { ...vars.MYSQL_URL, password: vars.MYSQL_URL.password || (vars.MYSQL_PASSWORD ?? "") },
     adminToken: vars.SECKILL_ADMIN_TOKEN,
     userTokenSecret: vars.SECKILL_USER_TOKEN_SECRET,
@@ -423,9 +444,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Redis and MySQL alone (REDIS_URL, MYSQL_URL), for operator tools that reach the data tier as the service does. */
+/** Redis and MySQL alone (REDIS_URL, REDIS_MODE, MYSQL_URL), for operator tools that reach the data tier as the service does. */
 export function loadDataTierConfig(env: NodeJS.ProcessEnv = process.env): { redis: RedisConnection; mysql: MysqlConnection } {
-  const parsed = z.object({ REDIS_URL: redisUrl, MYSQL_URL: mysqlUrl }).safeParse(env);
+  const parsed = z.object({ REDIS_URL: redisUrl, REDIS_MODE: variables.REDIS_MODE, MYSQL_URL: mysqlUrl }).safeParse(env);
   if (!parsed.success) throw new ServiceConfigError(formatIssues(parsed.error.issues));
-  return { redis: parsed.data.REDIS_URL, mysql: parsed.data.MYSQL_URL };
+  return { redis: { ...parsed.data.REDIS_URL, mode: parsed.data.REDIS_MODE }, mysql: parsed.data.MYSQL_URL };
 }

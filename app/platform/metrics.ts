@@ -58,7 +58,7 @@ export const httpRequests = new TalliedCounter("seckill_http_requests_total", "H
 
 export const reservationOutcomes = new TalliedCounter(
   "seckill_reservation_outcomes_total",
-  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rebuilding, outcome_unknown, rate_limited, paused, unavailable)",
+  "Order attempts by outcome (reserved, already_purchased, sold_out, ended, not_started, unknown_sale, rebuilding, stock_moving, outcome_unknown, rate_limited, paused, unavailable)",
   ["outcome"],
 );
 

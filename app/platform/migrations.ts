@@ -69,6 +69,10 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        KEY order_events_unpublished (published_at, id)
      ) ENGINE=InnoDB`,
   ],
+  [
+    // stock_buckets: how many Redis buckets the sale's stock is split into; a rebuild after Redis lost it needs it.
+    "ALTER TABLE sales ADD COLUMN stock_buckets TINYINT UNSIGNED NOT NULL DEFAULT 1",
+  ],
 ];
 
 /** Errors of a statement that had already been applied before a crash interrupted its version. */

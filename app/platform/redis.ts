@@ -1,4 +1,4 @@
-import Redis from "ioredis";
+import Redis, { Cluster, type RedisOptions } from "ioredis";
 import type { RedisConnection } from "./config";
 import type { Logger } from "./logger";
 import { redisForcedReconnects } from "./metrics";
@@ -11,12 +11,22 @@ const BACKGROUND_COMMAND_TIMEOUT_MS = 5000;
 const KEEP_ALIVE_MS = 10_000;
 
 /**
- * What ioredis answers (without writing anything) when a command arrives while the connection is not
- * ready and the offline queue is off. The only failure after which a command provably did not run.
+ * What ioredis answers (without writing anything) when a command arrives while the connection (or the cluster's
+ * slot map) is not ready and the offline queue is off. The only failure after which a command provably did not run.
  */
-const NOT_SENT_MESSAGE = "Stream isn't writeable and enableOfflineQueue options is false";
+const NOT_SENT_MESSAGES = new Set([
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  "Cluster isn't ready and enableOfflineQueue options is false",
+]);
 /** What ioredis rejects a command with once its commandTimeout has passed without an answer. */
 const TIMED_OUT_MESSAGE = "Command timed out";
+
+/**
+ * A connection to Redis: one server (REDIS_MODE=standalone, also Tair's proxy mode) or a Redis Cluster followed
+ * from a seed node (REDIS_MODE=cluster, Tair's direct connection). Every command the service sends names keys of
+ * one hash tag, so either routes it whole to one shard.
+ */
+export type RedisClient = Redis | Cluster;
 
 /**
  * `requests`: for the HTTP workers. While Redis is unreachable, commands fail at once (the caller
@@ -24,14 +34,11 @@ const TIMED_OUT_MESSAGE = "Command timed out";
  * `background`: for the order writer and tools; commands wait for Redis to come back.
  * Either way every command has a timeout.
  */
-export function createRedis(connection: RedisConnection, purpose: "requests" | "background"): Redis {
+export function createRedis(connection: RedisConnection, purpose: "requests" | "background"): RedisClient {
   const failFast = purpose === "requests";
-  return new Redis({
-    host: connection.host,
-    port: connection.port,
+  const options = {
     username: connection.username,
     password: connection.password,
-    db: connection.db,
     tls: connection.tls ? {} : undefined,
     connectionName: `seckill-${purpose}`,
     // No auto-pipelining: it sends one pipeline at a time, and a command's timeout only starts when it is
@@ -43,8 +50,36 @@ export function createRedis(connection: RedisConnection, purpose: "requests" | "
     commandTimeout: failFast ? REQUEST_COMMAND_TIMEOUT_MS : BACKGROUND_COMMAND_TIMEOUT_MS,
     keepAlive: KEEP_ALIVE_MS,
     connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  } satisfies RedisOptions;
+  const retryDelay = (attempt: number) => Math.min(attempt * 100, 2000);
+  if (connection.mode === "standalone") {
+    return new Redis({ ...options, host: connection.host, port: connection.port, db: connection.db, retryStrategy: retryDelay });
+  }
+  return new Cluster([{ host: connection.host, port: connection.port }], {
+    redisOptions: options,
+    enableAutoPipelining: false,
+    enableOfflineQueue: !failFast,
+    // A MOVED or ASK (resharding, a failover) is followed at once; a command whose shard is down fails like one to a
+    // standalone Redis that is down.
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    clusterRetryStrategy: retryDelay,
+    slotsRefreshTimeout: 2000,
   });
+}
+
+/** The name a connection was given (for logs), whichever kind it is. */
+export function connectionNameOf(redis: RedisClient): string | undefined {
+  return redis instanceof Cluster ? redis.options.redisOptions?.connectionName : redis.options.connectionName;
+}
+
+/** A failure before anything that could change Redis was sent (a read that comes first failed, say). */
+export class NothingSentError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "NothingSentError";
+  }
 }
 
 /**
@@ -53,21 +88,21 @@ export function createRedis(connection: RedisConnection, purpose: "requests" | "
  * whether a script ran.
  */
 export function neverSent(error: unknown): boolean {
-  return error instanceof Error && error.message === NOT_SENT_MESSAGE;
+  return error instanceof NothingSentError || (error instanceof Error && NOT_SENT_MESSAGES.has(error.message));
 }
 
 /** Logs a lost connection once (not on every reconnect attempt), and its return. */
-export function logConnectionState(redis: Redis, logger: Logger): void {
+export function logConnectionState(redis: RedisClient, logger: Logger): void {
   let lost = false;
   redis.on("error", (error: Error) => {
     if (lost) return;
     lost = true;
-    logger.warn({ err: error, connection: redis.options.connectionName }, "Redis connection lost; reconnecting");
+    logger.warn({ err: error, connection: connectionNameOf(redis) }, "Redis connection lost; reconnecting");
   });
   redis.on("ready", () => {
     if (!lost) return;
     lost = false;
-    logger.info({ connection: redis.options.connectionName }, "Redis connection restored");
+    logger.info({ connection: connectionNameOf(redis) }, "Redis connection restored");
   });
 }
 
@@ -87,7 +122,7 @@ export class RedisHeartbeat {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
   ) {
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS).unref();
@@ -114,7 +149,7 @@ export class RedisHeartbeat {
       if (++this.timeoutsInARow < TIMEOUTS_BEFORE_RECONNECT) return;
       this.timeoutsInARow = 0;
       this.logger.warn(
-        { connection: this.redis.options.connectionName, timeouts: TIMEOUTS_BEFORE_RECONNECT },
+        { connection: connectionNameOf(this.redis), timeouts: TIMEOUTS_BEFORE_RECONNECT },
         "Redis stopped answering on an open connection; replacing it",
       );
       redisForcedReconnects.inc();

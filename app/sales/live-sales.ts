@@ -12,6 +12,7 @@ const REFRESH_MS = 2000;
  */
 export class LiveSales {
   private generations = new Map<string, number>();
+  private buckets = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private failing = false;
 
@@ -23,6 +24,11 @@ export class LiveSales {
   /** The sale's generation in MySQL when it is live, else undefined. */
   generation(saleId: string): number | undefined {
     return this.generations.get(saleId);
+  }
+
+  /** The sale's number of stock buckets when it is live, else undefined. */
+  stockBuckets(saleId: string): number | undefined {
+    return this.buckets.get(saleId);
   }
 
   /** Reads the list once (not waiting longer than a refresh for MySQL), then keeps it fresh. */
@@ -39,6 +45,7 @@ export class LiveSales {
     try {
       const sales = await liveSales(this.pool, Date.now());
       this.generations = new Map(sales.map((sale) => [sale.id, sale.generation]));
+      this.buckets = new Map(sales.map((sale) => [sale.id, sale.stockBuckets]));
       this.failing = false;
     } catch (error) {
       if (!this.failing) this.logger.warn({ err: error }, "cannot read the live sales from MySQL; keeping the last list");

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 
 /**
  * `WAIT 1 <timeoutMs>` shared by every reservation on one connection. A WAIT covers all the writes its connection
@@ -12,7 +12,7 @@ export class ReplicaAck {
   private connection = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly timeoutMs: number,
   ) {
     redis.on("close", () => this.connection++);

@@ -8,14 +8,30 @@ export const DEFAULT_PAYMENT_WINDOW_SECONDS = 900;
 export async function insertSale(pool: Pool, sale: Sale, paymentWindowSeconds = DEFAULT_PAYMENT_WINDOW_SECONDS): Promise<void> {
   await query(
     pool,
-    "INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at, payment_window_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [sale.id, sale.itemName, sale.stock, sale.priceCents ?? null, new Date(sale.startsAt), new Date(sale.endsAt), paymentWindowSeconds],
+    `INSERT INTO sales (id, item_name, stock, price_cents, starts_at, ends_at, stock_buckets, payment_window_seconds)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      sale.id,
+      sale.itemName,
+      sale.stock,
+      sale.priceCents ?? null,
+      new Date(sale.startsAt),
+      new Date(sale.endsAt),
+      sale.stockBuckets ?? 1,
+      paymentWindowSeconds,
+    ],
   );
 }
 
 /** Removes a sale that never became visible (its Redis load failed) and so has no orders. */
 export async function deleteUnusedSale(pool: Pool, saleId: string): Promise<void> {
   await query(pool, "DELETE FROM sales WHERE id = ? AND sold = 0", [saleId]);
+}
+
+/** The sale's number of stock buckets; undefined when MySQL has no such sale. */
+export async function stockBucketsOf(pool: Pool, saleId: string): Promise<number | undefined> {
+  const [row] = await query<RowDataPacket[]>(pool, "SELECT stock_buckets FROM sales WHERE id = ?", [saleId]);
+  return row === undefined ? undefined : Number(row.stock_buckets);
 }
 
 /** The sale's orders in MySQL that hold a unit (confirmed or paid; not expired). */
@@ -41,6 +57,7 @@ export interface LiveSale {
   /** Units confirmed in MySQL. */
   readonly confirmed: number;
   readonly generation: number;
+  readonly stockBuckets: number;
   /** The newest order confirmed, which Redis must still hold unless it lost data. */
   readonly lastOrder: { readonly orderId: string; readonly userId: string } | undefined;
   /** Created in the last few seconds: the admin request that created it may not have loaded it into Redis yet. */
@@ -56,7 +73,7 @@ export async function liveSales(pool: Pool, now: number): Promise<LiveSale[]> {
   // created_at is MySQL's clock in its session time zone: compared with NOW() there, never with this host's clock.
   const rows = await query<RowDataPacket[]>(
     pool,
-    `SELECT id, sold, generation, last_order_id, last_user_id, created_at > NOW(3) - INTERVAL ${JUST_CREATED_SECONDS} SECOND AS just_created
+    `SELECT id, sold, generation, stock_buckets, last_order_id, last_user_id, created_at > NOW(3) - INTERVAL ${JUST_CREATED_SECONDS} SECOND AS just_created
        FROM sales WHERE ends_at > ?`,
     [new Date(now - ENDED_SALE_GRACE_MS)],
   );
@@ -64,6 +81,7 @@ export async function liveSales(pool: Pool, now: number): Promise<LiveSale[]> {
     id: row.id,
     confirmed: Number(row.sold),
     generation: Number(row.generation),
+    stockBuckets: Number(row.stock_buckets),
     lastOrder: row.last_order_id === null ? undefined : { orderId: row.last_order_id, userId: row.last_user_id },
     justCreated: Number(row.just_created) === 1,
   }));
@@ -83,7 +101,7 @@ export interface LockedSale {
  */
 export async function lockSaleRow(session: Session, saleId: string): Promise<LockedSale | undefined> {
   const rows = await session.query<RowDataPacket[]>(
-    "SELECT item_name, stock, sold, price_cents, starts_at, ends_at, generation, payment_window_seconds FROM sales WHERE id = ? FOR UPDATE",
+    "SELECT item_name, stock, sold, price_cents, starts_at, ends_at, generation, stock_buckets, payment_window_seconds FROM sales WHERE id = ? FOR UPDATE",
     [saleId],
   );
   if (rows.length === 0) return undefined;
@@ -97,6 +115,7 @@ export async function lockSaleRow(session: Session, saleId: string): Promise<Loc
       startsAt: (row.starts_at as Date).getTime(),
       endsAt: (row.ends_at as Date).getTime(),
       ...(row.price_cents === null ? {} : { priceCents: Number(row.price_cents) }),
+      ...(Number(row.stock_buckets) === 1 ? {} : { stockBuckets: Number(row.stock_buckets) }),
     },
     generation: Number(row.generation),
     paymentWindowSeconds: Number(row.payment_window_seconds),

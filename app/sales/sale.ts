@@ -41,6 +41,8 @@ export interface Sale {
   readonly startsAt: number;
   readonly endsAt: number;
   readonly priceCents?: number;
+  /** How many buckets the stock is split into (see bucketKeys); absent: 1. */
+  readonly stockBuckets?: number;
 }
 
 export type SaleStatus = "upcoming" | "active" | "sold_out" | "ended";
@@ -62,5 +64,6 @@ export function saleView(sale: Sale, now: number) {
     endsAt: new Date(sale.endsAt).toISOString(),
     status: saleStatus(sale, now),
     ...(sale.priceCents === undefined ? {} : { priceCents: sale.priceCents }),
+    ...((sale.stockBuckets ?? 1) === 1 ? {} : { stockBuckets: sale.stockBuckets }),
   };
 }

@@ -1,6 +1,6 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../platform/redis";
 import { RETURN_UNIT_SCRIPT } from "./reservation-script";
-import { saleKeys } from "./reservations";
+import { buyerKeys } from "./sale-keys";
 
 interface ReturnUnitCommands {
   seckillReturnUnit(sale: string, buyers: string, userId: string, orderId: string): Promise<number>;
@@ -11,7 +11,7 @@ export class UnitReturns {
   private readonly commands: ReturnUnitCommands;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
     redis.defineCommand("seckillReturnUnit", { numberOfKeys: 2, lua: RETURN_UNIT_SCRIPT });
@@ -20,10 +20,11 @@ export class UnitReturns {
 
   /**
    * Returns the unit buyer `userId` holds in Redis through `orderId`, once however often it is called (see
-   * return-unit.lua); true when this call returned it.
+   * return-unit.lua); true when this call returned it. The unit goes back to the buyer's home bucket (the sale has
+   * `stockBuckets`, MySQL's count), where the buyer's record is; stock moves share it out from there.
    */
-  async returnUnit(saleId: string, userId: string, orderId: string): Promise<boolean> {
-    const keys = saleKeys(this.keyPrefix, saleId);
+  async returnUnit(saleId: string, userId: string, orderId: string, stockBuckets: number): Promise<boolean> {
+    const keys = buyerKeys(this.keyPrefix, saleId, userId, stockBuckets);
     return (await this.commands.seckillReturnUnit(keys.sale, keys.buyers, userId, orderId)) === 1;
   }
 }

@@ -5,14 +5,15 @@
  * A buyer Redis holds a unit for is accounted for by MySQL (an order holding a unit) or by the stream (on its way
  * there); every order MySQL says holds a unit must be held in Redis; expired orders must have given their unit back.
  */
-import type Redis from "ioredis";
+import type { RedisClient } from "../../app/platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../../app/platform/logger";
 import { parseOrderEvent, writeOrderBatch } from "../../app/orders/order-store";
 import { SaleRebuilder } from "../../app/orders/sale-rebuilder";
 import { isTransientMysqlError, transaction } from "../../app/platform/mysql";
-import { saleKeys, salesIndexKey, type SaleKeys } from "../../app/sales/reservations";
+import { bucketKeys, salesIndexKey, type SaleKeys } from "../../app/sales/reservations";
 import { UnitReturns } from "../../app/sales/unit-returns";
+import { stockBucketsOf } from "../../app/sales/sale-store";
 
 export type DriftKind =
   | "sale_missing_in_redis"
@@ -43,7 +44,7 @@ export interface SaleBalance {
 }
 
 export interface ReconcileDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly pool: Pool;
   readonly keyPrefix: string;
   readonly logger: Logger;
@@ -74,23 +75,49 @@ async function saleIds(deps: ReconcileDeps, only: string | undefined): Promise<s
   return [...new Set([...rows.map((row) => row.id as string), ...listed])];
 }
 
-async function streamOrderIds(redis: Redis, stream: string): Promise<{ ids: Set<string>; entries: [string, string[]][] }> {
+async function streamOrderIds(redis: RedisClient, stream: string): Promise<{ ids: Set<string>; entries: [string, string[]][] }> {
   const entries = (await redis.xrange(stream, "-", "+")) as [string, string[]][];
   const ids = new Set(entries.map(([, fields]) => parseOrderEvent(fields)?.orderId).filter((id): id is string => id !== undefined));
   return { ids, entries };
 }
 
+/** Every bucket's keys of the sale (one bucket when MySQL does not know it). */
+function saleBuckets(keyPrefix: string, saleId: string, stockBuckets = 1): SaleKeys[] {
+  return Array.from({ length: stockBuckets }, (_, bucket) => bucketKeys(keyPrefix, saleId, bucket));
+}
+
+/** The sale's Redis side over all its buckets: units sold (null when bucket 0, the sale itself, is gone), buyers, streams. */
+async function readRedisSide(redis: RedisClient, buckets: readonly SaleKeys[]) {
+  const perBucket = await Promise.all(
+    buckets.map((keys) =>
+      Promise.all([
+        redis.hget(keys.sale, "sold"),
+        redis.hgetall(keys.buyers),
+        streamOrderIds(redis, keys.orders),
+        streamOrderIds(redis, keys.deadLetters),
+      ]),
+    ),
+  );
+  const merged = (streams: { ids: Set<string>; entries: [string, string[]][] }[]) => ({
+    ids: new Set(streams.flatMap((one) => [...one.ids])),
+    entries: streams.flatMap((one) => one.entries),
+  });
+  return {
+    soldField: perBucket[0][0] === null ? null : String(perBucket.reduce((sum, [sold]) => sum + Number(sold ?? 0), 0)),
+    buyers: Object.assign({}, ...perBucket.map(([, buyers]) => buyers)) as Record<string, string>,
+    stream: merged(perBucket.map(([, , stream]) => stream)),
+    dead: merged(perBucket.map(([, , , dead]) => dead)),
+  };
+}
+
 /** Everything wrong with one sale, and its balance. */
 async function inspect(deps: ReconcileDeps, saleId: string): Promise<{ balance: SaleBalance; drifts: Drift[] } | undefined> {
   const { redis, pool, keyPrefix } = deps;
-  const keys = saleKeys(keyPrefix, saleId);
   // Redis before MySQL: an order confirmed in between is then seen on its way (in the stream), never nowhere.
-  const [soldField, buyers, stream, dead] = await Promise.all([
-    redis.hget(keys.sale, "sold"),
-    redis.hgetall(keys.buyers),
-    streamOrderIds(redis, keys.orders),
-    streamOrderIds(redis, keys.deadLetters),
-  ]);
+  const { soldField, buyers, stream, dead } = await readRedisSide(
+    redis,
+    saleBuckets(keyPrefix, saleId, await stockBucketsOf(pool, saleId)),
+  );
   const [[sale]] = await pool.query<RowDataPacket[]>("SELECT stock, sold FROM sales WHERE id = ?", [saleId]);
   if (sale === undefined) return undefined;
   const [rows] = await pool.query<RowDataPacket[]>("SELECT id, user_id, status, unit_returned FROM orders WHERE sale_id = ?", [saleId]);
@@ -191,11 +218,12 @@ async function repairSoldCount(pool: Pool, saleId: string): Promise<void> {
 
 async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise<void> {
   const returns = new UnitReturns(deps.redis, deps.keyPrefix);
+  const stockBuckets = (await stockBucketsOf(deps.pool, saleId)) ?? 1;
   const [rows] = await deps.pool.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ? AND status = 'expired'", [
     saleId,
   ]);
   for (const row of rows) {
-    await returns.returnUnit(saleId, row.user_id, row.id);
+    await returns.returnUnit(saleId, row.user_id, row.id, stockBuckets);
     await deps.pool.query("UPDATE orders SET unit_returned = 1 WHERE id = ?", [row.id]);
   }
 }
@@ -203,12 +231,13 @@ async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise
 /** Repairs what it can, in an order where each step's result is what the next one reads. */
 async function repair(deps: ReconcileDeps, saleId: string, drifts: readonly Drift[]): Promise<void> {
   const kinds = new Set(drifts.map((drift) => drift.kind));
-  const keys = saleKeys(deps.keyPrefix, saleId);
-  if (kinds.has("dead_letters")) await replayDeadLetters(deps, keys);
+  if (kinds.has("dead_letters")) {
+    for (const keys of saleBuckets(deps.keyPrefix, saleId, await stockBucketsOf(deps.pool, saleId))) await replayDeadLetters(deps, keys);
+  }
   if (kinds.has("sold_count_drift")) await repairSoldCount(deps.pool, saleId);
   if (kinds.has("stranded_unit")) await returnStrandedUnits(deps, saleId);
   if ([...kinds].some((kind) => REBUILT_BY_MYSQL.has(kind))) {
-    const rebuilt = await new SaleRebuilder({ ...deps }).rebuild(saleId, "npm run reconcile -- --fix: Redis disagreed with MySQL");
+    const rebuilt = await new SaleRebuilder({ ...deps }).rebuild(saleId, "npm run reconcile -- --fix: RedisClient disagreed with MySQL");
     if (!rebuilt) throw new Error("another order writer is rebuilding the sale; run reconcile again in a minute");
   }
 }
@@ -279,7 +308,7 @@ export function formatReport(report: ReconcileReport): string {
   }
   lines.push("");
   if (report.drifts.length === 0) {
-    lines.push("clean: Redis and MySQL agree");
+    lines.push("clean: RedisClient and MySQL agree");
     return lines.join("\n");
   }
   lines.push("sale              drift                  count  cause");

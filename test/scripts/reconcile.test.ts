@@ -1,6 +1,5 @@
-import type Redis from "ioredis";
 import { migrate } from "../../app/platform/migrations";
-import { createRedis } from "../../app/platform/redis";
+import { createRedis, type RedisClient } from "../../app/platform/redis";
 import { Reservations, saleKeys } from "../../app/sales/reservations";
 import type { Sale } from "../../app/sales/sale";
 import { orderEventFields } from "../../app/orders/order-store";
@@ -12,7 +11,7 @@ import { orderIdFor } from "../app/support/order-ids";
 import { createTestResources, type TestResources } from "../app/support/resources";
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 
 beforeAll(async () => {
@@ -58,7 +57,7 @@ test("a clean sale: no drift, exit 0", async () => {
   expect((await check(sale)).drifts).toEqual([]);
   const { code, out } = await runCli(["--sale", sale.id]);
   expect(code).toBe(0);
-  expect(out).toContain("clean: Redis and MySQL agree");
+  expect(out).toContain("clean: RedisClient and MySQL agree");
 });
 
 type Seed = (sale: Sale, orders: Map<string, string>) => Promise<unknown>;

@@ -56,6 +56,14 @@ describe.each(["dev", "prod"])("the service environment of envs/%s.tfvars", (env
   });
 });
 
+it("reaches a Tair of several shards through its proxy (REDIS_MODE=standalone): the provider has no direct-connection argument", async () => {
+  const s = synthesize(await configFromTfvars(`${MINIMAL_TFVARS}\ntair_shard_count = 4\n`));
+  expect(s.stack.serviceEnv.REDIS_MODE).toBe("standalone");
+  const [tair] = s.resources("alicloud_redis_tair_instance");
+  expect(tair).toMatchObject({ shard_count: 4 });
+  expect(Object.keys(tair).filter((argument) => /direct|proxy|connection_mode/.test(argument))).toEqual([]);
+});
+
 it("the samples stand for real values only: an unknown expression fails the test rather than passing unchecked", async () => {
   const s = synthesize(await configFromTfvars(MINIMAL_TFVARS));
   expect(() => withSamples(s, `http://${s.stack.ingress.dnsName}`)).toThrow("no sample value for the apply-time expression");

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../../scripts/lib/local-services";
 import { ApiClient } from "../support/http-client";
 import { buyerNames, clickAll, metricValue, orderRows, report } from "../support/crowd-orders";
+import { startRedisCluster, type LocalRedisCluster } from "../support/redis-cluster";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { ServiceProcess } from "../support/service-process";
 import { createSale } from "../support/shop-api";
@@ -10,26 +11,43 @@ import { waitUntil } from "../support/wait";
 
 /** Issue 12, case 8: the order writer's lag gauge froze while MySQL was cut, and nothing reported the divergence. */
 
+/** This file's Redis Cluster ports (and +10000 for the cluster bus). */
+const CLUSTER_BASE_PORT = 43010;
+
 let resources: TestResources;
 let proxy: TcpProxy | undefined;
 let service: ServiceProcess | undefined;
 let api: ApiClient | undefined;
+let cluster: LocalRedisCluster | undefined;
 
 beforeAll(async () => {
   resources = await createTestResources();
 });
 
-afterAll(async () => {
+afterEach(async () => {
   api?.close();
   await service?.stop();
   await proxy?.close();
+  await cluster?.stop();
+  [api, service, proxy, cluster] = [undefined, undefined, undefined, undefined];
+});
+
+afterAll(async () => {
   await resources.dispose();
 });
 
-describe("issue 12, case 8: the order writer's lag during a MySQL cut", () => {
+/** The service's Redis: the shared one, or a local 3-shard Redis Cluster of this file's own. */
+async function redisEnv(mode: "standalone" | "cluster"): Promise<Record<string, string>> {
+  if (mode === "standalone") return {};
+  cluster = await startRedisCluster(CLUSTER_BASE_PORT);
+  return { REDIS_MODE: "cluster", REDIS_URL: `${cluster.seedUrl}/?keyPrefix=${encodeURIComponent(resources.keyPrefix)}` };
+}
+
+describe.each(["standalone", "cluster"] as const)("issue 12, case 8: the order writer's lag during a MySQL cut (Redis %s)", (mode) => {
   it("grows with the age of the oldest unconfirmed order, and reserved − confirmed is exported per sale", async () => {
     proxy = await TcpProxy.start({ host: MYSQL_HOST, port: MYSQL_PORT });
-    service = await ServiceProcess.start(resources.env({ PORT: String(await freePort()), MYSQL_URL: resources.mysqlUrl(proxy.port) }));
+    const env = { PORT: String(await freePort()), MYSQL_URL: resources.mysqlUrl(proxy.port), ...(await redisEnv(mode)) };
+    service = await ServiceProcess.start(resources.env(env));
     api = new ApiClient(service.baseUrl, 50);
     const saleId = await createSale(api, 1000);
     await clickAll(api, saleId, buyerNames("before", 20));
@@ -56,7 +74,7 @@ describe("issue 12, case 8: the order writer's lag during a MySQL cut", () => {
       lagAfterRecovery: await metricValue(api, "seckill_order_writer_lag_seconds"),
       unconfirmedAfterRecovery: await unconfirmedNow(),
     };
-    report("case 8, lag during a MySQL cut", figures);
+    report(`case 8, lag during a MySQL cut (Redis ${mode})`, figures);
 
     // It follows the oldest unconfirmed order, which is as old as the cut (measured every second, so by steps).
     const lags = lagDuringCut as number[];

@@ -1,13 +1,12 @@
 import net, { type AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import type Redis from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
 import { ADMIN_FAILURES_PER_WINDOW, AdminBrake } from "../../../app/http/admin-brake";
 import { mintUserToken } from "../../../app/http/auth";
 import { PAYMENT_SIGNATURE_HEADER, paymentSignature } from "../../../app/http/payment-signature";
 import { createHttpServer } from "../../../app/http/server";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { RedisHeartbeat, createRedis } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis, type RedisClient } from "../../../app/platform/redis";
 import { Reservations } from "../../../app/sales/reservations";
 import { ORDER_ID_PATTERN, newSaleId, parseOrderId } from "../../../app/sales/sale";
 import { Settings } from "../../../app/live-settings/settings";
@@ -25,10 +24,10 @@ const HOUR = 3_600_000;
 const json = { "content-type": "application/json" };
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let redisHeartbeat: RedisHeartbeat;
 let readinessPool: Pool;
-let background: Redis;
+let background: RedisClient;
 let server: Server;
 let writer: OrderWriter;
 let api: ApiClient;
@@ -95,6 +94,7 @@ interface SaleInput {
   endsAt?: string;
   priceCents?: number;
   paymentWindowSeconds?: number;
+  stockBuckets?: number;
 }
 
 async function createSale(input: SaleInput = {}): Promise<{ id: string; [field: string]: unknown }> {
@@ -192,6 +192,8 @@ describe("POST /admin/sales", () => {
     ["a non-ISO startsAt", { ...valid, startsAt: "tomorrow" }],
     ["endsAt before startsAt", { ...valid, endsAt: "2029-12-31T00:00:00Z" }],
     ["a negative priceCents", { ...valid, priceCents: -1 }],
+    ["stockBuckets 0", { ...valid, stockBuckets: 0 }],
+    ["stockBuckets 65", { ...valid, stockBuckets: 65 }],
     ["an unknown field", { ...valid, stok: 5 }],
     ["an array", [valid]],
   ])("refuses %s with 400 naming the problem", async (_what, body) => {
@@ -498,6 +500,16 @@ describe("GET /admin/sales/:saleId/stats", () => {
     await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 3, "3 confirmed");
     const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
     expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 3, confirmed: 3, pending: 0, paid: 0, expired: 0 }]);
+  });
+
+  it("adds up every bucket of a sale split into stock buckets, as GET /api/sales/:id does", async () => {
+    const sale = await createSale({ stock: 10, stockBuckets: 8 });
+    expect(sale.stockBuckets).toBe(8);
+    await Promise.all(["a", "b", "c", "d", "e"].map((buyer) => order(sale.id, buyer)));
+    await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 5, "5 confirmed");
+    const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
+    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 5, confirmed: 5, pending: 0 }]);
+    expect((await api.get(`/api/sales/${sale.id}`)).json).toMatchObject({ stock: 10, remaining: 5, stockBuckets: 8, status: "active" });
   });
 
   it("needs the admin token and a known sale", async () => {

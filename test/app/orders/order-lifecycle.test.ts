@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "../../../app/platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { orderEventsStreamKey, publishOrderEvents, redisEventSink, type OrderEventSink } from "../../../app/orders/order-events";
 import { OrderExpiry, payOrder } from "../../../app/orders/order-lifecycle";
@@ -15,7 +15,7 @@ import { captureLogs } from "../support/log-capture";
 import { createTestResources, type TestResources } from "../support/resources";
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 const logger = captureLogs().logger;
 
@@ -31,7 +31,7 @@ afterAll(async () => {
   await resources.dispose();
 });
 
-function sweeper(pool: Pool = resources.pool, client: Redis = redis): OrderExpiry {
+function sweeper(pool: Pool = resources.pool, client: RedisClient = redis): OrderExpiry {
   return new OrderExpiry({ pool, unitReturns: new UnitReturns(client, resources.keyPrefix), logger });
 }
 

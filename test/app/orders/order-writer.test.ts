@@ -1,8 +1,8 @@
-import Redis from "ioredis";
 import { OrderWriter } from "../../../app/orders/order-writer";
 import { parseOrderEvent } from "../../../app/orders/order-store";
-import { createRedis } from "../../../app/platform/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { createRedis, type RedisClient } from "../../../app/platform/redis";
+import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { StockMoves } from "../../../app/sales/stock-moves";
 import { newSaleId, type Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { createMysqlPool } from "../../../app/platform/mysql";
@@ -11,13 +11,14 @@ import { orderWriterSlowCycles } from "../../../app/platform/metrics";
 import { PIPELINE_LOG_MESSAGE } from "../../../contract/pipeline-log";
 import { captureLogs } from "../support/log-capture";
 import { orderIdFor } from "../support/order-ids";
+import { openSale } from "../support/sales";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
 
 const HOUR = 3_600_000;
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 const running: OrderWriter[] = [];
 
@@ -53,9 +54,8 @@ function startWriter(options: Partial<ConstructorParameters<typeof OrderWriter>[
   return { writer, logs };
 }
 
-async function newSale(stock: number, { mysqlStock = stock, inMysql = true } = {}): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+async function newSale(stock: number, { mysqlStock = stock, inMysql = true, stockBuckets = 1 } = {}): Promise<Sale> {
+  const sale = openSale(stock, stockBuckets);
   if (inMysql) await insertSale(resources.pool, { ...sale, stock: mysqlStock });
   await reservations.loadSale(sale);
   return sale;
@@ -244,6 +244,31 @@ describe("parseOrderEvent", () => {
   const saleId = "0123456789abcdef";
   const orderId = orderIdFor(saleId, "alice");
   const fields = ["orderId", orderId, "saleId", saleId, "userId", "alice", "reservedAt", "1700000000000"];
+
+  it("confirms the orders of every bucket of a sale, and rebuilds all of them when Redis lost one, voiding moves", async () => {
+    const sale = await newSale(40, { stockBuckets: 4 });
+    await reserveFor(sale, 30);
+    const { logs } = startWriter();
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 30, "the orders of every bucket confirmed");
+    // A move cut short (its units in a donor's record), then Redis loses bucket 3 with its buyers.
+    const stockMoves = new StockMoves(redis, resources.keyPrefix);
+    const moves = await Promise.all([0, 1, 2, 3].map((donor) => stockMoves.give(sale.id, donor, (donor + 1) % 4, 1, 1)));
+    expect(moves.some((move) => move !== undefined)).toBe(true);
+    const lost = bucketKeys(resources.keyPrefix, sale.id, 3);
+    // Long after its creation, when a missing bucket can only mean Redis lost it.
+    await resources.pool.query("UPDATE sales SET created_at = NOW(3) - INTERVAL 1 MINUTE WHERE id = ?", [sale.id]);
+    await redis.del(lost.sale, lost.buyers, lost.orders);
+    await waitUntil(() => logs.lines.some((line) => line.msg === "sale's Redis state rebuilt from MySQL"), "the sale rebuilt");
+    await waitUntil(async () => (await reservations.readSale(sale.id)).kind === "found", "the sale back");
+    expect(await reservations.readSale(sale.id)).toMatchObject({ sale: { stock: 40, sold: 30, stockBuckets: 4 } });
+    expect(await stockMoves.pending(sale.id, 4)).toEqual([]);
+    // Every buyer is back in their home bucket, and the 10 unsold units are for sale again, no more.
+    const again = new Reservations(redis, resources.keyPrefix);
+    const outcomes = await Promise.all(Array.from({ length: 45 }, (_, i) => again.reserve(sale.id, `buyer${i}`)));
+    expect(outcomes.filter((o) => o.kind === "already_purchased")).toHaveLength(30);
+    expect(outcomes.filter((o) => o.kind === "reserved")).toHaveLength(10);
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 40, "every unit confirmed");
+  });
 
   it("reads the fields the reservation script writes", () => {
     expect(parseOrderEvent(fields)).toEqual({ orderId, saleId, userId: "alice", reservedAt: 1_700_000_000_000 });

@@ -2,15 +2,14 @@
  * The relay from the Redis outbox (each sale's order stream) to RocketMQ, end to end: real Redis and MariaDB, the
  * real Node client against the broker test double, the order consumer writing MySQL on the other side.
  */
-import type Redis from "ioredis";
 import pino from "pino";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { createRedis } from "../../../app/platform/redis";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
+import { createRedis, type RedisClient } from "../../../app/platform/redis";
+import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
 import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
 import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../../app/orders/rocketmq-relay";
-import { newSaleId, type Sale } from "../../../app/sales/sale";
+import type { Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
 import { migrate } from "../../../app/platform/migrations";
 import { type OrderEvent } from "../../../app/orders/order-store";
@@ -18,16 +17,16 @@ import { parseOrderEvent } from "../../../app/orders/order-store";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
 import { orderIdFor } from "../support/order-ids";
 import { captureLogs } from "../support/log-capture";
+import { openSale } from "../support/sales";
 import { createTestResources, type TestResources } from "../support/resources";
 import { waitUntil } from "../support/wait";
 
 const TOPIC = "seckill-orders";
 const GROUP = "seckill-order-writer";
-const HOUR = 3_600_000;
 const quiet = pino({ level: "silent" });
 
 let resources: TestResources;
-let redis: Redis;
+let redis: RedisClient;
 let reservations: Reservations;
 let broker: RocketMqBrokerDouble;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -107,9 +106,8 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
   return { relay, logs };
 }
 
-async function newSale(stock: number): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+async function newSale(stock: number, stockBuckets = 1): Promise<Sale> {
+  const sale = openSale(stock, stockBuckets);
   await insertSale(resources.pool, sale);
   await reservations.loadSale(sale);
   return sale;
@@ -134,6 +132,21 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     expect(relayedKeys().sort()).toEqual([...orderIds].sort());
     expect(broker.messages(TOPIC).every((m) => m.tag === ORDER_RESERVED_TAG)).toBe(true);
     await waitUntil(async () => (await streamLength(sale)) === 0, "the outbox entries acknowledged and deleted");
+  });
+
+  test("relays and confirms the orders of every stock bucket of a sale, each once", async () => {
+    await startOrderConsumer();
+    await startRelay();
+    const sale = await newSale(40, 8);
+    const orderIds = await reserve(sale, 50);
+    expect(orderIds).toHaveLength(40);
+
+    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 40, "40 orders confirmed in MySQL");
+    expect(relayedKeys().sort()).toEqual([...orderIds].sort());
+    for (let bucket = 0; bucket < 8; bucket++) {
+      const orders = bucketKeys(resources.keyPrefix, sale.id, bucket).orders;
+      await waitUntil(async () => (await redis.xlen(orders)) === 0, `bucket ${bucket}'s outbox drained`);
+    }
   });
 
   test("a message body is the order event as JSON, for other subscribers too", async () => {

@@ -23,7 +23,9 @@ describe("loadConfig", () => {
       keyPrefix: "seckill:",
       username: undefined,
       password: undefined,
+      mode: "standalone",
     });
+    expect(config.orderBatchWaitMicros).toBe(0);
     expect(config.mysql).toEqual({ host: "db.internal", port: 3307, user: "seckill", password: "p@ss", database: "seckill" });
     expect(config.userTokenPreviousSecret).toBeUndefined();
     expect(config.userTokenMaxTtlSeconds).toBe(86_400);
@@ -86,6 +88,24 @@ describe("loadConfig", () => {
       timeoutMs: 200,
     });
     expect(loadConfig({ ...valid, REDIS_REPLICA_ACK: "0" }).redisReplicaAck).toBeUndefined();
+  });
+
+  it("follows a Redis Cluster from the REDIS_URL seed with REDIS_MODE=cluster, where no database or WAIT applies", () => {
+    expect(loadConfig({ ...valid, REDIS_MODE: "cluster" }).redis).toMatchObject({ host: "127.0.0.1", port: 6379, mode: "cluster" });
+    expect(problemsOf({ ...valid, REDIS_MODE: "sharded" })).toEqual(['REDIS_MODE must be "standalone" or "cluster"']);
+    expect(problemsOf({ ...valid, REDIS_MODE: "cluster", REDIS_URL: "redis://127.0.0.1:6379/2" })).toEqual([
+      "REDIS_URL must not name a database with REDIS_MODE=cluster (a cluster has only database 0)",
+    ]);
+    expect(problemsOf({ ...valid, REDIS_MODE: "cluster", REDIS_REPLICA_ACK: "1" })).toEqual([
+      "REDIS_REPLICA_ACK is not supported with REDIS_MODE=cluster (a WAIT would reach one shard, not the one that took the unit)",
+    ]);
+  });
+
+  it("lets an order wait up to ORDER_BATCH_WAIT_US (at most 1000) for others to share its script call", () => {
+    expect(loadConfig({ ...valid, ORDER_BATCH_WAIT_US: "250" }).orderBatchWaitMicros).toBe(250);
+    expect(problemsOf({ ...valid, ORDER_BATCH_WAIT_US: "1001" })).toEqual([
+      'ORDER_BATCH_WAIT_US must be an integer from 0 to 1000, got "1001"',
+    ]);
   });
 
   it("takes the Redis key prefix, database and TLS from REDIS_URL", () => {

@@ -1,6 +1,5 @@
 import { once } from "node:events";
-import type Redis from "ioredis";
-import { RedisHeartbeat, createRedis, neverSent } from "../../../app/platform/redis";
+import { RedisHeartbeat, createRedis, neverSent, type RedisClient } from "../../../app/platform/redis";
 import { loadConfig } from "../../../app/platform/config";
 import { freePort } from "../../../scripts/lib/local-services";
 import { captureLogs } from "../support/log-capture";
@@ -15,7 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function requestsClient(port: number): Redis {
+function requestsClient(port: number): RedisClient {
   const { redis } = loadConfig({
     REDIS_URL: `redis://${REDIS_HOST}:${port}`,
     MYSQL_URL: "mysql://root@127.0.0.1:3306/unused",
@@ -29,7 +28,7 @@ function requestsClient(port: number): Redis {
 }
 
 /** A requests client fails fast until it is connected, so the tests wait for that first. */
-async function connectedClient(port: number): Promise<Redis> {
+async function connectedClient(port: number): Promise<RedisClient> {
   const client = requestsClient(port);
   await once(client, "ready");
   return client;

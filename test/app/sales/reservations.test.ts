@@ -1,6 +1,7 @@
 import Redis from "ioredis";
+import { neverSent } from "../../../app/platform/redis";
 import { ReplicaAck } from "../../../app/sales/replica-ack";
-import { ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
+import { MAX_BATCH, ORDER_WRITER_GROUP, Reservations, saleKeys, salesIndexKey } from "../../../app/sales/reservations";
 import { buyerTag, FIRST_GENERATION, newSaleId, ORDER_ID_PATTERN, parseOrderId, type Sale } from "../../../app/sales/sale";
 import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
 
@@ -152,6 +153,64 @@ describe("the reservation script", () => {
     const ended = await loadedSale({ startsAt: 1, endsAt: 2 });
     await reservations.reserve(ended.id, "late");
     expect(reservations.knownClosed(ended.id)).toBe("ended");
+  });
+});
+
+describe("batched reservations", () => {
+  /** Counts the script calls a Reservations on the shared client makes. */
+  function countScriptCalls(): jest.SpyInstance {
+    return jest.spyOn(redis as unknown as { seckillReserve: (...args: unknown[]) => Promise<unknown> }, "seckillReserve");
+  }
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it("serves the orders of one event-loop turn with one script call, first come first served, each with its own answer", async () => {
+    const sale = await loadedSale({ stock: 3 });
+    const calls = countScriptCalls();
+    const buyers = ["ann", "ben", "ann", "cat", "dan", "eve"];
+    const outcomes = await Promise.all(buyers.map((buyer) => reservations.reserve(sale.id, buyer)));
+    expect(calls).toHaveBeenCalledTimes(1);
+    expect(outcomes.map((o) => o.kind)).toEqual(["reserved", "reserved", "already_purchased", "reserved", "sold_out", "sold_out"]);
+    expect(outcomes[2]).toEqual(outcomes[0] && { kind: "already_purchased", orderId: (outcomes[0] as { orderId: string }).orderId });
+    const orderIds = outcomes.slice(0, 4).map((o) => (o as { orderId: string }).orderId);
+    expect(new Set(orderIds).size).toBe(3);
+    const keys = saleKeys(resources.keyPrefix, sale.id);
+    expect(await redis.hget(keys.sale, "sold")).toBe("3");
+    const events = await redis.xrange(keys.orders, "-", "+");
+    expect(events.map(([, fields]) => fields[5])).toEqual(["ann", "ben", "cat"]);
+  });
+
+  it("sends a lone order at once, without waiting for another to share its call (also with a batch wait)", async () => {
+    const sale = await loadedSale();
+    const waiting = new Reservations(redis, resources.keyPrefix, { batchWaitMicros: 1000 });
+    const calls = countScriptCalls();
+    expect(await reservations.reserve(sale.id, "solo")).toMatchObject({ kind: "reserved" });
+    expect(await waiting.reserve(sale.id, "alone")).toMatchObject({ kind: "reserved" });
+    expect(calls).toHaveBeenCalledTimes(2);
+  });
+
+  it("says nothing was sent when reading a new sale's number of buckets failed, and needs no read for a sale it loaded", async () => {
+    const sale = await loadedSale();
+    const fresh = new Reservations(redis, resources.keyPrefix);
+    jest.spyOn(redis, "hmget").mockRejectedValueOnce(new Error("Command timed out"));
+    const failure = await fresh.reserve(sale.id, "alice").catch((error: unknown) => error);
+    expect(neverSent(failure)).toBe(true);
+    expect(await redis.hexists(saleKeys(resources.keyPrefix, sale.id).buyers, "alice")).toBe(0);
+    jest.restoreAllMocks();
+    const reads = jest.spyOn(redis, "hmget");
+    expect(await reservations.reserve(sale.id, "bob")).toMatchObject({ kind: "reserved" });
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it("splits a burst larger than MAX_BATCH into several calls, and fails every order of a call that failed", async () => {
+    const sale = await loadedSale({ stock: MAX_BATCH * 2 });
+    const calls = countScriptCalls();
+    const outcomes = await Promise.all(Array.from({ length: MAX_BATCH + 1 }, (_, i) => reservations.reserve(sale.id, `burst${i}`)));
+    expect(calls).toHaveBeenCalledTimes(2);
+    expect(outcomes.every((o) => o.kind === "reserved")).toBe(true);
+    calls.mockRejectedValueOnce(new Error("Command timed out"));
+    const failed = await Promise.allSettled([reservations.reserve(sale.id, "x"), reservations.reserve(sale.id, "y")]);
+    expect(failed.map((f) => f.status)).toEqual(["rejected", "rejected"]);
   });
 });
 

@@ -12,13 +12,17 @@ export const admin = bearer(ADMIN_TOKEN);
 export const user = (userId: string) => bearer(mintUserToken(userId, USER_TOKEN_SECRET));
 
 /**
- * Creates a sale of `stock` phones, open from an hour ago to an hour from now, and returns its id. `authorization`: the
- * admin header of a service with another admin token (one read from a secret store).
+ * Creates a sale of `stock` phones (in `stockBuckets`), open from an hour ago to an hour from now, and returns its id.
+ * `authorization`: the admin header of a service with another admin token (one read from a secret store).
  */
 export async function createSale(
   api: ApiClient,
   stock: number,
-  { authorization = admin, paymentWindowSeconds }: { authorization?: Record<string, string>; paymentWindowSeconds?: number } = {},
+  {
+    authorization = admin,
+    paymentWindowSeconds,
+    stockBuckets,
+  }: { authorization?: Record<string, string>; paymentWindowSeconds?: number; stockBuckets?: number } = {},
 ): Promise<string> {
   const now = Date.now();
   const answer = await api.post("/admin/sales", {
@@ -26,6 +30,7 @@ export async function createSale(
     body: JSON.stringify({
       itemName: "Phone",
       stock,
+      stockBuckets,
       startsAt: new Date(now - HOUR).toISOString(),
       endsAt: new Date(now + HOUR).toISOString(),
       ...(paymentWindowSeconds === undefined ? {} : { paymentWindowSeconds }),
