@@ -508,7 +508,7 @@ describe("GET /admin/sales/:saleId/stats", () => {
     await Promise.all(["a", "b", "c", "d", "e"].map((buyer) => order(sale.id, buyer)));
     await waitUntil(async () => (await api.get(`/admin/sales/${sale.id}/stats`, admin)).json.confirmed === 5, "5 confirmed");
     const stats = await api.get(`/admin/sales/${sale.id}/stats`, admin);
-    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 5, confirmed: 5, pending: 0 }]);
+    expect([stats.status, stats.json]).toEqual([200, { stock: 10, reserved: 5, confirmed: 5, pending: 0, paid: 0, expired: 0 }]);
     expect((await api.get(`/api/sales/${sale.id}`)).json).toMatchObject({ stock: 10, remaining: 5, stockBuckets: 8, status: "active" });
   });
 

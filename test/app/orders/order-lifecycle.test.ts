@@ -80,6 +80,26 @@ describe("pay or expire", () => {
     expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 0 });
   });
 
+  it("gives an expired order's unit back to its buyer's bucket of a sale in stock buckets, where any new buyer can take it", async () => {
+    const sale = await openSale(resources.pool, reservations, 8, 60, 4);
+    const buyers = Array.from({ length: 8 }, (_, i) => `bucketed-${i}`);
+    const orders = await buy(sale, buyers);
+    expect(await reservations.reserve(sale.id, "late-0")).toEqual({ kind: "sold_out" });
+    await closeWindow(buyers.slice(0, 3).map((userId) => orders.get(userId)!));
+
+    expect(await sweeper().sweep()).toEqual({ expired: 3, returned: 3 });
+    await reservations.recheckSoldOut();
+    expect(reservations.knownClosed(sale.id)).toBeUndefined();
+    // One after another, so no unit is on its way between buckets when a buyer asks: exactly three get one.
+    const outcomes = [];
+    for (const userId of ["bucketed-0", ...Array.from({ length: 6 }, (_, i) => `late-${i + 1}`)]) {
+      outcomes.push((await reservations.reserve(sale.id, userId)).kind);
+    }
+    expect(outcomes).toEqual(["reserved", "reserved", "reserved", "sold_out", "sold_out", "sold_out", "sold_out"]);
+    expect((await reservations.readSale(sale.id)) as { sale: Sale }).toMatchObject({ sale: { stock: 8, sold: 8 } });
+    expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 0 });
+  });
+
   it("lets a buyer whose order expired buy again, and confirms the new order in MySQL", async () => {
     const sale = await newSale(1);
     const first = (await buy(sale, ["a"])).get("a")!;

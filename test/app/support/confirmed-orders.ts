@@ -6,10 +6,27 @@ import { insertSale } from "../../../app/sales/sale-store";
 
 const HOUR = 3_600_000;
 
-/** A sale open from an hour ago to an hour from now, in MySQL (with this payment window) and loaded into Redis. */
-export async function openSale(pool: Pool, reservations: Reservations, stock: number, paymentWindowSeconds = 60): Promise<Sale> {
+/**
+ * A sale open from an hour ago to an hour from now, in MySQL (with this payment window) and loaded into Redis, its
+ * stock in `stockBuckets`.
+ */
+export async function openSale(
+  pool: Pool,
+  reservations: Reservations,
+  stock: number,
+  paymentWindowSeconds = 60,
+  stockBuckets = 1,
+): Promise<Sale> {
   const now = Date.now();
-  const sale: Sale = { id: newSaleId(), itemName: "Phone", stock, sold: 0, startsAt: now - HOUR, endsAt: now + HOUR };
+  const sale: Sale = {
+    id: newSaleId(),
+    itemName: "Phone",
+    stock,
+    sold: 0,
+    startsAt: now - HOUR,
+    endsAt: now + HOUR,
+    ...(stockBuckets === 1 ? {} : { stockBuckets }),
+  };
   await insertSale(pool, sale, paymentWindowSeconds);
   await reservations.loadSale(sale);
   return sale;
