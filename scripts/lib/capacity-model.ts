@@ -216,8 +216,8 @@ export function changesFor(chain: CapacityChain, target: number): string[] {
             ? `Tair: ${shards} shards needed, above the 32 tair_shard_count allows: one sale cannot take ${count(target)} orders/s`
             : shards <= inputs.tairShards
               ? `Tair: ${buckets}, on the ${inputs.tairShards} shards there are`
-              : `Tair: ${shards} shards: tair_shard_count ≥ ${shards} (now ${inputs.tairShards}; the count of a created instance ` +
-                `cannot change in place) and ${buckets}`,
+              : `Tair: ${shards} shards: tair_shard_count ≥ ${shards} (now ${inputs.tairShards}; ` +
+                `${inputs.tairShards === 1 ? "a standard instance cannot become a cluster: a new instance" : "shards are added in place"}) and ${buckets}`,
         );
         break;
       }

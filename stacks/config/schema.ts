@@ -485,7 +485,8 @@ export const tfvarsSchema = z
       }),
     tair_shard_count: wholeNumber(1, 32).default(1).register(tfvarsDocs, {
       section: "dataStores",
-      description: "Tair shards, 1-32. Unlike the class, the shard count of a created instance cannot change in place.",
+      description:
+        "Tair shards, 1-32: 1 is the standard architecture, more a cluster behind Tair's proxy. A standard instance cannot become a cluster later (a new instance); a cluster's shards are added or removed in place.",
     }),
     tair_replica_ack: oneOf(["wait", "semisync", "async"])
       .optional()

@@ -59,7 +59,7 @@ describe("the capacity chain", () => {
       'PolarDB: polardb_node_class = "polar.mysql.x4.xlarge" (5 cores needed; now polar.mysql.x4.large, 4)',
     ]);
     expect(changesFor(capacityChain({ ...inputs, tairShards: 1 }, perOrder, 1), 90_000)).toContain(
-      "Tair: 2 shards: tair_shard_count ≥ 2 (now 1; the count of a created instance cannot change in place) and the sale's stockBuckets ≥ 2 (now 1)",
+      "Tair: 2 shards: tair_shard_count ≥ 2 (now 1; a standard instance cannot become a cluster: a new instance) and the sale's stockBuckets ≥ 2 (now 1)",
     );
     expect(changesFor(chain, 250_000)).toEqual(
       expect.arrayContaining([
