@@ -7,27 +7,13 @@ import { PAYMENT_SIGNATURE_HEADER, paymentSignature } from "../../app/http/payme
 import { saleKeys } from "../../app/sales/reservations";
 import type { ApiClient } from "./support/http-client";
 import type { RowDataPacket } from "mysql2/promise";
-import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
+import { REDIS_HOST, REDIS_PORT } from "./support/resources";
 import { ServiceHarness } from "./support/service-harness";
 import { admin, createSale, order, user } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
 const WEBHOOK_SECRET = "test-payment-webhook-secret-0123456789abcdef";
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 const pay = (api: ApiClient, orderId: string, userId: string) => api.post(`/api/orders/${orderId}/payment`, { headers: user(userId) });
 
@@ -71,7 +57,7 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
   const paymentB = { orderId: orders.get("b"), paymentRef: "psp-0001", paidAt: new Date().toISOString() };
   const forged = await callback(other, paymentB, "not-the-secret-not-the-secret-not-the-secret");
   expect([forged.status, forged.json.error]).toEqual([401, "bad_signature"]);
-  const [[afterForgery]] = await resources.pool.query<RowDataPacket[]>("SELECT status FROM orders WHERE id = ?", [orders.get("b")]);
+  const [[afterForgery]] = await harness.resources.pool.query<RowDataPacket[]>("SELECT status FROM orders WHERE id = ?", [orders.get("b")]);
   expect(afterForgery.status).toBe("confirmed");
   expect((await callback(other, paymentB)).json).toEqual({ orderId: orders.get("b"), status: "paid" });
   expect((await callback(api, paymentB)).json).toEqual({ orderId: orders.get("b"), status: "paid" });
@@ -85,7 +71,10 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
   const late = await pay(api, orders.get("c")!, "c");
   expect([late.status, late.json.error]).toEqual([409, "payment_window_closed"]);
   expect(await statusOf(api, orders.get("a")!, "a")).toBe("paid");
-  await waitUntil(async () => (await resources.redis.hget(saleKeys(resources.keyPrefix, saleId).sale, "sold")) === "2", "2 units back");
+  await waitUntil(
+    async () => (await harness.resources.redis.hget(saleKeys(harness.resources.keyPrefix, saleId).sale, "sold")) === "2",
+    "2 units back",
+  );
 
   // The worker's sold-out flag clears: c (whose order expired) buys again, then e; nobody else gets one.
   const again = new Map<string, string>();
@@ -101,7 +90,7 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
   await waitUntil(async () => (await statusOf(api, again.get("c")!, "c")) === "confirmed", "c's second order confirmed");
   await waitUntil(async () => (await statusOf(api, again.get("e")!, "e")) === "confirmed", "e's order confirmed");
   expect(await harness.soldColumn(saleId)).toBe(4);
-  expect(Number(await resources.redis.hget(saleKeys(resources.keyPrefix, saleId).sale, "returned"))).toBe(2);
+  expect(Number(await harness.resources.redis.hget(saleKeys(harness.resources.keyPrefix, saleId).sale, "returned"))).toBe(2);
   expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({
     stock: 4,
     reserved: 4,
@@ -120,7 +109,7 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
     `${orders.get("d")}:expired`,
   ].sort();
   const published = async () =>
-    (await resources.redis.xrange(orderEventsStreamKey(resources.keyPrefix), "-", "+")).map(
+    (await harness.resources.redis.xrange(orderEventsStreamKey(harness.resources.keyPrefix), "-", "+")).map(
       ([, fields]) => fields[fields.indexOf("key") + 1],
     );
   await waitUntil(async () => new Set(await published()).size === expected.length, "every change published");
@@ -129,16 +118,17 @@ test("pay or expire with a 5 s window on two instances: paid stays paid, unpaid 
 
 test("an order writer killed after the expiry's MySQL commit, before the Redis return: after a restart each unit returns once", async () => {
   const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-  const { api, service } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const { api, service } = await harness.startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
   const saleId = await createSale(api, 2, { paymentWindowSeconds: 5 });
   const orders = new Map<string, string>();
   for (const userId of ["k1", "k2"]) orders.set(userId, (await order(api, saleId, userId)).json.orderId);
   for (const [userId, orderId] of orders)
     await waitUntil(async () => (await statusOf(api, orderId, userId)) === "confirmed", `${userId} confirmed`);
   const inMysql = async () => {
-    const [rows] = await resources.pool.query<RowDataPacket[]>("SELECT status, unit_returned FROM orders WHERE sale_id = ? ORDER BY id", [
-      saleId,
-    ]);
+    const [rows] = await harness.resources.pool.query<RowDataPacket[]>(
+      "SELECT status, unit_returned FROM orders WHERE sale_id = ? ORDER BY id",
+      [saleId],
+    );
     return rows.map((row) => `${row.status}/${row.unit_returned}`);
   };
 
@@ -146,13 +136,13 @@ test("an order writer killed after the expiry's MySQL commit, before the Redis r
   redisProxy.freeze();
   await waitUntil(async () => (await inMysql()).join() === "expired/0,expired/0", "both orders expired in MySQL, units not yet returned");
   await service.crash();
-  const keys = saleKeys(resources.keyPrefix, saleId);
-  expect(await resources.redis.hget(keys.sale, "sold")).toBe("2");
+  const keys = saleKeys(harness.resources.keyPrefix, saleId);
+  expect(await harness.resources.redis.hget(keys.sale, "sold")).toBe("2");
 
   const { api: restarted } = await harness.startService();
   await waitUntil(async () => (await inMysql()).join() === "expired/1,expired/1", "both units marked returned");
-  expect(await resources.redis.hmget(keys.sale, "sold", "returned")).toEqual(["0", "2"]);
-  expect(await resources.redis.hlen(keys.buyers)).toBe(0);
+  expect(await harness.resources.redis.hmget(keys.sale, "sold", "returned")).toEqual(["0", "2"]);
+  expect(await harness.resources.redis.hlen(keys.buyers)).toBe(0);
   expect(await harness.soldColumn(saleId)).toBe(0);
   for (const userId of ["k3", "k4"]) expect((await order(restarted, saleId, userId)).status).toBe(202);
   expect((await order(restarted, saleId, "k5")).status).toBe(410);

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import http from "node:http";
 import { Reservations, saleKeys } from "../../app/sales/reservations";
 import { freePort } from "../../scripts/lib/local-services";
-import { createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, type TestResources } from "./support/resources";
+import { MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT } from "./support/resources";
 import { ServiceHarness, statusCounts } from "./support/service-harness";
 import { serviceBundle } from "./support/service-process";
 import { admin, createSale, order, user } from "./support/shop-api";
@@ -13,21 +13,7 @@ import { waitUntil } from "./support/wait";
  * HTTP workers plus the order writer, against the real Redis and MariaDB, with crashes and outages.
  */
 
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 const startService = (overrides?: Record<string, string>) => harness.startService(overrides);
 const startProxy = (target: { host: string; port: number }) => harness.startProxy(target);
@@ -63,12 +49,12 @@ describe("the seckill service", () => {
 
   it("loses and doubles nothing when the order writer is killed mid-drain and restarted", async () => {
     const mysqlProxy = await startProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
-    const env = { MYSQL_URL: resources.mysqlUrl(mysqlProxy.port) };
+    const env = { MYSQL_URL: harness.resources.mysqlUrl(mysqlProxy.port) };
     const first = await startService(env);
     const units = 6000;
     const saleId = await createSale(first.api, units);
     // A backlog the writer is busy draining: reserve straight through the script, like a burst of buyers.
-    const reservations = new Reservations(resources.redis, resources.keyPrefix);
+    const reservations = new Reservations(harness.resources.redis, harness.resources.keyPrefix);
     await Promise.all(Array.from({ length: units }, (_, i) => reservations.reserve(saleId, `buyer-${i}`)));
     await waitUntil(async () => (await orderRows(saleId)).length > 0, "the first confirmed orders", 30_000);
     // Hang MySQL under the writer's feet (a transaction may be in flight), then kill every process at once.
@@ -76,7 +62,7 @@ describe("the seckill service", () => {
     const confirmedAtCrash = (await orderRows(saleId)).length;
     await first.service.crash();
     expect(confirmedAtCrash).toBeLessThan(units);
-    expect(await resources.redis.xlen(saleKeys(resources.keyPrefix, saleId).orders)).toBeGreaterThan(0);
+    expect(await harness.resources.redis.xlen(saleKeys(harness.resources.keyPrefix, saleId).orders)).toBeGreaterThan(0);
 
     await mysqlProxy.restore();
     await startService(env);
@@ -85,7 +71,7 @@ describe("the seckill service", () => {
 
   it("takes orders while MySQL is unreachable and confirms every one once it is back", async () => {
     const mysqlProxy = await startProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
-    const { api } = await startService({ MYSQL_URL: resources.mysqlUrl(mysqlProxy.port) });
+    const { api } = await startService({ MYSQL_URL: harness.resources.mysqlUrl(mysqlProxy.port) });
     const saleId = await createSale(api, 200);
     await mysqlProxy.cut();
 
@@ -111,7 +97,7 @@ describe("the seckill service", () => {
 
   it("answers 503 and fails /readyz while Redis is down, leaving no partial state", async () => {
     const redisProxy = await startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-    const { api } = await startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+    const { api } = await startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
     const saleId = await createSale(api, 10);
     expect((await order(api, saleId, "before")).status).toBe(202);
     await redisProxy.cut();
@@ -130,14 +116,14 @@ describe("the seckill service", () => {
     await waitUntil(async () => (await api.get("/readyz")).status === 200, "readiness after Redis is back");
     const sale = await api.get(`/api/sales/${saleId}`);
     expect(sale.json.remaining).toBe(9);
-    const keys = saleKeys(resources.keyPrefix, saleId);
-    expect(await resources.redis.hkeys(keys.buyers)).toEqual(["before"]);
+    const keys = saleKeys(harness.resources.keyPrefix, saleId);
+    expect(await harness.resources.redis.hkeys(keys.buyers)).toEqual(["before"]);
     expect((await order(api, saleId, "during-0")).status).toBe(202);
     await expectFullyConfirmed(saleId, 2);
   });
 
   it("starts while Redis is unreachable, reports itself unhealthy and not ready, and refuses orders with 503", async () => {
-    const { api } = await startService({ REDIS_URL: resources.redisUrl(await freePort()) });
+    const { api } = await startService({ REDIS_URL: harness.resources.redisUrl(await freePort()) });
     // Unhealthy once Redis has been silent for a few seconds, so the load balancer sends buyers elsewhere.
     await waitUntil(async () => (await api.get("/healthz")).status === 503, "/healthz to fail");
     expect((await api.get("/healthz")).json).toEqual({ status: "unavailable", failing: ["redis"] });

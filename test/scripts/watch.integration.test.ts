@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { freePort } from "../../scripts/lib/local-services";
 import { buyerNames, clickAll } from "../app/support/crowd-orders";
-import { ADMIN_TOKEN, createTestResources, type TestResources } from "../app/support/resources";
+import { ADMIN_TOKEN } from "../app/support/resources";
 import { ServiceHarness } from "../app/support/service-harness";
 import { createSale } from "../app/support/shop-api";
 import { waitUntil } from "../app/support/wait";
@@ -71,21 +71,14 @@ class WatchInTerminal {
 }
 
 (tmuxAvailable ? describe : describe.skip)("npm run watch in a terminal", () => {
-  let resources: TestResources;
-  let harness: ServiceHarness;
+  const harness = ServiceHarness.forTestFile();
   const terminals: WatchInTerminal[] = [];
 
-  beforeAll(async () => {
-    buildTool("watch");
-    resources = await createTestResources();
-    harness = new ServiceHarness(resources);
-  });
+  beforeAll(() => buildTool("watch"));
 
-  afterAll(async () => {
+  afterAll(() => {
     for (const terminal of terminals) terminal.close();
     spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
-    await harness?.cleanUp();
-    await resources?.dispose();
   });
 
   it("shows a sale live under a crowd, every figure from the service, and ends cleanly on Ctrl-C", async () => {

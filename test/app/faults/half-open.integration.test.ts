@@ -6,26 +6,12 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Answer } from "../support/http-client";
-import { createTestResources, MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
+import { MYSQL_HOST, MYSQL_PORT, REDIS_HOST, REDIS_PORT } from "../support/resources";
 import { ServiceHarness, statusCounts } from "../support/service-harness";
 import { admin, createSale, order, user } from "../support/shop-api";
 import { waitUntil } from "../support/wait";
 
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 /** Calls `probe` every `everyMs` until `forMs` have passed, and returns every answer. */
 async function sampleFor(forMs: number, everyMs: number, probe: () => Promise<Answer>): Promise<Answer[]> {
@@ -56,7 +42,7 @@ function answerWithin(ms: number, request: Promise<Answer>): Promise<Answer> {
 
 test("Redis gone silent: /healthz fails after a few seconds, every 503 is true, and orders work again within seconds of its return", async () => {
   const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-  const { api } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const { api } = await harness.startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
   const saleId = await createSale(api, 1000);
   expect((await order(api, saleId, "before")).status).toBe(202);
 
@@ -86,7 +72,7 @@ test("Redis gone silent: /healthz fails after a few seconds, every 503 is true, 
 
 test("MySQL gone silent: lookups answer, /readyz fails, the order writer says it is stuck and confirms every order within seconds of its return", async () => {
   const mysqlProxy = await harness.startProxy({ host: MYSQL_HOST, port: MYSQL_PORT });
-  const { api, service } = await harness.startService({ MYSQL_URL: resources.mysqlUrl(mysqlProxy.port) });
+  const { api, service } = await harness.startService({ MYSQL_URL: harness.resources.mysqlUrl(mysqlProxy.port) });
   const units = 500;
   const saleId = await createSale(api, units);
   const first = await order(api, saleId, "buyer-0");

@@ -4,26 +4,12 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { REQUEST_COMMAND_TIMEOUT_MS } from "../../../app/platform/redis";
-import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
+import { REDIS_HOST, REDIS_PORT } from "../support/resources";
 import { ServiceHarness, statusCounts } from "../support/service-harness";
 import { createSale, order, user } from "../support/shop-api";
 import type { Answer } from "../support/http-client";
 
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 test("one buyer hammering order lookups is held to a few a second; another buyer is not held back", async () => {
   const { api } = await harness.startService();
@@ -56,7 +42,7 @@ test("one buyer hammering order lookups is held to a few a second; another buyer
 
 test("while Redis does not answer, no order waits longer than the configured timeout for its 503", async () => {
   const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-  const { api } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const { api } = await harness.startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
   const saleId = await createSale(api, 1000);
 
   redisProxy.blackhole();

@@ -8,30 +8,16 @@ import { mintUserToken } from "../../../app/http/auth";
 import { runCrowd } from "../../../scripts/lib/crowd";
 import { HttpClient } from "../../../scripts/lib/http-client";
 import { SalePageBrowser, outcomes } from "../../web/support/sale-page-browser";
-import { createTestResources, REDIS_HOST, REDIS_PORT, USER_TOKEN_SECRET, type TestResources } from "../support/resources";
+import { REDIS_HOST, REDIS_PORT, USER_TOKEN_SECRET } from "../support/resources";
 import { ServiceHarness } from "../support/service-harness";
 import { createSale, order } from "../support/shop-api";
 import { waitUntil } from "../support/wait";
 
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 async function serviceBehindRedisProxy() {
   const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-  const { api, service } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const { api, service } = await harness.startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
   return { api, service, redisProxy };
 }
 

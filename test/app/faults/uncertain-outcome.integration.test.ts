@@ -5,30 +5,16 @@
  * a retry must converge: 409 with the order the first attempt took, or 202.
  */
 import type { Answer } from "../support/http-client";
-import { createTestResources, REDIS_HOST, REDIS_PORT, type TestResources } from "../support/resources";
+import { REDIS_HOST, REDIS_PORT } from "../support/resources";
 import { ServiceHarness } from "../support/service-harness";
 import { createSale, order, orderUntilAnswered } from "../support/shop-api";
 import type { ApiClient } from "../support/http-client";
 
-let resources: TestResources;
-let harness: ServiceHarness;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  harness = new ServiceHarness(resources);
-});
-
-afterEach(async () => {
-  await harness.cleanUp();
-});
-
-afterAll(async () => {
-  await resources.dispose();
-});
+const harness = ServiceHarness.forTestFile();
 
 async function serviceBehindRedisProxy() {
   const redisProxy = await harness.startProxy({ host: REDIS_HOST, port: REDIS_PORT });
-  const { api } = await harness.startService({ REDIS_URL: resources.redisUrl(redisProxy.port) });
+  const { api } = await harness.startService({ REDIS_URL: harness.resources.redisUrl(redisProxy.port) });
   return { api, redisProxy };
 }
 

@@ -2,7 +2,7 @@ import type { RowDataPacket } from "mysql2/promise";
 import { ORDER_WRITER_GROUP, saleKeys } from "../../../app/sales/reservations";
 import { freePort } from "../../../scripts/lib/local-services";
 import { ApiClient, type Answer } from "./http-client";
-import type { TestResources } from "./resources";
+import { createTestResources, type TestResources } from "./resources";
 import { ServiceProcess } from "./service-process";
 import { TcpProxy } from "./tcp-proxy";
 import { waitUntil } from "./wait";
@@ -13,8 +13,28 @@ import { waitUntil } from "./wait";
  */
 export class ServiceHarness {
   private readonly cleanups: (() => Promise<unknown>)[] = [];
+  private testResources: TestResources | undefined;
 
-  constructor(readonly resources: TestResources) {}
+  /**
+   * The harness of one test file (or describe block), called at its top level: the file's own resources before its first test, every
+   * service and proxy a test started stopped after that test, the resources removed after the last one.
+   */
+  static forTestFile(): ServiceHarness {
+    const harness = new ServiceHarness();
+    beforeAll(async () => {
+      harness.testResources = await createTestResources();
+    });
+    afterEach(() => harness.cleanUp());
+    afterAll(() => harness.testResources?.dispose());
+    return harness;
+  }
+
+  private constructor() {}
+
+  get resources(): TestResources {
+    if (this.testResources === undefined) throw new Error("the harness's resources exist from its file's beforeAll on");
+    return this.testResources;
+  }
 
   async startService(overrides: Record<string, string> = {}): Promise<{ service: ServiceProcess; api: ApiClient }> {
     const port = await freePort();
