@@ -60,7 +60,14 @@ async function crowd(saleId: string, stock: number, buyers: number, duplicates: 
   // Sold out only at zero: every unit went to a buyer (none stranded in a bucket), and the totals say so.
   expect(await api.get(`/api/sales/${saleId}`)).toMatchObject({ json: { stock, remaining: 0, status: "sold_out" } });
   await waitUntil(async () => (await api.get(`/admin/sales/${saleId}/stats`, admin)).json.pending === 0, "nothing pending");
-  expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({ stock, reserved: stock, confirmed: stock, pending: 0 });
+  expect((await api.get(`/admin/sales/${saleId}/stats`, admin)).json).toEqual({
+    stock,
+    reserved: stock,
+    confirmed: stock,
+    pending: 0,
+    paid: 0,
+    expired: 0,
+  });
   return { finals, ...ledger.figures(rows) };
 }
 
