@@ -7,14 +7,15 @@
  *   (d) the same on a sold-out sale  (e) GET /api/sales/:id
  *   (f) the order writer alone draining a backlog into MySQL
  *   (g) (c) with REDIS_REPLICA_ACK=1 on a throwaway redis-server and its replica
+ *   (h) (c) with REDIS_MODE=cluster on a throwaway 3-shard Redis Cluster, one sale in 1 bucket  (i) the same, 8 buckets
  * CPU per request is counted from /proc (every process of the target: the service's primary, HTTP workers and order
- * writer), Redis's INFO cpu and MariaDB's /proc, over the measured window only. The ratios divide the reference's CPU
- * per request by the target's, so a load generator that cannot keep up, or a busy shared machine, cannot cap or
- * flatter them the way requests per second could. Every HTTP target gets the same requests at the same offered rate:
+ * writer), Redis's INFO cpu (each shard's, on the cluster) and MariaDB's /proc, over the measured window only. The
+ * ratios divide the reference's CPU per request by the target's, so a load generator that cannot keep up, or a busy
+ * shared machine, cannot cap or flatter them the way requests per second could. Every HTTP target gets the same requests at the same offered rate:
  * a server's CPU per request falls as its event loop gets busier (more requests per wake-up and per write), so
  * targets loaded differently would not compare.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +32,7 @@ import { newSaleId, type Sale } from "../app/sales/sale";
 import { insertSale } from "../app/sales/sale-store";
 import { nodeRuntime } from "../build/node-runtime";
 import { BENCH_RESULTS_DIR, benchResultsFileName, type PerOrderCpu } from "./lib/bench-results";
-import { parseFlags, runMain, wholeNumberFlag } from "./lib/cli";
+import { parseFlags, runMain, UsageError, wholeNumberFlag } from "./lib/cli";
 import {
   clockTicksPerSecond,
   cpuRatio,
@@ -41,6 +42,7 @@ import {
   processTree,
   readAllProcStats,
   readProcessEnvironment,
+  redisSecondsSpent,
   ticksSpent,
   type ProcStat,
   type RedisCpu,
@@ -55,6 +57,10 @@ import {
   type ThrowawayRedis,
   type ThrowawayServer,
 } from "./lib/local-services";
+import { startRedisCluster } from "./lib/redis-cluster";
+
+/** Outside the ranges the test files' clusters use (43000…), and below the ephemeral ports once +10000 is added. */
+const DEFAULT_CLUSTER_PORT = 46300;
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -72,6 +78,8 @@ is the bench's alone. Saves one file per Node in bench-results/ (npm run capacit
   --workers <n>       the service's HTTP workers (WORKERS, default 1)
   --backlog <n>       order events the writer drains in (f) (default 50000)
   --skip-node24       measure this Node only
+  --skip-cluster      leave out (h) and (i), the order targets on a local 3-shard Redis Cluster (they need redis-cli)
+  --cluster-port <n>  the cluster's first port; it takes n to n+2 and, for its bus, n+10000 to n+10002 (default ${DEFAULT_CLUSTER_PORT})
   --out-dir <dir>     where to save the per-Node files (default ${BENCH_RESULTS_DIR})
   --json <file>       also write every runtime's figures to one JSON file`;
 
@@ -101,8 +109,8 @@ interface Runtime {
 interface CpuSources {
   /** The target: its process and every descendant. */
   readonly rootPid: number;
-  /** The Redis the target uses (or would: the hello worlds' figure is its idle cost). */
-  readonly redis: Redis;
+  /** The Redis the target uses (or would: the hello worlds' figure is its idle cost); on a cluster, every shard. */
+  readonly redis: readonly Redis[];
   readonly mysqlPid: number;
 }
 
@@ -111,17 +119,21 @@ interface CpuSnapshot {
   /** The root of the target's tree. */
   readonly rootPid: number;
   readonly mysql: ProcStat[];
-  readonly redis: RedisCpu;
+  readonly redis: RedisCpu[];
 }
 
 /** CPU per request over one measured window, in µs. */
 interface CpuPerRequest {
   /** The target's processes (for the service: primary, HTTP workers, order writer). */
   readonly service: number;
-  /** Redis, whole process (used_cpu_user + used_cpu_sys). */
+  /** Redis, whole process (used_cpu_user + used_cpu_sys); on a cluster, every shard's summed. */
   readonly redis: number;
   /** Redis's main thread, which runs the commands and scripts (Redis 6.2+). */
   readonly redisMainThread?: number;
+  /** On a cluster: each shard's whole-process figure, in the order of their ports. */
+  readonly redisShards?: number[];
+  /** On a cluster: the busiest shard's figure; 10⁶ ÷ it bounds one sale's orders/s, however large the fleet. */
+  readonly redisBusiestShard?: number;
   readonly mysql: number;
 }
 
@@ -169,15 +181,18 @@ interface RuntimeFigures {
   readonly drain: DrainFigures;
   /** One round; its 503s are outcome_unknown answers (WAIT timed out), which the mode exists to give. */
   readonly replicaAck: HttpFigures;
+  /** (h) and (i), one round each; absent with --skip-cluster. */
+  readonly cluster?: { readonly oneBucket: HttpFigures; readonly eightBuckets: HttpFigures };
 }
 
 async function cpuSnapshot(sources: CpuSources): Promise<CpuSnapshot> {
-  const [info, all] = [await sources.redis.info("cpu"), readAllProcStats()];
+  const redis = (await Promise.all(sources.redis.map((server) => server.info("cpu")))).map(parseRedisInfoCpu);
+  const all = readAllProcStats();
   return {
     target: processTree(sources.rootPid, all),
     rootPid: sources.rootPid,
     mysql: processTree(sources.mysqlPid, all),
-    redis: parseRedisInfoCpu(info),
+    redis,
   };
 }
 
@@ -194,15 +209,15 @@ function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number
     const role = environmentVariable(readProcessEnvironment(pid), ROLE_VARIABLE) ?? (pid === after.rootPid ? "primary" : "other");
     byRole[role] = (byRole[role] ?? 0) + perRequest(ticks / hz);
   }
-  const mainThread =
-    before.redis.mainThreadSeconds !== undefined && after.redis.mainThreadSeconds !== undefined
-      ? perRequest(after.redis.mainThreadSeconds - before.redis.mainThreadSeconds)
-      : undefined;
+  const redis = redisSecondsSpent(before.redis, after.redis);
+  const shards =
+    redis.perServer.length > 1 ? { redisShards: redis.perServer.map(perRequest), redisBusiestShard: perRequest(redis.busiest) } : {};
   return {
     cpu: {
       service: perRequest(target.ticks / hz),
-      redis: perRequest(after.redis.totalSeconds - before.redis.totalSeconds),
-      ...(mainThread !== undefined ? { redisMainThread: mainThread } : {}),
+      redis: perRequest(redis.total),
+      ...(redis.mainThread !== undefined ? { redisMainThread: perRequest(redis.mainThread) } : {}),
+      ...shards,
       mysql: perRequest(ticksSpent(before.mysql, after.mysql).ticks / hz),
     },
     serviceByRole: byRole,
@@ -332,7 +347,7 @@ async function measure(load: Load, sources: CpuSources, options: Options): Promi
   };
 }
 
-async function adminCreateSale(baseUrl: string, stock: number): Promise<string> {
+async function adminCreateSale(baseUrl: string, stock: number, stockBuckets = 1): Promise<string> {
   const now = Date.now();
   const answer = await fetch(`${baseUrl}/admin/sales`, {
     method: "POST",
@@ -340,6 +355,7 @@ async function adminCreateSale(baseUrl: string, stock: number): Promise<string> 
     body: JSON.stringify({
       itemName: "Bench phone",
       stock,
+      stockBuckets,
       startsAt: new Date(now - 60_000).toISOString(),
       endsAt: new Date(now + 3_600_000).toISOString(),
     }),
@@ -369,7 +385,12 @@ interface Servers {
 }
 
 /** The service as the fleet runs it: dist/app/main.js, a cluster primary forking the HTTP workers and the order writer. */
-function startService(runtime: Runtime, scratch: Scratch, options: Options, extra: { REDIS_REPLICA_ACK?: string } = {}) {
+function startService(
+  runtime: Runtime,
+  scratch: Scratch,
+  options: Options,
+  extra: { REDIS_REPLICA_ACK?: string; REDIS_URL?: string; REDIS_MODE?: "cluster" } = {},
+) {
   return () => startApp({ ...serviceEnv(scratch, options), ...extra }, runtime.node);
 }
 
@@ -389,7 +410,7 @@ async function httpRound(
     (name: string, urlPath: string, shape: RequestShape, expectedStatus: number): Promise<Measured> => {
       log(name);
       const buyers = `${run}-${name.slice(1, name.indexOf(")"))}${shape === "read" ? "g" : ""}`;
-      const sources = { rootPid: running.pid, redis: servers.info, mysqlPid: servers.mysql.pid };
+      const sources = { rootPid: running.pid, redis: [servers.info], mysqlPid: servers.mysql.pid };
       return measure({ name, url: `${running.baseUrl}${urlPath}`, shape, buyers, expectedStatus }, sources, options);
     };
   const [a, aGet] = await withRunning(
@@ -483,7 +504,7 @@ async function benchDrain(runtime: Runtime, servers: Servers, scratch: Scratch, 
     return await withRunning(
       () => Target.start(runtime, "order-writer", serviceEnv(scratch, options)),
       async (writer) => {
-        const sources: CpuSources = { rootPid: writer.pid, redis: servers.info, mysqlPid: servers.mysql.pid };
+        const sources: CpuSources = { rootPid: writer.pid, redis: [servers.info], mysqlPid: servers.mysql.pid };
         const before = await cpuSnapshot(sources);
         const startedAt = performance.now();
         while ((await sold()) < options.backlog) await sleep(10);
@@ -516,7 +537,7 @@ async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Opti
           buyers: `${runtime.label.replace(/\W+/g, "")}-g`,
           expectedStatus: 202,
         },
-        { rootPid: t.pid, redis: info, mysqlPid: servers.mysql.pid },
+        { rootPid: t.pid, redis: [info], mysqlPid: servers.mysql.pid },
         options,
       );
     });
@@ -527,6 +548,68 @@ async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Opti
     await replica.stop();
     await primary.stop();
   }
+}
+
+/**
+ * (h) and (i): (c)'s load on the service in REDIS_MODE=cluster, against a sale in one bucket (every order on one
+ * shard) and one in 8 buckets (spread over the shards by their hash tags). Each shard's INFO cpu is counted apart:
+ * the busiest shard's CPU per order is what caps one sale's rate, as (c)'s one Redis does in standalone mode.
+ */
+async function benchCluster(
+  runtime: Runtime,
+  servers: Servers,
+  scratch: Scratch,
+  options: Options,
+  clusterPort: number,
+  referenceMicros: number,
+): Promise<NonNullable<RuntimeFigures["cluster"]>> {
+  process.stderr.write(`  (h)/(i) order on a local 3-shard Redis Cluster (ports ${clusterPort}-${clusterPort + 2})\n`);
+  const cluster = await startRedisCluster(clusterPort);
+  const shards = cluster.nodes.map((node) => new Redis(node.url));
+  try {
+    // The database is the scratch's; the keys go to the cluster, under the scratch's prefix (the cluster is thrown away).
+    const redisUrl = `${cluster.seedUrl}/?keyPrefix=${encodeURIComponent(scratch.keyPrefix)}`;
+    return await withRunning(startService(runtime, scratch, options, { REDIS_URL: redisUrl, REDIS_MODE: "cluster" }), async (t) => {
+      const order = async (name: string, buckets: number, tag: string): Promise<HttpFigures> => {
+        process.stderr.write(`  ${name}\n`);
+        const sale = await adminCreateSale(t.baseUrl, 1_000_000, buckets);
+        const measured = await measure(
+          {
+            name,
+            url: `${t.baseUrl}/api/sales/${sale}/orders`,
+            shape: "order",
+            buyers: `${runtime.label.replace(/\W+/g, "")}-${tag}`,
+            expectedStatus: 202,
+          },
+          { rootPid: t.pid, redis: shards, mysqlPid: servers.mysql.pid },
+          options,
+        );
+        return { ...measured, cpuRatio: cpuRatio(referenceMicros, measured.cpuMicrosPerRequest.service) };
+      };
+      return {
+        oneBucket: await order("(h) order, cluster, 1 bucket", 1, "h"),
+        eightBuckets: await order("(i) order, cluster, 8 buckets", 8, "i"),
+      };
+    });
+  } finally {
+    for (const shard of shards) shard.disconnect();
+    await cluster.stop();
+  }
+}
+
+/** redis-cli joins the cluster's nodes: without it (h) and (i) cannot run, which the operator hears before anything starts. */
+function requireRedisCli(): void {
+  const probe = spawnSync("redis-cli", ["--version"], { encoding: "utf8" });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new UsageError(
+      "redis-cli is not on PATH: targets (h) and (i) need it to create a local Redis Cluster; install it or pass --skip-cluster",
+    );
+  }
+}
+
+/** The most orders/s one sale can get from a cluster whose busiest shard spends `micros` per order. */
+function saleBound(micros: number | undefined): string {
+  return micros === undefined || micros <= 0 ? "?" : Math.round(1e6 / micros).toLocaleString("en");
 }
 
 /** The Node 24 the fleet runs: build/node-runtime.ts's pinned, integrity-checked package, unpacked into dist/bench/. */
@@ -566,6 +649,7 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
     `${"".padEnd(32)}${"req/s".padStart(8)}${"p50".padStart(5)}${"p99".padStart(5)}${"svc µs".padStart(8)}${"redis".padStart(7)}${"mysql".padStart(7)}${"ratio".padStart(6)}${"errors".padStart(7)}  statuses`,
     ...Object.values(figures.http).map(row),
     row(figures.replicaAck),
+    ...(figures.cluster === undefined ? [] : [row(figures.cluster.oneBucket), row(figures.cluster.eightBuckets)]),
     `${"(f) order writer drain".padEnd(32)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(8)} orders/s; per order: writer ${µs(drain.cpuMicrosPerOrder.service)} µs, redis ${µs(drain.cpuMicrosPerOrder.redis)} µs, mysql ${µs(drain.cpuMicrosPerOrder.mysql)} µs`,
     `svc µs by process: ${(["c", "d", "e"] as const)
       .map(
@@ -575,6 +659,17 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
             .join(" + ")}`,
       )
       .join("; ")}`,
+    ...(figures.cluster === undefined
+      ? []
+      : [
+          `redis µs per order by shard: ${[figures.cluster.oneBucket, figures.cluster.eightBuckets]
+            .map(
+              (f) =>
+                `${f.name.slice(0, 3)} ${(f.cpuMicrosPerRequest.redisShards ?? []).map((m) => m.toFixed(1)).join(" / ")}, busiest ` +
+                `${µs(f.cpuMicrosPerRequest.redisBusiestShard)} → one sale ≤ ${saleBound(f.cpuMicrosPerRequest.redisBusiestShard)} orders/s`,
+            )
+            .join("; ")}`,
+        ]),
     `ratio = (a)'s svc µs ÷ the target's, same request ((e): the GET); cheapest of ${figures.roundsMicros.a.length} round(s); svc µs per round: ${Object.entries(
       figures.roundsMicros,
     )
@@ -604,6 +699,20 @@ function verdict(figures: RuntimeFigures, options: Options): string[] {
   }
   for (const f of Object.values(figures.http))
     if (f.exitedProcesses > 0) misses.push(`${f.name}: ${f.exitedProcesses} process(es) exited while measured`);
+  if (figures.cluster !== undefined) {
+    const { oneBucket, eightBuckets } = figures.cluster;
+    const busiest = (f: HttpFigures) => f.cpuMicrosPerRequest.redisBusiestShard ?? Infinity;
+    if (busiest(eightBuckets) >= busiest(oneBucket))
+      misses.push(
+        `(i) one sale ≤ ${saleBound(eightBuckets.cpuMicrosPerRequest.redisBusiestShard)} orders/s on 8 buckets, ` +
+          `not more than ≤ ${saleBound(oneBucket.cpuMicrosPerRequest.redisBusiestShard)} on 1`,
+      );
+    for (const f of [oneBucket, eightBuckets]) {
+      if (f.errors > 0) misses.push(`${f.name}: ${f.errors} errors`);
+      if (options.rate > 0 && f.requestsPerSecond < RATE_KEPT * options.rate)
+        misses.push(`${f.name}: served ${Math.round(f.requestsPerSecond)} of the ${options.rate} req/s offered`);
+    }
+  }
   return misses;
 }
 
@@ -617,7 +726,8 @@ const ACCOUNTING = {
   service:
     "user+system CPU ticks (/proc/<pid>/stat) of the target's process tree: for the service the cluster primary, its HTTP workers and the order writer",
   redis:
-    "INFO cpu deltas of the bench's own redis-server: used_cpu_user + used_cpu_sys (whole process); redisMainThread: the _main_thread fields",
+    "INFO cpu deltas of the bench's own redis-server: used_cpu_user + used_cpu_sys (whole process); redisMainThread: the _main_thread fields; " +
+    "(h)/(i): summed over the 3 shards of the bench's own cluster, each shard in redisShards, the busiest in redisBusiestShard",
   mysql:
     "user+system CPU ticks of the bench's own throwaway mariadbd, InnoDB's background threads (flushing, purge) included; its only client is the bench",
   ratio: "(a)'s service CPU per request (the same request: POST order, or GET for (e)) ÷ the target's",
@@ -633,6 +743,8 @@ async function main(): Promise<number> {
     workers: { type: "string" },
     backlog: { type: "string" },
     "skip-node24": { type: "boolean" },
+    "skip-cluster": { type: "boolean" },
+    "cluster-port": { type: "string" },
     "out-dir": { type: "string" },
     json: { type: "string" },
   });
@@ -646,6 +758,12 @@ async function main(): Promise<number> {
     workers: wholeNumberFlag("workers", flags.workers, 1),
     backlog: wholeNumberFlag("backlog", flags.backlog, 50_000),
   };
+  const clusterPort = flags["skip-cluster"]
+    ? undefined
+    : wholeNumberFlag("cluster-port", flags["cluster-port"], DEFAULT_CLUSTER_PORT, 1024);
+  if (clusterPort !== undefined && clusterPort + 10_002 > 65_535)
+    throw new UsageError(`--cluster-port ${clusterPort} leaves no room for the cluster bus (port + 10000); pick one ≤ 55533`);
+  if (clusterPort !== undefined) requireRedisCli();
   const outDir = flags["out-dir"] ?? BENCH_RESULTS_DIR;
   const runtimes: Runtime[] = [{ label: `Node ${process.version}`, node: process.execPath }];
   if (!flags["skip-node24"]) runtimes.push(fleetNode());
@@ -675,7 +793,13 @@ async function main(): Promise<number> {
       // Its own database and key prefix: the writer must see only the backlog it is timed on, not the orders (c) left.
       const drain = await withScratch("benchdrain", (scratch) => benchDrain(runtime, servers, scratch, options));
       const replicaAck = await benchReplicaAck(runtime, servers, options, http.http.a.cpuMicrosPerRequest.service);
-      const figures: RuntimeFigures = { node: runtime.label, ...http, drain, replicaAck };
+      const cluster =
+        clusterPort === undefined
+          ? undefined
+          : await withScratch("benchcluster", (scratch) =>
+              benchCluster(runtime, servers, scratch, options, clusterPort, http.http.a.cpuMicrosPerRequest.service),
+            );
+      const figures: RuntimeFigures = { node: runtime.label, ...http, drain, replicaAck, ...(cluster === undefined ? {} : { cluster }) };
       const misses = verdict(figures, options);
       const date = new Date();
       const file = path.join(outDir, benchResultsFileName(date, runtime.label.replace(/^Node /, "")));

@@ -145,6 +145,39 @@ export function parseRedisInfoCpu(info: string): RedisCpu {
   return { totalSeconds, mainThreadSeconds: sum("used_cpu_user_main_thread", "used_cpu_sys_main_thread") };
 }
 
+/** What a set of Redis servers (one, or each shard of a cluster) spent between two `INFO cpu` snapshots, in seconds. */
+export interface RedisSecondsSpent {
+  /** Whole process, per server, in the order the snapshots list them. */
+  readonly perServer: readonly number[];
+  readonly total: number;
+  /** The most any one server spent: a key's shard cannot go faster than its busiest peer allows the sale. */
+  readonly busiest: number;
+  /** Main threads summed; undefined when a server does not report them. */
+  readonly mainThread?: number;
+}
+
+/** Sums `INFO cpu` deltas over servers snapshotted in the same order before and after; says so when they differ. */
+export function redisSecondsSpent(before: readonly RedisCpu[], after: readonly RedisCpu[]): RedisSecondsSpent {
+  if (before.length === 0 || before.length !== after.length) {
+    throw new Error(`INFO cpu snapshots of ${before.length} and ${after.length} servers do not pair up`);
+  }
+  const perServer = after.map((cpu, i) => cpu.totalSeconds - before[i].totalSeconds);
+  const mainThreads = after.map((cpu, i) =>
+    cpu.mainThreadSeconds === undefined || before[i].mainThreadSeconds === undefined
+      ? undefined
+      : cpu.mainThreadSeconds - before[i].mainThreadSeconds,
+  );
+  const mainThread = mainThreads.every((seconds) => seconds !== undefined)
+    ? mainThreads.reduce<number>((sum, seconds) => sum + seconds!, 0)
+    : undefined;
+  return {
+    perServer,
+    total: perServer.reduce((sum, seconds) => sum + seconds, 0),
+    busiest: Math.max(...perServer),
+    ...(mainThread === undefined ? {} : { mainThread }),
+  };
+}
+
 /** CPU per request in µs; undefined when nothing was served. */
 export function microsPerRequest(cpuSeconds: number, requests: number): number | undefined {
   return requests > 0 ? (cpuSeconds * 1e6) / requests : undefined;

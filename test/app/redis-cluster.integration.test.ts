@@ -6,7 +6,7 @@ import { bucketKeys } from "../../app/sales/reservations";
 import { freePort } from "../../scripts/lib/local-services";
 import { buyerNames, clickAll, OrderLedger, orderRows, report, statusCounts } from "./support/crowd-orders";
 import { ApiClient } from "./support/http-client";
-import { startRedisCluster, type LocalRedisCluster } from "./support/redis-cluster";
+import { startRedisCluster, type LocalRedisCluster } from "../../scripts/lib/redis-cluster";
 import { createTestResources, type TestResources } from "./support/resources";
 import { ServiceProcess } from "./support/service-process";
 import { admin, createSale } from "./support/shop-api";

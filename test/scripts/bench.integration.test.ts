@@ -18,6 +18,9 @@ const TINY = [
   "300",
   "--backlog",
   "2000",
+  // Not the default's ports, so a bench running alongside keeps its own cluster.
+  "--cluster-port",
+  "46400",
 ];
 
 describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
@@ -38,6 +41,7 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
         }
       >;
       drain: { cpuMicrosPerOrder: Record<string, number> };
+      cluster: Record<string, { cpuMicrosPerRequest: { redis: number; redisShards: number[]; redisBusiestShard: number } }>;
     };
   };
 
@@ -61,6 +65,10 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
       /^\(f\) order writer drain +[\d,]+ orders\/s; per order: writer [\d.]+ µs, redis [\d.]+ µs, mysql [\d.]+ µs$/m,
     );
     expect(run.stdout).toMatch(/^svc µs by process: \(c\) (\w[\w-]* [\d.]+( \+ )?){3}; \(d\)/m);
+    expect(run.stdout).toMatch(/^\(i\) order, cluster, 8 buckets +[\d,]+ +\d+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +\d+ {2}202×\d+/m);
+    expect(run.stdout).toMatch(
+      /^redis µs per order by shard: \(h\) [\d.]+ \/ [\d.]+ \/ [\d.]+, busiest [\d.]+ → one sale ≤ [\d,?]+ orders\/s; \(i\) /m,
+    );
     expect(run.stdout).toMatch(/^load average [\d. ]+ before, [\d. ]+ after; saved to /m);
 
     const files = readdirSync(dir).filter((name) => name !== "all.json");
@@ -94,6 +102,13 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     expect(http.a.request).toBe("POST, authorization: Bearer <token>, content-length: 0");
     expect(http.c.cpuRatio).toBeCloseTo(http.a.cpuMicrosPerRequest.service / http.c.cpuMicrosPerRequest.service, 10);
     expect(http.e.cpuRatio).toBeCloseTo(http.aGet.cpuMicrosPerRequest.service / http.e.cpuMicrosPerRequest.service, 10);
+    // Each of the cluster's three shards counted apart; their sum is the Redis figure, the busiest their maximum.
+    expect(Object.keys(saved.figures.cluster)).toEqual(["oneBucket", "eightBuckets"]);
+    for (const { cpuMicrosPerRequest: cpu } of Object.values(saved.figures.cluster)) {
+      expect(cpu.redisShards).toHaveLength(3);
+      expect(cpu.redisShards.reduce((sum, micros) => sum + micros, 0)).toBeCloseTo(cpu.redis, 6);
+      expect(cpu.redisBusiestShard).toBe(Math.max(...cpu.redisShards));
+    }
     expect(saved.perOrder).toEqual({
       serviceMicros: http.c.cpuMicrosPerRequest.service,
       redisMicros: http.c.cpuMicrosPerRequest.redis,

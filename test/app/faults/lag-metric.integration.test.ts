@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../../scripts/lib/local-services";
 import { ApiClient } from "../support/http-client";
 import { buyerNames, clickAll, metricValue, orderRows, report } from "../support/crowd-orders";
-import { startRedisCluster, type LocalRedisCluster } from "../support/redis-cluster";
+import { startRedisCluster, type LocalRedisCluster } from "../../../scripts/lib/redis-cluster";
 import { createTestResources, MYSQL_HOST, MYSQL_PORT, type TestResources } from "../support/resources";
 import { ServiceProcess } from "../support/service-process";
 import { createSale } from "../support/shop-api";

@@ -1,10 +1,2 @@
-import { setTimeout as sleep } from "node:timers/promises";
-
-/** Polls until `condition` holds; fails with `what` after the timeout (a liveness bound, not a performance assertion). */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+// The one copy lives in scripts/lib (the bench's cluster starter polls with it too); tests import it from here.
+export { waitUntil } from "../../../scripts/lib/wait";

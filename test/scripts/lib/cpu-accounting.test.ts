@@ -8,6 +8,7 @@ import {
   processTree,
   readAllProcStats,
   readProcessEnvironment,
+  redisSecondsSpent,
   ticksSpent,
   type ProcStat,
 } from "../../../scripts/lib/cpu-accounting";
@@ -155,5 +156,37 @@ describe("CPU per request and ratios", () => {
 
   it("knows the clock /proc counts in", () => {
     expect(clockTicksPerSecond()).toBeGreaterThan(0);
+  });
+});
+
+describe("redisSecondsSpent", () => {
+  it("pairs each shard's INFO cpu before and after, and names the busiest", () => {
+    const spent = redisSecondsSpent(
+      [
+        { totalSeconds: 1, mainThreadSeconds: 0.5 },
+        { totalSeconds: 2, mainThreadSeconds: 1 },
+        { totalSeconds: 3, mainThreadSeconds: 2 },
+      ],
+      [
+        { totalSeconds: 1.25, mainThreadSeconds: 0.75 },
+        { totalSeconds: 3, mainThreadSeconds: 1.5 },
+        { totalSeconds: 3.5, mainThreadSeconds: 2.25 },
+      ],
+    );
+    expect(spent).toEqual({ perServer: [0.25, 1, 0.5], total: 1.75, busiest: 1, mainThread: 1 });
+  });
+
+  it("leaves the main thread out when a server does not report it", () => {
+    const spent = redisSecondsSpent(
+      [{ totalSeconds: 1 }, { totalSeconds: 1, mainThreadSeconds: 1 }],
+      [{ totalSeconds: 2 }, { totalSeconds: 2, mainThreadSeconds: 2 }],
+    );
+    expect(spent).toEqual({ perServer: [1, 1], total: 2, busiest: 1 });
+  });
+
+  it("refuses snapshots of different server sets", () => {
+    expect(() => redisSecondsSpent([{ totalSeconds: 1 }], [{ totalSeconds: 1 }, { totalSeconds: 2 }])).toThrow(
+      "INFO cpu snapshots of 1 and 2 servers do not pair up",
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Cluster } from "ioredis";
-import { startThrowawayRedis, type ThrowawayRedis } from "../../../scripts/lib/local-services";
+import { startThrowawayRedis, type ThrowawayRedis } from "./local-services";
 import { waitUntil } from "./wait";
 
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ export interface LocalRedisCluster {
 /**
  * Starts `size` (at least 3, as redis-cli insists) `redis-server --cluster-enabled yes` on basePort, basePort + 1, …
  * (their cluster bus on the port + 10000), joins them with `redis-cli --cluster create`, and waits until every node
- * reports the cluster ok. Each test file passes a base port of its own.
+ * reports the cluster ok. Each test file, and the bench, passes a base port of its own. Needs redis-cli on PATH.
  */
 export async function startRedisCluster(basePort: number, size = 3): Promise<LocalRedisCluster> {
   const nodes: ThrowawayRedis[] = [];
