@@ -1,10 +1,9 @@
 import type { Pool } from "mysql2/promise";
 import { writeOrderBatch, type OrderEvent } from "../../../app/orders/order-store";
 import type { Reservations } from "../../../app/sales/reservations";
-import { newSaleId, type Sale } from "../../../app/sales/sale";
+import type { Sale } from "../../../app/sales/sale";
 import { insertSale } from "../../../app/sales/sale-store";
-
-const HOUR = 3_600_000;
+import { openSale as saleOpenForAnHour } from "./sales";
 
 /**
  * A sale open from an hour ago to an hour from now, in MySQL (with this payment window) and loaded into Redis, its
@@ -17,16 +16,7 @@ export async function openSale(
   paymentWindowSeconds = 60,
   stockBuckets = 1,
 ): Promise<Sale> {
-  const now = Date.now();
-  const sale: Sale = {
-    id: newSaleId(),
-    itemName: "Phone",
-    stock,
-    sold: 0,
-    startsAt: now - HOUR,
-    endsAt: now + HOUR,
-    ...(stockBuckets === 1 ? {} : { stockBuckets }),
-  };
+  const sale = saleOpenForAnHour(stock, stockBuckets);
   await insertSale(pool, sale, paymentWindowSeconds);
   await reservations.loadSale(sale);
   return sale;
