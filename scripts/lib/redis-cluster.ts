@@ -21,7 +21,9 @@ export interface LocalRedisCluster {
 /**
  * Starts `size` (at least 3, as redis-cli insists) `redis-server --cluster-enabled yes` on basePort, basePort + 1, …
  * (their cluster bus on the port + 10000), joins them with `redis-cli --cluster create`, and waits until every node
- * reports the cluster ok. Each test file, and the bench, passes a base port of its own. Needs redis-cli on PATH.
+ * reports the cluster ok. Each test file, and the bench, passes a base port of its own, below 22768: then the ports
+ * and their bus ports stay under Linux's ephemeral range (32768 on), where an outgoing connection could be holding one.
+ * Needs redis-cli on PATH.
  */
 export async function startRedisCluster(basePort: number, size = 3): Promise<LocalRedisCluster> {
   const nodes: ThrowawayRedis[] = [];

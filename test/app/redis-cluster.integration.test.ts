@@ -13,7 +13,7 @@ import { admin, createSale } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
 /** This file's ports (and +10000 for the cluster bus): the range the hotsku work was given. */
-const CLUSTER_BASE_PORT = 43000;
+const CLUSTER_BASE_PORT = 21000;
 
 let cluster: LocalRedisCluster;
 let resources: TestResources;

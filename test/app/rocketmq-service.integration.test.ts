@@ -19,6 +19,9 @@ import { ServiceProcess } from "./support/service-process";
 import { admin, createSale, order } from "./support/shop-api";
 import { waitUntil } from "./support/wait";
 
+// Each test starts the service, whose order writer waits out a first RocketMQ long poll: see START_TIMEOUT_MS.
+jest.setTimeout(150_000);
+
 const NAMESPACE = "rmq-cn-test0001";
 const TOPIC = "seckill-test-orders";
 const EVENTS_TOPIC = "seckill-test-order-events";

@@ -12,7 +12,7 @@ import { waitUntil } from "../support/wait";
 /** Issue 12, case 8: the order writer's lag gauge froze while MySQL was cut, and nothing reported the divergence. */
 
 /** This file's Redis Cluster ports (and +10000 for the cluster bus). */
-const CLUSTER_BASE_PORT = 43010;
+const CLUSTER_BASE_PORT = 21010;
 
 let resources: TestResources;
 let proxy: TcpProxy | undefined;

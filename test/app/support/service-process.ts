@@ -28,6 +28,8 @@ export interface LogLine {
   readonly [field: string]: unknown;
 }
 
+const START_TIMEOUT_MS = 60_000;
+
 /** The service (cluster primary, HTTP workers, order writer) as a real process group. */
 export class ServiceProcess {
   readonly logs: LogLine[] = [];
@@ -70,6 +72,9 @@ export class ServiceProcess {
       await service.waitFor(
         () => service.count("HTTP worker listening") >= workers && service.count("order writer started") >= 1,
         "the service to start",
+        // A bound, not a measure: with ORDER_QUEUE=rocketmq the order writer waits out a first long poll (5 s at the
+        // broker double), which a neighbouring test saturating both cores here can stretch past 30 s.
+        START_TIMEOUT_MS,
       );
     } catch (error) {
       await service.crash();
