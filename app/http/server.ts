@@ -86,6 +86,14 @@ const createSaleBody = z
   .refine((body) => Date.parse(body.endsAt) > Date.parse(body.startsAt), { message: "must be after startsAt", path: ["endsAt"] })
   .refine((body) => Date.parse(body.endsAt) > Date.now(), { message: "must be in the future", path: ["endsAt"] });
 
+/** The body as `schema` reads it; otherwise 400 invalid_request, naming each problem by its path. */
+function parseBody<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
+  throw new HttpError({ status: 400, code: "invalid_request", message });
+}
+
 /** Awaits a Redis or MySQL call; any failure becomes 503 unavailable. */
 async function dependency<T>(work: Promise<T>): Promise<T> {
   try {
@@ -189,13 +197,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
   });
 
   app.post(ROUTES.createSale.path, requireAdmin, requireJson, express.json({ limit: MAX_BODY_BYTES }), async (req, res) => {
-    const parsed = createSaleBody.safeParse(req.body);
-    if (!parsed.success) {
-      const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
-      res.status(400).json({ error: "invalid_request", message });
-      return;
-    }
-    const body = parsed.data;
+    const body = parseBody(createSaleBody, req.body);
     const sale: Sale = {
       id: newSaleId(),
       itemName: body.itemName,
@@ -296,13 +298,7 @@ export function createExpressApp(deps: ServiceDeps): express.Express {
       } catch {
         throw new HttpError(ApiErrors.malformedJson);
       }
-      const parsed = paymentCallbackBody.safeParse(json);
-      if (!parsed.success) {
-        const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
-        res.status(400).json({ error: "invalid_request", message });
-        return;
-      }
-      const { orderId, paymentRef, paidAt } = parsed.data;
+      const { orderId, paymentRef, paidAt } = parseBody(paymentCallbackBody, json);
       const outcome = await dependency(payOrder(pool, { orderId, paymentRef, paidAt: Date.parse(paidAt) }));
       logger.info({ requestId: res.locals.requestId, orderId, paymentRef, outcome: outcome.kind }, "payment callback");
       res.json(paymentReply(orderId, outcome));
