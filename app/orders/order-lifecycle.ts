@@ -71,7 +71,7 @@ export interface OrderExpiryOptions {
   readonly batchSize?: number;
 }
 
-interface DueOrder {
+export interface DueOrder {
   readonly orderId: string;
   readonly saleId: string;
   readonly userId: string;
@@ -109,7 +109,7 @@ export class OrderExpiry {
       const batch = await this.due("o.status = 'confirmed' AND o.unit_returned = 0 AND o.pay_by <= NOW(3) ORDER BY o.pay_by");
       for (const order of batch) if (await this.expire(order)) expired++;
       const owed = await this.due("o.status = 'expired' AND o.unit_returned = 0");
-      for (const order of owed) if (await this.returnUnit(order)) returned++;
+      for (const order of owed) if (await returnExpiredUnit(this.options.pool, this.options.unitReturns, order)) returned++;
       // A full batch means more may be waiting: a large sale's orders all fall due together.
       if (batch.length < this.batchSize && owed.length < this.batchSize) return { expired, returned };
     }
@@ -151,14 +151,18 @@ export class OrderExpiry {
     }
     return expired;
   }
+}
 
-  /** Step 2; true when this call put the unit back. */
-  private async returnUnit(order: DueOrder): Promise<boolean> {
-    const returned = await this.options.unitReturns.returnUnit(order.saleId, order.userId, order.orderId, order.stockBuckets);
-    await query(this.options.pool, "UPDATE orders SET unit_returned = 1 WHERE id = ?", [order.orderId]);
-    if (returned) unitsReturned.inc();
-    return returned;
-  }
+/**
+ * Step 2 of an expiry, also what `npm run reconcile -- --fix` does for a stranded unit: the unit goes back in Redis
+ * (once per order, see return-unit.lua), and only then is the order marked returned, so a crash in between leaves it
+ * for the next try. True when this call put the unit back.
+ */
+export async function returnExpiredUnit(pool: Pool, unitReturns: Pick<UnitReturns, "returnUnit">, order: DueOrder): Promise<boolean> {
+  const returned = await unitReturns.returnUnit(order.saleId, order.userId, order.orderId, order.stockBuckets);
+  await query(pool, "UPDATE orders SET unit_returned = 1 WHERE id = ?", [order.orderId]);
+  if (returned) unitsReturned.inc();
+  return returned;
 }
 
 /** How often each order writer sweeps: an order expires at most this long (plus a sweep) after its pay_by. */

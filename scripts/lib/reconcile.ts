@@ -13,6 +13,7 @@ import { SaleRebuilder } from "../../app/orders/sale-rebuilder";
 import { isTransientMysqlError, transaction } from "../../app/platform/mysql";
 import { bucketKeys, salesIndexKey, type SaleKeys } from "../../app/sales/reservations";
 import { UnitReturns } from "../../app/sales/unit-returns";
+import { returnExpiredUnit } from "../../app/orders/order-lifecycle";
 import { stockBucketsOf } from "../../app/sales/sale-store";
 
 export type DriftKind =
@@ -223,8 +224,7 @@ async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise
     saleId,
   ]);
   for (const row of rows) {
-    await returns.returnUnit(saleId, row.user_id, row.id, stockBuckets);
-    await deps.pool.query("UPDATE orders SET unit_returned = 1 WHERE id = ?", [row.id]);
+    await returnExpiredUnit(deps.pool, returns, { orderId: row.id, saleId, userId: row.user_id, stockBuckets });
   }
 }
 
