@@ -233,7 +233,7 @@ export class Reservations {
       const arrived =
         (await this.moves.refill(saleId, buckets, bucket, dry.length, generation)) || (await this.moves.finishPending(saleId, buckets));
       if (arrived === 0 && (await this.allSold(saleId, buckets))) {
-        this.closedSales.set(saleId, { reason: "sold_out", generation });
+        this.close(saleId, "sold_out", generation);
         return outcomes;
       }
       const again = await this.runScript(
@@ -276,7 +276,7 @@ export class Reservations {
       if (code === ReserveReply.alreadyPurchased) return { kind: "already_purchased", orderId: orderId! };
       const outcome = SIMPLE_OUTCOMES[code];
       if (outcome.kind === "ended" || (outcome.kind === "sold_out" && buckets === 1)) {
-        this.closedSales.set(saleId, { reason: outcome.kind, generation });
+        this.close(saleId, outcome.kind, generation);
       }
       return outcome;
     });
