@@ -1,6 +1,4 @@
-import { migrate } from "../../app/platform/migrations";
-import { createRedis, type RedisClient } from "../../app/platform/redis";
-import { Reservations, saleKeys } from "../../app/sales/reservations";
+import { saleKeys } from "../../app/sales/reservations";
 import type { Sale } from "../../app/sales/sale";
 import { orderEventFields } from "../../app/orders/order-store";
 import { main } from "../../scripts/reconcile";
@@ -8,37 +6,23 @@ import { reconcile, type DriftKind } from "../../scripts/lib/reconcile";
 import { buyAndConfirm, openSale } from "../app/support/confirmed-orders";
 import { captureLogs } from "../app/support/log-capture";
 import { orderIdFor } from "../app/support/order-ids";
-import { createTestResources, type TestResources } from "../app/support/resources";
+import { dataTierForTestFile } from "../app/support/data-tier";
 
-let resources: TestResources;
-let redis: RedisClient;
-let reservations: Reservations;
+const tier = dataTierForTestFile();
 
-beforeAll(async () => {
-  resources = await createTestResources();
-  await migrate(resources.pool);
-  redis = createRedis(resources.config().redis, "background");
-  reservations = new Reservations(redis, resources.keyPrefix);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await resources.dispose();
-});
-
-const deps = () => ({ redis, pool: resources.pool, keyPrefix: resources.keyPrefix, logger: captureLogs().logger });
+const deps = () => ({ redis: tier.redis, pool: tier.resources.pool, keyPrefix: tier.resources.keyPrefix, logger: captureLogs().logger });
 const check = (sale: Sale, fix = false) => reconcile(deps(), { saleId: sale.id, fix });
 
 /** A sale of 5 with 3 confirmed orders, clean. */
 async function cleanSale(): Promise<{ sale: Sale; orders: Map<string, string> }> {
-  const sale = await openSale(resources.pool, reservations, 5);
-  const orders = await buyAndConfirm(resources.pool, reservations, sale, ["a", "b", "c"]);
+  const sale = await openSale(tier.resources.pool, tier.reservations, 5);
+  const orders = await buyAndConfirm(tier.resources.pool, tier.reservations, sale, ["a", "b", "c"]);
   return { sale, orders };
 }
 
 async function runCli(args: string[]): Promise<{ code: number; out: string }> {
   const saved = { ...process.env };
-  Object.assign(process.env, resources.env());
+  Object.assign(process.env, tier.resources.env());
   let out = "";
   const write = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     out += String(chunk);
@@ -63,56 +47,56 @@ test("a clean sale: no drift, exit 0", async () => {
 type Seed = (sale: Sale, orders: Map<string, string>) => Promise<unknown>;
 
 const SEEDS: [DriftKind, string, Seed][] = [
-  ["sale_missing_in_redis", "Redis lost the sale", (sale) => redis.del(saleKeys(resources.keyPrefix, sale.id).sale)],
+  ["sale_missing_in_redis", "Redis lost the sale", (sale) => tier.redis.del(saleKeys(tier.resources.keyPrefix, sale.id).sale)],
   [
     "redis_count_mismatch",
     "Redis counts a unit nobody holds",
-    (sale) => redis.hincrby(saleKeys(resources.keyPrefix, sale.id).sale, "sold", 1),
+    (sale) => tier.redis.hincrby(saleKeys(tier.resources.keyPrefix, sale.id).sale, "sold", 1),
   ],
   [
     "unit_without_order",
     "Redis holds a unit for an order whose event was lost",
     async (sale) => {
-      const keys = saleKeys(resources.keyPrefix, sale.id);
-      await redis.hset(keys.buyers, "ghost", orderIdFor(sale.id, "ghost"));
-      await redis.hincrby(keys.sale, "sold", 1);
+      const keys = saleKeys(tier.resources.keyPrefix, sale.id);
+      await tier.redis.hset(keys.buyers, "ghost", orderIdFor(sale.id, "ghost"));
+      await tier.redis.hincrby(keys.sale, "sold", 1);
     },
   ],
   [
     "order_not_in_redis",
     "Redis lost a confirmed order",
     async (sale) => {
-      const keys = saleKeys(resources.keyPrefix, sale.id);
-      await redis.hdel(keys.buyers, "b");
-      await redis.hincrby(keys.sale, "sold", -1);
+      const keys = saleKeys(tier.resources.keyPrefix, sale.id);
+      await tier.redis.hdel(keys.buyers, "b");
+      await tier.redis.hincrby(keys.sale, "sold", -1);
     },
   ],
   [
     "stranded_unit",
     "a sweeper died between the MySQL update and the Redis return",
     async (sale, orders) => {
-      await resources.pool.query("UPDATE orders SET status = 'expired' WHERE id = ?", [orders.get("c")]);
-      await resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]);
+      await tier.resources.pool.query("UPDATE orders SET status = 'expired' WHERE id = ?", [orders.get("c")]);
+      await tier.resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]);
     },
   ],
   [
     "sold_count_drift",
     "the sold column drifted",
-    (sale) => resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]),
+    (sale) => tier.resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]),
   ],
   [
     "dead_letters",
     "an order event was dead-lettered by a failure that has passed",
     async (sale) => {
       // A reservation whose event failed for good at the time (MySQL refused it while it was being fixed, say).
-      const outcome = await reservations.reserve(sale.id, "d");
+      const outcome = await tier.reservations.reserve(sale.id, "d");
       if (outcome.kind !== "reserved") throw new Error(outcome.kind);
-      const keys = saleKeys(resources.keyPrefix, sale.id);
+      const keys = saleKeys(tier.resources.keyPrefix, sale.id);
       // The newest entry is d's (the ones before it, a, b and c's, were confirmed without the order writer).
-      const [[entryId, fields]] = (await redis.xrevrange(keys.orders, "+", "-", "COUNT", 1)) as [string, string[]][];
+      const [[entryId, fields]] = (await tier.redis.xrevrange(keys.orders, "+", "-", "COUNT", 1)) as [string, string[]][];
       expect(fields).toContain("d");
-      await redis.xadd(keys.deadLetters, "*", "entryId", entryId, "error", "ETIMEDOUT", ...fields);
-      await redis.xdel(keys.orders, entryId);
+      await tier.redis.xadd(keys.deadLetters, "*", "entryId", entryId, "error", "ETIMEDOUT", ...fields);
+      await tier.redis.xdel(keys.orders, entryId);
     },
   ],
 ];
@@ -139,12 +123,12 @@ test.each(SEEDS)(
 );
 
 test("a dead letter MySQL still refuses is reported as not fixed, and the exit code stays 1", async () => {
-  const sale = await openSale(resources.pool, reservations, 1);
-  await buyAndConfirm(resources.pool, reservations, sale, ["a"]);
+  const sale = await openSale(tier.resources.pool, tier.reservations, 1);
+  await buyAndConfirm(tier.resources.pool, tier.reservations, sale, ["a"]);
   // An order for a unit the sale does not have: MySQL refuses it as oversold, now and later.
   const refused = { orderId: orderIdFor(sale.id, "z"), saleId: sale.id, userId: "z", reservedAt: Date.now() };
-  await redis.xadd(
-    saleKeys(resources.keyPrefix, sale.id).deadLetters,
+  await tier.redis.xadd(
+    saleKeys(tier.resources.keyPrefix, sale.id).deadLetters,
     "*",
     "entryId",
     "0-1",

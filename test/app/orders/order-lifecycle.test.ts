@@ -4,62 +4,52 @@ import { orderEventsStreamKey, publishOrderEvents, redisEventSink, type OrderEve
 import { OrderExpiry, payOrder } from "../../../app/orders/order-lifecycle";
 import { findOrder } from "../../../app/orders/order-store";
 import { SaleRebuilder } from "../../../app/orders/sale-rebuilder";
-import { migrate } from "../../../app/platform/migrations";
 import { createMysqlPool } from "../../../app/platform/mysql";
 import { createRedis } from "../../../app/platform/redis";
-import { Reservations, saleKeys } from "../../../app/sales/reservations";
+import { saleKeys } from "../../../app/sales/reservations";
 import type { Sale } from "../../../app/sales/sale";
 import { UnitReturns } from "../../../app/sales/unit-returns";
 import { buyAndConfirm, openSale } from "../support/confirmed-orders";
 import { captureLogs } from "../support/log-capture";
-import { createTestResources, type TestResources } from "../support/resources";
+import { dataTierForTestFile } from "../support/data-tier";
 
-let resources: TestResources;
-let redis: RedisClient;
-let reservations: Reservations;
+const tier = dataTierForTestFile();
+
 const logger = captureLogs().logger;
 
-beforeAll(async () => {
-  resources = await createTestResources();
-  await migrate(resources.pool);
-  redis = createRedis(resources.config().redis, "background");
-  reservations = new Reservations(redis, resources.keyPrefix);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await resources.dispose();
-});
-
-function sweeper(pool: Pool = resources.pool, client: RedisClient = redis): OrderExpiry {
-  return new OrderExpiry({ pool, unitReturns: new UnitReturns(client, resources.keyPrefix), logger });
+function sweeper(pool: Pool = tier.resources.pool, client: RedisClient = tier.redis): OrderExpiry {
+  return new OrderExpiry({ pool, unitReturns: new UnitReturns(client, tier.resources.keyPrefix), logger });
 }
 
-const newSale = (stock: number) => openSale(resources.pool, reservations, stock);
-const buy = (sale: Sale, buyers: string[]) => buyAndConfirm(resources.pool, reservations, sale, buyers);
+const newSale = (stock: number) => openSale(tier.resources.pool, tier.reservations, stock);
+const buy = (sale: Sale, buyers: string[]) => buyAndConfirm(tier.resources.pool, tier.reservations, sale, buyers);
 
 /** Closes the payment window of these orders now (MySQL's clock), instead of waiting it out. */
 async function closeWindow(orderIds: readonly string[]): Promise<void> {
-  await resources.pool.query("UPDATE orders SET pay_by = NOW(3) - INTERVAL 1 SECOND WHERE id IN (?)", [orderIds]);
+  await tier.resources.pool.query("UPDATE orders SET pay_by = NOW(3) - INTERVAL 1 SECOND WHERE id IN (?)", [orderIds]);
 }
 
 async function statusOf(orderId: string): Promise<string | undefined> {
-  return (await findOrder(resources.pool, orderId)).order?.status;
+  return (await findOrder(tier.resources.pool, orderId)).order?.status;
 }
 
 async function saleState(sale: Sale) {
-  const keys = saleKeys(resources.keyPrefix, sale.id);
-  const [[row]] = await resources.pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
-  return { redisSold: Number(await redis.hget(keys.sale, "sold")), buyers: await redis.hlen(keys.buyers), mysqlSold: Number(row.sold) };
+  const keys = saleKeys(tier.resources.keyPrefix, sale.id);
+  const [[row]] = await tier.resources.pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
+  return {
+    redisSold: Number(await tier.redis.hget(keys.sale, "sold")),
+    buyers: await tier.redis.hlen(keys.buyers),
+    mysqlSold: Number(row.sold),
+  };
 }
 
 describe("pay or expire", () => {
   it("keeps paid orders, expires unpaid ones, and sells their units again to exactly as many new buyers", async () => {
     const sale = await newSale(4);
     const orders = await buy(sale, ["a", "b", "c", "d"]);
-    expect(await reservations.reserve(sale.id, "late")).toEqual({ kind: "sold_out" });
+    expect(await tier.reservations.reserve(sale.id, "late")).toEqual({ kind: "sold_out" });
     for (const userId of ["a", "b"]) {
-      expect(await payOrder(resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `ref-${userId}` })).toEqual({
+      expect(await payOrder(tier.resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `ref-${userId}` })).toEqual({
         kind: "paid",
         userId,
       });
@@ -72,31 +62,31 @@ describe("pay or expire", () => {
     expect(await statusOf(orders.get("c")!)).toBe("expired");
     expect(await saleState(sale)).toEqual({ redisSold: 2, buyers: 2, mysqlSold: 2 });
     // The sold-out flag this process set goes at the next recheck (every SOLD_OUT_RECHECK_MS in a worker).
-    expect(reservations.knownClosed(sale.id)).toBe("sold_out");
-    await reservations.recheckSoldOut();
-    expect(reservations.knownClosed(sale.id)).toBeUndefined();
-    const again = await Promise.all(["e", "f", "g"].map((userId) => reservations.reserve(sale.id, userId)));
+    expect(tier.reservations.knownClosed(sale.id)).toBe("sold_out");
+    await tier.reservations.recheckSoldOut();
+    expect(tier.reservations.knownClosed(sale.id)).toBeUndefined();
+    const again = await Promise.all(["e", "f", "g"].map((userId) => tier.reservations.reserve(sale.id, userId)));
     expect(again.map((outcome) => outcome.kind).sort()).toEqual(["reserved", "reserved", "sold_out"]);
     expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 0 });
   });
 
   it("gives an expired order's unit back to its buyer's bucket of a sale in stock buckets, where any new buyer can take it", async () => {
-    const sale = await openSale(resources.pool, reservations, 8, 60, 4);
+    const sale = await openSale(tier.resources.pool, tier.reservations, 8, 60, 4);
     const buyers = Array.from({ length: 8 }, (_, i) => `bucketed-${i}`);
     const orders = await buy(sale, buyers);
-    expect(await reservations.reserve(sale.id, "late-0")).toEqual({ kind: "sold_out" });
+    expect(await tier.reservations.reserve(sale.id, "late-0")).toEqual({ kind: "sold_out" });
     await closeWindow(buyers.slice(0, 3).map((userId) => orders.get(userId)!));
 
     expect(await sweeper().sweep()).toEqual({ expired: 3, returned: 3 });
-    await reservations.recheckSoldOut();
-    expect(reservations.knownClosed(sale.id)).toBeUndefined();
+    await tier.reservations.recheckSoldOut();
+    expect(tier.reservations.knownClosed(sale.id)).toBeUndefined();
     // One after another, so no unit is on its way between buckets when a buyer asks: exactly three get one.
     const outcomes = [];
     for (const userId of ["bucketed-0", ...Array.from({ length: 6 }, (_, i) => `late-${i + 1}`)]) {
-      outcomes.push((await reservations.reserve(sale.id, userId)).kind);
+      outcomes.push((await tier.reservations.reserve(sale.id, userId)).kind);
     }
     expect(outcomes).toEqual(["reserved", "reserved", "reserved", "sold_out", "sold_out", "sold_out", "sold_out"]);
-    expect((await reservations.readSale(sale.id)) as { sale: Sale }).toMatchObject({ sale: { stock: 8, sold: 8 } });
+    expect((await tier.reservations.readSale(sale.id)) as { sale: Sale }).toMatchObject({ sale: { stock: 8, sold: 8 } });
     expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 0 });
   });
 
@@ -116,26 +106,26 @@ describe("pay or expire", () => {
     const sale = await newSale(2);
     const orders = await buy(sale, ["a", "b"]);
     const payA = { orderId: orders.get("a")!, userId: "a", paymentRef: "twice-a" };
-    expect(await payOrder(resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
-    expect(await payOrder(resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
-    expect(await payOrder(resources.pool, { orderId: payA.orderId, paymentRef: "twice-other" })).toEqual({ kind: "paid_otherwise" });
+    expect(await payOrder(tier.resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
+    expect(await payOrder(tier.resources.pool, payA)).toEqual({ kind: "paid", userId: "a" });
+    expect(await payOrder(tier.resources.pool, { orderId: payA.orderId, paymentRef: "twice-other" })).toEqual({ kind: "paid_otherwise" });
     // The buyer asking again is told it is paid, whoever's payment it was.
-    expect(await payOrder(resources.pool, { ...payA, paymentRef: "twice-other" })).toEqual({ kind: "paid", userId: "a" });
-    expect(await payOrder(resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "twice-a" })).toEqual({
+    expect(await payOrder(tier.resources.pool, { ...payA, paymentRef: "twice-other" })).toEqual({ kind: "paid", userId: "a" });
+    expect(await payOrder(tier.resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "twice-a" })).toEqual({
       kind: "reference_reused",
     });
-    expect(await payOrder(resources.pool, { ...payA, userId: "b" })).toEqual({ kind: "not_found" });
+    expect(await payOrder(tier.resources.pool, { ...payA, userId: "b" })).toEqual({ kind: "not_found" });
 
     await closeWindow([orders.get("b")!]);
     // Past pay_by the window is closed even before a sweep has expired it.
-    expect(await payOrder(resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "ref-b" })).toEqual({
+    expect(await payOrder(tier.resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "ref-b" })).toEqual({
       kind: "window_closed",
     });
     await sweeper().sweep();
-    expect(await payOrder(resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "ref-b" })).toEqual({
+    expect(await payOrder(tier.resources.pool, { orderId: orders.get("b")!, userId: "b", paymentRef: "ref-b" })).toEqual({
       kind: "window_closed",
     });
-    const [events] = await resources.pool.query<RowDataPacket[]>(
+    const [events] = await tier.resources.pool.query<RowDataPacket[]>(
       "SELECT order_id, status FROM order_events WHERE sale_id = ? ORDER BY id",
       [sale.id],
     );
@@ -152,9 +142,9 @@ describe("pay or expire", () => {
     const sale = await newSale(buyers.length);
     const orders = await buy(sale, buyers);
     // The window closes while the payments are in flight: each one lands before the sweep's compare-and-set or after.
-    await resources.pool.query("UPDATE orders SET pay_by = NOW(3) + INTERVAL 0.2 SECOND WHERE sale_id = ?", [sale.id]);
+    await tier.resources.pool.query("UPDATE orders SET pay_by = NOW(3) + INTERVAL 0.2 SECOND WHERE sale_id = ?", [sale.id]);
     const payments = Promise.all(
-      buyers.map((userId) => payOrder(resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `r-${userId}` })),
+      buyers.map((userId) => payOrder(tier.resources.pool, { orderId: orders.get(userId)!, userId, paymentRef: `r-${userId}` })),
     );
     const sweeps = (async () => {
       const outcomes = [];
@@ -180,8 +170,8 @@ describe("expiry under concurrency and crashes", () => {
     const sale = await newSale(buyers.length);
     const orders = await buy(sale, buyers);
     await closeWindow([...orders.values()]);
-    const otherRedis = createRedis(resources.config().redis, "background");
-    const otherPool = createMysqlPool(resources.config().mysql, 2);
+    const otherRedis = createRedis(tier.resources.config().redis, "background");
+    const otherPool = createMysqlPool(tier.resources.config().mysql, 2);
     try {
       const outcomes = await Promise.all([sweeper().sweep(), sweeper(otherPool, otherRedis).sweep(), sweeper().sweep()]);
       expect(outcomes.reduce((sum, o) => sum + o.expired, 0)).toBe(30);
@@ -191,7 +181,7 @@ describe("expiry under concurrency and crashes", () => {
       await otherPool.end();
     }
     expect(await saleState(sale)).toEqual({ redisSold: 0, buyers: 0, mysqlSold: 0 });
-    expect(Number(await redis.hget(saleKeys(resources.keyPrefix, sale.id).sale, "returned"))).toBe(30);
+    expect(Number(await tier.redis.hget(saleKeys(tier.resources.keyPrefix, sale.id).sale, "returned"))).toBe(30);
   });
 
   it("goes on batch after batch until every order due is expired and every unit returned", async () => {
@@ -199,7 +189,12 @@ describe("expiry under concurrency and crashes", () => {
     const sale = await newSale(buyers.length);
     const orders = await buy(sale, buyers);
     await closeWindow([...orders.values()]);
-    const small = new OrderExpiry({ pool: resources.pool, unitReturns: new UnitReturns(redis, resources.keyPrefix), logger, batchSize: 2 });
+    const small = new OrderExpiry({
+      pool: tier.resources.pool,
+      unitReturns: new UnitReturns(tier.redis, tier.resources.keyPrefix),
+      logger,
+      batchSize: 2,
+    });
     expect(await small.sweep()).toEqual({ expired: 7, returned: 7 });
     expect(await saleState(sale)).toEqual({ redisSold: 0, buyers: 0, mysqlSold: 0 });
   });
@@ -208,8 +203,8 @@ describe("expiry under concurrency and crashes", () => {
     const sale = await newSale(2);
     const orders = await buy(sale, ["a", "b"]);
     // What a sweeper killed right after its commit leaves: expired in MySQL, unit still held in Redis.
-    await resources.pool.query("UPDATE orders SET status = 'expired' WHERE id = ?", [orders.get("a")]);
-    await resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]);
+    await tier.resources.pool.query("UPDATE orders SET status = 'expired' WHERE id = ?", [orders.get("a")]);
+    await tier.resources.pool.query("UPDATE sales SET sold = sold - 1 WHERE id = ?", [sale.id]);
     expect(await saleState(sale)).toEqual({ redisSold: 2, buyers: 2, mysqlSold: 1 });
 
     expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 1 });
@@ -222,11 +217,11 @@ describe("expiry under concurrency and crashes", () => {
     const orders = await buy(sale, ["a", "b"]);
     await closeWindow([orders.get("a")!]);
     const crashing = new OrderExpiry({
-      pool: resources.pool,
+      pool: tier.resources.pool,
       // The return happens; the process dies before it can record it.
       unitReturns: {
         returnUnit: async (...args: Parameters<UnitReturns["returnUnit"]>) => {
-          await new UnitReturns(redis, resources.keyPrefix).returnUnit(...args);
+          await new UnitReturns(tier.redis, tier.resources.keyPrefix).returnUnit(...args);
           throw new Error("killed");
         },
       },
@@ -236,7 +231,7 @@ describe("expiry under concurrency and crashes", () => {
     expect(await saleState(sale)).toEqual({ redisSold: 1, buyers: 1, mysqlSold: 1 });
 
     expect(await sweeper().sweep()).toEqual({ expired: 0, returned: 0 });
-    const [[row]] = await resources.pool.query<RowDataPacket[]>("SELECT unit_returned FROM orders WHERE id = ?", [orders.get("a")]);
+    const [[row]] = await tier.resources.pool.query<RowDataPacket[]>("SELECT unit_returned FROM orders WHERE id = ?", [orders.get("a")]);
     expect(row.unit_returned).toBe(1);
     expect(await saleState(sale)).toEqual({ redisSold: 1, buyers: 1, mysqlSold: 1 });
   });
@@ -246,11 +241,17 @@ describe("expiry under concurrency and crashes", () => {
     const orders = await buy(sale, ["a", "b", "c"]);
     await closeWindow([orders.get("b")!]);
     await sweeper().sweep();
-    await redis.del(saleKeys(resources.keyPrefix, sale.id).sale);
-    expect(await new SaleRebuilder({ redis, pool: resources.pool, keyPrefix: resources.keyPrefix, logger }).rebuild(sale.id, "test")).toBe(
-      true,
-    );
-    expect(await redis.hgetall(saleKeys(resources.keyPrefix, sale.id).buyers)).toEqual({ a: orders.get("a"), c: orders.get("c") });
+    await tier.redis.del(saleKeys(tier.resources.keyPrefix, sale.id).sale);
+    expect(
+      await new SaleRebuilder({ redis: tier.redis, pool: tier.resources.pool, keyPrefix: tier.resources.keyPrefix, logger }).rebuild(
+        sale.id,
+        "test",
+      ),
+    ).toBe(true);
+    expect(await tier.redis.hgetall(saleKeys(tier.resources.keyPrefix, sale.id).buyers)).toEqual({
+      a: orders.get("a"),
+      c: orders.get("c"),
+    });
     expect(await saleState(sale)).toEqual({ redisSold: 2, buyers: 2, mysqlSold: 2 });
   });
 });
@@ -259,21 +260,21 @@ describe("order events", () => {
   it("publishes every state change from the outbox once, keyed by order and state; a republish after a crash repeats the key", async () => {
     const sale = await newSale(2);
     const orders = await buy(sale, ["a", "b"]);
-    await payOrder(resources.pool, { orderId: orders.get("a")!, userId: "a", paymentRef: "events-a" });
+    await payOrder(tier.resources.pool, { orderId: orders.get("a")!, userId: "a", paymentRef: "events-a" });
     await closeWindow([orders.get("b")!]);
     await sweeper().sweep();
 
     // A publisher that dies before marking its rows: they stay in the outbox.
     const dying: OrderEventSink = {
       async publish(changes) {
-        await redisEventSink(redis, resources.keyPrefix).publish(changes);
+        await redisEventSink(tier.redis, tier.resources.keyPrefix).publish(changes);
         throw new Error("killed");
       },
     };
-    await expect(publishOrderEvents(resources.pool, dying)).rejects.toThrow("killed");
-    while ((await publishOrderEvents(resources.pool, redisEventSink(redis, resources.keyPrefix))) > 0) continue;
+    await expect(publishOrderEvents(tier.resources.pool, dying)).rejects.toThrow("killed");
+    while ((await publishOrderEvents(tier.resources.pool, redisEventSink(tier.redis, tier.resources.keyPrefix))) > 0) continue;
 
-    const entries = await redis.xrange(orderEventsStreamKey(resources.keyPrefix), "-", "+");
+    const entries = await tier.redis.xrange(orderEventsStreamKey(tier.resources.keyPrefix), "-", "+");
     const keys = entries.map(([, fields]) => fields[fields.indexOf("key") + 1]).filter((key) => key.startsWith(sale.id));
     const expected = [
       `${orders.get("a")}:confirmed`,
@@ -283,7 +284,7 @@ describe("order events", () => {
     ];
     // Everything twice (the dead publisher's copy, then the real one), in order, and nothing else.
     expect(keys).toEqual([...expected, ...expected]);
-    const [[row]] = await resources.pool.query<RowDataPacket[]>(
+    const [[row]] = await tier.resources.pool.query<RowDataPacket[]>(
       "SELECT COUNT(*) AS unpublished FROM order_events WHERE published_at IS NULL",
     );
     expect(Number(row.unpublished)).toBe(0);

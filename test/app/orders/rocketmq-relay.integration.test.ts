@@ -4,39 +4,29 @@
  */
 import pino from "pino";
 import { OrderWriter } from "../../../app/orders/order-writer";
-import { createRedis, type RedisClient } from "../../../app/platform/redis";
-import { bucketKeys, ORDER_WRITER_GROUP, Reservations, saleKeys } from "../../../app/sales/reservations";
+import { bucketKeys, ORDER_WRITER_GROUP, saleKeys } from "../../../app/sales/reservations";
 import { RocketMqProducer, RocketMqSimpleConsumer, clientOptions } from "../../../app/orders/rocketmq-client";
 import { RocketMqOrderConsumer } from "../../../app/orders/rocketmq-order-consumer";
 import { ORDER_RESERVED_TAG, RocketMqRelay } from "../../../app/orders/rocketmq-relay";
 import type { Sale } from "../../../app/sales/sale";
 import { countOrders, insertSale } from "../../../app/sales/sale-store";
-import { migrate } from "../../../app/platform/migrations";
 import { type OrderEvent } from "../../../app/orders/order-store";
 import { parseOrderEvent } from "../../../app/orders/order-store";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
 import { orderIdFor } from "../support/order-ids";
 import { captureLogs } from "../support/log-capture";
 import { openSale } from "../support/sales";
-import { createTestResources, type TestResources } from "../support/resources";
 import { waitUntil } from "../support/wait";
+import { dataTierForTestFile } from "../support/data-tier";
+
+const tier = dataTierForTestFile();
 
 const TOPIC = "seckill-orders";
 const GROUP = "seckill-order-writer";
 const quiet = pino({ level: "silent" });
 
-let resources: TestResources;
-let redis: RedisClient;
-let reservations: Reservations;
 let broker: RocketMqBrokerDouble;
 const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  await migrate(resources.pool);
-  redis = createRedis(resources.config().redis, "background");
-  reservations = new Reservations(redis, resources.keyPrefix);
-});
 
 beforeEach(async () => {
   broker = await RocketMqBrokerDouble.listen({
@@ -50,11 +40,6 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await broker.stop();
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await resources.dispose();
 });
 
 const connection = () => ({ endpoints: broker.endpoint, namespace: "" });
@@ -78,7 +63,7 @@ async function startOrderConsumer() {
   cleanups.push(() => consumer.shutdown());
   const orderConsumer = new RocketMqOrderConsumer({
     consumer,
-    pool: resources.pool,
+    pool: tier.resources.pool,
     logger: quiet,
     invisibleDurationMs: 1000,
     retryDelayMs: () => 200,
@@ -92,9 +77,9 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
   const logs = captureLogs();
   const relay = new RocketMqRelay({ producer: await startProducer(), topic: TOPIC, logger: logs.logger, backoffMs: 20 });
   const writer = new OrderWriter({
-    redis,
-    pool: resources.pool,
-    keyPrefix: resources.keyPrefix,
+    redis: tier.redis,
+    pool: tier.resources.pool,
+    keyPrefix: tier.resources.keyPrefix,
     consumer: options.consumer ?? "relay-a",
     logger: logs.logger,
     destination: relay,
@@ -108,17 +93,17 @@ async function startRelay(options: { consumer?: string; claimIdleMs?: number } =
 
 async function newSale(stock: number, stockBuckets = 1): Promise<Sale> {
   const sale = openSale(stock, stockBuckets);
-  await insertSale(resources.pool, sale);
-  await reservations.loadSale(sale);
+  await insertSale(tier.resources.pool, sale);
+  await tier.reservations.loadSale(sale);
   return sale;
 }
 
 async function reserve(sale: Sale, buyers: number, prefix = "buyer"): Promise<string[]> {
-  const outcomes = await Promise.all(Array.from({ length: buyers }, (_, i) => reservations.reserve(sale.id, `${prefix}${i}`)));
+  const outcomes = await Promise.all(Array.from({ length: buyers }, (_, i) => tier.reservations.reserve(sale.id, `${prefix}${i}`)));
   return outcomes.map((outcome) => ("orderId" in outcome ? outcome.orderId : "")).filter(Boolean);
 }
 
-const streamLength = (sale: Sale) => redis.xlen(saleKeys(resources.keyPrefix, sale.id).orders);
+const streamLength = (sale: Sale) => tier.redis.xlen(saleKeys(tier.resources.keyPrefix, sale.id).orders);
 const relayedKeys = () => broker.messages(TOPIC).map((m) => m.keys[0]);
 
 describe("relay from the Redis outbox to RocketMQ", () => {
@@ -128,7 +113,7 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const sale = await newSale(100);
     const orderIds = await reserve(sale, 60);
 
-    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 60, "60 orders confirmed in MySQL");
+    await waitUntil(async () => (await countOrders(tier.resources.pool, sale.id)) === 60, "60 orders confirmed in MySQL");
     expect(relayedKeys().sort()).toEqual([...orderIds].sort());
     expect(broker.messages(TOPIC).every((m) => m.tag === ORDER_RESERVED_TAG)).toBe(true);
     await waitUntil(async () => (await streamLength(sale)) === 0, "the outbox entries acknowledged and deleted");
@@ -141,11 +126,11 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const orderIds = await reserve(sale, 50);
     expect(orderIds).toHaveLength(40);
 
-    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 40, "40 orders confirmed in MySQL");
+    await waitUntil(async () => (await countOrders(tier.resources.pool, sale.id)) === 40, "40 orders confirmed in MySQL");
     expect(relayedKeys().sort()).toEqual([...orderIds].sort());
     for (let bucket = 0; bucket < 8; bucket++) {
-      const orders = bucketKeys(resources.keyPrefix, sale.id, bucket).orders;
-      await waitUntil(async () => (await redis.xlen(orders)) === 0, `bucket ${bucket}'s outbox drained`);
+      const orders = bucketKeys(tier.resources.keyPrefix, sale.id, bucket).orders;
+      await waitUntil(async () => (await tier.redis.xlen(orders)) === 0, `bucket ${bucket}'s outbox drained`);
     }
   });
 
@@ -165,7 +150,7 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const { logs } = await startRelay();
     const sale = await newSale(100);
     await reserve(sale, 20, "early");
-    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 20, "the first 20 orders confirmed");
+    await waitUntil(async () => (await countOrders(tier.resources.pool, sale.id)) === 20, "the first 20 orders confirmed");
 
     await broker.stop();
     await reserve(sale, 30, "late");
@@ -176,9 +161,9 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     expect(await streamLength(sale)).toBe(30);
     await broker.resume();
 
-    await waitUntil(async () => (await countOrders(resources.pool, sale.id)) === 50, "all 50 orders confirmed", 60_000);
+    await waitUntil(async () => (await countOrders(tier.resources.pool, sale.id)) === 50, "all 50 orders confirmed", 60_000);
     await waitUntil(async () => (await streamLength(sale)) === 0, "the outbox drained");
-    expect(await redis.xlen(saleKeys(resources.keyPrefix, sale.id).deadLetters)).toBe(0);
+    expect(await tier.redis.xlen(saleKeys(tier.resources.keyPrefix, sale.id).deadLetters)).toBe(0);
   });
 
   test("a relay killed after sending and before acknowledging: its entries are sent again, and each order is still made once", async () => {
@@ -186,8 +171,8 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     const sale = await newSale(10);
     const orderIds = await reserve(sale, 5);
     // The dead relay: read the entries as "relay-dead", sent them, never acknowledged.
-    const keys = saleKeys(resources.keyPrefix, sale.id);
-    const [[, entries]] = (await redis.call(
+    const keys = saleKeys(tier.resources.keyPrefix, sale.id);
+    const [[, entries]] = (await tier.redis.call(
       "XREADGROUP",
       "GROUP",
       ORDER_WRITER_GROUP,
@@ -206,8 +191,8 @@ describe("relay from the Redis outbox to RocketMQ", () => {
     await waitUntil(async () => (await streamLength(sale)) === 0, "the abandoned entries claimed, sent again and acknowledged");
     expect(relayedKeys().sort()).toEqual([...orderIds, ...orderIds].sort());
     await waitUntil(() => broker.inFlight(TOPIC, GROUP) === 0 && broker.messages(TOPIC).length === 10, "both copies consumed");
-    expect(await countOrders(resources.pool, sale.id)).toBe(5);
-    const [[row]] = await resources.pool.query<any[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
+    expect(await countOrders(tier.resources.pool, sale.id)).toBe(5);
+    const [[row]] = await tier.resources.pool.query<any[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
     expect(Number(row.sold)).toBe(5);
   });
 
