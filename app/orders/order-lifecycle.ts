@@ -135,7 +135,7 @@ export class OrderExpiry {
       );
       if (changed.affectedRows !== 1) return false;
       // The unit no longer counts against the stock. The newest order, which Redis must hold (see whyRebuild), is
-      // forgotten if it is this one: RedisClient gives it up in step 2. (last_user_id first: MySQL assigns left to right.)
+      // forgotten if it is this one: Redis gives it up in step 2. (last_user_id first: MySQL assigns left to right.)
       await session.query(
         `UPDATE sales SET sold = sold - 1,
            last_user_id = IF(last_order_id = ?, NULL, last_user_id), last_order_id = IF(last_order_id = ?, NULL, last_order_id)

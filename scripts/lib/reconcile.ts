@@ -237,7 +237,7 @@ async function repair(deps: ReconcileDeps, saleId: string, drifts: readonly Drif
   if (kinds.has("sold_count_drift")) await repairSoldCount(deps.pool, saleId);
   if (kinds.has("stranded_unit")) await returnStrandedUnits(deps, saleId);
   if ([...kinds].some((kind) => REBUILT_BY_MYSQL.has(kind))) {
-    const rebuilt = await new SaleRebuilder({ ...deps }).rebuild(saleId, "npm run reconcile -- --fix: RedisClient disagreed with MySQL");
+    const rebuilt = await new SaleRebuilder({ ...deps }).rebuild(saleId, "npm run reconcile -- --fix: Redis disagreed with MySQL");
     if (!rebuilt) throw new Error("another order writer is rebuilding the sale; run reconcile again in a minute");
   }
 }
@@ -308,7 +308,7 @@ export function formatReport(report: ReconcileReport): string {
   }
   lines.push("");
   if (report.drifts.length === 0) {
-    lines.push("clean: RedisClient and MySQL agree");
+    lines.push("clean: Redis and MySQL agree");
     return lines.join("\n");
   }
   lines.push("sale              drift                  count  cause");

@@ -41,7 +41,7 @@ test("a clean sale: no drift, exit 0", async () => {
   expect((await check(sale)).drifts).toEqual([]);
   const { code, out } = await runCli(["--sale", sale.id]);
   expect(code).toBe(0);
-  expect(out).toContain("clean: RedisClient and MySQL agree");
+  expect(out).toContain("clean: Redis and MySQL agree");
 });
 
 type Seed = (sale: Sale, orders: Map<string, string>) => Promise<unknown>;
