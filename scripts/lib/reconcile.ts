@@ -217,9 +217,8 @@ async function repairSoldCount(pool: Pool, saleId: string): Promise<void> {
   });
 }
 
-async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise<void> {
+async function returnStrandedUnits(deps: ReconcileDeps, saleId: string, stockBuckets: number): Promise<void> {
   const returns = new UnitReturns(deps.redis, deps.keyPrefix);
-  const stockBuckets = (await stockBucketsOf(deps.pool, saleId)) ?? 1;
   const [rows] = await deps.pool.query<RowDataPacket[]>("SELECT id, user_id FROM orders WHERE sale_id = ? AND status = 'expired'", [
     saleId,
   ]);
@@ -231,11 +230,12 @@ async function returnStrandedUnits(deps: ReconcileDeps, saleId: string): Promise
 /** Repairs what it can, in an order where each step's result is what the next one reads. */
 async function repair(deps: ReconcileDeps, saleId: string, drifts: readonly Drift[]): Promise<void> {
   const kinds = new Set(drifts.map((drift) => drift.kind));
+  const stockBuckets = (await stockBucketsOf(deps.pool, saleId)) ?? 1;
   if (kinds.has("dead_letters")) {
-    for (const keys of saleBuckets(deps.keyPrefix, saleId, await stockBucketsOf(deps.pool, saleId))) await replayDeadLetters(deps, keys);
+    for (const keys of saleBuckets(deps.keyPrefix, saleId, stockBuckets)) await replayDeadLetters(deps, keys);
   }
   if (kinds.has("sold_count_drift")) await repairSoldCount(deps.pool, saleId);
-  if (kinds.has("stranded_unit")) await returnStrandedUnits(deps, saleId);
+  if (kinds.has("stranded_unit")) await returnStrandedUnits(deps, saleId, stockBuckets);
   if ([...kinds].some((kind) => REBUILT_BY_MYSQL.has(kind))) {
     const rebuilt = await new SaleRebuilder({ ...deps }).rebuild(saleId, "npm run reconcile -- --fix: Redis disagreed with MySQL");
     if (!rebuilt) throw new Error("another order writer is rebuilding the sale; run reconcile again in a minute");
