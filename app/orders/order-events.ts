@@ -7,7 +7,7 @@
 import type { RedisClient } from "../platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { orderEventsPublished } from "../platform/metrics";
-import { transaction } from "../platform/mysql";
+import { query, transaction } from "../platform/mysql";
 import type { OrderStatus } from "./order-store";
 import type { RocketMqProducer } from "./rocketmq-client";
 
@@ -62,17 +62,20 @@ export function rocketMqEventSink(producer: RocketMqProducer, topic: string): Or
   };
 }
 
-const BATCH = 500;
+export const ORDER_EVENTS_BATCH = 500;
 
 /**
- * Publishes the outbox once, up to BATCH changes, oldest first; returns how many. Rows another publisher is at are
+ * Publishes the outbox once, up to ORDER_EVENTS_BATCH changes, oldest first; returns how many. Rows another publisher is at are
  * skipped (SKIP LOCKED), so instances share the work instead of duplicating it.
  */
 export async function publishOrderEvents(pool: Pool, sink: OrderEventSink): Promise<number> {
+  // The publisher polls an outbox that is mostly empty: one indexed read says so, instead of a transaction's three.
+  const [waiting] = await query<RowDataPacket[]>(pool, "SELECT 1 FROM order_events WHERE published_at IS NULL LIMIT 1");
+  if (waiting === undefined) return 0;
   return transaction(pool, async (session) => {
     const rows = await session.query<RowDataPacket[]>(
       `SELECT id, order_id, sale_id, user_id, status, occurred_at FROM order_events
-        WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        WHERE published_at IS NULL ORDER BY id LIMIT ${ORDER_EVENTS_BATCH} FOR UPDATE SKIP LOCKED`,
     );
     if (rows.length === 0) return 0;
     await sink.publish(

@@ -12,7 +12,7 @@ import { ordersExpired, ordersPaid, unitsReturned } from "../platform/metrics";
 import { query, transaction } from "../platform/mysql";
 import { runPeriodically, type Periodic } from "../platform/periodic";
 import { UnitReturns } from "../sales/unit-returns";
-import { publishOrderEvents, type OrderEventSink } from "./order-events";
+import { ORDER_EVENTS_BATCH, publishOrderEvents, type OrderEventSink } from "./order-events";
 import { recordOrderEvents } from "./order-store";
 
 export interface Payment {
@@ -186,7 +186,7 @@ export function startOrderLifecycle({ pool, redis, keyPrefix, logger, sink }: Or
     runPeriodically("order expiry sweep", EXPIRY_SWEEP_MS, logger, () => expiry.sweep()),
     runPeriodically("order events publisher", EVENTS_POLL_MS, logger, async () => {
       // A full batch means more are waiting: publish them without pausing.
-      while ((await publishOrderEvents(pool, sink)) > 0) continue;
+      while ((await publishOrderEvents(pool, sink)) === ORDER_EVENTS_BATCH) continue;
     }),
   ];
   return {
