@@ -16,15 +16,27 @@ import { RocketMqOrderConsumer } from "./rocketmq-order-consumer";
 import { RocketMqRelay } from "./rocketmq-relay";
 import type { Running } from "../service";
 import { createMysqlPool } from "../platform/mysql";
+import { withTimeout } from "../platform/timeout";
 
 /** Long enough for the proxy's minimum polling time (5 s) within the client's deadline, short enough not to hold up start-up. */
 const ORDER_CONSUMER_LONG_POLL_MS = 5000;
+/**
+ * A start normally takes one long poll. One that hangs (a gRPC call the client never times out) would leave the
+ * process up and relaying nothing, silently; failing it instead lets the primary log it and fork the writer again.
+ */
+const CLIENT_START_TIMEOUT_MS = 30_000;
+const CLIENT_STOP_TIMEOUT_MS = 5000;
 
 /**
  * The consumer receives once before the relay sends, because a consumer group that never received starts reading
  * the topic at its newest message. A broker that refuses the topic or the group fails the start.
  */
-export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOrderQueue, logger: Logger): Promise<Running> {
+export async function startRocketMqOrderWriter(
+  config: Config,
+  queue: RocketMqOrderQueue,
+  logger: Logger,
+  { startTimeoutMs = CLIENT_START_TIMEOUT_MS } = {},
+): Promise<Running> {
   const redis = createRedis(config.redis, "background");
   redis.on("error", (error: Error) => logger.warn({ err: error }, "Redis connection error; reconnecting"));
   const redisHeartbeat = new RedisHeartbeat(redis, logger);
@@ -43,14 +55,21 @@ export async function startRocketMqOrderWriter(config: Config, queue: RocketMqOr
     return Promise.allSettled([producer.shutdown(), consumerClient.shutdown(), redis.quit(), pool.end()]);
   };
   const consumer = new RocketMqOrderConsumer({ consumer: consumerClient, pool, logger });
-  try {
+  const startClients = async () => {
     await consumerClient.startup();
     await producer.startup();
     consumer.start();
     await consumer.ready;
+  };
+  try {
+    await withTimeout(startClients(), startTimeoutMs, "starting the RocketMQ clients");
   } catch (error) {
-    await consumer.stop();
-    await close();
+    // Clients that hung at start may hang at shutdown too: the process exits (and is forked again) regardless.
+    const stopClients = async () => {
+      await consumer.stop();
+      await close();
+    };
+    await withTimeout(stopClients(), CLIENT_STOP_TIMEOUT_MS, "stopping the RocketMQ clients").catch(() => undefined);
     throw error;
   }
   const relay = new RocketMqRelay({ producer, topic: queue.topic, logger });

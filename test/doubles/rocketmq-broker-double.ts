@@ -202,6 +202,11 @@ export class RocketMqBrokerDouble {
   readonly rpcCalls = new Map<string, number>();
   readonly unimplementedCalls: string[] = [];
   readonly clients = new Map<string, ClientRecord>();
+  /**
+   * While true, Telemetry takes a client's settings but never answers them, like a proxy that lost the session
+   * mid-handshake: the real client's startup() then waits for ever.
+   */
+  withholdSettings = false;
   private portInUse = 0;
 
   private constructor(private readonly options: RocketMqBrokerDoubleOptions) {
@@ -403,7 +408,7 @@ export class RocketMqBrokerDouble {
     call.on("error", forget);
     call.on("cancelled", forget);
     call.on("data", (command: Pb) => {
-      if (command.command !== "settings") return;
+      if (command.command !== "settings" || this.withholdSettings) return;
       let ctx: RequestContext;
       try {
         ctx = this.context(call.metadata);
