@@ -38,13 +38,16 @@ import {
   cpuRatio,
   environmentVariable,
   microsPerRequest,
+  parseRedisCommandStats,
   parseRedisInfoCpu,
+  redisCommandsSpent,
   processTree,
   readAllProcStats,
   readProcessEnvironment,
   redisSecondsSpent,
   ticksSpent,
   type ProcStat,
+  type RedisCommandStat,
   type RedisCpu,
 } from "./lib/cpu-accounting";
 import { startApp } from "./lib/local-app";
@@ -120,6 +123,7 @@ interface CpuSnapshot {
   readonly rootPid: number;
   readonly mysql: ProcStat[];
   readonly redis: RedisCpu[];
+  readonly redisCommands: Map<string, RedisCommandStat>[];
 }
 
 /** CPU per request over one measured window, in µs. */
@@ -135,6 +139,11 @@ interface CpuPerRequest {
   /** On a cluster: the busiest shard's figure; 10⁶ ÷ it bounds one sale's orders/s, however large the fleet. */
   readonly redisBusiestShard?: number;
   readonly mysql: number;
+  /**
+   * Where Redis's time went, by command (INFO commandstats, every shard summed), busiest first: calls and µs per
+   * request. A script's µs include the commands it runs, which are listed on their own as well.
+   */
+  readonly redisCommands: Record<string, { readonly calls: number; readonly micros: number }>;
 }
 
 interface Measured {
@@ -187,12 +196,14 @@ interface RuntimeFigures {
 
 async function cpuSnapshot(sources: CpuSources): Promise<CpuSnapshot> {
   const redis = (await Promise.all(sources.redis.map((server) => server.info("cpu")))).map(parseRedisInfoCpu);
+  const redisCommands = (await Promise.all(sources.redis.map((server) => server.info("commandstats")))).map(parseRedisCommandStats);
   const all = readAllProcStats();
   return {
     target: processTree(sources.rootPid, all),
     rootPid: sources.rootPid,
     mysql: processTree(sources.mysqlPid, all),
     redis,
+    redisCommands,
   };
 }
 
@@ -219,6 +230,12 @@ function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number
       ...(redis.mainThread !== undefined ? { redisMainThread: perRequest(redis.mainThread) } : {}),
       ...shards,
       mysql: perRequest(ticksSpent(before.mysql, after.mysql).ticks / hz),
+      redisCommands: Object.fromEntries(
+        [...redisCommandsSpent(before.redisCommands, after.redisCommands)].map(([name, { calls, usec }]) => [
+          name,
+          { calls: requests > 0 ? calls / requests : 0, micros: perRequest(usec / 1e6) },
+        ]),
+      ),
     },
     serviceByRole: byRole,
     processes: after.target.length,
@@ -651,6 +668,12 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
     row(figures.replicaAck),
     ...(figures.cluster === undefined ? [] : [row(figures.cluster.oneBucket), row(figures.cluster.eightBuckets)]),
     `${"(f) order writer drain".padEnd(32)}${Math.round(drain.ordersPerSecond).toLocaleString("en").padStart(8)} orders/s; per order: writer ${µs(drain.cpuMicrosPerOrder.service)} µs, redis ${µs(drain.cpuMicrosPerOrder.redis)} µs, mysql ${µs(drain.cpuMicrosPerOrder.mysql)} µs`,
+    `redis µs per order by command (calls per order), a script's including the commands it runs: ${[
+      figures.http.c,
+      ...(figures.cluster === undefined ? [] : [figures.cluster.eightBuckets]),
+    ]
+      .map((f) => `${f.name.slice(0, 3)} ${commandCosts(f.cpuMicrosPerRequest)}`)
+      .join("; ")}`,
     `svc µs by process: ${(["c", "d", "e"] as const)
       .map(
         (s) =>
@@ -676,6 +699,14 @@ function table(runtime: Runtime, figures: RuntimeFigures, options: Options): str
       .map(([scenario, runs]) => `(${scenario}) ${runs.join("/")}`)
       .join(", ")}`,
   ].join("\n");
+}
+
+/** The commands that took the most of Redis's time: `evalsha 9.3 (0.07)`. */
+function commandCosts(cpu: CpuPerRequest, shown = 6): string {
+  return Object.entries(cpu.redisCommands)
+    .slice(0, shown)
+    .map(([name, { calls, micros }]) => `${name} ${micros.toFixed(1)} (${calls < 0.1 ? calls.toFixed(3) : calls.toFixed(2)})`)
+    .join(", ");
 }
 
 /** A target served less than this share of the offered rate: it ran at another load than the reference. */

@@ -178,6 +178,44 @@ export function redisSecondsSpent(before: readonly RedisCpu[], after: readonly R
   };
 }
 
+/** Calls and µs Redis counted for one command (`INFO commandstats`). */
+export interface RedisCommandStat {
+  readonly calls: number;
+  readonly usec: number;
+}
+
+/**
+ * Parses the reply of `INFO commandstats` (`cmdstat_<name>:calls=<n>,usec=<n>,...`), by command name. Commands a script
+ * runs are counted on their own line and also in the script command's (evalsha's) time.
+ */
+export function parseRedisCommandStats(info: string): Map<string, RedisCommandStat> {
+  const stats = new Map<string, RedisCommandStat>();
+  for (const line of info.split(/\r?\n/)) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (match) stats.set(match[1], { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}
+
+/** What each command cost between two snapshots of the same servers, summed over them; commands not run are left out. */
+export function redisCommandsSpent(
+  before: readonly Map<string, RedisCommandStat>[],
+  after: readonly Map<string, RedisCommandStat>[],
+): Map<string, RedisCommandStat> {
+  if (before.length === 0 || before.length !== after.length) {
+    throw new Error(`INFO commandstats snapshots of ${before.length} and ${after.length} servers do not pair up`);
+  }
+  const spent = new Map<string, RedisCommandStat>();
+  after.forEach((server, i) => {
+    for (const [name, { calls, usec }] of server) {
+      const earlier = before[i].get(name) ?? { calls: 0, usec: 0 };
+      const sum = spent.get(name) ?? { calls: 0, usec: 0 };
+      spent.set(name, { calls: sum.calls + calls - earlier.calls, usec: sum.usec + usec - earlier.usec });
+    }
+  });
+  return new Map([...spent].filter(([, { calls }]) => calls > 0).sort(([, a], [, b]) => b.usec - a.usec));
+}
+
 /** CPU per request in µs; undefined when nothing was served. */
 export function microsPerRequest(cpuSeconds: number, requests: number): number | undefined {
   return requests > 0 ? (cpuSeconds * 1e6) / requests : undefined;

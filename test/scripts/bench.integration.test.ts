@@ -35,7 +35,7 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
         {
           request: string;
           processes: number;
-          cpuMicrosPerRequest: Record<string, number>;
+          cpuMicrosPerRequest: Record<string, number> & { redisCommands: Record<string, { calls: number; micros: number }> };
           serviceByRole: Record<string, number>;
           cpuRatio?: number;
         }
@@ -69,6 +69,9 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     expect(run.stdout).toMatch(
       /^redis µs per order by shard: \(h\) [\d.]+ \/ [\d.]+ \/ [\d.]+, busiest [\d.]+ → one sale ≤ [\d,?]+ orders\/s; \(i\) /m,
     );
+    expect(run.stdout).toMatch(
+      /^redis µs per order by command \(calls per order\), a script's including the commands it runs: \(c\) evalsha [\d.]+ \([\d.]+\).*; \(i\) /m,
+    );
     expect(run.stdout).toMatch(/^load average [\d. ]+ before, [\d. ]+ after; saved to /m);
 
     const files = readdirSync(dir).filter((name) => name !== "all.json");
@@ -96,6 +99,13 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     expect(Object.values(http.c.serviceByRole).reduce((sum, micros) => sum + micros, 0)).toBeCloseTo(http.c.cpuMicrosPerRequest.service, 6);
     expect(http.a.processes).toBe(1);
     expect(http.c.cpuMicrosPerRequest.redis).toBeGreaterThan(0);
+    // Batched: at most one script call per order; one HSETNX per buyer (orders at the window's edges may fall either side).
+    const { evalsha, hsetnx } = http.c.cpuMicrosPerRequest.redisCommands;
+    expect(evalsha.calls).toBeGreaterThan(0);
+    expect(evalsha.calls).toBeLessThanOrEqual(1);
+    expect(evalsha.micros).toBeGreaterThan(hsetnx.micros);
+    expect(hsetnx.calls).toBeGreaterThan(0.9);
+    expect(hsetnx.calls).toBeLessThan(1.1);
     expect(drain.cpuMicrosPerOrder.mysql).toBeGreaterThan(0);
     // The reference gets the order's very request, and the ratio is CPU against CPU.
     expect(http.a.request).toBe(http.c.request);

@@ -4,7 +4,9 @@ import {
   environmentVariable,
   microsPerRequest,
   parseProcStat,
+  parseRedisCommandStats,
   parseRedisInfoCpu,
+  redisCommandsSpent,
   processTree,
   readAllProcStats,
   readProcessEnvironment,
@@ -188,5 +190,44 @@ describe("redisSecondsSpent", () => {
     expect(() => redisSecondsSpent([{ totalSeconds: 1 }], [{ totalSeconds: 1 }, { totalSeconds: 2 }])).toThrow(
       "INFO cpu snapshots of 1 and 2 servers do not pair up",
     );
+  });
+});
+
+describe("Redis time by command", () => {
+  // As redis-server 7 prints it; the script's own commands (hsetnx, xadd) have lines of their own.
+  const before = `# Commandstats\r
+cmdstat_evalsha:calls=10,usec=2000,usec_per_call=200.00,rejected_calls=0,failed_calls=0\r
+cmdstat_xadd:calls=100,usec=170,usec_per_call=1.70,rejected_calls=0,failed_calls=0\r
+cmdstat_config|resetstat:calls=1,usec=50,usec_per_call=50.00,rejected_calls=0,failed_calls=0\r
+`;
+  const after = `# Commandstats\r
+cmdstat_evalsha:calls=12,usec=2500,usec_per_call=208.33,rejected_calls=0,failed_calls=0\r
+cmdstat_xadd:calls=140,usec=240,usec_per_call=1.71,rejected_calls=0,failed_calls=0\r
+cmdstat_hsetnx:calls=40,usec=90,usec_per_call=2.25,rejected_calls=0,failed_calls=0\r
+cmdstat_config|resetstat:calls=1,usec=50,usec_per_call=50.00,rejected_calls=0,failed_calls=0\r
+`;
+
+  it("reads calls and µs per command, subcommands included", () => {
+    expect(parseRedisCommandStats(before)).toEqual(
+      new Map([
+        ["evalsha", { calls: 10, usec: 2000 }],
+        ["xadd", { calls: 100, usec: 170 }],
+        ["config|resetstat", { calls: 1, usec: 50 }],
+      ]),
+    );
+  });
+
+  it("is what each command spent in between, over every shard, busiest first; a command first seen counts from zero", () => {
+    const shard = (info: string) => parseRedisCommandStats(info);
+    const spent = redisCommandsSpent([shard(before), shard(before)], [shard(after), shard(before)]);
+    expect([...spent]).toEqual([
+      ["evalsha", { calls: 2, usec: 500 }],
+      ["hsetnx", { calls: 40, usec: 90 }],
+      ["xadd", { calls: 40, usec: 70 }],
+    ]);
+  });
+
+  it("refuses snapshots of different server sets", () => {
+    expect(() => redisCommandsSpent([new Map()], [])).toThrow("INFO commandstats snapshots of 1 and 0 servers do not pair up");
   });
 });
