@@ -42,12 +42,24 @@ export const ALARM_GUIDE = [
     firstAction: "Search `seckill-boot` in the app logstore for a failed boot, or the instance's `level >= 50` lines.",
   },
   {
+    id: "fleet-cpu",
+    source: "acs_ecs_dashboard",
+    signal: "CPUUtilization",
+    thresholdKey: "alarm_usage_percent",
+    means:
+      "An instance of the fleet runs its CPU above the threshold: requests queue in the event loop and answers slow down. " +
+      "It follows the scaling group (a CloudMonitor tag rule on the instances' seckill-fleet tag).",
+    firstAction:
+      "In the ESS console, is the group at max_instances? If so raise it (or the instance type) and apply; if not, the " +
+      "target-tracking rule is scaling out: check the instance's `level >= 50` lines for a hot loop.",
+  },
+  {
     id: "p99-response",
     source: "sls",
     signal: "99th percentile of request_time in the ALB access log, requests the fleet answered",
     thresholdKey: "alarm_p99_response_ms",
     means: "The slowest 1 % of forwarded requests take longer than the threshold: the fleet or a data store is saturated.",
-    firstAction: "Look at the Tair and PolarDB alarms first; then fleet CPU in the ECS console, and scale out if it is high.",
+    firstAction: "Look at the Tair and PolarDB alarms first; then fleet-cpu: if it fires, scale out.",
   },
   {
     id: "throttled",

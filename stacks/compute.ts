@@ -27,6 +27,8 @@ export interface ComputeProps extends ComputeConfig {
   readonly deployDuringSale?: string;
   /** Resources the instances need before they boot (for example database grants). */
   readonly bootDependsOn?: ITerraformDependable[];
+  /** Tags every instance carries (the CloudMonitor group the fleet's alarms watch is made by tag). */
+  readonly instanceTags: Readonly<Record<string, string>>;
   /** What gives instances their way to the internet, when there is one (the SNAT entries): the group waits for it. */
   readonly egress?: ITerraformDependable[];
 }
@@ -103,6 +105,8 @@ export class Compute extends Construct {
       systemDiskEncrypted: true,
       roleName: role.roleName,
       userData: props.userData,
+      // The provider applies them to every instance the configuration launches (ess_scaling_configuration `tags`).
+      tags: { ...props.instanceTags },
       // The metadata service stays on: the service takes its role's credentials from it (token-required, app/platform/secrets.ts).
       httpEndpoint: "enabled",
       active: true,

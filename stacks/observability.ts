@@ -3,6 +3,8 @@ import { Fn } from "cdktf";
 import { CmsAlarm } from "../.gen/providers/alicloud/cms-alarm";
 import { CmsAlarmContact } from "../.gen/providers/alicloud/cms-alarm-contact";
 import { CmsAlarmContactGroup } from "../.gen/providers/alicloud/cms-alarm-contact-group";
+import { CmsDynamicTagGroup } from "../.gen/providers/alicloud/cms-dynamic-tag-group";
+import { CmsMetricRuleTemplate } from "../.gen/providers/alicloud/cms-metric-rule-template";
 import { DataAlicloudAccount } from "../.gen/providers/alicloud/data-alicloud-account";
 import { LogAlert } from "../.gen/providers/alicloud/log-alert";
 import { LogDashboard } from "../.gen/providers/alicloud/log-dashboard";
@@ -20,6 +22,11 @@ import type { AlarmThresholds, ObservabilityConfig } from "./config";
 export const COLLECTED_UNITS = ["seckill.service", "cloud-final.service"] as const;
 /** Logstores of the environment's project. */
 export const LOGSTORES = { app: "app", albAccess: "alb-access" } as const;
+/**
+ * The tag key every instance of a fleet carries (the scaling configuration sets it, with the environment's fleet name as
+ * its value): CloudMonitor's tag rule groups the instances by it, whichever the scaling group has at the moment.
+ */
+export const FLEET_TAG_KEY = "seckill-fleet";
 /** CloudMonitor: sample every minute, fire after three breaching minutes, remind at most every 30 minutes. */
 const ALARM_PERIOD_SECONDS = 60;
 const ALARM_TIMES = 3;
@@ -62,6 +69,8 @@ export class Observability extends Construct {
   public readonly machineGroupIdentity: string;
   /** The VPC-internal address of the Logtail installer of the region. */
   public readonly logtailInstallerUrl: string;
+  /** Tags for every instance of the fleet: they put it in the CloudMonitor group the fleet's alarms watch. */
+  public readonly fleetInstanceTags: Readonly<Record<string, string>>;
   private readonly name: string;
 
   constructor(
@@ -144,6 +153,7 @@ export class Observability extends Construct {
     });
 
     this.machineGroupIdentity = `${name}-app`;
+    this.fleetInstanceTags = { [FLEET_TAG_KEY]: this.machineGroupIdentity };
     const machineGroup = new LogMachineGroup(this, "fleet", {
       project: project.projectName,
       name: `${name}-app`,
@@ -203,6 +213,7 @@ export class Observability extends Construct {
         },
       });
     }
+    this.watchFleet(group.alarmContactGroupName);
     for (const alert of logAlerts(this.albAccessLogstore, this.appLogstore, props.thresholds)) {
       new LogAlert(this, alert.id, {
         version: "2.0",
@@ -246,6 +257,44 @@ export class Observability extends Construct {
       dashboardName: `${name}-sale`,
       displayName: `seckill ${props.envName}: the sale`,
       charList: JSON.stringify(dashboardCharts(this.albAccessLogstore, this.appLogstore)),
+    });
+  }
+
+  /**
+   * CloudMonitor's ECS alarms name instance ids, which the scaling group keeps changing. A tag rule instead makes an
+   * application group of the instances carrying the fleet's tag, following scale-out and scale-in, and applies the
+   * alarm template to it, notifying the contact group (CloudMonitor, CreateDynamicTagGroup: ContactGroupList,
+   * TemplateIdList). The tag rule takes no mute period (the template's silence_time only goes with its own group_id),
+   * so CloudMonitor's default for an applied template holds: ApplyMetricRuleTemplate SilenceTime, 86400 s.
+   */
+  private watchFleet(contactGroupName: string): void {
+    const { name } = this;
+    const alarm = fleetCpuAlarm(this.props.thresholds);
+    const template = new CmsMetricRuleTemplate(this, "fleet-alarms", {
+      metricRuleTemplateName: `${name}-fleet`,
+      description: `Alarms on every instance of the seckill ${this.props.envName} fleet`,
+      alertTemplates: [
+        {
+          ruleName: `${name}-${alarm.id}`,
+          namespace: alarm.namespace,
+          metricName: alarm.metric,
+          category: "ecs",
+          escalations: {
+            critical: {
+              comparisonOperator: "GreaterThanThreshold",
+              statistics: alarm.statistics,
+              threshold: String(alarm.threshold),
+              times: String(ALARM_TIMES),
+            },
+          },
+        },
+      ],
+    });
+    new CmsDynamicTagGroup(this, "fleet-by-tag", {
+      tagKey: FLEET_TAG_KEY,
+      matchExpress: [{ tagValue: this.fleetInstanceTags[FLEET_TAG_KEY], tagValueMatchFunction: "equals" }],
+      contactGroupList: [contactGroupName],
+      templateIdList: [template.id],
     });
   }
 }
@@ -419,6 +468,17 @@ export function cloudMonitorAlarms(resources: WatchedResources, thresholds: Alar
       threshold: 0,
     },
   ];
+}
+
+/** The fleet's CPU above the threshold for three minutes, on CloudMonitor's ECS metric that needs no agent. */
+export function fleetCpuAlarm(thresholds: AlarmThresholds): Omit<CloudMonitorAlarm, "dimensions" | "operator"> {
+  return {
+    id: "fleet-cpu",
+    namespace: "acs_ecs_dashboard",
+    metric: "CPUUtilization",
+    statistics: "Average",
+    threshold: thresholds.usagePercent,
+  };
 }
 
 export interface LogAlertDeclaration {

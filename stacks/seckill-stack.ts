@@ -194,6 +194,7 @@ export class SeckillStack extends TerraformStack {
       deployDuringSale: config.deployDuringSale,
       bootDependsOn: [database.grant],
       egress: network.egress,
+      instanceTags: observability.fleetInstanceTags,
     });
 
     const secretStore = new SecretStore(this, "secret-store", {

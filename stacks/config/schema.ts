@@ -636,7 +636,7 @@ export const tfvarsSchema = z
     alarm_usage_percent: alarmThreshold(
       100,
       80,
-      "Alarm when Tair CPU, memory or connection usage, or PolarDB CPU or connection usage, stays above it, 1-100.",
+      "Alarm when an app instance's CPU, Tair CPU, memory or connection usage, or PolarDB CPU or connection usage, stays above it, 1-100.",
       "%",
     ),
     alarm_backend_5xx_per_second: alarmThreshold(

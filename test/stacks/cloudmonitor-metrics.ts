@@ -68,6 +68,15 @@ export const DOCUMENTED_METRICS: Readonly<Record<string, DocumentedNamespace>> =
       ConsumedLCUs: alb(),
     },
   },
+  acs_ecs_dashboard: {
+    source:
+      'Alibaba Cloud CloudMonitor, "DescribeMetricLast" (https://www.alibabacloud.com/help/doc-detail/51939.htm): its example ' +
+      'reads CPUUtilization of namespace acs_ecs_dashboard for one instance (Dimensions [{"instanceId": ...}]) and gets its ' +
+      "Maximum, Minimum and Average. Only this metric was read; it needs no CloudMonitor agent on the instance.",
+    metrics: {
+      CPUUtilization: { dimensions: ["userId", "instanceId"], statistics: ["Average", "Minimum", "Maximum"] },
+    },
+  },
   acs_kvstore: {
     source:
       'Alibaba Cloud CloudMonitor, "Redis Standard" and "Redis Cluster" metric topics (namespace acs_kvstore; stored copies ' +

@@ -4,7 +4,7 @@ import type { TerraformBlock } from "../../contract/terraform-json";
 import { loadEnvConfig } from "../../stacks/config";
 import { ALARM_GUIDE } from "../../stacks/alarm-guide";
 import { PIPELINE_LOG_MESSAGE } from "../../contract/pipeline-log";
-import { COLLECTED_UNITS, LOGSTORES, SLS_DYNAMIC_ALERT_POLICY, contactName } from "../../stacks/observability";
+import { COLLECTED_UNITS, FLEET_TAG_KEY, LOGSTORES, SLS_DYNAMIC_ALERT_POLICY, contactName } from "../../stacks/observability";
 import { renderBootScript } from "../../userdata";
 import { DOCUMENTED_METRICS } from "./cloudmonitor-metrics";
 import { MINIMAL_TFVARS, Synthesized, TEST_NOW, configFromTfvars, synthesize } from "./support/synth";
@@ -25,6 +25,16 @@ function dimensionsOf(alarm: TerraformBlock): Record<string, string> {
     }),
   );
 }
+
+interface AlertTemplate {
+  rule_name: string;
+  namespace: string;
+  metric_name: string;
+  category: string;
+  escalations: { critical: { comparison_operator: string; statistics: string; threshold: string; times: string } };
+}
+
+const alertTemplatesOf = (template: TerraformBlock) => template.alert_templates as AlertTemplate[];
 
 const indexedFields = (index: TerraformBlock) => (index.field_search as { name: string }[]).map((field) => field.name);
 
@@ -95,6 +105,39 @@ describe.each(ENVS)("observability of seckill-%s", (envName) => {
       expect(documented.statistics).toContain(statistics);
       for (const key of Object.keys(dimensionsOf(alarm))) expect(documented.dimensions).toContain(key);
     }
+    for (const rule of s.resources("alicloud_cms_metric_rule_template").flatMap(alertTemplatesOf)) {
+      const documented = DOCUMENTED_METRICS[rule.namespace]?.metrics[rule.metric_name];
+      expect({ rule: rule.rule_name, documented: documented !== undefined }).toEqual({ rule: rule.rule_name, documented: true });
+      expect(documented.statistics).toContain(rule.escalations.critical.statistics);
+    }
+  });
+
+  test("the fleet's CPU alarm follows the scaling group: a tag rule groups the instances the scaling configuration tags", () => {
+    const tags = s.one("alicloud_ess_scaling_configuration").tags as Record<string, string>;
+    expect(tags[FLEET_TAG_KEY]).toBe(`seckill-${envName}-app`);
+    const tagRule = s.one("alicloud_cms_dynamic_tag_group");
+    expect(tagRule).toMatchObject({
+      tag_key: FLEET_TAG_KEY,
+      match_express: [{ tag_value: tags[FLEET_TAG_KEY], tag_value_match_function: "equals" }],
+    });
+    const template = s.one("alicloud_cms_metric_rule_template");
+    expect(tagRule.template_id_list).toEqual([expect.stringMatching(/^\$\{alicloud_cms_metric_rule_template\.[^.]+\.id\}$/)]);
+    expect(alertTemplatesOf(template)).toEqual([
+      {
+        rule_name: `seckill-${envName}-fleet-cpu`,
+        namespace: "acs_ecs_dashboard",
+        metric_name: "CPUUtilization",
+        category: "ecs",
+        escalations: {
+          critical: {
+            comparison_operator: "GreaterThanThreshold",
+            statistics: "Average",
+            threshold: String(s.config.observability.thresholds.usagePercent),
+            times: "3",
+          },
+        },
+      },
+    ]);
   });
 
   test("each alarm's dimensions point at the stack's own resources", () => {
@@ -124,17 +167,17 @@ describe.each(ENVS)("observability of seckill-%s", (envName) => {
       s.config.observability.alarmContacts.map((contact) => contactName(contact.name, envName)),
     );
     expect(group.contacts).toHaveLength(contacts.length);
-    for (const alarm of s.resources("alicloud_cms_alarm")) {
-      expect(alarm.contact_groups).toEqual([
-        expect.stringMatching(/^\$\{alicloud_cms_alarm_contact_group\.[^.]+\.alarm_contact_group_name\}$/),
-      ]);
-    }
+    const groupName = expect.stringMatching(/^\$\{alicloud_cms_alarm_contact_group\.[^.]+\.alarm_contact_group_name\}$/);
+    for (const alarm of s.resources("alicloud_cms_alarm")) expect(alarm.contact_groups).toEqual([groupName]);
+    expect(s.one("alicloud_cms_dynamic_tag_group").contact_group_list).toEqual([groupName]);
   });
 
-  test("every alarm of the guide exists once, as a CloudMonitor alarm or an alert on the logs, and nothing else does", () => {
-    const declared = [...s.resources("alicloud_cms_alarm"), ...s.resources("alicloud_log_alert")].map((resource) =>
-      String(resource.name ?? resource.alert_name).replace(`seckill-${envName}-`, ""),
-    );
+  test("every alarm of the guide exists once, as a CloudMonitor alarm or template rule or an alert on the logs, and nothing else does", () => {
+    const declared = [
+      ...s.resources("alicloud_cms_alarm").map((alarm) => alarm.name),
+      ...s.resources("alicloud_cms_metric_rule_template").flatMap((template) => alertTemplatesOf(template).map((rule) => rule.rule_name)),
+      ...s.resources("alicloud_log_alert").map((alert) => alert.alert_name),
+    ].map((name) => String(name).replace(`seckill-${envName}-`, ""));
     expect(declared.sort()).toEqual(ALARM_GUIDE.map((alarm) => alarm.id).sort());
     for (const alert of s.resources("alicloud_log_alert")) {
       const guide = ALARM_GUIDE.find((alarm) => `seckill-${envName}-${alarm.id}` === alert.alert_name)!;

@@ -696,6 +696,28 @@ export const ALLOWED_VALUES: readonly AllowedValue[] = [
   },
   { type: "alicloud_cms_alarm_contact", path: "lang", rule: { oneOf: ["en", "zh-cn"] }, source: go("cms_alarm_contact", 51) },
   {
+    type: "alicloud_cms_metric_rule_template",
+    path: "alert_templates.escalations.critical.comparison_operator",
+    rule: {
+      oneOf: ["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanOrEqualToThreshold", "LessThanThreshold"].concat([
+        "NotEqualToThreshold",
+        "GreaterThanYesterday",
+        "LessThanYesterday",
+        "GreaterThanLastWeek",
+        "LessThanLastWeek",
+        "GreaterThanLastPeriod",
+        "LessThanLastPeriod",
+      ]),
+    },
+    source: go("cms_metric_rule_template", 102),
+  },
+  {
+    type: "alicloud_cms_dynamic_tag_group",
+    path: "match_express.tag_value_match_function",
+    rule: { oneOf: ["all", "startWith", "endWith", "contains", "notContains", "equals"] },
+    source: doc("cms_dynamic_tag_group", 64),
+  },
+  {
     type: "alicloud_log_alert",
     path: "severity_configurations.severity",
     rule: { oneOf: [2, 4, 6, 8, 10] },
