@@ -19,6 +19,7 @@ import { deadLetter } from "./dead-letters";
 import { LOST_IN_REDIS, recordLostOrder } from "./lost-orders";
 import { orderEventFields, parseOrderEvent, RefusedOrdersError, writeOrderBatch, type OrderEvent, type RefusedOrder } from "./order-store";
 import { SaleRebuilder } from "./sale-rebuilder";
+import { ACKNOWLEDGE_ENTRIES_SCRIPT } from "../sales/reservation-script";
 
 /** Where the order writer delivers the events it reads: MySQL, or (ORDER_QUEUE=rocketmq) the relay to the queue. */
 export interface OrderDestination {
@@ -84,18 +85,24 @@ interface BucketState {
 }
 type PendingEvent = { readonly id: string; readonly event: OrderEvent };
 
+interface AcknowledgeCommands {
+  /** Acknowledges the entries and trims what no consumer needs any more (acknowledge-entries.lua). */
+  seckillAcknowledgeEntries(stream: string, group: string, ...ids: string[]): Promise<number>;
+}
+
 const SALES_REFRESH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const MYSQL_READ_WAIT_MS = 500;
 
 /**
  * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with
- * the consumer group, writes a batch idempotently, and acknowledges (then deletes) entries only
- * after the commit. While MySQL is unreachable entries simply stay pending and are retried with backoff.
+ * the consumer group, writes a batch idempotently, and acknowledges entries only after the commit, trimming from the
+ * stream those no consumer needs any more (acknowledge-entries.lua). While MySQL is unreachable entries simply stay pending and are retried with backoff.
  * It watches every sale listed in Redis or live in MySQL, and rebuilds from MySQL (SaleRebuilder) a sale whose Redis
  * state is missing, flagged, or behind MySQL before it drains it again.
  */
 export class OrderWriter {
+  private readonly commands: AcknowledgeCommands;
   private readonly destination: OrderDestination;
   private readonly batchSize: number;
   private readonly claimIdleMs: number;
@@ -128,6 +135,8 @@ export class OrderWriter {
   private readonly failedAttempts = new Map<string, number>();
 
   constructor(private readonly options: OrderWriterOptions) {
+    options.redis.defineCommand("seckillAcknowledgeEntries", { numberOfKeys: 1, lua: ACKNOWLEDGE_ENTRIES_SCRIPT });
+    this.commands = options.redis as unknown as AcknowledgeCommands;
     this.destination = options.destination ?? mysqlDestination(options.pool);
     this.batchSize = options.batchSize ?? 500;
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
@@ -446,11 +455,7 @@ export class OrderWriter {
   }
 
   private async acknowledge(keys: SaleKeys, ids: string[]): Promise<void> {
-    await this.options.redis
-      .multi()
-      .xack(keys.orders, ORDER_WRITER_GROUP, ...ids)
-      .xdel(keys.orders, ...ids)
-      .exec();
+    await this.commands.seckillAcknowledgeEntries(keys.orders, ORDER_WRITER_GROUP, ...ids);
   }
 
   private async settleFailure(keys: SaleKeys, pending: PendingEvent, error: Error): Promise<void> {

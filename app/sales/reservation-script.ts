@@ -3,6 +3,7 @@
  * transform). Every key arrives in KEYS[] and shares one bucket's hash tag (`{sale:<id>}` or `{sale:<id>:k}`), as
  * Redis Cluster and Tair proxy mode require; nothing builds a key name inside a script.
  */
+import ACKNOWLEDGE_ENTRIES_SCRIPT from "./acknowledge-entries.lua";
 import LOAD_SALE_SCRIPT from "./load-sale.lua";
 import REBUILD_SALE_SCRIPT from "./rebuild-sale.lua";
 import RELEASE_LOCK_SCRIPT from "./release-lock.lua";
@@ -12,6 +13,7 @@ import RETURN_UNIT_SCRIPT from "./return-unit.lua";
 import TAKE_UNITS_SCRIPT from "./take-units.lua";
 
 export {
+  ACKNOWLEDGE_ENTRIES_SCRIPT,
   GIVE_UNITS_SCRIPT,
   LOAD_SALE_SCRIPT,
   REBUILD_SALE_SCRIPT,

@@ -57,7 +57,7 @@ async function pendingCount(sale: Sale): Promise<number> {
 }
 
 describe("the order writer", () => {
-  it("confirms every reserved order in MySQL, then acknowledges and deletes its stream entry", async () => {
+  it("confirms every reserved order in MySQL, then acknowledges its stream entry and trims it from the stream", async () => {
     const sale = await newSale(1000);
     await reserveFor(sale, 700);
     startWriter({ batchSize: 200 });
