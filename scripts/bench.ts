@@ -61,6 +61,7 @@ import {
   type ThrowawayServer,
 } from "./lib/local-services";
 import { startRedisCluster } from "./lib/redis-cluster";
+import { Cleanups } from "./lib/cleanups";
 
 /** Beside the test files' clusters (21000…), and, with the bus at +10000, below the ephemeral ports (32768 on). */
 const DEFAULT_CLUSTER_PORT = 21300;
@@ -287,12 +288,16 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/** Everything the bench starts, so that Ctrl-C stops it too instead of leaving servers and services behind. */
+const started = new Cleanups();
+
 async function withRunning<T>(start: () => Promise<Running>, work: (running: Running) => Promise<T>): Promise<T> {
   const running = await start();
+  const stop = started.add(() => running.stop());
   try {
     return await work(running);
   } finally {
-    await running.stop();
+    await stop();
   }
 }
 
@@ -540,7 +545,9 @@ async function benchDrain(runtime: Runtime, servers: Servers, scratch: Scratch, 
 async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Options, referenceMicros: number): Promise<HttpFigures> {
   process.stderr.write("  (g) order, distinct buyers, REDIS_REPLICA_ACK=1 with a local replica\n");
   const primary = await startThrowawayRedis();
+  const stopPrimary = started.add(primary.stop);
   const replica = await startThrowawayRedis({ args: ["--replicaof", "127.0.0.1", String(primary.port)] });
+  const stopReplica = started.add(replica.stop);
   const info = new Redis(primary.url);
   const scratch = await createScratch(primary.url, servers.mysql.url, "benchack");
   try {
@@ -562,8 +569,8 @@ async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Opti
   } finally {
     info.disconnect();
     await scratch.dispose();
-    await replica.stop();
-    await primary.stop();
+    await stopReplica();
+    await stopPrimary();
   }
 }
 
@@ -582,6 +589,7 @@ async function benchCluster(
 ): Promise<NonNullable<RuntimeFigures["cluster"]>> {
   process.stderr.write(`  (h)/(i) order on a local 3-shard Redis Cluster (ports ${clusterPort}-${clusterPort + 2})\n`);
   const cluster = await startRedisCluster(clusterPort);
+  const stopCluster = started.add(cluster.stop);
   const shards = cluster.nodes.map((node) => new Redis(node.url));
   try {
     // The database is the scratch's; the keys go to the cluster, under the scratch's prefix (the cluster is thrown away).
@@ -610,7 +618,7 @@ async function benchCluster(
     });
   } finally {
     for (const shard of shards) shard.disconnect();
-    await cluster.stop();
+    await stopCluster();
   }
 }
 
@@ -799,11 +807,14 @@ async function main(): Promise<number> {
   const runtimes: Runtime[] = [{ label: `Node ${process.version}`, node: process.execPath }];
   if (!flags["skip-node24"]) runtimes.push(fleetNode());
   process.stderr.write("starting a private redis-server and mariadbd\n");
+  const stopInterrupts = started.onInterrupt((message) => process.stderr.write(`${message}\n`));
   const redis = await startThrowawayRedis();
+  const stopRedis = started.add(redis.stop);
   const mysql = await startThrowawayMariadb().catch(async (error: unknown) => {
-    await redis.stop();
+    await stopRedis();
     throw error;
   });
+  const stopMysql = started.add(mysql.stop);
   const servers: Servers = { redis, mysql, info: new Redis(redis.url) };
   const report: { node: string; file: string; figures: RuntimeFigures; misses: string[] }[] = [];
   try {
@@ -854,8 +865,9 @@ async function main(): Promise<number> {
     }
   } finally {
     servers.info.disconnect();
-    await redis.stop();
-    await mysql.stop();
+    await stopRedis();
+    await stopMysql();
+    stopInterrupts();
   }
   process.stdout.write("\n");
   for (const { node, misses } of report) {

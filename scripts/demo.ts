@@ -20,6 +20,7 @@ import { buyersWithSeveralUnits, CrowdResult, repeatedOrderIds, Reservation, run
 import { describeAnswer, HttpClient } from "./lib/http-client";
 import { payAsBuyer, waitForOrderStatus } from "./lib/payments";
 import { startApp } from "./lib/local-app";
+import { Cleanups } from "./lib/cleanups";
 import { createScratch, localMysql, localRedis } from "./lib/local-services";
 import { formatDuration, formatLatencies, summarizeLatencies } from "./lib/numbers";
 import { watchSale } from "./watch";
@@ -112,29 +113,22 @@ units sold, orders confirmed, oversold, duplicates, req/s, latencies. Cleans up 
 REDIS_URL / MYSQL_URL, when set, name the servers to use (the demo adds its own key prefix and database).`;
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const cleanups: (() => Promise<void>)[] = [];
-  // Last in, first out; each runs once even when an interrupt and the normal end both clean up.
-  const cleanUp = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((e: Error) => options.progress(`cleanup: ${e.message}`));
-  };
+  const cleanups = new Cleanups();
   let lingering: (() => void) | undefined;
-  const interrupted = (signal: NodeJS.Signals) => {
-    if (lingering) return lingering();
-    options.progress(`${signal}: cleaning up`);
-    void cleanUp().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  const stopInterrupts = cleanups.onInterrupt(options.progress, () => {
+    lingering?.();
+    return lingering !== undefined;
+  });
   try {
     const redis = await localRedis(process.env.REDIS_URL, options.throwaway);
-    cleanups.push(redis.stop);
+    cleanups.add(redis.stop);
     const mysqlServer = await localMysql(process.env.MYSQL_URL, options.throwaway);
-    cleanups.push(mysqlServer.stop);
+    cleanups.add(mysqlServer.stop);
     const services = `Redis ${redis.description}, MariaDB ${mysqlServer.description}`;
     options.progress(`Using ${services}`);
 
     const scratch = await createScratch(redis.url, mysqlServer.url, "demo");
-    cleanups.push(scratch.dispose);
+    cleanups.add(scratch.dispose);
     options.progress(`Own database ${scratch.database}, Redis key prefix ${scratch.keyPrefix}`);
 
     const adminToken = randomBytes(24).toString("base64url");
@@ -146,14 +140,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       SECKILL_USER_TOKEN_SECRET: userTokenSecret,
       ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
     });
-    cleanups.push(app.stop);
+    cleanups.add(app.stop);
     const workers = options.workers ?? availableParallelism();
     options.progress(`Service on ${app.baseUrl} (${workers} worker processes)`);
 
     const client = new HttpClient(app.baseUrl, { maxSockets: options.concurrency });
-    cleanups.push(async () => client.close());
+    cleanups.add(async () => client.close());
     const pool = createMysqlPool(mysqlConnection(scratch.mysqlUrl), 2);
-    cleanups.push(() => pool.end());
+    cleanups.add(() => pool.end());
     await waitForReady(client);
 
     const saleId = await createSale(client, adminToken, options.stock, options.paymentWindowSeconds);
@@ -162,8 +156,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (salePage) options.progress(`Sale page: ${salePage}`);
 
     const confirmations = new ConfirmationWatch(pool, saleId);
-    cleanups.push(() => confirmations.stop());
-    let stopWatching = async () => undefined;
+    cleanups.add(() => confirmations.stop());
+    let stopWatching: () => Promise<void> = async () => undefined;
     if (options.watch) {
       const abort = new AbortController();
       const watching = watchSale({
@@ -176,11 +170,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         signal: abort.signal,
         drawOnStop: true,
       });
-      stopWatching = async () => {
+      stopWatching = cleanups.add(async () => {
         abort.abort();
         await watching;
-      };
-      cleanups.push(stopWatching);
+      });
     }
     const crowd = await withCrowdBar(options, (onProgress) =>
       runCrowd({
@@ -236,9 +229,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     return result;
   } finally {
-    process.removeListener("SIGINT", interrupted);
-    process.removeListener("SIGTERM", interrupted);
-    await cleanUp();
+    stopInterrupts();
+    await cleanups.runAll(options.progress);
   }
 }
 

@@ -1,7 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildTool, runTool } from "./support/cli";
+import { processTree, readAllProcStats } from "../../scripts/lib/cpu-accounting";
+import { waitUntil } from "../../scripts/lib/wait";
+import { buildTool, runTool, startTool } from "./support/cli";
 
 /** A bench this short measures nothing worth reading: the test checks what it reports, never the figures' size. */
 const TINY = [
@@ -143,5 +145,33 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
     const noFile = await runTool("capacity", ["prod", "--bench", path.join(dir, "missing.json")]);
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain(`bench file ${path.join(dir, "missing.json")} does not exist`);
+  });
+});
+
+describe("npm run bench, interrupted", () => {
+  beforeAll(() => buildTool("bench"), 180_000);
+
+  test("Ctrl-C stops every server and service it started, and exits 130", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bench-interrupted-"));
+    try {
+      const bench = startTool("bench", [...TINY, "--skip-cluster", "--out-dir", dir]);
+      // By then its redis-server and mariadbd run, and the service with its workers.
+      await waitUntil(() => bench.output().stderr.includes("round 1: (c)"), "the bench to reach the service", 120_000);
+      const started = processTree(bench.child.pid!, readAllProcStats()).filter(({ pid }) => pid !== bench.child.pid);
+      expect(started.map(({ command }) => command)).toEqual(expect.arrayContaining(["redis-server", "mariadbd"]));
+      expect(started.length).toBeGreaterThanOrEqual(5);
+
+      bench.child.kill("SIGINT");
+      const run = await bench.finished;
+      expect(run.code).toBe(130);
+      expect(run.stderr).toContain("SIGINT: cleaning up");
+      const stillRunning = () => {
+        const now = readAllProcStats();
+        return started.filter((one) => now.some(({ pid, startTicks }) => pid === one.pid && startTicks === one.startTicks));
+      };
+      await waitUntil(() => stillRunning().length === 0, "everything the bench started to end", 30_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { projectRoot } from "../../../build/project-root";
 
@@ -42,6 +42,18 @@ function build(what: string, command: string, args: readonly string[]): void {
 
 /** Runs the built tool (TOOL_ENTRY) with only the given environment, from `cwd`. */
 export function runTool(tool: Tool, args: readonly string[], env: Record<string, string> = {}, cwd = PROJECT_DIR): Promise<CliRun> {
+  return startTool(tool, args, env, cwd).finished;
+}
+
+/** A built tool still running: its process, what it printed so far, and its end. */
+export interface StartedTool {
+  readonly child: ChildProcess;
+  output(): CliRun;
+  readonly finished: Promise<CliRun>;
+}
+
+/** Starts the built tool (TOOL_ENTRY) as runTool does, for a test that acts while it runs. */
+export function startTool(tool: Tool, args: readonly string[], env: Record<string, string> = {}, cwd = PROJECT_DIR): StartedTool {
   const child = spawn(process.execPath, [path.join(PROJECT_DIR, TOOL_ENTRY[tool]), ...args], {
     cwd,
     env: { PATH: process.env.PATH, ...env },
@@ -49,7 +61,11 @@ export function runTool(tool: Tool, args: readonly string[], env: Record<string,
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return {
+    child,
+    output: () => ({ code: child.exitCode, stdout, stderr }),
+    finished: new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr }))),
+  };
 }
