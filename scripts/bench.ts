@@ -56,6 +56,7 @@ import {
   freePort,
   startThrowawayMariadb,
   startThrowawayRedis,
+  stopChild,
   type Scratch,
   type ThrowawayRedis,
   type ThrowawayServer,
@@ -272,13 +273,8 @@ class Target {
     return new Target(child, `http://127.0.0.1:${port}`);
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }
 

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceEnvironment } from "../../contract/service-env";
-import { freePort } from "./local-services";
+import { freePort, stopChild } from "./local-services";
 
 /** The seckill service running on this machine as a child process, as `npm run app` runs it. */
 export interface RunningApp {
@@ -19,6 +19,8 @@ export type AppEnvironment = ServiceEnvironment & { readonly REDIS_URL: string; 
 
 const PROJECT_DIR = process.cwd();
 export const APP_ENTRY = path.join(PROJECT_DIR, "dist", "app", "main.js");
+/** The app drains its workers on SIGTERM; past this it is killed. */
+const APP_STOP_GRACE_MS = 20_000;
 
 /**
  * Starts the built app (dist/app/main.js) on a free port, with this Node.js unless `node` names another binary, and
@@ -39,7 +41,7 @@ export async function startApp(env: AppEnvironment, node = process.execPath): Pr
     baseUrl: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
     recentOutput: () => output,
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, "SIGTERM", APP_STOP_GRACE_MS),
   };
   try {
     await waitForHealthz(app, child);
@@ -65,13 +67,4 @@ async function waitForHealthz(app: RunningApp, child: ChildProcess): Promise<voi
     await sleep(100);
   }
   throw new Error(`the app did not answer /healthz within 60 s:\n${app.recentOutput().trim()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -277,11 +277,16 @@ async function waitUntil(
   throw new Error(`${name} did not answer within 30 s: ${diagnostics().trim()}`);
 }
 
-async function stopServer({ child }: ServerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+function stopServer({ child }: ServerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  return stopChild(child, signal);
+}
+
+/** Sends `signal` to a child this run started and waits for it to exit, with SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }
