@@ -8,6 +8,9 @@ interface MoveCommands {
   seckillTakeUnits(bucket: string, movedIn: string, moveId: string, units: number, generation: number): Promise<number>;
 }
 
+/** take-units.lua's answer while the receiver is being rebuilt: the move stays pending (the rebuild voids it). */
+const TAKE_WHILE_REBUILDING = -2;
+
 /** A move recorded in the donor's moves hash: its units left the donor and may not have reached `to` yet. */
 export interface PendingMove {
   readonly moveId: string;
@@ -76,7 +79,7 @@ export class StockMoves {
   /** Steps 2 and 3; returns the units this call added (a move the receiver cannot take yet stays pending). */
   async finish(saleId: string, move: PendingMove): Promise<number> {
     const taken = await this.take(saleId, move);
-    if (taken !== -2) await this.settle(saleId, move);
+    if (taken !== TAKE_WHILE_REBUILDING) await this.settle(saleId, move);
     return Math.max(taken, 0);
   }
 
