@@ -65,8 +65,8 @@ export function rocketMqEventSink(producer: RocketMqProducer, topic: string): Or
 export const ORDER_EVENTS_BATCH = 500;
 
 /**
- * Publishes the outbox once, up to ORDER_EVENTS_BATCH changes, oldest first; returns how many. Rows another publisher is at are
- * skipped (SKIP LOCKED), so instances share the work instead of duplicating it.
+ * Publishes the outbox once, up to ORDER_EVENTS_BATCH changes, oldest first; returns how many. Rows another publisher
+ * is at are skipped (SKIP LOCKED), so instances share the work instead of duplicating it.
  */
 export async function publishOrderEvents(pool: Pool, sink: OrderEventSink): Promise<number> {
   // The publisher polls an outbox that is mostly empty: one indexed read says so, instead of a transaction's three.

@@ -95,9 +95,10 @@ const MAX_BACKOFF_MS = 5000;
 const MYSQL_READ_WAIT_MS = 500;
 
 /**
- * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with
- * the consumer group, writes a batch idempotently, and acknowledges entries only after the commit, trimming from the
- * stream those no consumer needs any more (acknowledge-entries.lua). While MySQL is unreachable entries simply stay pending and are retried with backoff.
+ * Moves order events from each sale's Redis stream into MySQL (or another destination): reads with the consumer
+ * group, writes a batch idempotently, and acknowledges entries only after the commit, trimming from the stream those no
+ * consumer needs any more (acknowledge-entries.lua). While MySQL is unreachable entries simply stay pending and are
+ * retried with backoff.
  * It watches every sale listed in Redis or live in MySQL, and rebuilds from MySQL (SaleRebuilder) a sale whose Redis
  * state is missing, flagged, or behind MySQL before it drains it again.
  */

@@ -188,13 +188,14 @@ export class Reservations {
     const batchKey = `${saleId}:${bucket}`;
     return new Promise((resolve, reject) => {
       let batch = this.batches.get(batchKey);
+      const send = () => this.reserveInBucket(saleId, buckets, bucket, batch!);
       if (batch === undefined) {
         batch = [];
         this.batches.set(batchKey, batch);
-        this.flushLater(batchKey, batch, () => this.reserveInBucket(saleId, buckets, bucket, batch!));
+        this.flushLater(batchKey, batch, send);
       }
       batch.push({ userId, resolve, reject });
-      if (batch.length >= MAX_BATCH) this.flush(batchKey, batch, () => this.reserveInBucket(saleId, buckets, bucket, batch!));
+      if (batch.length >= MAX_BATCH) this.flush(batchKey, batch, send);
     });
   }
 
