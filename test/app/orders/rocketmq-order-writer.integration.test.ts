@@ -1,22 +1,16 @@
 /** The order writer process with ORDER_QUEUE=rocketmq, started in-process against the broker test double. */
 import pino from "pino";
 import { startRocketMqOrderWriter } from "../../../app/orders/rocketmq-order-writer";
-import { migrate } from "../../../app/platform/migrations";
 import { RocketMqBrokerDouble } from "../../doubles/rocketmq-broker-double";
-import { createTestResources, type TestResources } from "../support/resources";
+import { dataTierForTestFile } from "../support/data-tier";
 
 const TOPIC = "seckill-orders";
 const EVENTS_TOPIC = "seckill-order-events";
 const GROUP = "seckill-order-writer";
 const quiet = pino({ level: "silent" });
 
-let resources: TestResources;
+const tier = dataTierForTestFile();
 let broker: RocketMqBrokerDouble;
-
-beforeAll(async () => {
-  resources = await createTestResources();
-  await migrate(resources.pool);
-});
 
 beforeEach(async () => {
   broker = await RocketMqBrokerDouble.listen({ topics: [TOPIC, EVENTS_TOPIC], consumerGroups: [GROUP], minLongPollingMs: 100 });
@@ -26,12 +20,8 @@ afterEach(async () => {
   await broker.stop();
 });
 
-afterAll(async () => {
-  await resources.dispose();
-});
-
 function config() {
-  return resources.config({
+  return tier.resources.config({
     ORDER_QUEUE: "rocketmq",
     ROCKETMQ_ENDPOINTS: broker.endpoint,
     ROCKETMQ_NAMESPACE: "",
