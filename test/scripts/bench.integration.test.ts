@@ -25,6 +25,8 @@ const TINY = [
   "21400",
 ];
 
+beforeAll(() => buildTool("bench"), 180_000);
+
 describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
   let dir: string;
   let benchFile: string;
@@ -48,7 +50,6 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
   };
 
   beforeAll(() => {
-    buildTool("bench");
     buildTool("capacity");
     dir = mkdtempSync(path.join(os.tmpdir(), "bench-"));
   }, 180_000);
@@ -149,8 +150,6 @@ describe("npm run bench, tiny, then npm run capacity on what it saved", () => {
 });
 
 describe("npm run bench, interrupted", () => {
-  beforeAll(() => buildTool("bench"), 180_000);
-
   test("Ctrl-C stops every server and service it started, and exits 130", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "bench-interrupted-"));
     try {
