@@ -90,7 +90,7 @@ interface AcknowledgeCommands {
   seckillAcknowledgeEntries(stream: string, group: string, ...ids: string[]): Promise<number>;
 }
 
-const SALES_REFRESH_MS = 1000;
+export const SALES_REFRESH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const MYSQL_READ_WAIT_MS = 500;
 
