@@ -36,6 +36,9 @@ export class Cache extends Construct {
 
     const tair = new RedisTairInstance(this, "tair", {
       tairInstanceName: `${name}-tair`,
+      // Memory-optimized, also as a cluster: the provider's docs still say shard_count > 1 needs tair_scm (an older API
+      // text), but its own example pairs tair_rdb with shard_count 2, and Tair's cloud-native memory-optimized classes
+      // (tair.rdb.*) are per shard, in standard or cluster architecture, their shard count adjustable in place.
       instanceType: "tair_rdb",
       engineVersion: "7.0",
       instanceClass: props.instanceClass,
