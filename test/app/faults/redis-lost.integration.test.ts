@@ -9,7 +9,7 @@ import { TcpProxy } from "../support/tcp-proxy";
 import { waitUntil } from "../support/wait";
 
 /**
- * Issue 12, case 2: Redis loses everything while the order writer lags the crowd (MySQL at a 200 ms round trip).
+ * Issue 12, case 2: Redis loses everything while the order writer is behind the crowd (MySQL out of its reach).
  * On one server nothing can bring the undrained orders back: their buyers must be told so, and counted. With
  * REDIS_REPLICA_ACK=1 and a replica, a primary failure loses none.
  */
@@ -84,10 +84,11 @@ describe("issue 12, case 2: Redis loses its data while the order writer lags", (
       MYSQL_URL: resources.mysqlUrl(mysqlProxy.port),
     });
     const saleId = await createSale(api, stock);
-    mysqlProxy.slow(100);
     const ledger = new OrderLedger();
     const firstWave = await clickAll(api, saleId, buyerNames("first", 100));
     await waitUntil(async () => (await orderRows(resources.pool, saleId)).size === 100, "the first wave confirmed");
+    // The writer is certainly behind the second wave: a slow MySQL alone let a fast run confirm all 300 (CI, once).
+    await mysqlProxy.cut();
     const secondWave = await clickAll(api, saleId, buyerNames("second", 200));
     ledger.record([...firstWave, ...secondWave]);
 
@@ -119,7 +120,7 @@ describe("issue 12, case 2: Redis loses its data while the order writer lags", (
     report("case 2, Redis restarted empty", figures);
 
     expect(figures.accepted).toBe(300);
-    expect(lost).toBeGreaterThan(0);
+    expect(confirmed).toBe(100);
     expect(figures.lookups).toEqual({ confirmed, lost: 300 - confirmed });
     expect(figures.lostMetric).toBe(lost);
     expect(figures.lostErrorLogs).toBe(lost);
