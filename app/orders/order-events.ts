@@ -10,6 +10,7 @@ import { orderEventsPublished } from "../platform/metrics";
 import { query, transaction } from "../platform/mysql";
 import type { OrderStatus } from "./order-store";
 import type { RocketMqProducer } from "./rocketmq-client";
+import PUBLISH_ORDER_EVENTS_SCRIPT from "./publish-order-events.lua";
 
 export interface OrderStateChange {
   /** `<orderId>:<status>`: the same for every copy of one change, so a subscriber can drop duplicates. */
@@ -36,15 +37,22 @@ export function orderEventsStreamKey(keyPrefix: string): string {
   return `${keyPrefix}${ORDER_EVENTS_STREAM}`;
 }
 
+interface PublishCommands {
+  /** Appends the changes, one entry each (publish-order-events.lua). */
+  seckillPublishOrderEvents(stream: string, maxLength: number, fieldCount: number, ...namesThenValues: string[]): Promise<number>;
+}
+
+/** The fields of a stream entry, in this order: a subscriber reads each entry as an OrderStateChange. */
+const CHANGE_FIELDS = ["key", "orderId", "saleId", "userId", "status", "occurredAt"] as const satisfies readonly (keyof OrderStateChange)[];
+
 export function redisEventSink(redis: RedisClient, keyPrefix: string): OrderEventSink {
   const stream = orderEventsStreamKey(keyPrefix);
+  redis.defineCommand("seckillPublishOrderEvents", { numberOfKeys: 1, lua: PUBLISH_ORDER_EVENTS_SCRIPT });
+  const commands = redis as unknown as PublishCommands;
   return {
     async publish(changes) {
-      const pipeline = redis.pipeline();
-      for (const change of changes) {
-        pipeline.xadd(stream, "MAXLEN", "~", REDIS_STREAM_MAX_LENGTH, "*", ...Object.entries(change).flat());
-      }
-      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+      const values = changes.flatMap((change) => CHANGE_FIELDS.map((field) => change[field]));
+      await commands.seckillPublishOrderEvents(stream, REDIS_STREAM_MAX_LENGTH, CHANGE_FIELDS.length, ...CHANGE_FIELDS, ...values);
     },
   };
 }

@@ -1,6 +1,12 @@
 import type { RedisClient } from "../../../app/platform/redis";
 import type { Pool, RowDataPacket } from "mysql2/promise";
-import { orderEventsStreamKey, publishOrderEvents, redisEventSink, type OrderEventSink } from "../../../app/orders/order-events";
+import {
+  orderEventsStreamKey,
+  publishOrderEvents,
+  redisEventSink,
+  type OrderEventSink,
+  type OrderStateChange,
+} from "../../../app/orders/order-events";
 import { OrderExpiry, payOrder } from "../../../app/orders/order-lifecycle";
 import { findOrder } from "../../../app/orders/order-store";
 import { SaleRebuilder } from "../../../app/orders/sale-rebuilder";
@@ -290,6 +296,23 @@ describe("order events", () => {
     ];
     // Everything twice (the dead publisher's copy, then the real one), in order, and nothing else.
     expect(keys).toEqual([...expected, ...expected]);
+  });
+
+  it("writes each change as one stream entry whose fields are the change's, in the order given", async () => {
+    const changes: OrderStateChange[] = ["confirmed", "paid", "expired"].map((status, i) => ({
+      key: `order-${i}:${status}`,
+      orderId: `order-${i}`,
+      saleId: "sale-x",
+      userId: `buyer-${i}`,
+      status: status as OrderStateChange["status"],
+      occurredAt: new Date(Date.UTC(2026, 11, 8, 0, 0, i)).toISOString(),
+    }));
+    const stream = orderEventsStreamKey(tier.resources.keyPrefix);
+    const before = await tier.redis.xlen(stream);
+    await redisEventSink(tier.redis, tier.resources.keyPrefix).publish(changes);
+
+    const entries = (await tier.redis.xrange(stream, "-", "+")).slice(before);
+    expect(entries.map(([, fields]) => fields)).toEqual(changes.map((change) => Object.entries(change).flat()));
   });
 
   async function unpublishedEvents(): Promise<number> {
