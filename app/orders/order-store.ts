@@ -1,8 +1,9 @@
+import { format, raw } from "mysql2";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { query, transaction, type Session } from "../platform/mysql";
 import { USER_ID_PATTERN } from "../http/auth";
 import { parseOrderId } from "../sales/sale";
-import { lockSaleRow } from "../sales/sale-store";
+import { lockSaleRow, type LockedSale } from "../sales/sale-store";
 
 /** One reserved unit as written to the order stream; everything a consumer needs to confirm it. */
 export interface OrderEvent {
@@ -160,6 +161,20 @@ export async function confirmOrders(
 ): Promise<{ inserted: number; refused: RefusedOrder[] }> {
   const locked = await lockSaleRow(session, saleId);
   if (!locked) throw new Error(`sale ${saleId} is not in MySQL`);
+  // Nearly every batch is a first delivery, within the stock, of the sale's current generation: inserted at once. A
+  // redelivery or a collision breaks a unique key, which fails and undoes only that statement; the events are then
+  // looked up and sorted one by one.
+  if (
+    events.length <= locked.sale.stock - locked.sale.sold &&
+    events.every((e) => parseOrderId(e.orderId)!.generation === locked.generation)
+  ) {
+    try {
+      await insertConfirmed(session, locked, events);
+      return { inserted: events.length, refused: [] };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "ER_DUP_ENTRY") throw error;
+    }
+  }
   const existing = await session.query<RowDataPacket[]>(
     "SELECT id, user_id, holder_id FROM orders WHERE id IN (?) OR (sale_id = ? AND holder_id IN (?))",
     [events.map((e) => e.orderId), saleId, events.map((e) => e.userId)],
@@ -193,25 +208,29 @@ export async function confirmOrders(
       unitsLeft--;
     }
   }
-  if (accepted.length > 0) {
-    const newest = accepted[accepted.length - 1];
-    await session.query(
-      "INSERT INTO orders (id, sale_id, user_id, reserved_at) VALUES ?",
-      [accepted.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt)])],
-      QUERY_TIMEOUT_MS,
-    );
-    // MySQL's clock starts the payment window, as it is MySQL's clock the expiry sweeper compares pay_by with.
-    await session.query(
-      "UPDATE orders SET pay_by = confirmed_at + INTERVAL ? SECOND WHERE id IN (?)",
-      [locked.paymentWindowSeconds, accepted.map((e) => e.orderId)],
-      QUERY_TIMEOUT_MS,
-    );
-    await session.query(
-      "UPDATE sales SET sold = sold + ?, last_order_id = ?, last_user_id = ? WHERE id = ?",
-      [accepted.length, newest.orderId, newest.userId, saleId],
-      QUERY_TIMEOUT_MS,
-    );
-    await recordOrderEvents(session, "confirmed", accepted);
-  }
+  if (accepted.length > 0) await insertConfirmed(session, locked, accepted);
   return { inserted: accepted.length, refused };
+}
+
+/** Inserts orders MySQL accepts, advances their sale's sold count and records them in the outbox. */
+async function insertConfirmed(
+  session: Session,
+  { sale, paymentWindowSeconds }: LockedSale,
+  accepted: readonly OrderEvent[],
+): Promise<void> {
+  // MySQL's clock starts the payment window (it is MySQL's clock the expiry sweeper compares pay_by with): the
+  // statement's CURRENT_TIMESTAMP(3) is also every row's confirmed_at.
+  const payBy = raw(format("CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND", [paymentWindowSeconds]));
+  await session.query(
+    "INSERT INTO orders (id, sale_id, user_id, reserved_at, pay_by) VALUES ?",
+    [accepted.map((e) => [e.orderId, e.saleId, e.userId, new Date(e.reservedAt), payBy])],
+    QUERY_TIMEOUT_MS,
+  );
+  const newest = accepted[accepted.length - 1];
+  await session.query(
+    "UPDATE sales SET sold = sold + ?, last_order_id = ?, last_user_id = ? WHERE id = ?",
+    [accepted.length, newest.orderId, newest.userId, sale.id],
+    QUERY_TIMEOUT_MS,
+  );
+  await recordOrderEvents(session, "confirmed", accepted);
 }

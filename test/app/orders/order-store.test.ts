@@ -78,6 +78,13 @@ describe("writeOrderBatch", () => {
       order: { saleId: sale.id, userId: "b", status: "confirmed", payBy: expect.any(Number) },
       saleGeneration: 1,
     });
+    // The payment window starts when MySQL confirms the order, by MySQL's clock.
+    const [windows] = await resources.pool.query<RowDataPacket[]>(
+      "SELECT TIMESTAMPDIFF(MICROSECOND, o.confirmed_at, o.pay_by) / 1000000 AS seconds, s.payment_window_seconds AS window FROM orders o JOIN sales s ON s.id = o.sale_id WHERE o.sale_id = ?",
+      [sale.id],
+    );
+    expect(windows.map((row) => Number(row.seconds))).toEqual([900, 900, 900]);
+    expect(windows.map((row) => Number(row.window))).toEqual([900, 900, 900]);
   });
 
   it("counts a batch written again (a redelivery after a crash) as success without doubling anything", async () => {
@@ -87,6 +94,10 @@ describe("writeOrderBatch", () => {
     expect(await writeOrderBatch(resources.pool, [...batch, ...events(sale, ["d"])])).toEqual({ inserted: 1, duplicates: 3 });
     expect(await countOrders(resources.pool, sale.id)).toBe(4);
     expect(await soldColumn(sale.id)).toBe(4);
+    const [outbox] = await resources.pool.query<RowDataPacket[]>("SELECT user_id FROM order_events WHERE sale_id = ? ORDER BY id", [
+      sale.id,
+    ]);
+    expect(outbox.map((row) => row.user_id)).toEqual(["a", "b", "c", "d"]);
   });
 
   it("refuses as a collision, writing nothing, a second order of a buyer who already holds one in the sale", async () => {
