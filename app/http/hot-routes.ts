@@ -27,8 +27,8 @@ type Outcome = ReserveOutcome["kind"] | "rate_limited" | "paused" | "unavailable
 
 /**
  * The two routes a sale's traffic hits: POST /api/sales/:saleId/orders and GET /api/sales/:saleId.
- * They are served here, before Express, with no middleware and no body parser: verify the token,
- * enforce an empty body, answer from the in-process sold-out flag or with one EVALSHA.
+ * They are served here, before Express, with no middleware and no body parser: answer from the in-process sold-out
+ * flag, or verify the token, enforce an empty body and reserve with one EVALSHA.
  * Returns a handler that reports whether it took the request (false: not one of these routes).
  */
 export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -86,10 +86,16 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     fail(res, countOrder, error, requestId);
   }
 
-  async function reserve(res: ServerResponse, saleId: string, userId: string, requestId: string): Promise<void> {
+  /** Answers an order for a sale this process knows is over; false when it does not know that. */
+  function refuseClosed(res: ServerResponse, saleId: string, requestId: string): boolean {
     const closed = reservations.knownClosed(saleId);
-    if (closed === "sold_out") return refuse(res, ApiErrors.soldOut, "sold_out", requestId);
-    if (closed === "ended") return refuse(res, ApiErrors.ended, "ended", requestId);
+    if (closed === undefined) return false;
+    refuse(res, closed === "sold_out" ? ApiErrors.soldOut : ApiErrors.ended, closed, requestId);
+    return true;
+  }
+
+  async function reserve(res: ServerResponse, saleId: string, userId: string, requestId: string): Promise<void> {
+    if (refuseClosed(res, saleId, requestId)) return;
     if (!settings.ordersEnabled) return refuse(res, ApiErrors.ordersPaused, "paused", requestId);
     if (!limiter.allow(userId, Date.now())) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
     let outcome: ReserveOutcome;
@@ -128,9 +134,12 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
 
   function placeOrder(req: IncomingMessage, res: ServerResponse, saleId: string): void {
     const requestId = requestIdOf(req);
+    if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countOrder, ApiErrors.unknownSale, requestId);
+    // Most of a flash crowd clicks after the sell-out: a sale known to be over answers everyone alike (the sale page
+    // tells anyone as much), before the token costs an HMAC.
+    if (refuseClosed(res, saleId, requestId)) return;
     const userId = verifyUser(req.headers.authorization);
     if (userId === undefined) return fail(res, countOrder, ApiErrors.unauthorized, requestId);
-    if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countOrder, ApiErrors.unknownSale, requestId);
     const declaredLength = req.headers["content-length"];
     if (declaredLength === "0" || (declaredLength === undefined && req.headers["transfer-encoding"] === undefined)) {
       return guard(reserve(res, saleId, userId, requestId), res, countOrder, requestId);

@@ -281,6 +281,15 @@ describe("POST /api/sales/:saleId/orders", () => {
     expectError(await order(sale.id, "carol"), 410, "sold_out");
   });
 
+  it("answers 410 sold_out to anyone, signed in or not, once it knows the sale is sold out; 401 while units remain", async () => {
+    const sale = await createSale({ stock: 1 });
+    expectError(await api.post(`/api/sales/${sale.id}/orders`), 401, "unauthorized");
+    expect((await order(sale.id, "alice")).status).toBe(202);
+    expectError(await order(sale.id, "bob"), 410, "sold_out");
+    expectError(await api.post(`/api/sales/${sale.id}/orders`), 410, "sold_out");
+    expectError(await api.post(`/api/sales/${sale.id}/orders`, { headers: { authorization: "Bearer forged.1.x" } }), 410, "sold_out");
+  });
+
   it("answers 403 not_started before the window and 410 ended after it", async () => {
     const now = Date.now();
     const upcoming = await createSale({ startsAt: new Date(now + HOUR).toISOString(), endsAt: new Date(now + 2 * HOUR).toISOString() });
