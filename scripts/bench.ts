@@ -77,6 +77,8 @@ is the bench's alone. Saves one file per Node in bench-results/ (npm run capacit
   --rounds <n>        measure every HTTP target n times, report each by its cheapest round (default 2)
   --duration <s>      seconds measured per HTTP target and round (default 10)
   --warmup <s>        seconds of discarded load before each measurement (default 3)
+  --settle <s>        seconds each target idles after it starts, before any load (default 12: a new process's
+                      start-up garbage is collected about 8 s in)
   --connections <n>   concurrent connections (default 100)
   --rate <n>          requests per second offered to every HTTP target alike (default 2000; 0: as fast as autocannon
                       goes, which on a small machine loads each target differently)
@@ -98,6 +100,8 @@ interface Options {
   readonly rounds: number;
   readonly durationS: number;
   readonly warmupS: number;
+  /** Seconds each target idles after it starts, before any load. */
+  readonly settleS: number;
   readonly connections: number;
   /** Requests per second offered to every HTTP target; 0: unpaced. */
   readonly rate: number;
@@ -287,10 +291,16 @@ interface Running {
 /** Everything the bench starts, so that Ctrl-C stops it too instead of leaving servers and services behind. */
 const started = new Cleanups();
 
-async function withRunning<T>(start: () => Promise<Running>, work: (running: Running) => Promise<T>): Promise<T> {
+/**
+ * Starts a target, lets it settle for `settleS`, runs `work` on it and stops it. A new V8 process collects its
+ * start-up's garbage about 8 s after it starts (the memory reducer, a major GC in every process of the service): a
+ * one-off of a few hundred milliseconds of CPU that would otherwise land in the first measured window.
+ */
+async function withRunning<T>(settleS: number, start: () => Promise<Running>, work: (running: Running) => Promise<T>): Promise<T> {
   const running = await start();
   const stop = started.add(() => running.stop());
   try {
+    await sleep(settleS * 1000);
     return await work(running);
   } finally {
     await stop();
@@ -432,6 +442,7 @@ async function httpRound(
       return measure({ name, url: `${running.baseUrl}${urlPath}`, shape, buyers, expectedStatus }, sources, options);
     };
   const [a, aGet] = await withRunning(
+    options.settleS,
     () => Target.start(runtime, "hello-http"),
     async (t) => [
       await measureOn(t)("(a) bare node:http, POST", "/", "order", 200),
@@ -439,10 +450,11 @@ async function httpRound(
     ],
   );
   const b = await withRunning(
+    options.settleS,
     () => Target.start(runtime, "hello-express"),
     (t) => measureOn(t)("(b) bare Express, POST", "/", "order", 200),
   );
-  return withRunning(startService(runtime, scratch, options), async (t) => {
+  return withRunning(options.settleS, startService(runtime, scratch, options), async (t) => {
     const plenty = await adminCreateSale(t.baseUrl, 1_000_000);
     const soldOut = await adminCreateSale(t.baseUrl, 1);
     const lastUnit = await fetch(`${t.baseUrl}/api/sales/${soldOut}/orders`, {
@@ -519,7 +531,9 @@ async function benchDrain(runtime: Runtime, servers: Servers, scratch: Scratch, 
       const [[row]] = await pool.query<RowDataPacket[]>("SELECT sold FROM sales WHERE id = ?", [sale.id]);
       return Number(row.sold);
     };
+    // No settling: the writer drains the backlog from the moment it starts, and the drain is what is timed.
     return await withRunning(
+      0,
       () => Target.start(runtime, "order-writer", serviceEnv(scratch, options)),
       async (writer) => {
         const sources: CpuSources = { rootPid: writer.pid, redis: [servers.info], mysqlPid: servers.mysql.pid };
@@ -547,7 +561,7 @@ async function benchReplicaAck(runtime: Runtime, servers: Servers, options: Opti
   const info = new Redis(primary.url);
   const scratch = await createScratch(primary.url, servers.mysql.url, "benchack");
   try {
-    const measured = await withRunning(startService(runtime, scratch, options, { REDIS_REPLICA_ACK: "1" }), async (t) => {
+    const measured = await withRunning(options.settleS, startService(runtime, scratch, options, { REDIS_REPLICA_ACK: "1" }), async (t) => {
       const sale = await adminCreateSale(t.baseUrl, 1_000_000);
       return measure(
         {
@@ -590,28 +604,32 @@ async function benchCluster(
   try {
     // The database is the scratch's; the keys go to the cluster, under the scratch's prefix (the cluster is thrown away).
     const redisUrl = `${cluster.seedUrl}/?keyPrefix=${encodeURIComponent(scratch.keyPrefix)}`;
-    return await withRunning(startService(runtime, scratch, options, { REDIS_URL: redisUrl, REDIS_MODE: "cluster" }), async (t) => {
-      const order = async (name: string, buckets: number, tag: string): Promise<HttpFigures> => {
-        process.stderr.write(`  ${name}\n`);
-        const sale = await adminCreateSale(t.baseUrl, 1_000_000, buckets);
-        const measured = await measure(
-          {
-            name,
-            url: `${t.baseUrl}/api/sales/${sale}/orders`,
-            shape: "order",
-            buyers: `${runtime.label.replace(/\W+/g, "")}-${tag}`,
-            expectedStatus: 202,
-          },
-          { rootPid: t.pid, redis: shards, mysqlPid: servers.mysql.pid },
-          options,
-        );
-        return { ...measured, cpuRatio: cpuRatio(referenceMicros, measured.cpuMicrosPerRequest.service) };
-      };
-      return {
-        oneBucket: await order("(h) order, cluster, 1 bucket", 1, "h"),
-        eightBuckets: await order("(i) order, cluster, 8 buckets", 8, "i"),
-      };
-    });
+    return await withRunning(
+      options.settleS,
+      startService(runtime, scratch, options, { REDIS_URL: redisUrl, REDIS_MODE: "cluster" }),
+      async (t) => {
+        const order = async (name: string, buckets: number, tag: string): Promise<HttpFigures> => {
+          process.stderr.write(`  ${name}\n`);
+          const sale = await adminCreateSale(t.baseUrl, 1_000_000, buckets);
+          const measured = await measure(
+            {
+              name,
+              url: `${t.baseUrl}/api/sales/${sale}/orders`,
+              shape: "order",
+              buyers: `${runtime.label.replace(/\W+/g, "")}-${tag}`,
+              expectedStatus: 202,
+            },
+            { rootPid: t.pid, redis: shards, mysqlPid: servers.mysql.pid },
+            options,
+          );
+          return { ...measured, cpuRatio: cpuRatio(referenceMicros, measured.cpuMicrosPerRequest.service) };
+        };
+        return {
+          oneBucket: await order("(h) order, cluster, 1 bucket", 1, "h"),
+          eightBuckets: await order("(i) order, cluster, 8 buckets", 8, "i"),
+        };
+      },
+    );
   } finally {
     for (const shard of shards) shard.disconnect();
     await stopCluster();
@@ -773,6 +791,7 @@ async function main(): Promise<number> {
     rounds: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
+    settle: { type: "string" },
     connections: { type: "string" },
     rate: { type: "string" },
     workers: { type: "string" },
@@ -788,6 +807,7 @@ async function main(): Promise<number> {
     rounds: wholeNumberFlag("rounds", flags.rounds, 2),
     durationS: wholeNumberFlag("duration", flags.duration, 10),
     warmupS: wholeNumberFlag("warmup", flags.warmup, 3, 0),
+    settleS: wholeNumberFlag("settle", flags.settle, 12, 0),
     connections: wholeNumberFlag("connections", flags.connections, 100),
     rate: wholeNumberFlag("rate", flags.rate, 2000, 0),
     workers: wholeNumberFlag("workers", flags.workers, 1),
