@@ -86,16 +86,7 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     fail(res, countOrder, error, requestId);
   }
 
-  /** Answers an order for a sale this process knows is over; false when it does not know that. */
-  function refuseClosed(res: ServerResponse, saleId: string, requestId: string): boolean {
-    const closed = reservations.knownClosed(saleId);
-    if (closed === undefined) return false;
-    refuse(res, closed === "sold_out" ? ApiErrors.soldOut : ApiErrors.ended, closed, requestId);
-    return true;
-  }
-
   async function reserve(res: ServerResponse, saleId: string, userId: string, requestId: string): Promise<void> {
-    if (refuseClosed(res, saleId, requestId)) return;
     if (!settings.ordersEnabled) return refuse(res, ApiErrors.ordersPaused, "paused", requestId);
     if (!limiter.allow(userId, Date.now())) return refuse(res, ApiErrors.rateLimited, "rate_limited", requestId);
     let outcome: ReserveOutcome;
@@ -137,7 +128,8 @@ export function hotRoutes(deps: HotRouteDeps): (req: IncomingMessage, res: Serve
     if (!SALE_ID_PATTERN.test(saleId)) return fail(res, countOrder, ApiErrors.unknownSale, requestId);
     // Most of a flash crowd clicks after the sell-out: a sale known to be over answers everyone alike (the sale page
     // tells anyone as much), before the token costs an HMAC.
-    if (refuseClosed(res, saleId, requestId)) return;
+    const closed = reservations.knownClosed(saleId);
+    if (closed !== undefined) return refuse(res, closed === "sold_out" ? ApiErrors.soldOut : ApiErrors.ended, closed, requestId);
     const userId = verifyUser(req.headers.authorization);
     if (userId === undefined) return fail(res, countOrder, ApiErrors.unauthorized, requestId);
     const declaredLength = req.headers["content-length"];
