@@ -3,12 +3,12 @@
  * MariaDB on this machine. Each run uses its own database and Redis key prefix and removes them.
  * Needs Debian's chromium at /usr/bin/chromium (.ci/browser-deps installs it).
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "playwright-core";
 import { mintUserToken } from "../../app/http/auth";
 import { freePort } from "../../scripts/lib/local-services";
 import { ADMIN_TOKEN, USER_TOKEN_SECRET, createTestResources, type TestResources } from "../app/support/resources";
 import { ServiceProcess } from "../app/support/service-process";
+import { waitUntil } from "../app/support/wait";
 import { OUTCOME_WAIT_MS, SalePageBrowser, outcomes, waitForOutcome } from "./support/sale-page-browser";
 
 let resources: TestResources;
@@ -60,16 +60,6 @@ async function orderDirectly(saleId: string, userId: string): Promise<number> {
     headers: { authorization: `Bearer ${mintUserToken(userId, USER_TOKEN_SECRET)}` },
   });
   return response.status;
-}
-
-/** The first answer other than sold out, polled under the per-buyer rate limit; a 410 still after 5 s. */
-async function orderWhenBackOnSale(saleId: string, userId: string): Promise<number> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const status = await orderDirectly(saleId, userId);
-    if (status !== 410 || Date.now() > deadline) return status;
-    await sleep(250);
-  }
 }
 
 async function buyDirectly(saleId: string, userId: string): Promise<void> {
@@ -186,7 +176,7 @@ test("an order left unpaid past pay-by shows expired, its unit back on sale", as
   // The unit is for sale again. The page says expired as soon as MySQL does; Redis gets the unit back in the same
   // sweep, and each worker's sold-out flag clears within 2 s after that, so within seconds, not at once (CI once
   // ordered in between and got 410).
-  expect(await orderWhenBackOnSale(saleId, "victor")).toBe(202);
+  await waitUntil(async () => (await orderDirectly(saleId, "victor")) === 202, "victor to buy the returned unit", 5000);
 });
 
 test("a second purchase by the same shopper says already purchased", async () => {
